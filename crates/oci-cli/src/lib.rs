@@ -45,7 +45,8 @@ pub struct GlobalOpts {
     /// path is expanded the way systemd would and managed through cgroupfs.
     #[arg(long, global = true)]
     pub systemd_cgroup: bool,
-    /// Accepted for compatibility; yurta-runtime detects rootless mode itself.
+    /// With `spec`: write a config for an unprivileged user (a user namespace
+    /// mapping the caller). Otherwise accepted for compatibility.
     #[arg(long, global = true, value_name = "true|false|auto", num_args = 0..=1, default_missing_value = "true")]
     pub rootless: Option<String>,
     /// Accepted for compatibility (checkpointing is not supported).
@@ -329,9 +330,6 @@ pub struct Spec {
     /// Directory to write config.json into.
     #[arg(short, long, default_value = ".")]
     pub bundle: PathBuf,
-    /// Write a spec for an unprivileged user (user namespace mapping the caller).
-    #[arg(long)]
-    pub rootless: bool,
 }
 
 /// runc's parser accepts single-dash long flags (`-pid-file`); rewrite them

@@ -1,0 +1,72 @@
+//! `delete`: removes a stopped container (or, with force, kills it first),
+//! running poststop hooks and removing its cgroup and state.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+
+use super::Container;
+use crate::error::{Error, Result};
+use crate::hooks;
+use crate::state::Status;
+
+/// Deletes container `id`. Teardown goes on after a failure and reports all of them.
+pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
+    let c = Container::load(root, id)?;
+    if matches!(c.status, Status::Running | Status::Paused) && !force {
+        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "delete", expected: "stopped (or use --force)" });
+    }
+    let mut errors = Vec::new();
+    let cgroup = match c.state.cgroup() {
+        Ok(cg) => Some(cg),
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    if c.status != Status::Stopped {
+        if let Some(cg) = &cgroup {
+            if let Err(e) = cg.kill_all(libc::SIGKILL) {
+                errors.push(e.into());
+            }
+        }
+        let _ = kill(Pid::from_raw(c.state.pid), Signal::SIGKILL);
+        wait_gone(&c);
+    }
+    if let Ok(spec) = c.dir.load_config() {
+        if let Some(poststop) = spec.hooks().as_ref().and_then(|h| h.poststop().as_ref()) {
+            let json = serde_json::to_string(&c.state.oci(Status::Stopped)).unwrap_or_default();
+            // The spec makes poststop failures warnings: report them, go on.
+            for e in hooks::run_all("poststop", poststop, &json) {
+                eprintln!("warning: {e}");
+            }
+        }
+    }
+    if let Some(cg) = &cgroup {
+        if let Err(e) = cg.remove() {
+            errors.push(e.into());
+        }
+    }
+    if let Err(e) = c.dir.remove() {
+        errors.push(e);
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
+}
+
+/// Waits (up to a few seconds) for a killed init to disappear.
+fn wait_gone(c: &Container) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    let mut pause = Duration::from_micros(200);
+    while c.state.init_alive() && Instant::now() < deadline {
+        // Our own child (foreground run) must be reaped to stop being "alive".
+        let _ = nix::sys::wait::waitpid(Pid::from_raw(c.state.pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(20));
+    }
+}
