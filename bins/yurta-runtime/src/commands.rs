@@ -35,7 +35,8 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         }
         Command::Delete(d) => {
             for id in &d.ids {
-                container::delete(root, id, d.force).with_context(|| format!("deleting container {id:?}"))?;
+                container::delete(root, id, d.force)
+                    .with_context(|| format!("deleting container {id:?}"))?;
             }
             Ok(0)
         }
@@ -56,11 +57,17 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Features => {
-            println!("{}", serde_json::to_string_pretty(&yurta_container::features::features())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&yurta_container::features::features())?
+            );
             Ok(0)
         }
         Command::Events(e) => events(root, e),
-        Command::Spec(s) => spec(&s.bundle, matches!(cli.global.rootless.as_deref(), Some("true"))),
+        Command::Spec(s) => spec(
+            &s.bundle,
+            matches!(cli.global.rootless.as_deref(), Some("true")),
+        ),
     }
 }
 
@@ -124,19 +131,36 @@ fn ps(root: &Path, p: &yurta_oci_cli::Ps) -> Result<i32> {
         println!("{}", serde_json::to_string(&pids)?);
         return Ok(0);
     }
-    let args = if p.ps_args.is_empty() { vec!["-ef".to_string()] } else { p.ps_args.clone() };
-    let out = std::process::Command::new("ps").args(&args).output().context("running ps")?;
+    let args = if p.ps_args.is_empty() {
+        vec!["-ef".to_string()]
+    } else {
+        p.ps_args.clone()
+    };
+    let out = std::process::Command::new("ps")
+        .args(&args)
+        .output()
+        .context("running ps")?;
     if !out.status.success() {
-        bail!("ps {}: {}", args.join(" "), String::from_utf8_lossy(&out.stderr).trim());
+        bail!(
+            "ps {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let mut lines = text.lines();
     let header = lines.next().unwrap_or("");
-    let pid_col = header.split_whitespace().position(|h| h == "PID").context("ps output has no PID column")?;
+    let pid_col = header
+        .split_whitespace()
+        .position(|h| h == "PID")
+        .context("ps output has no PID column")?;
     let mut stdout = std::io::stdout().lock();
     writeln!(stdout, "{header}")?;
     for line in lines {
-        let pid = line.split_whitespace().nth(pid_col).and_then(|s| s.parse::<i32>().ok());
+        let pid = line
+            .split_whitespace()
+            .nth(pid_col)
+            .and_then(|s| s.parse::<i32>().ok());
         if pid.is_some_and(|pid| pids.contains(&pid)) {
             writeln!(stdout, "{line}")?;
         }
@@ -155,10 +179,27 @@ fn list(root: &Path, l: &yurta_oci_cli::List) -> Result<i32> {
         let states: Vec<_> = all.iter().map(|c| c.state.oci(c.status)).collect();
         writeln!(out, "{}", serde_json::to_string(&states)?)?;
     } else {
-        writeln!(out, "{:<24}{:<10}{:<10}{:<40}{:<32}OWNER", "ID", "PID", "STATUS", "BUNDLE", "CREATED")?;
+        writeln!(
+            out,
+            "{:<24}{:<10}{:<10}{:<40}{:<32}OWNER",
+            "ID", "PID", "STATUS", "BUNDLE", "CREATED"
+        )?;
         for c in &all {
-            let pid = if c.status == Status::Stopped { 0 } else { c.state.pid };
-            writeln!(out, "{:<24}{:<10}{:<10}{:<40}{:<32}{}", c.state.id, pid, c.status, c.state.bundle.display(), c.state.created, c.state.owner)?;
+            let pid = if c.status == Status::Stopped {
+                0
+            } else {
+                c.state.pid
+            };
+            writeln!(
+                out,
+                "{:<24}{:<10}{:<10}{:<40}{:<32}{}",
+                c.state.id,
+                pid,
+                c.status,
+                c.state.bundle.display(),
+                c.state.created,
+                c.state.owner
+            )?;
         }
     }
     Ok(0)
@@ -173,7 +214,10 @@ fn events(root: &Path, e: &yurta_oci_cli::Events) -> Result<i32> {
         bail!("only `events --stats` is supported");
     }
     let stats = c.state.cgroup()?.stats()?;
-    println!("{}", serde_json::json!({"type": "stats", "id": e.id, "data": stats}));
+    println!(
+        "{}",
+        serde_json::json!({"type": "stats", "id": e.id, "data": stats})
+    );
     Ok(0)
 }
 
@@ -183,6 +227,7 @@ fn spec(bundle: &Path, rootless: bool) -> Result<i32> {
         bail!("{} exists: remove it first", path.display());
     }
     let value = yurta_container::spec::default_config(rootless);
-    std::fs::write(&path, serde_json::to_string_pretty(&value)?).with_context(|| format!("writing {}", path.display()))?;
+    std::fs::write(&path, serde_json::to_string_pretty(&value)?)
+        .with_context(|| format!("writing {}", path.display()))?;
     Ok(0)
 }

@@ -24,18 +24,27 @@ impl ConsoleSocket {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let path = dir.join(format!(".{name}-{}.console", std::process::id()));
         let _ = std::fs::remove_file(&path);
-        let listener = UnixListener::bind(&path).with_context(|| format!("listening on {}", path.display()))?;
+        let listener = UnixListener::bind(&path)
+            .with_context(|| format!("listening on {}", path.display()))?;
         Ok(ConsoleSocket { path, listener })
     }
 
     /// Accepts the container's connection and takes the pty master from it.
     pub fn receive_master(&self) -> Result<OwnedFd> {
-        let (stream, _) = self.listener.accept().context("accepting the console connection")?;
+        let (stream, _) = self
+            .listener
+            .accept()
+            .context("accepting the console connection")?;
         let mut buf = [0u8; 64];
         let mut iov = [IoSliceMut::new(&mut buf)];
         let mut space = nix::cmsg_space!([RawFd; 1]);
-        let msg = recvmsg::<()>(stream.as_raw_fd(), &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-            .context("receiving the pty master")?;
+        let msg = recvmsg::<()>(
+            stream.as_raw_fd(),
+            &mut iov,
+            Some(&mut space),
+            MsgFlags::MSG_CMSG_CLOEXEC,
+        )
+        .context("receiving the pty master")?;
         for cmsg in msg.cmsgs().context("reading control messages")? {
             if let ControlMessageOwned::ScmRights(fds) = cmsg {
                 if let Some(fd) = fds.first() {
@@ -88,9 +97,15 @@ pub fn proxy(master: &OwnedFd) -> Result<()> {
     let mut buf = [0u8; 8192];
     loop {
         let stdin = std::io::stdin();
-        let mut fds = vec![PollFd::new(std::os::fd::AsFd::as_fd(master), PollFlags::POLLIN)];
+        let mut fds = vec![PollFd::new(
+            std::os::fd::AsFd::as_fd(master),
+            PollFlags::POLLIN,
+        )];
         if stdin_open {
-            fds.push(PollFd::new(std::os::fd::AsFd::as_fd(&stdin), PollFlags::POLLIN));
+            fds.push(PollFd::new(
+                std::os::fd::AsFd::as_fd(&stdin),
+                PollFlags::POLLIN,
+            ));
         }
         match poll(&mut fds, PollTimeout::NONE) {
             Err(nix::Error::EINTR) => continue,
@@ -98,7 +113,10 @@ pub fn proxy(master: &OwnedFd) -> Result<()> {
             Ok(_) => {}
         }
         let master_ev = fds[0].revents().unwrap_or(PollFlags::empty());
-        let stdin_ev = fds.get(1).and_then(|f| f.revents()).unwrap_or(PollFlags::empty());
+        let stdin_ev = fds
+            .get(1)
+            .and_then(|f| f.revents())
+            .unwrap_or(PollFlags::empty());
         if master_ev.intersects(PollFlags::POLLIN | PollFlags::POLLHUP | PollFlags::POLLERR) {
             match nix::unistd::read(master.as_raw_fd(), &mut buf) {
                 Ok(0) | Err(nix::Error::EIO) => return Ok(()),
@@ -131,7 +149,12 @@ fn write_all(fd: RawFd, mut data: &[u8]) {
 }
 
 fn copy_window_size(master: RawFd) {
-    let mut ws = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCGWINSZ fills a winsize structure; TIOCSWINSZ reads one.
     unsafe {
         if libc::ioctl(0, libc::TIOCGWINSZ, &mut ws) == 0 {

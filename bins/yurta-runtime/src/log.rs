@@ -12,7 +12,10 @@ pub struct Logger {
 
 impl Logger {
     pub fn new(global: &GlobalOpts) -> Self {
-        Logger { file: global.log.clone(), format: global.log_format }
+        Logger {
+            file: global.log.clone(),
+            format: global.log_format,
+        }
     }
 
     /// Reports a failure: the whole chain of causes on one line.
@@ -24,7 +27,11 @@ impl Logger {
             LogFormat::Json => serde_json::json!({"level": "error", "msg": text, "time": yurta_container::time::now()}).to_string(),
             LogFormat::Text => format!("{} error {}", yurta_container::time::now(), text),
         };
-        if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+        {
             let _ = writeln!(f, "{line}");
         }
     }

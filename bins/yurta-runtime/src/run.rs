@@ -21,7 +21,15 @@ extern "C" fn forward(sig: libc::c_int) {
 
 fn forward_signals_to(pid: i32) {
     TARGET.store(pid, Ordering::Relaxed);
-    for sig in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT, libc::SIGUSR1, libc::SIGUSR2, libc::SIGWINCH] {
+    for sig in [
+        libc::SIGINT,
+        libc::SIGTERM,
+        libc::SIGHUP,
+        libc::SIGQUIT,
+        libc::SIGUSR1,
+        libc::SIGUSR2,
+        libc::SIGWINCH,
+    ] {
         // SAFETY: installing a handler that only calls async-signal-safe kill.
         unsafe { libc::signal(sig, forward as *const () as libc::sighandler_t) };
     }
@@ -55,7 +63,11 @@ pub fn run(root: &Path, mut opts: CreateOptions, r: &yurta_oci_cli::Run) -> Resu
         drop(socket);
         proxy(&master)?;
     }
-    let code = if r.no_subreaper { wait_not_child(&state) } else { container::wait_exit_code(state.pid)? };
+    let code = if r.no_subreaper {
+        wait_not_child(&state)
+    } else {
+        container::wait_exit_code(state.pid)?
+    };
     if !r.keep {
         container::delete(root, &opts.id, true)?;
     }

@@ -3,7 +3,10 @@
 use std::io::Read;
 
 use anyhow::{bail, Context, Result};
-use oci_spec::runtime::{LinuxBlockIoBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder, LinuxResources, LinuxResourcesBuilder};
+use oci_spec::runtime::{
+    LinuxBlockIoBuilder, LinuxCpuBuilder, LinuxMemoryBuilder, LinuxPidsBuilder, LinuxResources,
+    LinuxResourcesBuilder,
+};
 use yurta_oci_cli::Update;
 
 /// Parses "64m", "1G", "1024", "-1" into bytes.
@@ -21,7 +24,9 @@ pub fn parse_size(text: &str) -> Result<i64> {
         Some('t') => (&trimmed[..trimmed.len() - 1], 1i64 << 40),
         _ => (trimmed, 1),
     };
-    let n: f64 = digits.parse().with_context(|| format!("invalid size {text:?}"))?;
+    let n: f64 = digits
+        .parse()
+        .with_context(|| format!("invalid size {text:?}"))?;
     if n < 0.0 {
         bail!("invalid size {text:?}: negative");
     }
@@ -36,7 +41,8 @@ pub fn resources_from(u: &Update) -> Result<LinuxResources> {
         } else {
             data = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
         }
-        return serde_json::from_slice(&data).with_context(|| format!("parsing resources {}", path.display()));
+        return serde_json::from_slice(&data)
+            .with_context(|| format!("parsing resources {}", path.display()));
     }
     let mut res = LinuxResourcesBuilder::default();
     let mut mem = LinuxMemoryBuilder::default();

@@ -6,21 +6,57 @@ use crate::error::{Error, Result};
 
 /// Capability names in kernel order (index = number), from linux/capability.h.
 pub const NAMES: &[&str] = &[
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID",
-    "CAP_KILL", "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE", "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW",
-    "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE", "CAP_SYS_RAWIO", "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT", "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
-    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
-    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON",
-    "CAP_BPF", "CAP_CHECKPOINT_RESTORE",
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
 ];
 
 /// The number of a capability given as CAP_NAME or NAME, any case.
 pub fn number(name: &str) -> Option<u32> {
     let upper = name.to_ascii_uppercase();
-    let full = if upper.starts_with("CAP_") { upper } else { format!("CAP_{upper}") };
+    let full = if upper.starts_with("CAP_") {
+        upper
+    } else {
+        format!("CAP_{upper}")
+    };
     NAMES.iter().position(|n| *n == full).map(|i| i as u32)
 }
 
@@ -54,7 +90,9 @@ pub struct CapSets {
 
 impl CapSets {
     pub fn from_config(caps: &LinuxCapabilities) -> Self {
-        let m = |s: &Option<oci_spec::runtime::Capabilities>| s.as_ref().map(|s| mask(s.iter())).unwrap_or(0);
+        let m = |s: &Option<oci_spec::runtime::Capabilities>| {
+            s.as_ref().map(|s| mask(s.iter())).unwrap_or(0)
+        };
         CapSets {
             bounding: m(caps.bounding()),
             effective: m(caps.effective()),
@@ -78,7 +116,10 @@ pub fn drop_bounding(keep: u64) -> Result<()> {
             if err == nix::Error::EINVAL {
                 continue; // not supported by this kernel
             }
-            return Err(Error::sys(format!("dropping {} from the bounding set", name(cap)), err));
+            return Err(Error::sys(
+                format!("dropping {} from the bounding set", name(cap)),
+                err,
+            ));
         }
     }
     Ok(())
@@ -106,18 +147,36 @@ const LINUX_CAPABILITY_VERSION_3: u32 = 0x2008_0522;
 
 /// Sets the effective, permitted and inheritable sets of this thread.
 pub fn set(sets: &CapSets) -> Result<()> {
-    let header = CapHeader { version: LINUX_CAPABILITY_VERSION_3, pid: 0 };
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
     let split = |m: u64| [(m & 0xffff_ffff) as u32, (m >> 32) as u32];
-    let (e, p, i) = (split(sets.effective), split(sets.permitted), split(sets.inheritable));
+    let (e, p, i) = (
+        split(sets.effective),
+        split(sets.permitted),
+        split(sets.inheritable),
+    );
     let data = [
-        CapData { effective: e[0], permitted: p[0], inheritable: i[0] },
-        CapData { effective: e[1], permitted: p[1], inheritable: i[1] },
+        CapData {
+            effective: e[0],
+            permitted: p[0],
+            inheritable: i[0],
+        },
+        CapData {
+            effective: e[1],
+            permitted: p[1],
+            inheritable: i[1],
+        },
     ];
     // SAFETY: header and data point at properly laid out structures for capset(2)
     // version 3, which reads two CapData entries.
     let rc = unsafe { libc::syscall(libc::SYS_capset, &header as *const CapHeader, data.as_ptr()) };
     if rc < 0 {
-        return Err(Error::sys("capset (effective/permitted/inheritable)", nix::Error::last()));
+        return Err(Error::sys(
+            "capset (effective/permitted/inheritable)",
+            nix::Error::last(),
+        ));
     }
     Ok(())
 }
@@ -125,17 +184,34 @@ pub fn set(sets: &CapSets) -> Result<()> {
 /// Replaces the ambient set (each must be permitted and inheritable).
 pub fn set_ambient(ambient: u64) -> Result<()> {
     // SAFETY: prctl with integer arguments only.
-    unsafe { libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) };
+    unsafe {
+        libc::prctl(
+            libc::PR_CAP_AMBIENT,
+            libc::PR_CAP_AMBIENT_CLEAR_ALL,
+            0,
+            0,
+            0,
+        )
+    };
     for cap in 0..=last_cap() {
         if ambient & (1 << cap) == 0 {
             continue;
         }
         // SAFETY: prctl with integer arguments only.
         let rc = unsafe {
-            libc::prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_RAISE, cap as libc::c_ulong, 0, 0)
+            libc::prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_RAISE,
+                cap as libc::c_ulong,
+                0,
+                0,
+            )
         };
         if rc < 0 {
-            return Err(Error::sys(format!("raising ambient {}", name(cap)), nix::Error::last()));
+            return Err(Error::sys(
+                format!("raising ambient {}", name(cap)),
+                nix::Error::last(),
+            ));
         }
     }
     Ok(())

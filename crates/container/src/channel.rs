@@ -94,7 +94,10 @@ impl Channel {
 
     /// Reports a failure to the parent (best effort: the parent may be gone).
     pub fn fail(&self, err: &Error, exit_code: i32) {
-        let _ = self.send(&Message::Failed { message: err.to_string(), exit_code });
+        let _ = self.send(&Message::Failed {
+            message: err.to_string(),
+            exit_code,
+        });
     }
 
     pub fn raw_fd(&self) -> i32 {
@@ -117,7 +120,11 @@ mod tests {
         let (a, b) = pair().unwrap();
         a.send(&Message::InitPid { pid: 42 }).unwrap();
         assert_eq!(b.recv().unwrap(), Some(Message::InitPid { pid: 42 }));
-        a.send(&Message::Failed { message: "mount /proc: EPERM".into(), exit_code: 1 }).unwrap();
+        a.send(&Message::Failed {
+            message: "mount /proc: EPERM".into(),
+            exit_code: 1,
+        })
+        .unwrap();
         let err = b.expect("Ready", |m| *m == Message::Ready).unwrap_err();
         assert!(err.to_string().contains("mount /proc"));
         drop(a);

@@ -10,18 +10,31 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Errors of the runtime library.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("container id {0:?} is invalid: use letters, digits, '_', '-', '.' (not starting with '.')")]
+    #[error(
+        "container id {0:?} is invalid: use letters, digits, '_', '-', '.' (not starting with '.')"
+    )]
     InvalidId(String),
     #[error("container {0:?} already exists")]
     AlreadyExists(String),
     #[error("container {0:?} does not exist")]
     NotFound(String),
     #[error("container {id:?} is {status}: {action} needs it to be {expected}")]
-    WrongState { id: String, status: String, action: &'static str, expected: &'static str },
+    WrongState {
+        id: String,
+        status: String,
+        action: &'static str,
+        expected: &'static str,
+    },
     #[error("reading {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("writing {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("parsing {path}: {message}")]
     Parse { path: PathBuf, message: String },
     #[error("invalid config: {0}")]
@@ -37,7 +50,11 @@ pub enum Error {
     #[error("unknown signal {0:?}")]
     UnknownSignal(String),
     #[error("hook {path} ({kind}): {message}")]
-    Hook { kind: String, path: String, message: String },
+    Hook {
+        kind: String,
+        path: String,
+        message: String,
+    },
     #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("; "))]
     Many(Vec<Error>),
 }
@@ -45,17 +62,26 @@ pub enum Error {
 impl Error {
     /// A system-call failure, naming the call and its arguments.
     pub fn sys(op: impl Into<String>, source: nix::Error) -> Self {
-        Error::Sys { op: op.into(), source }
+        Error::Sys {
+            op: op.into(),
+            source,
+        }
     }
 
     /// An I/O failure while reading `path`.
     pub fn read(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Read { path: path.into(), source }
+        Error::Read {
+            path: path.into(),
+            source,
+        }
     }
 
     /// An I/O failure while writing `path`.
     pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Write { path: path.into(), source }
+        Error::Write {
+            path: path.into(),
+            source,
+        }
     }
 }
 

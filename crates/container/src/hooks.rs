@@ -19,12 +19,19 @@ pub fn run(kind: &str, hooks: &[Hook], state_json: &str) -> Result<()> {
 
 /// Runs every hook even if some fail, and reports all failures (for poststop).
 pub fn run_all(kind: &str, hooks: &[Hook], state_json: &str) -> Vec<Error> {
-    hooks.iter().filter_map(|h| run_one(kind, h, state_json).err()).collect()
+    hooks
+        .iter()
+        .filter_map(|h| run_one(kind, h, state_json).err())
+        .collect()
 }
 
 fn run_one(kind: &str, hook: &Hook, state_json: &str) -> Result<()> {
     let path = hook.path().display().to_string();
-    let fail = |message: String| Error::Hook { kind: kind.to_string(), path: path.clone(), message };
+    let fail = |message: String| Error::Hook {
+        kind: kind.to_string(),
+        path: path.clone(),
+        message,
+    };
     let mut cmd = Command::new(hook.path());
     if let Some(args) = hook.args() {
         if let Some((arg0, rest)) = args.split_first() {
@@ -38,12 +45,16 @@ fn run_one(kind: &str, hook: &Hook, state_json: &str) -> Result<()> {
         }
     }
     cmd.stdin(Stdio::piped());
-    let mut child = cmd.spawn().map_err(|e| fail(format!("cannot start: {e}")))?;
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| fail(format!("cannot start: {e}")))?;
     if let Some(mut stdin) = child.stdin.take() {
         // A hook may exit without reading its stdin: ignore EPIPE.
         let _ = stdin.write_all(state_json.as_bytes());
     }
-    let deadline = hook.timeout().map(|t| Instant::now() + Duration::from_secs(t.max(1) as u64));
+    let deadline = hook
+        .timeout()
+        .map(|t| Instant::now() + Duration::from_secs(t.max(1) as u64));
     let status = loop {
         match child.try_wait().map_err(|e| fail(e.to_string()))? {
             Some(status) => break status,
@@ -51,7 +62,10 @@ fn run_one(kind: &str, hook: &Hook, state_json: &str) -> Result<()> {
                 Some(d) if Instant::now() >= d => {
                     let _ = child.kill();
                     let _ = child.wait();
-                    return Err(fail(format!("timed out after {}s", hook.timeout().unwrap_or(0))));
+                    return Err(fail(format!(
+                        "timed out after {}s",
+                        hook.timeout().unwrap_or(0)
+                    )));
                 }
                 Some(_) => std::thread::sleep(Duration::from_millis(2)),
                 None => break child.wait().map_err(|e| fail(e.to_string()))?,
@@ -76,7 +90,11 @@ mod tests {
         let out = dir.path().join("out");
         let hook = HookBuilder::default()
             .path("/bin/sh")
-            .args(vec!["sh".into(), "-c".into(), format!("cat > {}; echo $X >> {}", out.display(), out.display())])
+            .args(vec![
+                "sh".into(),
+                "-c".into(),
+                format!("cat > {}; echo $X >> {}", out.display(), out.display()),
+            ])
             .env(vec!["X=42".into()])
             .build()
             .unwrap();
@@ -85,7 +103,10 @@ mod tests {
 
         let bad = HookBuilder::default().path("/bin/false").build().unwrap();
         let err = run("createRuntime", &[bad], "{}").unwrap_err().to_string();
-        assert!(err.contains("/bin/false") && err.contains("createRuntime"), "{err}");
+        assert!(
+            err.contains("/bin/false") && err.contains("createRuntime"),
+            "{err}"
+        );
 
         let slow = HookBuilder::default()
             .path("/bin/sleep")

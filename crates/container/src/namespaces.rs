@@ -66,7 +66,11 @@ pub struct Plan {
 
 impl Default for Plan {
     fn default() -> Self {
-        Plan { join: Vec::new(), create: CloneFlags::empty(), new_user: false }
+        Plan {
+            join: Vec::new(),
+            create: CloneFlags::empty(),
+            new_user: false,
+        }
     }
 }
 
@@ -79,7 +83,10 @@ impl Plan {
             let mut entries = namespaces.iter().filter(|n| n.typ() == typ);
             let Some(ns) = entries.next() else { continue };
             if entries.next().is_some() {
-                return Err(Error::InvalidConfig(format!("namespace {} is listed twice", proc_name(typ))));
+                return Err(Error::InvalidConfig(format!(
+                    "namespace {} is listed twice",
+                    proc_name(typ)
+                )));
             }
             seen.push(typ);
             match ns.path() {
@@ -109,7 +116,10 @@ pub fn join_all(entries: &[(LinuxNamespaceType, PathBuf)]) -> Result<()> {
     }
     for (typ, path, file) in &files {
         nix::sched::setns(file.as_fd(), clone_flag(*typ)).map_err(|e| {
-            Error::sys(format!("joining {} namespace {}", proc_name(*typ), path.display()), e)
+            Error::sys(
+                format!("joining {} namespace {}", proc_name(*typ), path.display()),
+                e,
+            )
         })?;
     }
     Ok(())
@@ -121,8 +131,11 @@ pub fn unshare(flags: CloneFlags) -> Result<()> {
         return Ok(());
     }
     nix::sched::unshare(flags).map_err(|e| {
-        let names: Vec<&str> =
-            ALL.iter().filter(|t| flags.contains(clone_flag(**t))).map(|t| proc_name(*t)).collect();
+        let names: Vec<&str> = ALL
+            .iter()
+            .filter(|t| flags.contains(clone_flag(**t)))
+            .map(|t| proc_name(*t))
+            .collect();
         Error::sys(format!("creating namespaces ({})", names.join(", ")), e)
     })
 }
@@ -151,7 +164,10 @@ mod tests {
         .unwrap();
         assert_eq!(plan.join[0].0, LinuxNamespaceType::User);
         assert_eq!(plan.join[1].0, LinuxNamespaceType::Network);
-        assert_eq!(plan.create, CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS);
+        assert_eq!(
+            plan.create,
+            CloneFlags::CLONE_NEWPID | CloneFlags::CLONE_NEWNS
+        );
         assert!(!plan.new_user);
         assert!(plan.has(LinuxNamespaceType::Network));
         assert!(!plan.has(LinuxNamespaceType::Ipc));
@@ -159,8 +175,11 @@ mod tests {
 
     #[test]
     fn duplicate_namespaces_are_rejected() {
-        let err = Plan::from_config(&[ns(LinuxNamespaceType::Uts, None), ns(LinuxNamespaceType::Uts, None)])
-            .unwrap_err();
+        let err = Plan::from_config(&[
+            ns(LinuxNamespaceType::Uts, None),
+            ns(LinuxNamespaceType::Uts, None),
+        ])
+        .unwrap_err();
         assert!(err.to_string().contains("uts"));
     }
 }

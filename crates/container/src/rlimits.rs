@@ -30,13 +30,19 @@ fn resource(typ: PosixRlimitType) -> (libc::__rlimit_resource_t, &'static str) {
 pub fn apply(limits: &[PosixRlimit]) -> Result<()> {
     for limit in limits {
         let (res, name) = resource(limit.typ());
-        let wanted = libc::rlimit { rlim_cur: limit.soft(), rlim_max: limit.hard() };
+        let wanted = libc::rlimit {
+            rlim_cur: limit.soft(),
+            rlim_max: limit.hard(),
+        };
         // SAFETY: `wanted` is a valid rlimit structure.
         if unsafe { libc::setrlimit(res, &wanted) } == 0 {
             continue;
         }
         let err = nix::Error::last();
-        let mut current = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        let mut current = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
         // SAFETY: `current` is a valid rlimit structure to be filled in.
         unsafe { libc::getrlimit(res, &mut current) };
         let why = if err == nix::Error::EPERM && limit.hard() > current.rlim_max {

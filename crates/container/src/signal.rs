@@ -8,17 +8,27 @@ use crate::error::{Error, Result};
 pub fn parse(text: &str) -> Result<i32> {
     if let Ok(n) = text.parse::<i32>() {
         let max = libc::SIGRTMAX();
-        return if (1..=max).contains(&n) { Ok(n) } else { Err(Error::UnknownSignal(text.into())) };
+        return if (1..=max).contains(&n) {
+            Ok(n)
+        } else {
+            Err(Error::UnknownSignal(text.into()))
+        };
     }
     let upper = text.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") { upper } else { format!("SIG{upper}") };
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
     if let Some(rt) = name.strip_prefix("SIGRTMIN") {
         return realtime(libc::SIGRTMIN(), rt, 1, text);
     }
     if let Some(rt) = name.strip_prefix("SIGRTMAX") {
         return realtime(libc::SIGRTMAX(), rt, -1, text);
     }
-    name.parse::<Signal>().map(|s| s as i32).map_err(|_| Error::UnknownSignal(text.into()))
+    name.parse::<Signal>()
+        .map(|s| s as i32)
+        .map_err(|_| Error::UnknownSignal(text.into()))
 }
 
 fn realtime(base: i32, offset: &str, sign: i32, text: &str) -> Result<i32> {

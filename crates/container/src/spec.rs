@@ -18,7 +18,10 @@ pub fn load(path: &Path) -> Result<Spec> {
 
 /// Parses config.json bytes read from `path`.
 pub fn parse(path: &Path, data: &[u8]) -> Result<Spec> {
-    serde_json::from_slice(data).map_err(|e| Error::Parse { path: path.to_path_buf(), message: e.to_string() })
+    serde_json::from_slice(data).map_err(|e| Error::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
 }
 
 const DEFAULT_CAPS: &[&str] = &["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
@@ -74,7 +77,13 @@ pub fn default_config(rootless: bool) -> serde_json::Value {
         mounts[5] = json!({"destination": "/sys", "type": "none", "source": "/sys",
                            "options": ["rbind", "nosuid", "noexec", "nodev", "ro"]});
         mounts.truncate(6);
-        mounts[2]["options"] = json!(["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]);
+        mounts[2]["options"] = json!([
+            "nosuid",
+            "noexec",
+            "newinstance",
+            "ptmxmode=0666",
+            "mode=0620"
+        ]);
     }
     json!({
         "ociVersion": OCI_VERSION,
@@ -108,14 +117,27 @@ mod tests {
             let data = serde_json::to_vec(&value).unwrap();
             let spec = parse(Path::new("config.json"), &data).unwrap();
             assert_eq!(spec.root().as_ref().unwrap().path(), Path::new("rootfs"));
-            let ns = spec.linux().as_ref().unwrap().namespaces().as_ref().unwrap();
-            assert_eq!(ns.iter().any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User), rootless);
+            let ns = spec
+                .linux()
+                .as_ref()
+                .unwrap()
+                .namespaces()
+                .as_ref()
+                .unwrap();
+            assert_eq!(
+                ns.iter()
+                    .any(|n| n.typ() == oci_spec::runtime::LinuxNamespaceType::User),
+                rootless
+            );
         }
     }
 
     #[test]
     fn parse_errors_name_the_file() {
         let err = parse(Path::new("/b/config.json"), b"{\"ociVersion\": 1}").unwrap_err();
-        assert!(err.to_string().starts_with("parsing /b/config.json"), "{err}");
+        assert!(
+            err.to_string().starts_with("parsing /b/config.json"),
+            "{err}"
+        );
     }
 }

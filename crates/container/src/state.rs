@@ -92,7 +92,10 @@ impl ContainerDir {
     /// The directory of `id` under `root`, after checking the id is safe as a file name.
     pub fn new(root: &Path, id: &str) -> Result<Self> {
         validate_id(id)?;
-        Ok(ContainerDir { id: id.to_string(), path: root.join(id) })
+        Ok(ContainerDir {
+            id: id.to_string(),
+            path: root.join(id),
+        })
     }
 
     /// Creates the directory; fails if the container exists.
@@ -131,8 +134,10 @@ impl ContainerDir {
             }
             Err(e) => return Err(Error::read(&path, e)),
         };
-        serde_json::from_slice(&data)
-            .map_err(|e| Error::Parse { path, message: e.to_string() })
+        serde_json::from_slice(&data).map_err(|e| Error::Parse {
+            path,
+            message: e.to_string(),
+        })
     }
 
     /// Writes the state with write-then-rename, so readers never see half a file.
@@ -175,7 +180,9 @@ pub fn validate_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 1024
         && !id.starts_with('.')
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+'));
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'+'));
     if ok {
         Ok(())
     } else {
@@ -233,7 +240,11 @@ impl State {
         OciState {
             oci_version: crate::spec::OCI_VERSION,
             id: &self.id,
-            pid: if status == Status::Stopped { 0 } else { self.pid },
+            pid: if status == Status::Stopped {
+                0
+            } else {
+                self.pid
+            },
             status,
             bundle: &self.bundle,
             rootfs: &self.rootfs,
@@ -260,8 +271,15 @@ mod tests {
 
     #[test]
     fn proc_stat_survives_odd_command_names() {
-        let line = "42 (we ird) name)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
-        assert_eq!(parse_proc_stat(line), Some(ProcStat { state: 'S', start_time: 98765 }));
+        let line =
+            "42 (we ird) name)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
+        assert_eq!(
+            parse_proc_stat(line),
+            Some(ProcStat {
+                state: 'S',
+                start_time: 98765
+            })
+        );
     }
 
     #[test]

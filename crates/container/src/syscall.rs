@@ -95,14 +95,31 @@ impl Syscall for LinuxSyscall {
 /// One recorded call, for tests.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Call {
-    Mount { source: Option<PathBuf>, target: PathBuf, fstype: Option<String>, flags: MsFlags, data: Option<String> },
-    Umount { target: PathBuf },
-    PivotRoot { new_root: PathBuf },
+    Mount {
+        source: Option<PathBuf>,
+        target: PathBuf,
+        fstype: Option<String>,
+        flags: MsFlags,
+        data: Option<String>,
+    },
+    Umount {
+        target: PathBuf,
+    },
+    PivotRoot {
+        new_root: PathBuf,
+    },
     Chdir(PathBuf),
     Chroot(PathBuf),
-    Mknod { path: PathBuf, kind: SFlag, dev: u64 },
+    Mknod {
+        path: PathBuf,
+        kind: SFlag,
+        dev: u64,
+    },
     Chown(PathBuf),
-    Symlink { target: PathBuf, link: PathBuf },
+    Symlink {
+        target: PathBuf,
+        link: PathBuf,
+    },
     Hostname(String),
     Domainname(String),
 }
@@ -149,12 +166,16 @@ impl Syscall for RecordingSyscall {
     }
 
     fn umount2(&self, target: &Path, _flags: MntFlags) -> nix::Result<()> {
-        self.push(Call::Umount { target: target.to_path_buf() });
+        self.push(Call::Umount {
+            target: target.to_path_buf(),
+        });
         Ok(())
     }
 
     fn pivot_root(&self, new_root: &Path, _put_old: &Path) -> nix::Result<()> {
-        self.push(Call::PivotRoot { new_root: new_root.to_path_buf() });
+        self.push(Call::PivotRoot {
+            new_root: new_root.to_path_buf(),
+        });
         Ok(())
     }
 
@@ -169,7 +190,11 @@ impl Syscall for RecordingSyscall {
     }
 
     fn mknod(&self, path: &Path, kind: SFlag, _mode: Mode, dev: u64) -> nix::Result<()> {
-        self.push(Call::Mknod { path: path.to_path_buf(), kind, dev });
+        self.push(Call::Mknod {
+            path: path.to_path_buf(),
+            kind,
+            dev,
+        });
         Ok(())
     }
 
@@ -179,7 +204,10 @@ impl Syscall for RecordingSyscall {
     }
 
     fn symlink(&self, target: &Path, link: &Path) -> nix::Result<()> {
-        self.push(Call::Symlink { target: target.to_path_buf(), link: link.to_path_buf() });
+        self.push(Call::Symlink {
+            target: target.to_path_buf(),
+            link: link.to_path_buf(),
+        });
         Ok(())
     }
 

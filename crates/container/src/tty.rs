@@ -12,7 +12,12 @@ use crate::error::{Error, Result};
 
 /// Connects to the console socket (before pivot_root, while its path is visible).
 pub fn connect(path: &Path) -> Result<UnixStream> {
-    UnixStream::connect(path).map_err(|e| Error::Setup(format!("connecting to console socket {}: {e}", path.display())))
+    UnixStream::connect(path).map_err(|e| {
+        Error::Setup(format!(
+            "connecting to console socket {}: {e}",
+            path.display()
+        ))
+    })
 }
 
 /// A new pty pair from /dev/ptmx of the current mount namespace.
@@ -24,7 +29,12 @@ pub struct Pty {
 /// Opens a pseudo-terminal pair.
 pub fn open_pty() -> Result<Pty> {
     // SAFETY: path is a valid C string; flags are plain integers.
-    let master = unsafe { libc::open(c"/dev/ptmx".as_ptr(), libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC) };
+    let master = unsafe {
+        libc::open(
+            c"/dev/ptmx".as_ptr(),
+            libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
+        )
+    };
     if master < 0 {
         return Err(Error::sys("opening /dev/ptmx", nix::Error::last()));
     }
@@ -36,9 +46,18 @@ pub fn open_pty() -> Result<Pty> {
         return Err(Error::sys("unlocking pty (TIOCSPTLCK)", nix::Error::last()));
     }
     // SAFETY: TIOCGPTPEER returns a new descriptor for the slave side.
-    let slave = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, libc::O_RDWR | libc::O_NOCTTY) };
+    let slave = unsafe {
+        libc::ioctl(
+            master.as_raw_fd(),
+            libc::TIOCGPTPEER,
+            libc::O_RDWR | libc::O_NOCTTY,
+        )
+    };
     if slave < 0 {
-        return Err(Error::sys("opening pty slave (TIOCGPTPEER)", nix::Error::last()));
+        return Err(Error::sys(
+            "opening pty slave (TIOCGPTPEER)",
+            nix::Error::last(),
+        ));
     }
     // SAFETY: `slave` is a freshly opened descriptor we own.
     let slave = unsafe { OwnedFd::from_raw_fd(slave) };
@@ -47,7 +66,12 @@ pub fn open_pty() -> Result<Pty> {
 
 /// Sets the window size of a terminal.
 pub fn set_size(fd: RawFd, rows: u16, cols: u16) -> Result<()> {
-    let ws = libc::winsize { ws_row: rows, ws_col: cols, ws_xpixel: 0, ws_ypixel: 0 };
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
     // SAFETY: TIOCSWINSZ reads a winsize structure.
     if unsafe { libc::ioctl(fd, libc::TIOCSWINSZ, &ws) } < 0 {
         return Err(Error::sys("setting terminal size", nix::Error::last()));
@@ -60,8 +84,14 @@ pub fn send_master(socket: &UnixStream, master: &OwnedFd) -> Result<()> {
     let name = b"/dev/ptmx";
     let fds = [master.as_raw_fd()];
     let cmsg = [ControlMessage::ScmRights(&fds)];
-    sendmsg::<()>(socket.as_raw_fd(), &[IoSlice::new(name)], &cmsg, MsgFlags::empty(), None)
-        .map_err(|e| Error::sys("sending the pty master to the console socket", e))?;
+    sendmsg::<()>(
+        socket.as_raw_fd(),
+        &[IoSlice::new(name)],
+        &cmsg,
+        MsgFlags::empty(),
+        None,
+    )
+    .map_err(|e| Error::sys("sending the pty master to the console socket", e))?;
     Ok(())
 }
 
@@ -70,7 +100,10 @@ pub fn become_console(slave: &OwnedFd) -> Result<()> {
     let fd = slave.as_raw_fd();
     // SAFETY: the process is a session leader (setsid ran); TIOCSCTTY takes an int.
     if unsafe { libc::ioctl(fd, libc::TIOCSCTTY, 0) } < 0 {
-        return Err(Error::sys("making the pty the controlling terminal", nix::Error::last()));
+        return Err(Error::sys(
+            "making the pty the controlling terminal",
+            nix::Error::last(),
+        ));
     }
     for target in 0..3 {
         // SAFETY: dup2 on descriptors we own; the targets are the standard ones.

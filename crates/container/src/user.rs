@@ -9,7 +9,9 @@ use crate::error::{Error, Result};
 
 /// Formats id mappings the way /proc/PID/uid_map wants them.
 pub fn format_id_map(maps: &[LinuxIdMapping]) -> String {
-    maps.iter().map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size())).collect()
+    maps.iter()
+        .map(|m| format!("{} {} {}\n", m.container_id(), m.host_id(), m.size()))
+        .collect()
 }
 
 /// Writes uid_map and gid_map of `pid` (called by the parent, in the host's user namespace).
@@ -96,8 +98,18 @@ mod tests {
     #[test]
     fn id_maps_are_formatted_one_per_line() {
         let maps = vec![
-            LinuxIdMappingBuilder::default().container_id(0u32).host_id(100000u32).size(65536u32).build().unwrap(),
-            LinuxIdMappingBuilder::default().container_id(65536u32).host_id(5u32).size(1u32).build().unwrap(),
+            LinuxIdMappingBuilder::default()
+                .container_id(0u32)
+                .host_id(100000u32)
+                .size(65536u32)
+                .build()
+                .unwrap(),
+            LinuxIdMappingBuilder::default()
+                .container_id(65536u32)
+                .host_id(5u32)
+                .size(1u32)
+                .build()
+                .unwrap(),
         ];
         assert_eq!(format_id_map(&maps), "0 100000 65536\n65536 5 1\n");
     }
@@ -105,7 +117,11 @@ mod tests {
     #[test]
     fn home_comes_from_passwd() {
         let tmp = tempfile::NamedTempFile::new().unwrap();
-        std::fs::write(tmp.path(), "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/var/www:/bin/false\n").unwrap();
+        std::fs::write(
+            tmp.path(),
+            "root:x:0:0:root:/root:/bin/sh\nwww:x:33:33::/var/www:/bin/false\n",
+        )
+        .unwrap();
         assert_eq!(home_of(33, tmp.path()), "/var/www");
         assert_eq!(home_of(7, tmp.path()), "/");
         assert_eq!(home_of(0, Path::new("/nonexistent/passwd")), "/");

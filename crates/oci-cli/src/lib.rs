@@ -30,7 +30,12 @@ pub struct Cli {
 #[derive(Debug, Clone, Args)]
 pub struct GlobalOpts {
     /// Directory holding the state of containers.
-    #[arg(long, global = true, default_value = "/run/yurta-runtime", env = "YURTA_RUNTIME_ROOT")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "/run/yurta-runtime",
+        env = "YURTA_RUNTIME_ROOT"
+    )]
     pub root: PathBuf,
     /// Write log messages to this file instead of standard error.
     #[arg(long, global = true)]
@@ -337,11 +342,40 @@ pub struct Spec {
 /// container command (exec's argv, ps's options) untouched.
 pub fn normalize_args<I: IntoIterator<Item = String>>(args: I) -> Vec<String> {
     const LONG: &[&str] = &[
-        "root", "log", "log-format", "debug", "systemd-cgroup", "rootless", "criu", "bundle",
-        "console-socket", "pid-file", "no-pivot", "no-new-keyring", "preserve-fds", "detach",
-        "keep", "no-subreaper", "all", "force", "cwd", "env", "tty", "user", "process",
-        "no-new-privs", "cap", "format", "quiet", "resources", "stats", "interval",
-        "process-label", "apparmor", "ignore-paused", "additional-gids",
+        "root",
+        "log",
+        "log-format",
+        "debug",
+        "systemd-cgroup",
+        "rootless",
+        "criu",
+        "bundle",
+        "console-socket",
+        "pid-file",
+        "no-pivot",
+        "no-new-keyring",
+        "preserve-fds",
+        "detach",
+        "keep",
+        "no-subreaper",
+        "all",
+        "force",
+        "cwd",
+        "env",
+        "tty",
+        "user",
+        "process",
+        "no-new-privs",
+        "cap",
+        "format",
+        "quiet",
+        "resources",
+        "stats",
+        "interval",
+        "process-label",
+        "apparmor",
+        "ignore-paused",
+        "additional-gids",
     ];
     let mut out = Vec::new();
     let mut positional_seen = 0usize;
@@ -388,8 +422,20 @@ mod tests {
     #[test]
     fn create_with_conmon_style_flags() {
         let cli = parse(&[
-            "yurta-runtime", "--log-format", "json", "--log", "/tmp/l", "create", "--bundle", "/b",
-            "--pid-file", "/p", "--console-socket", "/s", "--no-new-keyring", "abc",
+            "yurta-runtime",
+            "--log-format",
+            "json",
+            "--log",
+            "/tmp/l",
+            "create",
+            "--bundle",
+            "/b",
+            "--pid-file",
+            "/p",
+            "--console-socket",
+            "/s",
+            "--no-new-keyring",
+            "abc",
         ]);
         assert_eq!(cli.global.log_format, LogFormat::Json);
         match cli.command {
@@ -404,9 +450,21 @@ mod tests {
 
     #[test]
     fn single_dash_long_flags_are_accepted() {
-        let cli = parse(&["yurta-runtime", "-root", "/r", "run", "-bundle", "/b", "-d", "x"]);
+        let cli = parse(&[
+            "yurta-runtime",
+            "-root",
+            "/r",
+            "run",
+            "-bundle",
+            "/b",
+            "-d",
+            "x",
+        ]);
         assert_eq!(cli.global.root, PathBuf::from("/r"));
-        assert!(matches!(cli.command, Command::Run(Run { detach: true, .. })));
+        assert!(matches!(
+            cli.command,
+            Command::Run(Run { detach: true, .. })
+        ));
     }
 
     #[test]

@@ -35,23 +35,46 @@ pub fn create(opts: &CreateOptions) -> Result<State> {
     let spec = spec::parse(&config_path, &raw)?;
     let args = init_args(opts, &dir, &bundle, spec)?;
     dir.create()?;
-    let mut undo = Undo { dir: &dir, pids: Vec::new(), cgroup: None };
+    let mut undo = Undo {
+        dir: &dir,
+        pids: Vec::new(),
+        cgroup: None,
+    };
     match create_in(opts, &dir, &raw, &args, &mut undo) {
         Ok(state) => Ok(state),
         Err(err) => {
             let mut errors = vec![err];
             errors.extend(undo.run());
-            Err(if errors.len() == 1 { errors.pop().unwrap_or(Error::Setup(String::new())) } else { Error::Many(errors) })
+            Err(if errors.len() == 1 {
+                errors.pop().unwrap_or(Error::Setup(String::new()))
+            } else {
+                Error::Many(errors)
+            })
         }
     }
 }
 
-fn init_args(opts: &CreateOptions, dir: &ContainerDir, bundle: &Path, spec: oci_spec::runtime::Spec) -> Result<InitArgs> {
-    let process = spec.process().clone().ok_or_else(|| Error::InvalidConfig("config.json has no process".into()))?;
-    let root = spec.root().as_ref().ok_or_else(|| Error::InvalidConfig("config.json has no root".into()))?;
+fn init_args(
+    opts: &CreateOptions,
+    dir: &ContainerDir,
+    bundle: &Path,
+    spec: oci_spec::runtime::Spec,
+) -> Result<InitArgs> {
+    let process = spec
+        .process()
+        .clone()
+        .ok_or_else(|| Error::InvalidConfig("config.json has no process".into()))?;
+    let root = spec
+        .root()
+        .as_ref()
+        .ok_or_else(|| Error::InvalidConfig("config.json has no root".into()))?;
     let rootfs = bundle.join(root.path());
     let rootfs = std::fs::canonicalize(&rootfs).map_err(|e| Error::read(&rootfs, e))?;
-    let namespaces = spec.linux().as_ref().and_then(|l| l.namespaces().clone()).unwrap_or_default();
+    let namespaces = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.namespaces().clone())
+        .unwrap_or_default();
     let plan = Plan::from_config(&namespaces)?;
     Ok(InitArgs {
         id: opts.id.clone(),
@@ -93,13 +116,20 @@ impl Undo<'_> {
     }
 }
 
-fn create_in(opts: &CreateOptions, dir: &ContainerDir, raw: &[u8], args: &InitArgs, undo: &mut Undo) -> Result<State> {
+fn create_in(
+    opts: &CreateOptions,
+    dir: &ContainerDir,
+    raw: &[u8],
+    args: &InitArgs,
+    undo: &mut Undo,
+) -> Result<State> {
     dir.save_config(raw)?;
     nix::unistd::mkfifo(&dir.fifo(), Mode::from_bits_truncate(0o622))
         .map_err(|e| Error::sys(format!("mkfifo {}", dir.fifo().display()), e))?;
     let linux = args.spec.linux().as_ref();
     let cgroups_path = linux.and_then(|l| l.cgroups_path().clone());
-    let cgroup = yurta_cgroups::create_manager(cgroups_path.as_deref(), &opts.id, opts.systemd_cgroup)?;
+    let cgroup =
+        yurta_cgroups::create_manager(cgroups_path.as_deref(), &opts.id, opts.systemd_cgroup)?;
     let (parent_end, child_end) = channel::pair()?;
     let child = fork_child(|| intermediate::run(&child_end, args))?;
     drop(child_end);
@@ -107,7 +137,10 @@ fn create_in(opts: &CreateOptions, dir: &ContainerDir, raw: &[u8], args: &InitAr
     cgroup.apply(child)?;
     undo.cgroup = Some(cgroup);
     if let Some(resources) = super::devices::effective_resources(&args.spec) {
-        undo.cgroup.as_ref().map(|c| c.set(&resources)).transpose()?;
+        undo.cgroup
+            .as_ref()
+            .map(|c| c.set(&resources))
+            .transpose()?;
     }
     parent_end.send(&Message::CgroupJoined)?;
     let mut state = State {
@@ -123,7 +156,9 @@ fn create_in(opts: &CreateOptions, dir: &ContainerDir, raw: &[u8], args: &InitAr
         systemd_cgroup: opts.systemd_cgroup,
     };
     follow_setup(&parent_end, args, child, &mut state, undo)?;
-    state.pid_start = proc_stat(state.pid).map(|s| s.start_time).ok_or_else(|| Error::Setup("container init exited during setup".into()))?;
+    state.pid_start = proc_stat(state.pid)
+        .map(|s| s.start_time)
+        .ok_or_else(|| Error::Setup("container init exited during setup".into()))?;
     dir.save(&state)?;
     if let Some(pid_file) = &opts.pid_file {
         super::write_pid_file(pid_file, state.pid)?;
@@ -132,13 +167,23 @@ fn create_in(opts: &CreateOptions, dir: &ContainerDir, raw: &[u8], args: &InitAr
 }
 
 /// Answers the children's requests until init reports Ready.
-fn follow_setup(ch: &Channel, args: &InitArgs, intermediate: i32, state: &mut State, undo: &mut Undo) -> Result<()> {
+fn follow_setup(
+    ch: &Channel,
+    args: &InitArgs,
+    intermediate: i32,
+    state: &mut State,
+    undo: &mut Undo,
+) -> Result<()> {
     loop {
         match ch.recv()? {
             Some(Message::WriteIdMaps { pid }) => {
                 let linux = args.spec.linux().as_ref();
-                let uids = linux.and_then(|l| l.uid_mappings().clone()).unwrap_or_default();
-                let gids = linux.and_then(|l| l.gid_mappings().clone()).unwrap_or_default();
+                let uids = linux
+                    .and_then(|l| l.uid_mappings().clone())
+                    .unwrap_or_default();
+                let gids = linux
+                    .and_then(|l| l.gid_mappings().clone())
+                    .unwrap_or_default();
                 user::write_id_maps(pid, &uids, &gids)?;
                 ch.send(&Message::IdMapsWritten)?;
             }
@@ -152,14 +197,22 @@ fn follow_setup(ch: &Channel, args: &InitArgs, intermediate: i32, state: &mut St
                 let json = serde_json::to_string(&state.oci(Status::Creating)).unwrap_or_default();
                 if let Some(h) = args.spec.hooks() {
                     hooks::run("prestart", h.prestart().as_deref().unwrap_or(&[]), &json)?;
-                    hooks::run("createRuntime", h.create_runtime().as_deref().unwrap_or(&[]), &json)?;
+                    hooks::run(
+                        "createRuntime",
+                        h.create_runtime().as_deref().unwrap_or(&[]),
+                        &json,
+                    )?;
                 }
                 ch.send(&Message::HooksDone)?;
             }
             Some(Message::Ready) => return Ok(()),
             Some(Message::Failed { message, .. }) => return Err(Error::Setup(message)),
             Some(other) => return Err(Error::Setup(format!("unexpected setup message {other:?}"))),
-            None => return Err(Error::Setup("container init exited during setup without saying why".into())),
+            None => {
+                return Err(Error::Setup(
+                    "container init exited during setup without saying why".into(),
+                ))
+            }
         }
     }
 }

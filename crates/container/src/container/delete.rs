@@ -16,7 +16,12 @@ use crate::state::Status;
 pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
     let c = Container::load(root, id)?;
     if matches!(c.status, Status::Running | Status::Paused) && !force {
-        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "delete", expected: "stopped (or use --force)" });
+        return Err(Error::WrongState {
+            id: id.into(),
+            status: c.status.to_string(),
+            action: "delete",
+            expected: "stopped (or use --force)",
+        });
     }
     let mut errors = Vec::new();
     let cgroup = match c.state.cgroup() {
@@ -65,7 +70,10 @@ fn wait_gone(c: &Container) {
     let mut pause = Duration::from_micros(200);
     while c.state.init_alive() && Instant::now() < deadline {
         // Our own child (foreground run) must be reaped to stop being "alive".
-        let _ = nix::sys::wait::waitpid(Pid::from_raw(c.state.pid), Some(nix::sys::wait::WaitPidFlag::WNOHANG));
+        let _ = nix::sys::wait::waitpid(
+            Pid::from_raw(c.state.pid),
+            Some(nix::sys::wait::WaitPidFlag::WNOHANG),
+        );
         std::thread::sleep(pause);
         pause = (pause * 2).min(Duration::from_millis(20));
     }

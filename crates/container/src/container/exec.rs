@@ -50,7 +50,12 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
         Status::Running | Status::Created => {}
         Status::Paused if opts.ignore_paused => {}
         other => {
-            return Err(Error::WrongState { id: opts.id.clone(), status: other.to_string(), action: "exec", expected: "running" })
+            return Err(Error::WrongState {
+                id: opts.id.clone(),
+                status: other.to_string(),
+                action: "exec",
+                expected: "running",
+            })
         }
     }
     let spec = c.dir.load_config()?;
@@ -71,13 +76,23 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
     let intermediate = fork_child(|| exec_role::run(&child_end, &args))?;
     drop(child_end);
     let kill_intermediate = |e: Error| {
-        let _ = nix::sys::signal::kill(Pid::from_raw(intermediate), nix::sys::signal::Signal::SIGKILL);
+        let _ = nix::sys::signal::kill(
+            Pid::from_raw(intermediate),
+            nix::sys::signal::Signal::SIGKILL,
+        );
         let _ = waitpid(Pid::from_raw(intermediate), None);
         e
     };
-    cgroup.apply(intermediate).map_err(|e| kill_intermediate(e.into()))?;
-    parent_end.send(&Message::CgroupJoined).map_err(kill_intermediate)?;
-    let pid = match parent_end.expect("InitPid", |m| matches!(m, Message::InitPid { .. })).map_err(kill_intermediate)? {
+    cgroup
+        .apply(intermediate)
+        .map_err(|e| kill_intermediate(e.into()))?;
+    parent_end
+        .send(&Message::CgroupJoined)
+        .map_err(kill_intermediate)?;
+    let pid = match parent_end
+        .expect("InitPid", |m| matches!(m, Message::InitPid { .. }))
+        .map_err(kill_intermediate)?
+    {
         Message::InitPid { pid } => pid,
         _ => unreachable!("expect() only returns accepted messages"),
     };
@@ -97,7 +112,9 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
     if opts.detach {
         return Ok(ExecOutcome::Detached { pid });
     }
-    Ok(ExecOutcome::Exited { code: wait_exit_code(pid)? })
+    Ok(ExecOutcome::Exited {
+        code: wait_exit_code(pid)?,
+    })
 }
 
 /// Waits for `pid` and turns its status into a shell-style exit code.
@@ -116,7 +133,10 @@ pub fn wait_exit_code(pid: i32) -> Result<i32> {
 pub fn become_subreaper() -> Result<()> {
     // SAFETY: prctl with integer arguments only.
     if unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) } < 0 {
-        return Err(Error::sys("prctl(PR_SET_CHILD_SUBREAPER)", nix::Error::last()));
+        return Err(Error::sys(
+            "prctl(PR_SET_CHILD_SUBREAPER)",
+            nix::Error::last(),
+        ));
     }
     Ok(())
 }
@@ -126,10 +146,15 @@ pub fn become_subreaper() -> Result<()> {
 fn build_process(opts: &ExecOptions, base: &Process) -> Result<Process> {
     if let Some(path) = &opts.process_file {
         let data = std::fs::read(path).map_err(|e| Error::read(path, e))?;
-        return serde_json::from_slice(&data).map_err(|e| Error::Parse { path: path.clone(), message: e.to_string() });
+        return serde_json::from_slice(&data).map_err(|e| Error::Parse {
+            path: path.clone(),
+            message: e.to_string(),
+        });
     }
     if opts.args.is_empty() {
-        return Err(Error::InvalidConfig("exec needs a command (or --process FILE)".into()));
+        return Err(Error::InvalidConfig(
+            "exec needs a command (or --process FILE)".into(),
+        ));
     }
     let mut p = base.clone();
     p.set_args(Some(opts.args.clone()));
@@ -171,14 +196,23 @@ fn add_caps(p: &mut Process, caps: &[String]) -> Result<()> {
     use std::str::FromStr;
     let mut all = p.capabilities().clone().unwrap_or_default();
     for name in caps {
-        let full = if name.to_ascii_uppercase().starts_with("CAP_") { name.to_ascii_uppercase() } else { format!("CAP_{}", name.to_ascii_uppercase()) };
-        let cap = Capability::from_str(&full).map_err(|_| Error::InvalidConfig(format!("unknown capability {name:?}")))?;
+        let full = if name.to_ascii_uppercase().starts_with("CAP_") {
+            name.to_ascii_uppercase()
+        } else {
+            format!("CAP_{}", name.to_ascii_uppercase())
+        };
+        let cap = Capability::from_str(&full)
+            .map_err(|_| Error::InvalidConfig(format!("unknown capability {name:?}")))?;
         let add = |s: &Option<oci_spec::runtime::Capabilities>| {
             let mut s = s.clone().unwrap_or_default();
             s.insert(cap);
             Some(s)
         };
-        let (b, e, pm) = (add(all.bounding()), add(all.effective()), add(all.permitted()));
+        let (b, e, pm) = (
+            add(all.bounding()),
+            add(all.effective()),
+            add(all.permitted()),
+        );
         all.set_bounding(b);
         all.set_effective(e);
         all.set_permitted(pm);

@@ -13,7 +13,12 @@ use crate::state::Status;
 pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
     let c = Container::load(root, id)?;
     if c.status == Status::Stopped && !all {
-        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "kill", expected: "created, running or paused" });
+        return Err(Error::WrongState {
+            id: id.into(),
+            status: c.status.to_string(),
+            action: "kill",
+            expected: "created, running or paused",
+        });
     }
     let sig = Signal::try_from(signal).ok();
     if all {
@@ -36,5 +41,13 @@ pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
             nix::Error::result(rc).map(drop)
         }
     };
-    result.map_err(|e| Error::sys(format!("sending signal {signal} to container {id:?} (pid {})", c.state.pid), e))
+    result.map_err(|e| {
+        Error::sys(
+            format!(
+                "sending signal {signal} to container {id:?} (pid {})",
+                c.state.pid
+            ),
+            e,
+        )
+    })
 }

@@ -59,7 +59,11 @@ impl Container {
 impl State {
     /// The cgroup manager of this container.
     pub fn cgroup(&self) -> Result<Box<dyn yurta_cgroups::CgroupManager>> {
-        Ok(yurta_cgroups::create_manager(self.cgroups_path.as_deref(), &self.id, self.systemd_cgroup)?)
+        Ok(yurta_cgroups::create_manager(
+            self.cgroups_path.as_deref(),
+            &self.id,
+            self.systemd_cgroup,
+        )?)
     }
 }
 

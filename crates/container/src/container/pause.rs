@@ -12,7 +12,12 @@ use crate::state::Status;
 pub fn pause(root: &Path, id: &str) -> Result<()> {
     let c = Container::load(root, id)?;
     if c.status != Status::Running {
-        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "pause", expected: "running" });
+        return Err(Error::WrongState {
+            id: id.into(),
+            status: c.status.to_string(),
+            action: "pause",
+            expected: "running",
+        });
     }
     Ok(c.state.cgroup()?.freeze(FreezerState::Frozen)?)
 }
@@ -21,7 +26,12 @@ pub fn pause(root: &Path, id: &str) -> Result<()> {
 pub fn resume(root: &Path, id: &str) -> Result<()> {
     let c = Container::load(root, id)?;
     if c.status != Status::Paused {
-        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "resume", expected: "paused" });
+        return Err(Error::WrongState {
+            id: id.into(),
+            status: c.status.to_string(),
+            action: "resume",
+            expected: "paused",
+        });
     }
     Ok(c.state.cgroup()?.freeze(FreezerState::Thawed)?)
 }

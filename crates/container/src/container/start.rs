@@ -16,7 +16,12 @@ use crate::state::Status;
 pub fn start(root: &Path, id: &str) -> Result<()> {
     let c = Container::load(root, id)?;
     if c.status != Status::Created {
-        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "start", expected: "created" });
+        return Err(Error::WrongState {
+            id: id.into(),
+            status: c.status.to_string(),
+            action: "start",
+            expected: "created",
+        });
     }
     let fifo_path = c.dir.fifo();
     let mut fifo = std::fs::OpenOptions::new()
@@ -30,7 +35,9 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
         match poll(&mut fds, PollTimeout::from(100u16)) {
             Ok(0) | Err(nix::Error::EINTR) => {
                 if !c.state.init_alive() {
-                    return Err(Error::Setup(format!("container {id:?} init exited before start")));
+                    return Err(Error::Setup(format!(
+                        "container {id:?} init exited before start"
+                    )));
                 }
             }
             Ok(_) => {

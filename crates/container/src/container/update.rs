@@ -12,7 +12,12 @@ use crate::state::Status;
 pub fn update(root: &Path, id: &str, resources: &LinuxResources) -> Result<()> {
     let c = Container::load(root, id)?;
     if c.status == Status::Stopped {
-        return Err(Error::WrongState { id: id.into(), status: c.status.to_string(), action: "update", expected: "created, running or paused" });
+        return Err(Error::WrongState {
+            id: id.into(),
+            status: c.status.to_string(),
+            action: "update",
+            expected: "created, running or paused",
+        });
     }
     Ok(c.state.cgroup()?.set(resources)?)
 }

@@ -34,13 +34,21 @@ pub fn run(ch: &Channel, args: &ExecArgs) -> ! {
 
 fn intermediate(ch: &Channel, args: &ExecArgs) -> Result<Infallible> {
     ch.expect("CgroupJoined", |m| *m == Message::CgroupJoined)?;
-    let console = args.console_socket.as_deref().map(tty::connect).transpose()?;
+    let console = args
+        .console_socket
+        .as_deref()
+        .map(tty::connect)
+        .transpose()?;
     let mut files = open_namespaces(args.init_pid)?;
     // Join everything else while still holding the host's capabilities, then the user namespace.
     files.sort_by_key(|(typ, _)| *typ == LinuxNamespaceType::User);
     for (typ, file) in &files {
-        nix::sched::setns(file.as_fd(), clone_flag(*typ))
-            .map_err(|e| Error::sys(format!("joining the container's {} namespace", proc_name(*typ)), e))?;
+        nix::sched::setns(file.as_fd(), clone_flag(*typ)).map_err(|e| {
+            Error::sys(
+                format!("joining the container's {} namespace", proc_name(*typ)),
+                e,
+            )
+        })?;
     }
     let pid = fork_child(|| run_role(ch, || process(args, console.as_ref())))?;
     ch.send(&Message::InitPid { pid })?;
@@ -54,7 +62,9 @@ fn open_namespaces(pid: i32) -> Result<Vec<(LinuxNamespaceType, File)>> {
     for typ in namespaces::ALL {
         let theirs = PathBuf::from(format!("/proc/{pid}/ns/{}", proc_name(typ)));
         let ours = PathBuf::from(format!("/proc/self/ns/{}", proc_name(typ)));
-        let (Ok(a), Ok(b)) = (std::fs::metadata(&theirs), std::fs::metadata(&ours)) else { continue };
+        let (Ok(a), Ok(b)) = (std::fs::metadata(&theirs), std::fs::metadata(&ours)) else {
+            continue;
+        };
         if a.ino() == b.ino() && a.dev() == b.dev() {
             continue;
         }
@@ -67,12 +77,18 @@ fn open_namespaces(pid: i32) -> Result<Vec<(LinuxNamespaceType, File)>> {
 fn process(args: &ExecArgs, console: Option<&UnixStream>) -> Result<Infallible, (Error, i32)> {
     let fail = |e: Error| (e, SETUP_FAILED);
     if args.process.terminal().unwrap_or(false) {
-        let socket = console.ok_or_else(|| fail(Error::InvalidConfig("--tty needs --console-socket".into())))?;
+        let socket = console
+            .ok_or_else(|| fail(Error::InvalidConfig("--tty needs --console-socket".into())))?;
         nix::unistd::setsid().map_err(|e| fail(Error::sys("setsid", e)))?;
         let pty = tty::open_pty().map_err(fail)?;
         if let Some(size) = args.process.console_size() {
             use std::os::fd::AsRawFd;
-            tty::set_size(pty.master.as_raw_fd(), size.height() as u16, size.width() as u16).map_err(fail)?;
+            tty::set_size(
+                pty.master.as_raw_fd(),
+                size.height() as u16,
+                size.width() as u16,
+            )
+            .map_err(fail)?;
         }
         tty::send_master(socket, &pty.master).map_err(fail)?;
         drop(pty.master);

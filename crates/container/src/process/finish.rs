@@ -32,20 +32,39 @@ pub struct Prepared {
 }
 
 /// Resolves the executable, environment, capabilities and seccomp program.
-pub fn prepare(process: &Process, spec: &Spec, preserve_fds: u32) -> Result<Prepared, (Error, i32)> {
+pub fn prepare(
+    process: &Process,
+    spec: &Spec,
+    preserve_fds: u32,
+) -> Result<Prepared, (Error, i32)> {
     let fail = |e: Error| (e, super::SETUP_FAILED);
     let args = process.args().clone().unwrap_or_default();
     let Some(arg0) = args.first() else {
-        return Err(fail(Error::InvalidConfig("process.args is empty: nothing to run".into())));
+        return Err(fail(Error::InvalidConfig(
+            "process.args is empty: nothing to run".into(),
+        )));
     };
     let mut env = process.env().clone().unwrap_or_default();
     if !env.iter().any(|e| e.starts_with("HOME=")) {
-        env.push(format!("HOME={}", user::home_of(process.user().uid(), Path::new("/etc/passwd"))));
+        env.push(format!(
+            "HOME={}",
+            user::home_of(process.user().uid(), Path::new("/etc/passwd"))
+        ));
     }
-    let path_var = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
+    let path_var = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
     let cwd = process.cwd();
     let executable = find_executable(arg0, path_var, cwd)?;
-    let cstr = |s: &[u8]| CString::new(s).map_err(|_| fail(Error::InvalidConfig(format!("NUL byte in {:?}", String::from_utf8_lossy(s)))));
+    let cstr = |s: &[u8]| {
+        CString::new(s).map_err(|_| {
+            fail(Error::InvalidConfig(format!(
+                "NUL byte in {:?}",
+                String::from_utf8_lossy(s)
+            )))
+        })
+    };
     let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
         Some(profile) => Some(yurta_seccomp::compile(profile).map_err(|e| fail(e.into()))?),
         None => None,
@@ -53,8 +72,14 @@ pub fn prepare(process: &Process, spec: &Spec, preserve_fds: u32) -> Result<Prep
     Ok(Prepared {
         process: process.clone(),
         executable: cstr(executable.as_os_str().as_bytes())?,
-        argv: args.iter().map(|a| cstr(a.as_bytes())).collect::<Result<_, _>>()?,
-        envp: env.iter().map(|e| cstr(e.as_bytes())).collect::<Result<_, _>>()?,
+        argv: args
+            .iter()
+            .map(|a| cstr(a.as_bytes()))
+            .collect::<Result<_, _>>()?,
+        envp: env
+            .iter()
+            .map(|e| cstr(e.as_bytes()))
+            .collect::<Result<_, _>>()?,
         caps: process.capabilities().as_ref().map(CapSets::from_config),
         seccomp,
         preserve_fds,
@@ -67,13 +92,26 @@ fn find_executable(name: &str, path_var: &str, cwd: &Path) -> Result<PathBuf, (E
     let check = |p: PathBuf| -> Result<PathBuf, (Error, i32)> {
         match std::fs::metadata(&p) {
             Ok(m) if m.is_file() && m.permissions().mode() & 0o111 != 0 => Ok(p),
-            Ok(_) => Err((Error::Setup(format!("exec: {name:?}: permission denied")), NOT_EXECUTABLE)),
-            Err(_) => Err((Error::Setup(format!("exec: {name:?}: stat {}: no such file or directory", p.display())), NOT_FOUND)),
+            Ok(_) => Err((
+                Error::Setup(format!("exec: {name:?}: permission denied")),
+                NOT_EXECUTABLE,
+            )),
+            Err(_) => Err((
+                Error::Setup(format!(
+                    "exec: {name:?}: stat {}: no such file or directory",
+                    p.display()
+                )),
+                NOT_FOUND,
+            )),
         }
     };
     if name.contains('/') {
         let p = Path::new(name);
-        return check(if p.is_absolute() { p.to_path_buf() } else { cwd.join(p) });
+        return check(if p.is_absolute() {
+            p.to_path_buf()
+        } else {
+            cwd.join(p)
+        });
     }
     for dir in path_var.split(':').filter(|d| !d.is_empty()) {
         let candidate = Path::new(dir).join(name);
@@ -83,7 +121,12 @@ fn find_executable(name: &str, path_var: &str, cwd: &Path) -> Result<PathBuf, (E
             }
         }
     }
-    Err((Error::Setup(format!("exec: {name:?}: executable file not found in $PATH")), NOT_FOUND))
+    Err((
+        Error::Setup(format!(
+            "exec: {name:?}: executable file not found in $PATH"
+        )),
+        NOT_FOUND,
+    ))
 }
 
 /// Applies identity and security settings and replaces this process with the
@@ -92,7 +135,13 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
     let fail = |e: Error| (e, super::SETUP_FAILED);
     let cwd = p.process.cwd();
     nix::unistd::chdir(cwd).map_err(|e| {
-        (Error::Setup(format!("chdir to cwd {} set in config.json: {e}", cwd.display())), super::SETUP_FAILED)
+        (
+            Error::Setup(format!(
+                "chdir to cwd {} set in config.json: {e}",
+                cwd.display()
+            )),
+            super::SETUP_FAILED,
+        )
     })?;
     let nnp = p.process.no_new_privileges().unwrap_or(false);
     if let Some(caps) = &p.caps {
@@ -112,24 +161,45 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
             ..*caps
         };
         capabilities::set(&sets).map_err(fail)?;
-        capabilities::set_ambient(caps.ambient & sets.permitted & sets.inheritable).map_err(fail)?;
+        capabilities::set_ambient(caps.ambient & sets.permitted & sets.inheritable)
+            .map_err(fail)?;
     }
     if nnp {
         // SAFETY: prctl with integer arguments only.
         if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
-            return Err(fail(Error::sys("prctl(PR_SET_NO_NEW_PRIVS)", nix::Error::last())));
+            return Err(fail(Error::sys(
+                "prctl(PR_SET_NO_NEW_PRIVS)",
+                nix::Error::last(),
+            )));
         }
         install_seccomp(p).map_err(fail)?;
     }
     close_extra_fds(3 + p.preserve_fds);
-    let argv: Vec<*const libc::c_char> = p.argv.iter().map(|a| a.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
-    let envp: Vec<*const libc::c_char> = p.envp.iter().map(|e| e.as_ptr()).chain(std::iter::once(std::ptr::null())).collect();
+    let argv: Vec<*const libc::c_char> = p
+        .argv
+        .iter()
+        .map(|a| a.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
+    let envp: Vec<*const libc::c_char> = p
+        .envp
+        .iter()
+        .map(|e| e.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect();
     // SAFETY: argv and envp are NULL-terminated arrays of pointers into CStrings
     // that outlive this call.
     unsafe { libc::execve(p.executable.as_ptr(), argv.as_ptr(), envp.as_ptr()) };
     let err = nix::Error::last();
-    let code = if err == nix::Error::ENOENT { NOT_FOUND } else { NOT_EXECUTABLE };
-    Err((Error::Setup(format!("exec {:?}: {err}", p.executable)), code))
+    let code = if err == nix::Error::ENOENT {
+        NOT_FOUND
+    } else {
+        NOT_EXECUTABLE
+    };
+    Err((
+        Error::Setup(format!("exec {:?}: {err}", p.executable)),
+        code,
+    ))
 }
 
 fn install_seccomp(p: &Prepared) -> Result<()> {
@@ -148,7 +218,10 @@ fn install_seccomp(p: &Prepared) -> Result<()> {
 fn permitted_now() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find_map(|l| l.strip_prefix("CapPrm:").map(|v| v.trim().to_string())))
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapPrm:").map(|v| v.trim().to_string()))
+        })
         .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
         .unwrap_or(u64::MAX)
 }
@@ -157,12 +230,24 @@ fn permitted_now() -> u64 {
 fn close_extra_fds(first: u32) {
     const CLOSE_RANGE_CLOEXEC: libc::c_uint = 1 << 2;
     // SAFETY: close_range only changes descriptor flags in this process.
-    let rc = unsafe { libc::syscall(libc::SYS_close_range, first, libc::c_uint::MAX, CLOSE_RANGE_CLOEXEC) };
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_close_range,
+            first,
+            libc::c_uint::MAX,
+            CLOSE_RANGE_CLOEXEC,
+        )
+    };
     if rc == 0 {
         return;
     }
-    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else { return };
-    let fds: Vec<i32> = dir.flatten().filter_map(|e| e.file_name().to_str()?.parse().ok()).collect();
+    let Ok(dir) = std::fs::read_dir("/proc/self/fd") else {
+        return;
+    };
+    let fds: Vec<i32> = dir
+        .flatten()
+        .filter_map(|e| e.file_name().to_str()?.parse().ok())
+        .collect();
     for fd in fds.into_iter().filter(|fd| *fd >= first as i32) {
         // SAFETY: setting FD_CLOEXEC on a descriptor number is harmless even if it closed meanwhile.
         unsafe { libc::fcntl(fd, libc::F_SETFD, libc::FD_CLOEXEC) };

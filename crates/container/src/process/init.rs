@@ -23,7 +23,12 @@ pub fn run(ch: &Channel, args: &InitArgs) -> ! {
     run_role(ch, || {
         let prepared = setup(ch, args)?;
         wait_for_start(&prepared.fifo).map_err(|e| (e, 1))?;
-        let hooks = args.spec.hooks().as_ref().and_then(|h| h.start_container().clone()).unwrap_or_default();
+        let hooks = args
+            .spec
+            .hooks()
+            .as_ref()
+            .and_then(|h| h.start_container().clone())
+            .unwrap_or_default();
         hooks::run("startContainer", &hooks, &state_json(args, "running")).map_err(|e| (e, 1))?;
         finish::exec(&prepared.process).map_err(|e| (e.0, e.1))
     })
@@ -37,10 +42,17 @@ struct PreparedInit {
 
 fn setup(ch: &Channel, args: &InitArgs) -> Result<PreparedInit, (Error, i32)> {
     let fail = |e: Error| (e, super::SETUP_FAILED);
-    nix::unistd::setsid().sys(|| "setsid".into()).map_err(fail)?;
+    nix::unistd::setsid()
+        .sys(|| "setsid".into())
+        .map_err(fail)?;
     // SAFETY: umask cannot fail; devices and mountpoints get exact modes.
     unsafe { libc::umask(0) };
-    let console = args.console_socket.as_deref().map(tty::connect).transpose().map_err(fail)?;
+    let console = args
+        .console_socket
+        .as_deref()
+        .map(tty::connect)
+        .transpose()
+        .map_err(fail)?;
     let fifo = open_path(&args.fifo).map_err(fail)?;
     if let Some(adj) = args.process.oom_score_adj() {
         write_oom_score_adj(adj).map_err(fail)?;
@@ -52,7 +64,9 @@ fn setup(ch: &Channel, args: &InitArgs) -> Result<PreparedInit, (Error, i32)> {
             syscall: &sys,
             rootfs: &args.rootfs,
             bundle: &args.bundle,
-            new_cgroupns: plan.create.contains(nix::sched::CloneFlags::CLONE_NEWCGROUP),
+            new_cgroupns: plan
+                .create
+                .contains(nix::sched::CloneFlags::CLONE_NEWCGROUP),
             in_userns: plan.has(LinuxNamespaceType::User),
         };
         rootfs::prepare(&ctx, &args.spec).map_err(fail)?;
@@ -60,10 +74,16 @@ fn setup(ch: &Channel, args: &InitArgs) -> Result<PreparedInit, (Error, i32)> {
     if let Some(h) = args.spec.hooks() {
         if h.prestart().is_some() || h.create_runtime().is_some() {
             ch.send(&Message::RunCreateRuntimeHooks).map_err(fail)?;
-            ch.expect("HooksDone", |m| *m == Message::HooksDone).map_err(fail)?;
+            ch.expect("HooksDone", |m| *m == Message::HooksDone)
+                .map_err(fail)?;
         }
         if let Some(create_container) = h.create_container() {
-            hooks::run("createContainer", create_container, &state_json(args, "created")).map_err(fail)?;
+            hooks::run(
+                "createContainer",
+                create_container,
+                &state_json(args, "created"),
+            )
+            .map_err(fail)?;
         }
     }
     if plan.has(LinuxNamespaceType::Mount) {
@@ -73,7 +93,9 @@ fn setup(ch: &Channel, args: &InitArgs) -> Result<PreparedInit, (Error, i32)> {
     }
     if args.process.terminal().unwrap_or(false) {
         let socket = console.as_ref().ok_or_else(|| {
-            fail(Error::InvalidConfig("process.terminal is true but no --console-socket was given".into()))
+            fail(Error::InvalidConfig(
+                "process.terminal is true but no --console-socket was given".into(),
+            ))
         })?;
         setup_console(socket, &args.process).map_err(fail)?;
     }
@@ -113,7 +135,11 @@ fn wait_for_start(fifo: &OwnedFd) -> Result<()> {
         .write(true)
         .custom_flags(libc::O_CLOEXEC)
         .open(&path)
-        .map_err(|e| Error::Setup(format!("waiting for start on the exec fifo ({path}; is /proc mounted?): {e}")))?;
+        .map_err(|e| {
+            Error::Setup(format!(
+                "waiting for start on the exec fifo ({path}; is /proc mounted?): {e}"
+            ))
+        })?;
     f.write_all(b"0").map_err(|e| Error::write(&path, e))
 }
 
@@ -122,10 +148,17 @@ fn sys_chroot(rootfs: &Path) -> Result<()> {
     nix::unistd::chdir("/").sys(|| "chdir /".into())
 }
 
-fn setup_console(socket: &std::os::unix::net::UnixStream, process: &oci_spec::runtime::Process) -> Result<()> {
+fn setup_console(
+    socket: &std::os::unix::net::UnixStream,
+    process: &oci_spec::runtime::Process,
+) -> Result<()> {
     let pty = tty::open_pty()?;
     if let Some(size) = process.console_size() {
-        tty::set_size(pty.master.as_raw_fd(), size.height() as u16, size.width() as u16)?;
+        tty::set_size(
+            pty.master.as_raw_fd(),
+            size.height() as u16,
+            size.width() as u16,
+        )?;
     }
     tty::send_master(socket, &pty.master)?;
     drop(pty.master);
@@ -136,13 +169,21 @@ fn setup_console(socket: &std::os::unix::net::UnixStream, process: &oci_spec::ru
 /// Bind-mounts the pty slave on /dev/console, as runc does.
 fn bind_console(slave: &OwnedFd) -> Result<()> {
     let link = format!("/proc/self/fd/{}", slave.as_raw_fd());
-    let Ok(pts) = std::fs::read_link(&link) else { return Ok(()) };
+    let Ok(pts) = std::fs::read_link(&link) else {
+        return Ok(());
+    };
     let console = Path::new("/dev/console");
     if console.symlink_metadata().is_err() && File::create(console).is_err() {
         return Ok(());
     }
-    nix::mount::mount(Some(&pts), console, None::<&str>, nix::mount::MsFlags::MS_BIND, None::<&str>)
-        .sys(|| format!("binding {} on /dev/console", pts.display()))
+    nix::mount::mount(
+        Some(&pts),
+        console,
+        None::<&str>,
+        nix::mount::MsFlags::MS_BIND,
+        None::<&str>,
+    )
+    .sys(|| format!("binding {} on /dev/console", pts.display()))
 }
 
 fn write_oom_score_adj(adj: i32) -> Result<()> {

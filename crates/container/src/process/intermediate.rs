@@ -20,12 +20,19 @@ fn setup(ch: &Channel, args: &InitArgs) -> Result<Infallible> {
     namespaces::join_all(&plan.join)?;
     if plan.new_user {
         namespaces::unshare(nix::sched::CloneFlags::CLONE_NEWUSER)?;
-        ch.send(&Message::WriteIdMaps { pid: nix::unistd::getpid().as_raw() })?;
+        ch.send(&Message::WriteIdMaps {
+            pid: nix::unistd::getpid().as_raw(),
+        })?;
         ch.expect("IdMapsWritten", |m| *m == Message::IdMapsWritten)?;
         become_root_in_userns()?;
     }
     namespaces::unshare(plan.create)?;
-    if plan.create.contains(nix::sched::CloneFlags::from_bits_retain(namespaces::CLONE_NEWTIME)) {
+    if plan
+        .create
+        .contains(nix::sched::CloneFlags::from_bits_retain(
+            namespaces::CLONE_NEWTIME,
+        ))
+    {
         write_time_offsets(args)?;
     }
     let pid = fork_child(|| init::run(ch, args))?;
@@ -38,20 +45,39 @@ fn become_root_in_userns() -> Result<()> {
     // SAFETY: plain syscalls with integer arguments.
     let rc = unsafe { (libc::setresgid(0, 0, 0), libc::setresuid(0, 0, 0)) };
     if rc.0 < 0 || rc.1 < 0 {
-        return Err(Error::sys("becoming root in the new user namespace (is uid/gid 0 mapped?)", nix::Error::last()));
+        return Err(Error::sys(
+            "becoming root in the new user namespace (is uid/gid 0 mapped?)",
+            nix::Error::last(),
+        ));
     }
     Ok(())
 }
 
 fn write_time_offsets(args: &InitArgs) -> Result<()> {
-    let Some(offsets) = args.spec.linux().as_ref().and_then(|l| l.time_offsets().as_ref()) else { return Ok(()) };
+    let Some(offsets) = args
+        .spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.time_offsets().as_ref())
+    else {
+        return Ok(());
+    };
     let mut text = String::new();
     for (clock, off) in offsets {
         let clock = match clock.as_str() {
             "monotonic" | "boottime" => clock.as_str(),
-            other => return Err(Error::InvalidConfig(format!("timeOffsets clock {other:?} is not monotonic or boottime"))),
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "timeOffsets clock {other:?} is not monotonic or boottime"
+                )))
+            }
         };
-        text.push_str(&format!("{clock} {} {}\n", off.secs().unwrap_or(0), off.nanosecs().unwrap_or(0)));
+        text.push_str(&format!(
+            "{clock} {} {}\n",
+            off.secs().unwrap_or(0),
+            off.nanosecs().unwrap_or(0)
+        ));
     }
-    std::fs::write("/proc/self/timens_offsets", text).map_err(|e| Error::write("/proc/self/timens_offsets", e))
+    std::fs::write("/proc/self/timens_offsets", text)
+        .map_err(|e| Error::write("/proc/self/timens_offsets", e))
 }

@@ -27,7 +27,12 @@ struct Hierarchy {
     host_dir: PathBuf,
 }
 
-pub(super) fn mount(ctx: &RootfsContext, dest: &Path, typ: &str, opts: &MountOptions) -> Result<()> {
+pub(super) fn mount(
+    ctx: &RootfsContext,
+    dest: &Path,
+    typ: &str,
+    opts: &MountOptions,
+) -> Result<()> {
     let sys = ctx.syscall;
     let hierarchies = discover()?;
     let ro = opts.flags & MsFlags::MS_RDONLY;
@@ -35,11 +40,20 @@ pub(super) fn mount(ctx: &RootfsContext, dest: &Path, typ: &str, opts: &MountOpt
     fs::create_dir_all(dest).map_err(|e| Error::write(dest, e))?;
     let v2_only = hierarchies.len() == 1 && hierarchies[0].name.is_empty();
     if v2_only || typ == "cgroup2" {
-        let h = hierarchies.iter().find(|h| h.fstype == "cgroup2").ok_or_else(|| Error::Setup("no cgroup2 hierarchy on this host".into()))?;
+        let h = hierarchies
+            .iter()
+            .find(|h| h.fstype == "cgroup2")
+            .ok_or_else(|| Error::Setup("no cgroup2 hierarchy on this host".into()))?;
         return mount_hierarchy(ctx, h, dest, base | ro);
     }
-    sys.mount(Some(Path::new("tmpfs")), dest, Some("tmpfs"), base, Some("mode=755"))
-        .sys(|| format!("mounting tmpfs on {}", dest.display()))?;
+    sys.mount(
+        Some(Path::new("tmpfs")),
+        dest,
+        Some("tmpfs"),
+        base,
+        Some("mode=755"),
+    )
+    .sys(|| format!("mounting tmpfs on {}", dest.display()))?;
     for h in &hierarchies {
         let target = dest.join(&h.name);
         fs::create_dir_all(&target).map_err(|e| Error::write(&target, e))?;
@@ -49,26 +63,54 @@ pub(super) fn mount(ctx: &RootfsContext, dest: &Path, typ: &str, opts: &MountOpt
             for single in h.name.split(',') {
                 let link = dest.join(single);
                 if link.symlink_metadata().is_err() {
-                    sys.symlink(Path::new(&h.name), &link).sys(|| format!("symlink {}", link.display()))?;
+                    sys.symlink(Path::new(&h.name), &link)
+                        .sys(|| format!("symlink {}", link.display()))?;
                 }
             }
         }
     }
     if !ro.is_empty() {
         let flags = base | ro | MsFlags::MS_REMOUNT | MsFlags::MS_BIND;
-        sys.mount(None, dest, None, flags, None).sys(|| format!("remounting {} read-only", dest.display()))?;
+        sys.mount(None, dest, None, flags, None)
+            .sys(|| format!("remounting {} read-only", dest.display()))?;
     }
     Ok(())
 }
 
-fn mount_hierarchy(ctx: &RootfsContext, h: &Hierarchy, target: &Path, flags: MsFlags) -> Result<()> {
+fn mount_hierarchy(
+    ctx: &RootfsContext,
+    h: &Hierarchy,
+    target: &Path,
+    flags: MsFlags,
+) -> Result<()> {
     let sys = ctx.syscall;
-    let what = || format!("mounting cgroup hierarchy {:?} on {}", h.name, target.display());
+    let what = || {
+        format!(
+            "mounting cgroup hierarchy {:?} on {}",
+            h.name,
+            target.display()
+        )
+    };
     if ctx.new_cgroupns {
         let data = (!h.data.is_empty()).then_some(h.data.as_str());
-        return sys.mount(Some(Path::new("cgroup")), target, Some(h.fstype), flags, data).sys(what);
+        return sys
+            .mount(
+                Some(Path::new("cgroup")),
+                target,
+                Some(h.fstype),
+                flags,
+                data,
+            )
+            .sys(what);
     }
-    sys.mount(Some(&h.host_dir), target, None, MsFlags::MS_BIND | MsFlags::MS_REC, None).sys(what)?;
+    sys.mount(
+        Some(&h.host_dir),
+        target,
+        None,
+        MsFlags::MS_BIND | MsFlags::MS_REC,
+        None,
+    )
+    .sys(what)?;
     if flags.contains(MsFlags::MS_RDONLY) {
         let remount = flags | MsFlags::MS_BIND | MsFlags::MS_REMOUNT | super::locked_flags(target);
         sys.mount(None, target, None, remount, None).sys(what)?;
@@ -78,8 +120,10 @@ fn mount_hierarchy(ctx: &RootfsContext, h: &Hierarchy, target: &Path, flags: MsF
 
 /// Pairs /proc/self/cgroup with the cgroup mounts of /proc/self/mountinfo.
 fn discover() -> Result<Vec<Hierarchy>> {
-    let cgroup = fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::read("/proc/self/cgroup", e))?;
-    let mountinfo = fs::read_to_string("/proc/self/mountinfo").map_err(|e| Error::read("/proc/self/mountinfo", e))?;
+    let cgroup =
+        fs::read_to_string("/proc/self/cgroup").map_err(|e| Error::read("/proc/self/cgroup", e))?;
+    let mountinfo = fs::read_to_string("/proc/self/mountinfo")
+        .map_err(|e| Error::read("/proc/self/mountinfo", e))?;
     Ok(pair(&cgroup, &mountinfo))
 }
 
@@ -100,7 +144,12 @@ fn cgroup_mounts(mountinfo: &str) -> Vec<CgroupMount<'_>> {
             if l.len() < 5 || r.len() < 3 || !(r[0] == "cgroup" || r[0] == "cgroup2") {
                 return None;
             }
-            Some(CgroupMount { root: l[3], point: l[4], fstype: r[0], superopts: r[2].split(',').collect() })
+            Some(CgroupMount {
+                root: l[3],
+                point: l[4],
+                fstype: r[0],
+                superopts: r[2].split(',').collect(),
+            })
         })
         .collect()
 }
@@ -111,27 +160,51 @@ fn pair(cgroup: &str, mountinfo: &str) -> Vec<Hierarchy> {
     let mut out = Vec::new();
     for line in cgroup.lines() {
         let mut parts = line.splitn(3, ':');
-        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next()) else { continue };
+        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
         let found = if id == "0" {
             mounts.iter().find(|m| m.fstype == "cgroup2")
         } else {
             let wanted: Vec<&str> = controllers.split(',').collect();
-            mounts.iter().find(|m| m.fstype == "cgroup" && wanted.iter().all(|w| m.superopts.contains(w)))
+            mounts
+                .iter()
+                .find(|m| m.fstype == "cgroup" && wanted.iter().all(|w| m.superopts.contains(w)))
         };
         let Some(m) = found else { continue };
-        if out.iter().any(|h: &Hierarchy| h.host_dir.starts_with(m.point)) {
+        if out
+            .iter()
+            .any(|h: &Hierarchy| h.host_dir.starts_with(m.point))
+        {
             continue;
         }
-        let rel = path.strip_prefix(m.root).unwrap_or(path).trim_start_matches('/');
+        let rel = path
+            .strip_prefix(m.root)
+            .unwrap_or(path)
+            .trim_start_matches('/');
         let host_dir = Path::new(m.point).join(rel);
         let (name, data, fstype) = if id == "0" {
-            (if v1_present { "unified".to_string() } else { String::new() }, String::new(), "cgroup2")
+            (
+                if v1_present {
+                    "unified".to_string()
+                } else {
+                    String::new()
+                },
+                String::new(),
+                "cgroup2",
+            )
         } else if let Some(named) = controllers.strip_prefix("name=") {
             (named.to_string(), format!("none,name={named}"), "cgroup")
         } else {
             (controllers.to_string(), controllers.to_string(), "cgroup")
         };
-        out.push(Hierarchy { name, data, fstype, host_dir });
+        out.push(Hierarchy {
+            name,
+            data,
+            fstype,
+            host_dir,
+        });
     }
     out
 }
@@ -140,7 +213,8 @@ fn pair(cgroup: &str, mountinfo: &str) -> Vec<Hierarchy> {
 mod tests {
     use super::*;
 
-    const HYBRID_CGROUP: &str = "12:pids:/c1\n11:memory:/c1\n10:cpu,cpuacct:/c1\n1:name=systemd:/c1\n0::/c1\n";
+    const HYBRID_CGROUP: &str =
+        "12:pids:/c1\n11:memory:/c1\n10:cpu,cpuacct:/c1\n1:name=systemd:/c1\n0::/c1\n";
     const HYBRID_MOUNTINFO: &str = "\
 30 25 0:26 / /sys/fs/cgroup rw - tmpfs tmpfs rw,mode=755
 31 30 0:27 / /sys/fs/cgroup/unified rw - cgroup2 cgroup2 rw
@@ -154,7 +228,10 @@ mod tests {
     fn hybrid_hosts_pair_every_hierarchy() {
         let h = pair(HYBRID_CGROUP, HYBRID_MOUNTINFO);
         let names: Vec<&str> = h.iter().map(|h| h.name.as_str()).collect();
-        assert_eq!(names, ["pids", "memory", "cpu,cpuacct", "systemd", "unified"]);
+        assert_eq!(
+            names,
+            ["pids", "memory", "cpu,cpuacct", "systemd", "unified"]
+        );
         assert_eq!(h[2].host_dir, Path::new("/sys/fs/cgroup/cpu,cpuacct/c1"));
         assert_eq!(h[3].data, "none,name=systemd");
         assert_eq!(h[4].fstype, "cgroup2");
@@ -162,7 +239,10 @@ mod tests {
 
     #[test]
     fn pure_v2_host_has_one_unnamed_hierarchy() {
-        let h = pair("0::/user.slice/x\n", "40 1 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n");
+        let h = pair(
+            "0::/user.slice/x\n",
+            "40 1 0:30 / /sys/fs/cgroup rw - cgroup2 cgroup2 rw\n",
+        );
         assert_eq!(h.len(), 1);
         assert_eq!(h[0].name, "");
         assert_eq!(h[0].host_dir, Path::new("/sys/fs/cgroup/user.slice/x"));

@@ -11,11 +11,20 @@ use crate::error::{Error, Result};
 /// the mount.
 pub fn with_copy_up(dest: &Path, do_mount: impl FnOnce() -> Result<()>) -> Result<()> {
     let staging = tempdir_next_to(dest)?;
-    let had_content = dest.is_dir() && fs::read_dir(dest).map(|mut d| d.next().is_some()).unwrap_or(false);
+    let had_content = dest.is_dir()
+        && fs::read_dir(dest)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(false);
     if had_content {
         copy_tree(dest, &staging)?;
     }
-    let result = do_mount().and_then(|()| if had_content { copy_tree(&staging, dest) } else { Ok(()) });
+    let result = do_mount().and_then(|()| {
+        if had_content {
+            copy_tree(&staging, dest)
+        } else {
+            Ok(())
+        }
+    });
     let _ = fs::remove_dir_all(&staging);
     result
 }
@@ -31,7 +40,8 @@ fn tempdir_next_to(dest: &Path) -> Result<std::path::PathBuf> {
 pub fn copy_tree(from: &Path, to: &Path) -> Result<()> {
     let meta = fs::symlink_metadata(from).map_err(|e| Error::read(from, e))?;
     fs::create_dir_all(to).map_err(|e| Error::write(to, e))?;
-    fs::set_permissions(to, fs::Permissions::from_mode(meta.mode() & 0o7777)).map_err(|e| Error::write(to, e))?;
+    fs::set_permissions(to, fs::Permissions::from_mode(meta.mode() & 0o7777))
+        .map_err(|e| Error::write(to, e))?;
     let _ = chown(to, Some(meta.uid()), Some(meta.gid()));
     for entry in fs::read_dir(from).map_err(|e| Error::read(from, e))? {
         let entry = entry.map_err(|e| Error::read(from, e))?;

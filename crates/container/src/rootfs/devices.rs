@@ -26,13 +26,27 @@ pub struct DeviceNode<'a> {
 }
 
 /// The devices the OCI spec requires in every container.
-pub const DEFAULTS: &[(&str, u64, u64)] =
-    &[("/dev/null", 1, 3), ("/dev/zero", 1, 5), ("/dev/full", 1, 7), ("/dev/random", 1, 8), ("/dev/urandom", 1, 9), ("/dev/tty", 5, 0)];
+pub const DEFAULTS: &[(&str, u64, u64)] = &[
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
+];
 
 /// Creates the default devices.
 pub fn create_defaults(sys: &dyn Syscall, rootfs: &Path, in_userns: bool) -> Result<()> {
     for (path, major, minor) in DEFAULTS {
-        let node = DeviceNode { path: Path::new(path), kind: SFlag::S_IFCHR, major: *major, minor: *minor, mode: 0o666, uid: None, gid: None };
+        let node = DeviceNode {
+            path: Path::new(path),
+            kind: SFlag::S_IFCHR,
+            major: *major,
+            minor: *minor,
+            mode: 0o666,
+            uid: None,
+            gid: None,
+        };
         create(sys, rootfs, &node, in_userns)?;
     }
     Ok(())
@@ -60,24 +74,36 @@ pub fn create_symlinks(sys: &dyn Syscall, rootfs: &Path) -> Result<()> {
                 continue;
             }
         }
-        sys.symlink(Path::new(target), &link).sys(|| format!("symlink {} -> {target}", link.display()))?;
+        sys.symlink(Path::new(target), &link)
+            .sys(|| format!("symlink {} -> {target}", link.display()))?;
     }
     Ok(())
 }
 
 /// Creates linux.devices.
-pub fn create_configured(sys: &dyn Syscall, rootfs: &Path, devices: &[LinuxDevice], in_userns: bool) -> Result<()> {
+pub fn create_configured(
+    sys: &dyn Syscall,
+    rootfs: &Path,
+    devices: &[LinuxDevice],
+    in_userns: bool,
+) -> Result<()> {
     for d in devices {
         let kind = match d.typ() {
             LinuxDeviceType::C | LinuxDeviceType::U => SFlag::S_IFCHR,
             LinuxDeviceType::B => SFlag::S_IFBLK,
             LinuxDeviceType::P => SFlag::S_IFIFO,
             LinuxDeviceType::A => {
-                return Err(Error::InvalidConfig(format!("device {}: type 'a' is only valid in cgroup rules", d.path().display())))
+                return Err(Error::InvalidConfig(format!(
+                    "device {}: type 'a' is only valid in cgroup rules",
+                    d.path().display()
+                )))
             }
         };
         if !d.path().starts_with("/dev") {
-            return Err(Error::InvalidConfig(format!("device {} is not under /dev", d.path().display())));
+            return Err(Error::InvalidConfig(format!(
+                "device {} is not under /dev",
+                d.path().display()
+            )));
         }
         let node = DeviceNode {
             path: d.path(),
@@ -106,20 +132,39 @@ pub fn create(sys: &dyn Syscall, rootfs: &Path, node: &DeviceNode, in_userns: bo
         }
         return sys
             .mount(Some(node.path), &dest, None, MsFlags::MS_BIND, None)
-            .sys(|| format!("binding host device {} into the container", node.path.display()));
+            .sys(|| {
+                format!(
+                    "binding host device {} into the container",
+                    node.path.display()
+                )
+            });
     }
     if dest.symlink_metadata().is_ok() {
         fs::remove_file(&dest).map_err(|e| Error::write(&dest, e))?;
     }
     let dev = makedev(node.major, node.minor);
-    sys.mknod(&dest, node.kind, Mode::from_bits_truncate(node.mode & 0o7777), dev)
-        .sys(|| format!("mknod {} ({}:{})", node.path.display(), node.major, node.minor))?;
+    sys.mknod(
+        &dest,
+        node.kind,
+        Mode::from_bits_truncate(node.mode & 0o7777),
+        dev,
+    )
+    .sys(|| {
+        format!(
+            "mknod {} ({}:{})",
+            node.path.display(),
+            node.major,
+            node.minor
+        )
+    })?;
     // mknod is subject to umask: set the mode exactly.
     if dest.exists() {
-        fs::set_permissions(&dest, fs::Permissions::from_mode(node.mode & 0o7777)).map_err(|e| Error::write(&dest, e))?;
+        fs::set_permissions(&dest, fs::Permissions::from_mode(node.mode & 0o7777))
+            .map_err(|e| Error::write(&dest, e))?;
     }
     if node.uid.is_some() || node.gid.is_some() {
-        sys.chown(&dest, node.uid, node.gid).sys(|| format!("chown {}", node.path.display()))?;
+        sys.chown(&dest, node.uid, node.gid)
+            .sys(|| format!("chown {}", node.path.display()))?;
     }
     Ok(())
 }

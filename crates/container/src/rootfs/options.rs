@@ -19,7 +19,13 @@ pub struct MountOptions {
 
 impl Default for MountOptions {
     fn default() -> Self {
-        MountOptions { flags: MsFlags::empty(), propagation: Vec::new(), data: String::new(), copy_up: false, unsupported: Vec::new() }
+        MountOptions {
+            flags: MsFlags::empty(),
+            propagation: Vec::new(),
+            data: String::new(),
+            copy_up: false,
+            unsupported: Vec::new(),
+        }
     }
 }
 
@@ -48,7 +54,25 @@ pub fn parse(options: &[String]) -> MountOptions {
             out.copy_up = true;
         } else if matches!(o, "idmap" | "ridmap") || o.starts_with("idmap=") {
             out.unsupported.push(opt.clone());
-        } else if matches!(o, "rro" | "rrw" | "rnosuid" | "rsuid" | "rnodev" | "rdev" | "rnoexec" | "rexec" | "rnoatime" | "ratime" | "rrelatime" | "rstrictatime" | "rnodiratime" | "rdiratime" | "rnorelatime" | "rnostrictatime") {
+        } else if matches!(
+            o,
+            "rro"
+                | "rrw"
+                | "rnosuid"
+                | "rsuid"
+                | "rnodev"
+                | "rdev"
+                | "rnoexec"
+                | "rexec"
+                | "rnoatime"
+                | "ratime"
+                | "rrelatime"
+                | "rstrictatime"
+                | "rnodiratime"
+                | "rdiratime"
+                | "rnorelatime"
+                | "rnostrictatime"
+        ) {
             // Recursive variants: apply the plain flag (mount_setattr would
             // also reach submounts; for the usual single mount it is the same).
             if let Some((clear, flag)) = flag_of(&o[1..]) {
@@ -123,8 +147,18 @@ mod tests {
 
     #[test]
     fn flags_propagation_and_data_are_separated() {
-        let o = opts(&["nosuid", "noexec", "mode=755", "size=65536k", "rprivate", "ro"]);
-        assert_eq!(o.flags, MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY);
+        let o = opts(&[
+            "nosuid",
+            "noexec",
+            "mode=755",
+            "size=65536k",
+            "rprivate",
+            "ro",
+        ]);
+        assert_eq!(
+            o.flags,
+            MsFlags::MS_NOSUID | MsFlags::MS_NOEXEC | MsFlags::MS_RDONLY
+        );
         assert_eq!(o.propagation, vec![MsFlags::MS_PRIVATE | MsFlags::MS_REC]);
         assert_eq!(o.data, "mode=755,size=65536k");
     }

@@ -33,7 +33,8 @@ pub fn secure_join(root: &Path, unsafe_path: &Path) -> Result<PathBuf> {
                                     root.display()
                                 )));
                             }
-                            let target = std::fs::read_link(&full).map_err(|e| Error::read(&full, e))?;
+                            let target =
+                                std::fs::read_link(&full).map_err(|e| Error::read(&full, e))?;
                             if target.is_absolute() {
                                 resolved = PathBuf::new();
                             }
@@ -68,10 +69,22 @@ mod tests {
         symlink("../../../../etc/passwd", root.join("etc/rel")).unwrap();
         symlink("loop2", root.join("loop1")).unwrap();
         symlink("loop1", root.join("loop2")).unwrap();
-        assert_eq!(secure_join(root, Path::new("/abs/x")).unwrap(), root.join("etc/x"));
-        assert_eq!(secure_join(root, Path::new("/etc/rel")).unwrap(), root.join("etc/passwd"));
-        assert_eq!(secure_join(root, Path::new("../../x/./y")).unwrap(), root.join("x/y"));
-        assert_eq!(secure_join(root, Path::new("/new/dir")).unwrap(), root.join("new/dir"));
+        assert_eq!(
+            secure_join(root, Path::new("/abs/x")).unwrap(),
+            root.join("etc/x")
+        );
+        assert_eq!(
+            secure_join(root, Path::new("/etc/rel")).unwrap(),
+            root.join("etc/passwd")
+        );
+        assert_eq!(
+            secure_join(root, Path::new("../../x/./y")).unwrap(),
+            root.join("x/y")
+        );
+        assert_eq!(
+            secure_join(root, Path::new("/new/dir")).unwrap(),
+            root.join("new/dir")
+        );
         assert!(secure_join(root, Path::new("/loop1")).is_err());
     }
 }
