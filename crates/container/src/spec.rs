@@ -27,7 +27,8 @@ pub fn parse(path: &Path, data: &[u8]) -> Result<Spec> {
 const DEFAULT_CAPS: &[&str] = &["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
 /// The config.json written by `spec`: a shell in ./rootfs with the usual
-/// mounts, masked paths and a small capability set, like runc's.
+/// mounts, masked paths and a small capability set, like runc's, plus the
+/// default seccomp profile (runc's has none).
 pub fn default_config(rootless: bool) -> serde_json::Value {
     let mut namespaces = vec![
         json!({"type": "pid"}),
@@ -58,6 +59,9 @@ pub fn default_config(rootless: bool) -> serde_json::Value {
         linux.as_object_mut().map(|o| o.remove("resources"));
     }
     linux["namespaces"] = json!(namespaces);
+    // Secure by default: the Docker-equivalent seccomp profile for these capabilities.
+    let caps: Vec<String> = DEFAULT_CAPS.iter().map(|c| c.to_string()).collect();
+    linux["seccomp"] = serde_json::to_value(yurta_seccomp::default_profile(&caps)).unwrap_or_default();
     let mut mounts = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc"}),
         json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
