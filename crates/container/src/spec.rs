@@ -61,7 +61,8 @@ pub fn default_config(rootless: bool) -> serde_json::Value {
     linux["namespaces"] = json!(namespaces);
     // Secure by default: the Docker-equivalent seccomp profile for these capabilities.
     let caps: Vec<String> = DEFAULT_CAPS.iter().map(|c| c.to_string()).collect();
-    linux["seccomp"] = serde_json::to_value(yurta_seccomp::default_profile(&caps)).unwrap_or_default();
+    linux["seccomp"] =
+        serde_json::to_value(yurta_seccomp::default_profile(&caps)).unwrap_or_default();
     let mut mounts = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc"}),
         json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs",

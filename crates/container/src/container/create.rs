@@ -126,6 +126,12 @@ fn create_in(
     dir.save_config(raw)?;
     nix::unistd::mkfifo(&dir.fifo(), Mode::from_bits_truncate(0o622))
         .map_err(|e| Error::sys(format!("mkfifo {}", dir.fifo().display()), e))?;
+    // Not subject to umask: init may run as another user (a user namespace).
+    std::fs::set_permissions(
+        dir.fifo(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o622),
+    )
+    .map_err(|e| Error::write(dir.fifo(), e))?;
     let linux = args.spec.linux().as_ref();
     let cgroups_path = linux.and_then(|l| l.cgroups_path().clone());
     let cgroup =

@@ -19,9 +19,9 @@ use super::finish::{self, Prepared};
 use super::{run_role, InitArgs};
 
 /// Entry point of init after the intermediate's fork.
-pub fn run(ch: &Channel, args: &InitArgs) -> ! {
+pub fn run(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> ! {
     run_role(ch, || {
-        let prepared = setup(ch, args)?;
+        let prepared = setup(ch, args, fds)?;
         wait_for_start(&prepared.fifo).map_err(|e| (e, 1))?;
         let hooks = args
             .spec
@@ -34,26 +34,26 @@ pub fn run(ch: &Channel, args: &InitArgs) -> ! {
     })
 }
 
+/// Descriptors the intermediate opened for init while host paths were reachable.
+pub struct InheritedFds {
+    pub console: Option<std::os::unix::net::UnixStream>,
+    pub fifo: OwnedFd,
+}
+
 /// What setup leaves for the moment `start` arrives.
 struct PreparedInit {
     fifo: OwnedFd,
     process: Prepared,
 }
 
-fn setup(ch: &Channel, args: &InitArgs) -> Result<PreparedInit, (Error, i32)> {
+fn setup(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> Result<PreparedInit, (Error, i32)> {
     let fail = |e: Error| (e, super::SETUP_FAILED);
     nix::unistd::setsid()
         .sys(|| "setsid".into())
         .map_err(fail)?;
     // SAFETY: umask cannot fail; devices and mountpoints get exact modes.
     unsafe { libc::umask(0) };
-    let console = args
-        .console_socket
-        .as_deref()
-        .map(tty::connect)
-        .transpose()
-        .map_err(fail)?;
-    let fifo = open_path(&args.fifo).map_err(fail)?;
+    let InheritedFds { console, fifo } = fds;
     if let Some(adj) = args.process.oom_score_adj() {
         write_oom_score_adj(adj).map_err(fail)?;
     }
@@ -119,7 +119,7 @@ fn setup(ch: &Channel, args: &InitArgs) -> Result<PreparedInit, (Error, i32)> {
 }
 
 /// Opens the exec fifo by path only; opening it for writing later blocks until `start`.
-fn open_path(path: &Path) -> Result<OwnedFd> {
+pub fn open_path(path: &Path) -> Result<OwnedFd> {
     let file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_PATH | libc::O_CLOEXEC)

@@ -16,6 +16,16 @@ pub fn run(ch: &Channel, args: &InitArgs) -> ! {
 
 fn setup(ch: &Channel, args: &InitArgs) -> Result<Infallible> {
     ch.expect("CgroupJoined", |m| *m == Message::CgroupJoined)?;
+    // Host paths, opened while we still are the host's root: a new user
+    // namespace may not be allowed to reach them.
+    let fds = init::InheritedFds {
+        console: args
+            .console_socket
+            .as_deref()
+            .map(crate::tty::connect)
+            .transpose()?,
+        fifo: init::open_path(&args.fifo)?,
+    };
     let plan = &args.plan;
     namespaces::join_all(&plan.join)?;
     if plan.new_user {
@@ -35,7 +45,7 @@ fn setup(ch: &Channel, args: &InitArgs) -> Result<Infallible> {
     {
         write_time_offsets(args)?;
     }
-    let pid = fork_child(|| init::run(ch, args))?;
+    let pid = fork_child(|| init::run(ch, args, fds))?;
     ch.send(&Message::InitPid { pid })?;
     // SAFETY: the intermediate's work is done; leave without unwinding.
     unsafe { libc::_exit(0) }
