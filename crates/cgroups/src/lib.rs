@@ -17,6 +17,9 @@ mod testutil;
 mod v1;
 mod v2;
 
+#[cfg(test)]
+mod hybrid_tests;
+
 pub mod cgpath;
 pub mod mountinfo;
 
