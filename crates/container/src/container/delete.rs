@@ -10,11 +10,14 @@ use nix::unistd::Pid;
 use super::Container;
 use crate::error::{Error, Result};
 use crate::hooks;
-use crate::state::Status;
+use crate::state::{ContainerDir, Status};
 
 /// Deletes container `id`. Teardown goes on after a failure and reports all of them.
 pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
-    let c = Container::load(root, id)?;
+    let c = match Container::load(root, id) {
+        Err(Error::NotFound(_)) => return delete_stale(root, id),
+        other => other?,
+    };
     if matches!(c.status, Status::Running | Status::Paused) && !force {
         return Err(Error::WrongState {
             id: id.into(),
@@ -55,6 +58,33 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
         }
     }
     if let Err(e) = c.dir.remove() {
+        errors.push(e);
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        _ => Err(Error::Many(errors)),
+    }
+}
+
+/// A directory without state: a `create` that was killed half way. Remove
+/// what it may have made (processes in its cgroup, the cgroup, the directory).
+fn delete_stale(root: &Path, id: &str) -> Result<()> {
+    let dir = ContainerDir::new(root, id)?;
+    if !dir.exists() {
+        return Err(Error::NotFound(id.into()));
+    }
+    let cgroups_path = dir
+        .load_config()
+        .ok()
+        .and_then(|spec| spec.linux().as_ref().and_then(|l| l.cgroups_path().clone()));
+    let mut errors = Vec::new();
+    if let Ok(cg) = yurta_cgroups::create_manager(cgroups_path.as_deref(), id, false) {
+        if let Err(e) = cg.kill_all(libc::SIGKILL).and_then(|()| cg.remove()) {
+            errors.push(e.into());
+        }
+    }
+    if let Err(e) = dir.remove() {
         errors.push(e);
     }
     match errors.len() {

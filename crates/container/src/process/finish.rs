@@ -28,6 +28,7 @@ pub struct Prepared {
     envp: Vec<CString>,
     caps: Option<CapSets>,
     seccomp: Option<yurta_seccomp::Program>,
+    personality: Option<oci_spec::runtime::LinuxPersonality>,
     preserve_fds: u32,
 }
 
@@ -82,6 +83,7 @@ pub fn prepare(
             .collect::<Result<_, _>>()?,
         caps: process.capabilities().as_ref().map(CapSets::from_config),
         seccomp,
+        personality: spec.linux().as_ref().and_then(|l| l.personality().clone()),
         preserve_fds,
     })
 }
@@ -143,6 +145,7 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
             super::SETUP_FAILED,
         )
     })?;
+    apply_scheduling(p).map_err(fail)?;
     let nnp = p.process.no_new_privileges().unwrap_or(false);
     if let Some(caps) = &p.caps {
         capabilities::drop_bounding(caps.bounding).map_err(fail)?;
@@ -200,6 +203,20 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
         Error::Setup(format!("exec {:?}: {err}", p.executable)),
         code,
     ))
+}
+
+/// Scheduler, I/O priority and personality: set while still privileged.
+fn apply_scheduling(p: &Prepared) -> Result<()> {
+    if let Some(s) = p.process.scheduler() {
+        super::sched::apply_scheduler(s)?;
+    }
+    if let Some(io) = p.process.io_priority() {
+        super::sched::apply_io_priority(io)?;
+    }
+    if let Some(persona) = &p.personality {
+        super::sched::apply_personality(persona)?;
+    }
+    Ok(())
 }
 
 fn install_seccomp(p: &Prepared) -> Result<()> {

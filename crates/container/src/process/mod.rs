@@ -15,6 +15,7 @@ pub mod exec;
 pub mod finish;
 pub mod init;
 pub mod intermediate;
+pub mod sched;
 
 use std::convert::Infallible;
 use std::path::PathBuf;
