@@ -2,6 +2,7 @@
 //! ancestor's cgroup.subtree_control on `apply`. On hybrid hosts this manages only the
 //! controllers the cgroup2 mount offers (see `hybrid.rs`).
 
+mod bpf;
 mod devices;
 mod resources;
 mod stats;
