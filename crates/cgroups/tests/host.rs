@@ -321,3 +321,33 @@ fn v2_device_filter_blocks_unlisted_devices() {
     drop(g);
     assert!(!Path::new(&format!("/sys/fs/cgroup/unified/{top}")).exists());
 }
+
+/// kill_all on the cgroup2 side alone (cgroup.kill when the kernel has it).
+#[test]
+fn v2_kill_all_empties_the_cgroup() {
+    if !is_root() {
+        return;
+    }
+    let v2 = match detect().unwrap() {
+        CgroupSetup::V2(m) | CgroupSetup::Hybrid { v2: m, .. } => m,
+        CgroupSetup::V1(_) => return,
+    };
+    let top = format!("yurta-itest-v2kill-{}", std::process::id());
+    let path = yurta_cgroups::CgroupPath::Absolute(PathBuf::from(&top));
+    let m = yurta_cgroups::create_manager_in(&CgroupSetup::V2(v2), &path, &Default::default());
+    let mut g = Guard::start(
+        m,
+        "for i in 1 2 3; do sleep 60 & done; while :; do sleep 1; done",
+    );
+    g.go();
+    let start = Instant::now();
+    while g.m.pids().unwrap().len() < 4 && start.elapsed().as_secs() < 5 {
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    assert!(g.m.pids().unwrap().len() >= 4, "{:?}", g.m.pids());
+    g.m.kill_all(libc::SIGKILL).unwrap();
+    assert_eq!(g.m.pids().unwrap(), Vec::<i32>::new());
+    let paths = g.m.paths();
+    drop(g);
+    assert!(paths.iter().all(|p| !p.exists()), "{paths:?}");
+}

@@ -151,6 +151,24 @@ impl CgroupManager for V2Manager {
         Ok(keyed_value(&read_string(&path)?, "oom_kill").unwrap_or(0))
     }
 
+    /// With SIGKILL and a kernel offering cgroup.kill (5.14+), one write kills everything,
+    /// forks included; otherwise the generic freeze-signal-thaw loop.
+    fn kill_all(&self, signal: i32) -> Result<(), CgroupError> {
+        let kill_file = self.path.join("cgroup.kill");
+        if signal != libc::SIGKILL || !kill_file.exists() {
+            return crate::kill::kill_all(self, signal);
+        }
+        fsutil::write_file(&kill_file, "1")?;
+        let start = Instant::now();
+        while !self.pids()?.is_empty() {
+            if start.elapsed() > FREEZE_TIMEOUT {
+                return crate::kill::kill_all(self, signal);
+            }
+            sleep(Duration::from_millis(1));
+        }
+        Ok(())
+    }
+
     fn remove(&self) -> Result<(), CgroupError> {
         fsutil::remove_cgroup_dir(&self.path)?;
         let created = std::mem::take(&mut *self.created.lock().unwrap_or_else(|e| e.into_inner()));
