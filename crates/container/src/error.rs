@@ -60,6 +60,15 @@ pub enum Error {
 }
 
 impl Error {
+    /// Folds the errors met during a teardown into one result.
+    pub fn from_list(mut errors: Vec<Error>) -> Result<()> {
+        match errors.len() {
+            0 => Ok(()),
+            1 => Err(errors.remove(0)),
+            _ => Err(Error::Many(errors)),
+        }
+    }
+
     /// A system-call failure, naming the call and its arguments.
     pub fn sys(op: impl Into<String>, source: nix::Error) -> Self {
         Error::Sys {

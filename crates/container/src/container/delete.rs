@@ -18,13 +18,12 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
         Err(Error::NotFound(_)) => return delete_stale(root, id),
         other => other?,
     };
-    if matches!(c.status, Status::Running | Status::Paused) && !force {
-        return Err(Error::WrongState {
-            id: id.into(),
-            status: c.status.to_string(),
-            action: "delete",
-            expected: "stopped (or use --force)",
-        });
+    if !force {
+        c.require(
+            &[Status::Stopped, Status::Created],
+            "delete",
+            "stopped (or use --force)",
+        )?;
     }
     let mut errors = Vec::new();
     let cgroup = match c.state.cgroup() {
@@ -60,11 +59,7 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
     if let Err(e) = c.dir.remove() {
         errors.push(e);
     }
-    match errors.len() {
-        0 => Ok(()),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::Many(errors)),
-    }
+    Error::from_list(errors)
 }
 
 /// A directory without state: a `create` that was killed half way. Remove
@@ -87,11 +82,7 @@ fn delete_stale(root: &Path, id: &str) -> Result<()> {
     if let Err(e) = dir.remove() {
         errors.push(e);
     }
-    match errors.len() {
-        0 => Ok(()),
-        1 => Err(errors.remove(0)),
-        _ => Err(Error::Many(errors)),
-    }
+    Error::from_list(errors)
 }
 
 /// Waits (up to a few seconds) for a killed init to disappear.

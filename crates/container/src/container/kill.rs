@@ -12,13 +12,9 @@ use crate::state::Status;
 /// Sends `signal` to the container's init (or all its processes).
 pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
     let c = Container::load(root, id)?;
-    if c.status == Status::Stopped && !all {
-        return Err(Error::WrongState {
-            id: id.into(),
-            status: c.status.to_string(),
-            action: "kill",
-            expected: "created, running or paused",
-        });
+    if !all {
+        let live = [Status::Created, Status::Running, Status::Paused];
+        c.require(&live, "kill", "created, running or paused")?;
     }
     let sig = Signal::try_from(signal).ok();
     if all {

@@ -50,6 +50,24 @@ impl Container {
         Ok(Container { dir, state, status })
     }
 
+    /// Fails with a `WrongState` error unless the status is one of `allowed`.
+    pub fn require(
+        &self,
+        allowed: &[Status],
+        action: &'static str,
+        expected: &'static str,
+    ) -> Result<()> {
+        if allowed.contains(&self.status) {
+            return Ok(());
+        }
+        Err(crate::Error::WrongState {
+            id: self.state.id.clone(),
+            status: self.status.to_string(),
+            action,
+            expected,
+        })
+    }
+
     /// The OCI state JSON.
     pub fn state_json(&self) -> String {
         serde_json::to_string_pretty(&self.state.oci(self.status)).unwrap_or_default()

@@ -15,14 +15,7 @@ use crate::state::Status;
 /// Starts a created container and runs its poststart hooks.
 pub fn start(root: &Path, id: &str) -> Result<()> {
     let c = Container::load(root, id)?;
-    if c.status != Status::Created {
-        return Err(Error::WrongState {
-            id: id.into(),
-            status: c.status.to_string(),
-            action: "start",
-            expected: "created",
-        });
-    }
+    c.require(&[Status::Created], "start", "created")?;
     let fifo_path = c.dir.fifo();
     let mut fifo = std::fs::OpenOptions::new()
         .read(true)

@@ -5,19 +5,16 @@ use std::path::Path;
 use oci_spec::runtime::LinuxResources;
 
 use super::Container;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::state::Status;
 
 /// Applies `resources` to the container's cgroup.
 pub fn update(root: &Path, id: &str, resources: &LinuxResources) -> Result<()> {
     let c = Container::load(root, id)?;
-    if c.status == Status::Stopped {
-        return Err(Error::WrongState {
-            id: id.into(),
-            status: c.status.to_string(),
-            action: "update",
-            expected: "created, running or paused",
-        });
-    }
+    c.require(
+        &[Status::Created, Status::Running, Status::Paused],
+        "update",
+        "created, running or paused",
+    )?;
     Ok(c.state.cgroup()?.set(resources)?)
 }
