@@ -44,12 +44,12 @@ pub(super) fn set(m: &V1Manager, r: &LinuxResources) -> Result<(), CgroupError> 
     if let Some(net) = r.network() {
         set_network(m, net)?;
     }
-    if let Some(rdma) = r.rdma() {
+    // rdma is optional: skipped when the controller is not mounted.
+    if let (Some(rdma), Some(dir)) = (r.rdma(), m.dir("rdma")) {
         for (dev, l) in rdma {
-            let Some(value) = rdma_max(dev, l.hca_handles(), l.hca_objects()) else {
-                continue;
-            };
-            write_in(m.need("rdma", "rdma.max", &value)?, "rdma.max", &value)?;
+            if let Some(value) = rdma_max(dev, l.hca_handles(), l.hca_objects()) {
+                write_in(dir, "rdma.max", &value)?;
+            }
         }
     }
     if let Some((key, value)) = r.unified().iter().flatten().next() {
