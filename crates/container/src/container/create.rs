@@ -124,31 +124,8 @@ fn create_in(
     undo: &mut Undo,
 ) -> Result<State> {
     dir.save_config(raw)?;
-    nix::unistd::mkfifo(&dir.fifo(), Mode::from_bits_truncate(0o622))
-        .map_err(|e| Error::sys(format!("mkfifo {}", dir.fifo().display()), e))?;
-    // Not subject to umask: init may run as another user (a user namespace).
-    std::fs::set_permissions(
-        dir.fifo(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o622),
-    )
-    .map_err(|e| Error::write(dir.fifo(), e))?;
     let linux = args.spec.linux().as_ref();
     let cgroups_path = linux.and_then(|l| l.cgroups_path().clone());
-    let cgroup =
-        yurta_cgroups::create_manager(cgroups_path.as_deref(), &opts.id, opts.systemd_cgroup)?;
-    let (parent_end, child_end) = channel::pair()?;
-    let child = fork_child(|| intermediate::run(&child_end, args))?;
-    drop(child_end);
-    undo.pids.push(child);
-    cgroup.apply(child)?;
-    undo.cgroup = Some(cgroup);
-    if let Some(resources) = super::devices::effective_resources(&args.spec) {
-        undo.cgroup
-            .as_ref()
-            .map(|c| c.set(&resources))
-            .transpose()?;
-    }
-    parent_end.send(&Message::CgroupJoined)?;
     let mut state = State {
         id: opts.id.clone(),
         pid: 0,
@@ -161,6 +138,33 @@ fn create_in(
         cgroups_path,
         systemd_cgroup: opts.systemd_cgroup,
     };
+    // Saved at once (pid 0 reads as stopped): if this process is killed
+    // half way, `delete` still finds the cgroup to remove.
+    dir.save(&state)?;
+    nix::unistd::mkfifo(&dir.fifo(), Mode::from_bits_truncate(0o622))
+        .map_err(|e| Error::sys(format!("mkfifo {}", dir.fifo().display()), e))?;
+    // Not subject to umask: init may run as another user (a user namespace).
+    std::fs::set_permissions(
+        dir.fifo(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o622),
+    )
+    .map_err(|e| Error::write(dir.fifo(), e))?;
+    // Owned by `undo` before anything is written, so a failed apply or set
+    // still removes whatever directories were made.
+    let cgroup = undo.cgroup.insert(yurta_cgroups::create_manager(
+        state.cgroups_path.as_deref(),
+        &opts.id,
+        opts.systemd_cgroup,
+    )?);
+    let (parent_end, child_end) = channel::pair()?;
+    let child = fork_child(|| intermediate::run(&child_end, args))?;
+    drop(child_end);
+    undo.pids.push(child);
+    cgroup.apply(child)?;
+    if let Some(resources) = super::devices::effective_resources(&args.spec) {
+        cgroup.set(&resources)?;
+    }
+    parent_end.send(&Message::CgroupJoined)?;
     follow_setup(&parent_end, args, child, &mut state, undo)?;
     state.pid_start = proc_stat(state.pid)
         .map(|s| s.start_time)

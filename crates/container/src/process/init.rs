@@ -87,7 +87,9 @@ fn setup(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> Result<PreparedIni
         }
     }
     if plan.has(LinuxNamespaceType::Mount) {
-        rootfs::pivot(&sys, &args.rootfs, args.no_pivot).map_err(fail)?;
+        // pivot_root cannot move away from an initramfs root: use MS_MOVE there.
+        let no_pivot = args.no_pivot || rootfs::root_is_initramfs();
+        rootfs::pivot(&sys, &args.rootfs, no_pivot).map_err(fail)?;
     } else {
         sys_chroot(&args.rootfs).map_err(fail)?;
     }

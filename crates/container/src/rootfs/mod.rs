@@ -213,6 +213,28 @@ pub fn locked_flags(path: &Path) -> MsFlags {
     out
 }
 
+/// True when the host's `/` is an initramfs (rootfs, a ramfs or tmpfs that
+/// is not a mount of its own), where pivot_root fails with EINVAL.
+pub fn root_is_initramfs() -> bool {
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    let Ok(st) = nix::sys::statfs::statfs("/") else {
+        return false;
+    };
+    let magic = st.filesystem_type().0 as i64;
+    if magic != RAMFS_MAGIC && magic != TMPFS_MAGIC {
+        return false;
+    }
+    // The initramfs is the mount with no parent in mountinfo's first line
+    // and the only one whose root is "rootfs".
+    std::fs::read_to_string("/proc/self/mountinfo")
+        .map(|m| {
+            m.lines()
+                .any(|l| l.contains(" / / ") && l.contains(" - rootfs "))
+        })
+        .unwrap_or(false)
+}
+
 /// Makes the rootfs the root: pivot_root (or MS_MOVE + chroot with `no_pivot`,
 /// needed when the host root is an initramfs).
 pub fn pivot(sys: &dyn Syscall, rootfs: &Path, no_pivot: bool) -> Result<()> {
