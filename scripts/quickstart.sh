@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static ca-certificates
+apt_install busybox-static ca-certificates pkg-config libssl-dev
 require_cargo
 
 say "building yurta (release)"

@@ -1,0 +1,1 @@
+//! Image store (work in progress, issue 3).

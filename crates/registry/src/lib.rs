@@ -1,0 +1,1 @@
+//! Registry client (work in progress, issue 3).
