@@ -36,6 +36,7 @@ scenarios!(
     hooks,
     console_socket_create,
     console_socket_run_detach,
+    console_socket_exec_tty,
 );
 
 fn hostname(rt: &Runtime) {
@@ -434,6 +435,33 @@ fn console_socket_run_detach(rt: &Runtime) {
         .recv_timeout(Duration::from_secs(5))
         .expect("no pty master on the console socket");
     assert_contains(&read_until(master, "ready"), "ready");
+}
+
+/// runc accepts --console-socket for exec only with --detach.
+fn console_socket_exec_tty(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "exec_tty");
+    ct.start_sh("echo ready; sleep 100", "ready");
+    let socket = ConsoleSocket::bind(&ct.dir.join("console.sock"));
+    let path = socket.path.to_str().unwrap().to_owned();
+    let master = socket.receive_in_background();
+    let script = "[ -t 0 ] && echo stdin-is-tty; echo done; sleep 0.2";
+    let args = [
+        "exec",
+        "--detach",
+        "--tty",
+        "--console-socket",
+        &path,
+        &ct.id,
+        "sh",
+        "-c",
+        script,
+    ];
+    ct.rt_files("exec", &args)
+        .expect_ok("exec --tty --console-socket");
+    let master = master
+        .recv_timeout(Duration::from_secs(5))
+        .expect("no pty master on the console socket");
+    assert_contains(&read_until(master, "done"), "stdin-is-tty\r\ndone");
 }
 
 fn add_mount(ct: &mut Ct, mount: Value) {

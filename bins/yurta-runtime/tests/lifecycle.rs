@@ -27,6 +27,10 @@ scenarios!(
     exec_detach_pid_file,
     exec_process_file,
     exec_exit_code,
+    delete_created,
+    kill_created,
+    delete_force_paused,
+    exec_paused_fails,
 );
 
 /// A container that waits, and exits cleanly on SIGTERM (pid 1 of a pid
@@ -255,6 +259,54 @@ fn exec_exit_code(rt: &Runtime) {
     let res = ct.exec(&[], &["sh", "-c", "echo out; exit 7"]);
     assert_eq!(res.code, 7, "{res:?}");
     assert_contains(&res.stdout, "out");
+}
+
+fn delete_created(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "delete_created");
+    ct.sh("echo should-not-run");
+    ct.create();
+    let pid = ct.pid();
+    ct.rt(&["delete", &ct.id])
+        .expect_ok("delete of a created container");
+    assert!(
+        poll(|| !alive(pid)),
+        "init of a deleted created container survived"
+    );
+    assert_eq!(ct.output(), "");
+    ct.assert_no_leaks();
+}
+
+fn kill_created(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "kill_created");
+    ct.sh("echo should-not-run");
+    ct.create();
+    ct.rt(&["kill", &ct.id, "KILL"])
+        .expect_ok("kill of a created container");
+    ct.wait_status("stopped");
+    ct.rt(&["delete", &ct.id]).expect_ok("delete");
+    assert_eq!(ct.output(), "");
+    ct.assert_no_leaks();
+}
+
+fn delete_force_paused(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "delete_paused");
+    ct.start_sh("echo ready; sleep 100", "ready");
+    ct.rt_files("exec", &["exec", "-d", &ct.id, "sleep", "100"])
+        .expect_ok("exec -d");
+    ct.rt(&["pause", &ct.id]).expect_ok("pause");
+    ct.rt(&["delete", "--force", &ct.id])
+        .expect_ok("delete --force of a paused container");
+    ct.assert_no_leaks();
+}
+
+fn exec_paused_fails(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "exec_paused");
+    ct.start_sh("echo ready; sleep 100", "ready");
+    ct.rt(&["pause", &ct.id]).expect_ok("pause");
+    ct.exec(&[], &["true"])
+        .expect_fail("exec into a paused container");
+    ct.rt(&["resume", &ct.id]).expect_ok("resume");
+    ct.exec(&[], &["true"]).expect_ok("exec after resume");
 }
 
 /// `ps --format json`.
