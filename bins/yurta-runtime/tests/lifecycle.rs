@@ -31,6 +31,8 @@ scenarios!(
     kill_created,
     delete_force_paused,
     exec_paused_fails,
+    run_forwards_sigterm,
+    run_reports_killing_signal,
 );
 
 /// A container that waits, and exits cleanly on SIGTERM (pid 1 of a pid
@@ -307,6 +309,50 @@ fn exec_paused_fails(rt: &Runtime) {
         .expect_fail("exec into a paused container");
     ct.rt(&["resume", &ct.id]).expect_ok("resume");
     ct.exec(&[], &["true"]).expect_ok("exec after resume");
+}
+
+/// Starts `run` of `script` in the background and waits for "ready".
+fn run_in_background(ct: &mut Ct, script: &str) -> std::process::Child {
+    ct.sh(script);
+    ct.write_config();
+    let bundle = ct.bundle.to_str().unwrap().to_owned();
+    let child = ct.spawn_files("run", &["run", "--bundle", &bundle, &ct.id]);
+    assert!(
+        poll(|| ct.file("run.out").contains("ready")),
+        "run never got ready: {:?}",
+        ct.file("run.err")
+    );
+    child
+}
+
+fn run_forwards_sigterm(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "run_sigterm");
+    let mut child = run_in_background(&mut ct, WAIT);
+    // SAFETY: plain kill(2) of our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "run: {status:?}, err={:?}",
+        ct.file("run.err")
+    );
+    assert_contains(&ct.file("run.out"), "got-term");
+    ct.assert_no_leaks();
+}
+
+fn run_reports_killing_signal(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "run_sigkill");
+    let mut child = run_in_background(&mut ct, "echo ready; sleep 100");
+    ct.rt(&["kill", &ct.id, "KILL"]).expect_ok("kill");
+    let status = child.wait().unwrap();
+    assert_eq!(
+        status.code(),
+        Some(128 + 9),
+        "run: {status:?}, err={:?}",
+        ct.file("run.err")
+    );
+    ct.assert_no_leaks();
 }
 
 /// `ps --format json`.

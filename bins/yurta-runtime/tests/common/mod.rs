@@ -15,7 +15,7 @@ use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -306,14 +306,19 @@ impl<'r> Ct<'r> {
     /// Runs a command whose stdio the container may keep (create, run, exec -d):
     /// stdout and stderr go to files `<tag>.out` / `<tag>.err` in the test dir.
     pub fn rt_files(&self, tag: &str, args: &[&str]) -> Res {
-        let out = fs::File::create(self.dir.join(format!("{tag}.out"))).unwrap();
-        let err = fs::File::create(self.dir.join(format!("{tag}.err"))).unwrap();
-        let status = self.cmd(args).stdout(out).stderr(err).status().unwrap();
+        let status = self.spawn_files(tag, args).wait().unwrap();
         Res {
             code: status.code().unwrap_or(-1),
             stdout: self.file(&format!("{tag}.out")),
             stderr: self.file(&format!("{tag}.err")),
         }
+    }
+
+    /// Starts a command with stdout and stderr going to `<tag>.out` / `<tag>.err`.
+    pub fn spawn_files(&self, tag: &str, args: &[&str]) -> Child {
+        let out = fs::File::create(self.dir.join(format!("{tag}.out"))).unwrap();
+        let err = fs::File::create(self.dir.join(format!("{tag}.err"))).unwrap();
+        self.cmd(args).stdout(out).stderr(err).spawn().unwrap()
     }
 
     /// A file of the test dir, "" if missing.
