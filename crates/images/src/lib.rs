@@ -1,1 +1,13 @@
-//! Image store (work in progress, issue 3).
+//! yurta's image store: content-addressed blobs with OCI image-layout
+//! semantics, the index of images and tags, layers unpacked once into
+//! snapshots and stacked with overlayfs, platforms (e2k first class),
+//! docker/OCI archives and rootfs import.
+//!
+//! It does not talk to registries (that is `yurta-registry`) and does not
+//! run containers; it hands out root filesystems.
+
+pub mod digest;
+pub mod platform;
+
+pub use digest::{chain_ids, Digest, DigestError};
+pub use platform::{Platform, PlatformError};
