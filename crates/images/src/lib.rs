@@ -8,6 +8,12 @@
 
 pub mod digest;
 pub mod platform;
+pub mod reference;
+pub mod spec;
+pub mod store;
+pub mod time;
 
 pub use digest::{chain_ids, Digest, DigestError};
 pub use platform::{Platform, PlatformError};
+pub use reference::{Reference, ReferenceError};
+pub use store::{BlobWriter, ImageRecord, Provenance, Store, StoreError, DEFAULT_ROOT};

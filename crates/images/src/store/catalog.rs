@@ -1,0 +1,175 @@
+//! The catalog: which images the store holds (keyed by manifest digest) and
+//! which `name:tag` points at which. One JSON file, `catalog.json`, read
+//! under a shared lock and replaced (write, fsync, rename) under an
+//! exclusive one, so readers never see a half-written file.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{self, Write};
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+use super::lock::{lock, LockGuard};
+use super::{fsync_dir, StoreError};
+use crate::digest::Digest;
+use crate::platform::Platform;
+use crate::reference::Reference;
+use crate::spec::Descriptor;
+
+/// What the store knows about one image.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ImageRecord {
+    /// The manifest (its digest is the catalog key).
+    pub manifest: Descriptor,
+    /// The config digest: Docker's image ID.
+    pub id: Digest,
+    #[serde(default)]
+    pub created: Option<String>,
+    pub platform: Platform,
+    pub layers: Vec<Descriptor>,
+    pub diff_ids: Vec<Digest>,
+    /// Bytes of the blobs (config and layers) as stored.
+    pub size: u64,
+    /// `name@sha256:...` under which registries know the image.
+    #[serde(default)]
+    pub repo_digests: Vec<String>,
+    /// When it entered this store.
+    pub added: String,
+}
+
+/// The catalog file's content.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Catalog {
+    #[serde(default)]
+    pub images: BTreeMap<Digest, ImageRecord>,
+    /// `domain/path:tag` → manifest digest.
+    #[serde(default)]
+    pub tags: BTreeMap<String, Digest>,
+}
+
+impl Catalog {
+    /// Tags pointing at the image with manifest `digest`, sorted.
+    pub fn tags_of(&self, digest: &Digest) -> Vec<String> {
+        self.tags
+            .iter()
+            .filter(|(_, d)| *d == digest)
+            .map(|(t, _)| t.clone())
+            .collect()
+    }
+
+    /// Finds an image the way Docker does: a tagged reference, a
+    /// `name@digest`, a full `sha256:` ID or manifest digest, or a unique
+    /// prefix of an image ID.
+    pub fn find(&self, query: &str) -> Result<&ImageRecord, StoreError> {
+        let not_found = || StoreError::ImageNotFound(query.to_string());
+        if let Ok(d) = query.parse::<Digest>() {
+            return self.by_digest(&d).ok_or_else(not_found);
+        }
+        if let Ok(r) = query.parse::<Reference>() {
+            if let Some(found) = self.by_reference(&r) {
+                return Ok(found);
+            }
+        }
+        self.by_id_prefix(query)?.ok_or_else(not_found)
+    }
+
+    fn by_digest(&self, d: &Digest) -> Option<&ImageRecord> {
+        self.images
+            .get(d)
+            .or_else(|| self.images.values().find(|i| &i.id == d))
+    }
+
+    fn by_reference(&self, r: &Reference) -> Option<&ImageRecord> {
+        if let Some(d) = &r.digest {
+            let wanted = format!("{}@{d}", r.name);
+            return self
+                .images
+                .values()
+                .find(|i| &i.manifest.digest == d || i.repo_digests.contains(&wanted));
+        }
+        let key = r.clone().with_default_tag().tagged()?;
+        self.tags.get(&key).and_then(|d| self.images.get(d))
+    }
+
+    fn by_id_prefix(&self, query: &str) -> Result<Option<&ImageRecord>, StoreError> {
+        let prefix = query.strip_prefix("sha256:").unwrap_or(query);
+        let hexish = !prefix.is_empty() && prefix.bytes().all(|b| b.is_ascii_hexdigit());
+        if !hexish {
+            return Ok(None);
+        }
+        let mut hits = self
+            .images
+            .values()
+            .filter(|i| i.id.hex().starts_with(prefix));
+        let first = hits.next();
+        if hits.any(|i| Some(&i.id) != first.map(|f| &f.id)) {
+            return Err(StoreError::Ambiguous(query.to_string()));
+        }
+        Ok(first)
+    }
+}
+
+/// The catalog file and its lock.
+pub struct CatalogFile<'a> {
+    pub dir: &'a Path,
+}
+
+impl CatalogFile<'_> {
+    fn path(&self) -> std::path::PathBuf {
+        self.dir.join("catalog.json")
+    }
+
+    /// A consistent copy of the catalog (shared lock while reading).
+    pub fn read(&self) -> Result<Catalog, StoreError> {
+        let _guard = self.lock(false)?;
+        self.load()
+    }
+
+    /// Runs `change` on the catalog under the exclusive lock and saves the
+    /// result when it succeeds (nothing is saved when it fails).
+    pub fn update<T>(
+        &self,
+        change: impl FnOnce(&mut Catalog) -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let _guard = self.lock(true)?;
+        let mut catalog = self.load()?;
+        let out = change(&mut catalog)?;
+        self.save(&catalog)?;
+        Ok(out)
+    }
+
+    /// The exclusive lock, for callers that must hold it across other work
+    /// (garbage collection).
+    pub fn lock(&self, exclusive: bool) -> Result<LockGuard, StoreError> {
+        lock(&self.dir.join("catalog.lock"), exclusive)
+    }
+
+    pub(super) fn load(&self) -> Result<Catalog, StoreError> {
+        let path = self.path();
+        match fs::read(&path) {
+            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Json {
+                what: path.display().to_string(),
+                source: e,
+            }),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Catalog::default()),
+            Err(e) => Err(StoreError::io("read", &path)(e)),
+        }
+    }
+
+    pub(super) fn save(&self, catalog: &Catalog) -> Result<(), StoreError> {
+        let path = self.path();
+        let tmp = self
+            .dir
+            .join(format!("catalog.json.tmp-{}", std::process::id()));
+        let bytes = serde_json::to_vec_pretty(catalog).expect("catalog serializes");
+        let write = || -> io::Result<()> {
+            let mut f = fs::File::create(&tmp)?;
+            f.write_all(&bytes)?;
+            f.sync_all()
+        };
+        write().map_err(StoreError::io("write", &tmp))?;
+        fs::rename(&tmp, &path).map_err(StoreError::io("rename into", &path))?;
+        fsync_dir(self.dir)
+    }
+}
