@@ -7,6 +7,7 @@
 //! run containers; it hands out root filesystems.
 
 pub mod digest;
+pub mod layers;
 pub mod platform;
 pub mod reference;
 pub mod spec;
@@ -14,6 +15,7 @@ pub mod store;
 pub mod time;
 
 pub use digest::{chain_ids, Digest, DigestError};
+pub use layers::{LayerError, Whiteouts};
 pub use platform::{Platform, PlatformError};
 pub use reference::{Reference, ReferenceError};
 pub use store::{BlobWriter, ImageRecord, Provenance, Store, StoreError, DEFAULT_ROOT};
