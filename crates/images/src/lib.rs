@@ -6,16 +6,22 @@
 //! It does not talk to registries (that is `yurta-registry`) and does not
 //! run containers; it hands out root filesystems.
 
+pub mod changes;
 pub mod digest;
+mod dirtar;
+pub mod import;
 pub mod layers;
 pub mod platform;
+pub mod progress;
 pub mod reference;
 pub mod spec;
 pub mod store;
 pub mod time;
 
 pub use digest::{chain_ids, Digest, DigestError};
+pub use import::{import, ImportError, ImportOptions, ImportSource};
 pub use layers::{LayerError, Whiteouts};
 pub use platform::{Platform, PlatformError};
+pub use progress::{Progress, Silent};
 pub use reference::{Reference, ReferenceError};
 pub use store::{BlobWriter, ImageRecord, Provenance, Store, StoreError, DEFAULT_ROOT};

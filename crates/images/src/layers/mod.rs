@@ -215,4 +215,4 @@ impl Store {
 
 #[cfg(test)]
 #[path = "tests.rs"]
-mod tests;
+pub(crate) mod tests;
