@@ -6,6 +6,7 @@
 //! It does not talk to registries (that is `yurta-registry`) and does not
 //! run containers; it hands out root filesystems.
 
+pub mod archive;
 pub mod changes;
 pub mod digest;
 mod dirtar;
@@ -18,6 +19,7 @@ pub mod spec;
 pub mod store;
 pub mod time;
 
+pub use archive::{load, save, ArchiveError, ArchiveFormat, Loaded, SaveItem};
 pub use digest::{chain_ids, Digest, DigestError};
 pub use import::{import, ImportError, ImportOptions, ImportSource};
 pub use layers::{LayerError, Whiteouts};

@@ -83,6 +83,16 @@ impl BlobWriter {
         self.written
     }
 
+    /// The digest of what has been written so far.
+    pub fn digest(&self) -> Digest {
+        Digest::from_hasher(self.hasher.clone())
+    }
+
+    /// Where the bytes are being written (to read them back before commit).
+    pub fn path(&self) -> &std::path::Path {
+        &self.partial
+    }
+
     /// The blob is already in the store: nothing to write, `commit` is a no-op.
     pub fn is_complete(&self) -> bool {
         self.complete
