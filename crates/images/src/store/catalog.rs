@@ -128,10 +128,10 @@ impl CatalogFile<'_> {
 
     /// Runs `change` on the catalog under the exclusive lock and saves the
     /// result when it succeeds (nothing is saved when it fails).
-    pub fn update<T>(
+    pub fn update<T, E: From<StoreError>>(
         &self,
-        change: impl FnOnce(&mut Catalog) -> Result<T, StoreError>,
-    ) -> Result<T, StoreError> {
+        change: impl FnOnce(&mut Catalog) -> Result<T, E>,
+    ) -> Result<T, E> {
         let _guard = self.lock(true)?;
         let mut catalog = self.load()?;
         let out = change(&mut catalog)?;
