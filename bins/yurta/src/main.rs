@@ -1,6 +1,74 @@
-//! The `yurta` command (work in progress, issue 3).
+//! `yurta`: Docker-compatible commands over yurta's libraries. Each handler
+//! is a few lines calling a library; errors are printed as one line,
+//! `yurta: <what failed>: <value>`, with Docker's exit code 125.
 
-fn main() {
-    eprintln!("yurta: not yet implemented");
-    std::process::exit(125);
+mod archive;
+mod cli;
+mod format;
+mod images;
+mod progress;
+mod registry;
+mod system;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use yurta_images::Store;
+
+use cli::{Cli, Command, ImageCommand, SystemCommand};
+
+/// Exit code for errors of yurta itself (Docker's).
+const ENGINE_ERROR: u8 = 125;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { ENGINE_ERROR } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    progress::set_log_level(&cli.log_level);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("yurta: {err:#}");
+            ExitCode::from(ENGINE_ERROR)
+        }
+    }
+}
+
+/// The global options every handler gets.
+pub struct Ctx {
+    pub root: PathBuf,
+}
+
+impl Ctx {
+    pub fn store(&self) -> anyhow::Result<Store> {
+        progress::debug(&format!("image store under {}", self.root.display()));
+        Ok(Store::open_root(&self.root)?)
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Ctx { root: cli.root };
+    match cli.command {
+        Command::Images(a) => images::list(&ctx, a),
+        Command::Image(ImageCommand::Ls(a)) => images::list(&ctx, a),
+        Command::Image(ImageCommand::Inspect(a)) | Command::Inspect(a) => images::inspect(&ctx, a),
+        Command::Image(ImageCommand::Rm(a)) | Command::Rmi(a) => images::remove(&ctx, a),
+        Command::Image(ImageCommand::Tag(a)) | Command::Tag(a) => images::tag(&ctx, a),
+        Command::Image(ImageCommand::History(a)) | Command::History(a) => images::history(&ctx, a),
+        Command::Image(ImageCommand::Prune(a)) => images::prune(&ctx, a),
+        Command::Image(ImageCommand::Save(a)) | Command::Save(a) => archive::save(&ctx, a),
+        Command::Image(ImageCommand::Load(a)) | Command::Load(a) => archive::load(&ctx, a),
+        Command::Image(ImageCommand::Import(a)) | Command::Import(a) => archive::import(&ctx, a),
+        Command::Image(ImageCommand::Pull(a)) | Command::Pull(a) => registry::pull(&ctx, a),
+        Command::Image(ImageCommand::Push(a)) | Command::Push(a) => registry::push(&ctx, a),
+        Command::Login(a) => registry::login(&ctx, a),
+        Command::Logout(a) => registry::logout(&ctx, a),
+        Command::System(SystemCommand::Df(a)) => system::df(&ctx, a),
+    }
 }

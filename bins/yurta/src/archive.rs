@@ -1,0 +1,156 @@
+//! save, load, import.
+
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use yurta_images::{ArchiveFormat, ImportOptions, ImportSource, Platform, SaveItem};
+
+use crate::cli::{ImportArgs, LoadArgs, SaveArgs};
+use crate::{progress, Ctx};
+
+pub fn save(ctx: &Ctx, a: SaveArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let format: ArchiveFormat = a.format.parse()?;
+    let catalog = store.list()?;
+    let mut items = Vec::new();
+    for name in &a.images {
+        let image = catalog
+            .find(name)
+            .with_context(|| format!("save {name}"))?
+            .clone();
+        let names = tag_named(name, &image.id).into_iter().collect();
+        items.push(SaveItem { image, names });
+    }
+    let report = progress::reporter(false);
+    match &a.output {
+        Some(path) => {
+            let tmp = path.with_extension("yurta-partial");
+            let file =
+                File::create(&tmp).with_context(|| format!("save: create {}", tmp.display()))?;
+            let out = yurta_images::save(
+                &store,
+                &items,
+                format,
+                BufWriter::new(file),
+                report.as_ref(),
+            )?;
+            finish(out, &tmp, path)
+        }
+        None if io::stdout().is_terminal() => bail!(
+            "save: refusing to write an archive to a terminal; use -o FILE or redirect stdout"
+        ),
+        None => {
+            let out = yurta_images::save(
+                &store,
+                &items,
+                format,
+                BufWriter::new(io::stdout().lock()),
+                report.as_ref(),
+            )?;
+            out.into_inner()
+                .map_err(|e| e.into_error())?
+                .flush()
+                .context("save: write to stdout")
+        }
+    }
+}
+
+/// Flushes and renames the finished archive into place, so an interrupted
+/// save never leaves a truncated archive under the requested name.
+fn finish(out: BufWriter<File>, tmp: &Path, path: &Path) -> anyhow::Result<()> {
+    let file = out
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .with_context(|| format!("save: write {}", tmp.display()))?;
+    file.sync_all()
+        .with_context(|| format!("save: fsync {}", tmp.display()))?;
+    std::fs::rename(tmp, path).with_context(|| format!("save: rename into {}", path.display()))
+}
+
+/// The tag a user named (`busybox` → its full `name:tag`), or None when
+/// the image was named by ID or digest (then Docker saves no tag).
+fn tag_named(query: &str, id: &yurta_images::Digest) -> Option<String> {
+    let hex = query.strip_prefix("sha256:").unwrap_or(query);
+    if id.hex().starts_with(hex) {
+        return None;
+    }
+    let r: yurta_images::Reference = query.parse().ok()?;
+    r.digest
+        .is_none()
+        .then(|| r.with_default_tag().tagged())
+        .flatten()
+}
+
+pub fn load(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let platform = a
+        .platform
+        .as_deref()
+        .map(str::parse::<Platform>)
+        .transpose()?;
+    let report = progress::reporter(a.quiet);
+    let loaded = match &a.input {
+        Some(path) => {
+            let file =
+                File::open(path).with_context(|| format!("load: open {}", path.display()))?;
+            yurta_images::load(&store, file, platform.as_ref(), report.as_ref())
+        }
+        None if io::stdin().is_terminal() => {
+            bail!("load: requested load from stdin, but stdin is empty; use -i FILE")
+        }
+        None => yurta_images::load(
+            &store,
+            io::stdin().lock(),
+            platform.as_ref(),
+            report.as_ref(),
+        ),
+    }
+    .context("load")?;
+    for l in loaded {
+        if l.tags.is_empty() {
+            println!("Loaded image ID: {}", l.image.id);
+        }
+        for t in l.tags {
+            println!("Loaded image: {}", yurta_images::inspect::familiar_tag(&t));
+        }
+    }
+    Ok(())
+}
+
+pub fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
+    let store = ctx.store()?;
+    let opts = ImportOptions {
+        platform: a
+            .platform
+            .as_deref()
+            .map(str::parse::<Platform>)
+            .transpose()?,
+        changes: a.change,
+        message: a.message,
+        reference: a.reference,
+    };
+    let source = if a.source == "-" {
+        ImportSource::Tar {
+            name: "-".into(),
+            reader: Box::new(io::stdin().lock()),
+        }
+    } else {
+        let path = Path::new(&a.source);
+        if path.is_dir() {
+            ImportSource::Dir(path)
+        } else {
+            let file =
+                File::open(path).with_context(|| format!("import: open {}", path.display()))?;
+            ImportSource::Tar {
+                name: a.source.clone(),
+                reader: Box::new(file),
+            }
+        }
+    };
+    let report = progress::reporter(false);
+    let image = yurta_images::import(&store, source, &opts, report.as_ref())?;
+    println!("{}", image.id);
+    Ok(())
+}

@@ -1,0 +1,262 @@
+//! The command line, Docker's verbs and flags (clap only, no behaviour).
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "yurta",
+    version,
+    about = "Containers, images and virtual machines without a daemon"
+)]
+pub struct Cli {
+    /// Where yurta keeps all its state.
+    #[arg(long, global = true, env = "YURTA_ROOT", default_value = yurta_images::DEFAULT_ROOT)]
+    pub root: PathBuf,
+    /// error, warn, info or debug.
+    #[arg(long, global = true, default_value = "warn")]
+    pub log_level: String,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// List images
+    Images(ListArgs),
+    /// Manage images
+    #[command(subcommand)]
+    Image(ImageCommand),
+    /// Show low-level information on images
+    Inspect(InspectArgs),
+    /// Remove one or more images
+    Rmi(RmArgs),
+    /// Create a tag TARGET that refers to SOURCE
+    Tag(TagArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
+    /// Save images to a tar archive (streamed to stdout by default)
+    Save(SaveArgs),
+    /// Load images from a tar archive or stdin
+    Load(LoadArgs),
+    /// Import a root filesystem tarball or directory as an image
+    Import(ImportArgs),
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
+    /// Log in to a registry
+    Login(LoginArgs),
+    /// Log out from a registry
+    Logout(LogoutArgs),
+    /// Manage yurta
+    #[command(subcommand)]
+    System(SystemCommand),
+}
+
+#[derive(Subcommand)]
+pub enum ImageCommand {
+    /// List images
+    #[command(alias = "list")]
+    Ls(ListArgs),
+    /// Show low-level information on images
+    Inspect(InspectArgs),
+    /// Remove one or more images
+    #[command(alias = "remove")]
+    Rm(RmArgs),
+    /// Create a tag TARGET that refers to SOURCE
+    Tag(TagArgs),
+    /// Show the history of an image
+    History(HistoryArgs),
+    /// Remove unused images
+    Prune(PruneArgs),
+    /// Save images to a tar archive
+    Save(SaveArgs),
+    /// Load images from a tar archive
+    Load(LoadArgs),
+    /// Import a root filesystem as an image
+    Import(ImportArgs),
+    /// Download an image from a registry
+    Pull(PullArgs),
+    /// Upload an image to a registry
+    Push(PushArgs),
+}
+
+#[derive(Subcommand)]
+pub enum SystemCommand {
+    /// Show disk usage
+    Df(DfArgs),
+}
+
+#[derive(Args)]
+pub struct ListArgs {
+    /// Only show image IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Show all images (the default hides nothing: there are no intermediate images)
+    #[arg(short, long)]
+    pub all: bool,
+    /// table (default) or json (one object per line)
+    #[arg(long)]
+    pub format: Option<String>,
+    /// reference=PATTERN, dangling=true|false
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// Do not truncate IDs
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Show digests
+    #[arg(long)]
+    pub digests: bool,
+    /// Only images of this repository[:tag]
+    pub reference: Option<String>,
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// json (default), or a Go-template-like {{.Field}} path
+    #[arg(short, long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct RmArgs {
+    /// Remove the image even when several tags point at it
+    #[arg(short, long)]
+    pub force: bool,
+    /// Kept for Docker compatibility (there are no parent images to keep)
+    #[arg(long)]
+    pub no_prune: bool,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct TagArgs {
+    pub source: String,
+    pub target: String,
+}
+
+#[derive(Args)]
+pub struct HistoryArgs {
+    /// Only show image IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Print sizes and dates in a human-readable format
+    #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set)]
+    pub human: bool,
+    /// table (default) or json
+    #[arg(long)]
+    pub format: Option<String>,
+    pub image: String,
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    /// Remove all images not used by containers, not only dangling ones
+    #[arg(short, long)]
+    pub all: bool,
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct SaveArgs {
+    /// Write to a file instead of stdout
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    /// docker-archive (default) or oci-archive
+    #[arg(long, default_value = "docker-archive")]
+    pub format: String,
+    #[arg(required = true)]
+    pub images: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct LoadArgs {
+    /// Read from a file instead of stdin
+    #[arg(short, long)]
+    pub input: Option<PathBuf>,
+    /// Suppress the progress output
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// The platform to take from a multi-platform archive (default: the host's)
+    #[arg(long)]
+    pub platform: Option<String>,
+}
+
+#[derive(Args)]
+pub struct ImportArgs {
+    /// Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)
+    #[arg(short, long)]
+    pub change: Vec<String>,
+    /// Set the commit message (the history comment)
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// os/arch[/variant] of the image (default: the host's)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// A tarball (plain, gzip or zstd), a directory, or - for stdin
+    pub source: String,
+    /// name[:tag] for the image
+    pub reference: Option<String>,
+}
+
+#[derive(Args)]
+pub struct PullArgs {
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// Pull every tag of the repository
+    #[arg(short, long)]
+    pub all_tags: bool,
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// Require HTTPS and verify certificates (podman's flag)
+    #[arg(long)]
+    pub tls_verify: Option<bool>,
+    pub image: String,
+}
+
+#[derive(Args)]
+pub struct PushArgs {
+    #[arg(short, long)]
+    pub quiet: bool,
+    #[arg(long)]
+    pub tls_verify: Option<bool>,
+    pub image: String,
+    /// Where to push (podman's two-argument form)
+    pub destination: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LoginArgs {
+    #[arg(short, long)]
+    pub username: Option<String>,
+    #[arg(short, long)]
+    pub password: Option<String>,
+    #[arg(long)]
+    pub password_stdin: bool,
+    pub server: Option<String>,
+}
+
+#[derive(Args)]
+pub struct LogoutArgs {
+    pub server: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DfArgs {
+    /// Show detailed information
+    #[arg(short, long)]
+    pub verbose: bool,
+    /// table (default) or json
+    #[arg(long)]
+    pub format: Option<String>,
+}

@@ -1,0 +1,82 @@
+//! Progress for long operations: an indicatif bar on stderr when stdout is
+//! a terminal, plain lines on stderr otherwise (stdout may carry an archive
+//! or be parsed by a script). Also the `--log-level` switch.
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::Mutex;
+
+use indicatif::{ProgressBar, ProgressStyle};
+use yurta_images::Progress;
+
+static LEVEL: AtomicU8 = AtomicU8::new(1);
+
+/// error=0, warn=1, info=2, debug=3; unknown names keep `warn`.
+pub fn set_log_level(name: &str) {
+    let level = match name.to_ascii_lowercase().as_str() {
+        "error" | "fatal" | "panic" => 0,
+        "info" => 2,
+        "debug" | "trace" => 3,
+        _ => 1,
+    };
+    LEVEL.store(level, Ordering::Relaxed);
+}
+
+/// Prints a debug line to stderr when `--log-level debug`.
+pub fn debug(msg: &str) {
+    if LEVEL.load(Ordering::Relaxed) >= 3 {
+        eprintln!("yurta: debug: {msg}");
+    }
+}
+
+/// The reporter for a command; `quiet` reports nothing.
+pub fn reporter(quiet: bool) -> Box<dyn Progress> {
+    if quiet {
+        Box::new(yurta_images::Silent)
+    } else if std::io::stdout().is_terminal() {
+        Box::new(Bar {
+            bar: Mutex::new(None),
+        })
+    } else {
+        Box::new(Lines)
+    }
+}
+
+/// Plain lines: one when a step ends.
+struct Lines;
+
+impl Progress for Lines {
+    fn end(&self, what: &str) {
+        eprintln!("{what}: done");
+    }
+}
+
+struct Bar {
+    bar: Mutex<Option<ProgressBar>>,
+}
+
+impl Progress for Bar {
+    fn begin(&self, what: &str, total: Option<u64>) {
+        let bar = match total {
+            Some(n) => ProgressBar::new(n),
+            None => ProgressBar::new_spinner(),
+        };
+        let style = ProgressStyle::with_template("{msg:40!} {bar:30} {bytes}/{total_bytes}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        bar.set_style(style);
+        bar.set_message(what.to_string());
+        *self.bar.lock().unwrap_or_else(|e| e.into_inner()) = Some(bar);
+    }
+
+    fn advance(&self, bytes: u64) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+            b.inc(bytes);
+        }
+    }
+
+    fn end(&self, what: &str) {
+        if let Some(b) = self.bar.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            b.finish_with_message(format!("{what}: done"));
+        }
+    }
+}

@@ -1,0 +1,104 @@
+//! Helpers for the `yurta` binary's tests: a private `--root` per test, a
+//! busybox root filesystem, and running commands with their output.
+
+#![allow(dead_code)]
+
+use std::os::unix::fs::symlink;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+pub struct Yurta {
+    pub dir: tempfile::TempDir,
+}
+
+pub struct Out {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Out {
+    fn from(o: Output) -> Out {
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// Panics with the whole output unless the command succeeded.
+    pub fn ok(self) -> Out {
+        assert_eq!(
+            self.code, 0,
+            "stdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+}
+
+impl Yurta {
+    pub fn new() -> Yurta {
+        Yurta {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    pub fn root(&self) -> PathBuf {
+        self.dir.path().join("root")
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        let o = Command::new(env!("CARGO_BIN_EXE_yurta"))
+            .arg("--root")
+            .arg(self.root())
+            .args(args)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        Out::from(o)
+    }
+
+    /// A static busybox root filesystem (bin/busybox, bin/sh, bin/echo...).
+    pub fn rootfs(&self) -> PathBuf {
+        let dir = self.path("rootfs");
+        std::fs::create_dir_all(dir.join("bin")).unwrap();
+        std::fs::create_dir_all(dir.join("etc")).unwrap();
+        std::fs::copy("/bin/busybox", dir.join("bin/busybox"))
+            .expect("a static /bin/busybox (busybox-static)");
+        for tool in ["sh", "echo", "cat", "ls", "true"] {
+            symlink("busybox", dir.join("bin").join(tool)).unwrap();
+        }
+        std::fs::write(dir.join("etc/motd"), "made by a test\n").unwrap();
+        dir
+    }
+}
+
+/// Runs any command, returning its output.
+pub fn sh(program: &str, args: &[&str]) -> Out {
+    let o = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap_or_else(|e| panic!("{program}: {e}"));
+    Out::from(o)
+}
+
+/// A tar of `dir` made by the system's tar (what users feed import).
+pub fn tar_of(dir: &Path, out: &Path) {
+    sh(
+        "tar",
+        &[
+            "-C",
+            dir.to_str().unwrap(),
+            "-cf",
+            out.to_str().unwrap(),
+            ".",
+        ],
+    )
+    .ok();
+}
