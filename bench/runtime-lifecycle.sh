@@ -3,7 +3,12 @@
 # it (create, start, wait for exit, delete as separate commands) and of the
 # single-command `run`, for a busybox container running `true`.
 #
-#   sudo bench/runtime-lifecycle.sh [-n ITERATIONS] [-j RESULTS.json]
+#   sudo bench/runtime-lifecycle.sh [-n ITERATIONS] [-g GAP_SECONDS] [-j RESULTS.json]
+#
+# -g sleeps before every lifecycle/run. Back to back (the default, 0) hides a
+# kernel cost that a container started after an idle moment pays: on cgroup v1
+# the first write to a cgroup.procs waits for an RCU grace period (~7 ms here).
+# Run with -g 0.3 as well to see the "cold" numbers.
 #
 # Environment:
 #   YURTA_RUNTIME  yurta-runtime binary (default: target/release/yurta-runtime,
@@ -16,11 +21,13 @@ set -eu
 
 n=50
 json=
-while getopts n:j:h opt; do
+gap=0
+while getopts n:g:j:h opt; do
     case $opt in
         n) n=$OPTARG ;;
+        g) gap=$OPTARG ;;
         j) json=$OPTARG ;;
-        *) sed -n '2,15p' "$0"; exit 2 ;;
+        *) sed -n '2,21p' "$0"; exit 2 ;;
     esac
 done
 
@@ -70,4 +77,4 @@ json.dump(c, open(p, "w"), indent=1)
 EOF
 
 python3 "$here/runtime_lifecycle.py" --yurta "$yurta" --runc "$runc" \
-    --bundle "$bundle" --state "$tmp/state" -n "$n" ${json:+--json "$json"}
+    --bundle "$bundle" --state "$tmp/state" -n "$n" --gap "$gap" ${json:+--json "$json"}

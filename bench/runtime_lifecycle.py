@@ -127,6 +127,8 @@ def main():
     ap.add_argument("--state", required=True, help="scratch dir for --root dirs")
     ap.add_argument("-n", type=int, default=50)
     ap.add_argument("--warmup", type=int, default=3)
+    ap.add_argument("--gap", type=float, default=0.0,
+                    help="idle seconds before each measured command sequence (0: back to back)")
     ap.add_argument("--json", help="also write raw samples here")
     a = ap.parse_args()
 
@@ -144,7 +146,8 @@ def main():
     print(f"machine: nproc={m['nproc']}  cpu={m['cpu']}  kernel={m['kernel']}")
     for name, rt in rts.items():
         print(f"{name}: {rt} ({version(rt)})")
-    print(f"iterations: {a.n} per runtime and mode (+{a.warmup} warm-up), alternating\n")
+    print(f"iterations: {a.n} per runtime and mode (+{a.warmup} warm-up), alternating; "
+          f"idle gap before each: {a.gap} s\n")
 
     samples = {name: {"lifecycle": [], "run": [], **{s: [] for s in STEPS}} for name in rts}
     pid = os.getpid()
@@ -152,7 +155,9 @@ def main():
         order = list(rts) if i % 2 == 0 else list(rts)[::-1]
         for name in order:
             tag = f"bench-{pid}-{i + a.warmup}"
+            time.sleep(a.gap)
             lc = lifecycle(rts[name], roots[name], a.bundle, tag + "-lc")
+            time.sleep(a.gap)
             r = run_once(rts[name], roots[name], a.bundle, tag + "-run")
             if i >= 0:
                 samples[name]["lifecycle"].append(lc["total"])
