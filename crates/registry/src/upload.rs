@@ -67,6 +67,17 @@ impl Read for HashingReader<'_, '_> {
                 return Err(copy);
             }
         };
+        if n == 0 && room > 0 {
+            // Announced more than there is: fail the request instead of
+            // letting the HTTP layer wait for bytes that never come.
+            let e = io::Error::new(
+                io::ErrorKind::UnexpectedEof,
+                format!("data ended after {} of {} bytes", self.read, self.limit),
+            );
+            let copy = io::Error::new(e.kind(), e.to_string());
+            self.error = Some(e);
+            return Err(copy);
+        }
         self.hasher.update(&buf[..n]);
         self.read += n as u64;
         if let Some(p) = self.progress.as_mut() {
