@@ -16,6 +16,10 @@ use crate::config::{ClientConfig, Credentials};
 use crate::endpoint::{self, Endpoint};
 use crate::error::{Error, Result};
 
+/// Longest wait for the https attempt on a loopback registry: a plain
+/// HTTP server may never answer a TLS hello.
+const PROBE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// A blocking registry client. Cheap to clone; clones share connections,
 /// resolved endpoints and tokens, and may be used from several threads.
 #[derive(Clone)]
@@ -140,12 +144,20 @@ impl Client {
         let config = &self.inner.config;
         let https = endpoint::build(config, registry, true)?;
         let url = https.url("/v2/");
-        let https_err = match https.agent.get(&url).call() {
+        let probe = |ep: &Endpoint, url: &str| {
+            ep.agent
+                .get(url)
+                .config()
+                .timeout_global(Some(PROBE_TIMEOUT))
+                .build()
+                .call()
+        };
+        let https_err = match probe(&https, &url) {
             Ok(_) => return Ok(https),
             Err(e) => map_transport(&https, &Method::GET, &url, e),
         };
         let http = endpoint::build(config, registry, false)?;
-        match http.agent.get(http.url("/v2/")).call() {
+        match probe(&http, &http.url("/v2/")) {
             Ok(r) if matches!(r.status().as_u16(), 200 | 401) => Ok(http),
             _ => Err(https_err),
         }

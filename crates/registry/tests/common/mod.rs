@@ -7,6 +7,7 @@
 
 pub mod image;
 pub mod stub;
+pub mod token;
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};

@@ -121,6 +121,7 @@ impl Drop for Stub {
 }
 
 fn serve(conn: TcpStream, handler: &Handler, log: &Mutex<Vec<StubRequest>>) {
+    let _ = conn.set_read_timeout(Some(std::time::Duration::from_secs(5)));
     let mut reader = BufReader::new(conn.try_clone().unwrap());
     let Some(req) = read_request(&mut reader) else {
         return;
