@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use yurta_images::{ArchiveFormat, ImportOptions, ImportSource, Platform, SaveItem};
+use yurta_images::{ArchiveFormat, ImportOptions, ImportSource, SaveItem};
 
 use crate::cli::{ImportArgs, LoadArgs, SaveArgs};
 use crate::{progress, Ctx};
@@ -85,11 +85,7 @@ fn tag_named(query: &str, id: &yurta_images::Digest) -> Option<String> {
 
 pub fn load(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
-    let platform = a
-        .platform
-        .as_deref()
-        .map(str::parse::<Platform>)
-        .transpose()?;
+    let platform = crate::platform::given(a.platform.as_deref())?;
     let report = progress::reporter(a.quiet);
     let loaded = match &a.input {
         Some(path) => {
@@ -122,11 +118,7 @@ pub fn load(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<()> {
 pub fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
     let opts = ImportOptions {
-        platform: a
-            .platform
-            .as_deref()
-            .map(str::parse::<Platform>)
-            .transpose()?,
+        platform: crate::platform::given(a.platform.as_deref())?,
         changes: a.change,
         message: a.message,
         reference: a.reference,

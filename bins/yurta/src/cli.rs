@@ -209,29 +209,41 @@ pub struct ImportArgs {
     pub reference: Option<String>,
 }
 
+/// How a registry is reached: TLS, credentials file (pull, push, login).
+#[derive(Args)]
+pub struct RegistryOpts {
+    /// Require HTTPS and verify certificates (`--tls-verify=false`: do not verify)
+    #[arg(long, num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub tls_verify: Option<bool>,
+    /// The credentials file (default: $YURTA_AUTH_FILE, else ~/.config/yurta/auth.json)
+    #[arg(long, env = "YURTA_AUTH_FILE")]
+    pub authfile: Option<PathBuf>,
+}
+
 #[derive(Args)]
 pub struct PullArgs {
+    /// os/arch[/variant] to take from a multi-platform image (default: the host's)
     #[arg(long)]
     pub platform: Option<String>,
-    /// Pull every tag of the repository
-    #[arg(short, long)]
-    pub all_tags: bool,
+    /// Only print the image's name when done
     #[arg(short, long)]
     pub quiet: bool,
-    /// Require HTTPS and verify certificates (podman's flag)
-    #[arg(long)]
-    pub tls_verify: Option<bool>,
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+    /// NAME[:TAG|@DIGEST]
     pub image: String,
 }
 
 #[derive(Args)]
 pub struct PushArgs {
+    /// Only print the digest when done
     #[arg(short, long)]
     pub quiet: bool,
-    #[arg(long)]
-    pub tls_verify: Option<bool>,
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+    /// A local image: name[:tag], ID or digest
     pub image: String,
-    /// Where to push (podman's two-argument form)
+    /// Where to push (podman's two-argument form; default: IMAGE)
     pub destination: Option<String>,
 }
 
@@ -239,15 +251,24 @@ pub struct PushArgs {
 pub struct LoginArgs {
     #[arg(short, long)]
     pub username: Option<String>,
+    /// The password (prefer --password-stdin)
     #[arg(short, long)]
     pub password: Option<String>,
+    /// Read the password from stdin
     #[arg(long)]
     pub password_stdin: bool,
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+    /// host[:port] (default docker.io)
     pub server: Option<String>,
 }
 
 #[derive(Args)]
 pub struct LogoutArgs {
+    /// The credentials file (default: $YURTA_AUTH_FILE, else ~/.config/yurta/auth.json)
+    #[arg(long, env = "YURTA_AUTH_FILE")]
+    pub authfile: Option<PathBuf>,
+    /// host[:port] (default docker.io)
     pub server: Option<String>,
 }
 

@@ -6,6 +6,7 @@ mod archive;
 mod cli;
 mod format;
 mod images;
+mod platform;
 mod progress;
 mod registry;
 mod system;

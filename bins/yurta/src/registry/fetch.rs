@@ -1,0 +1,127 @@
+//! Downloading an image's blobs into the store, several at once, each
+//! straight into `Store::blob_writer` (so a killed pull leaves only
+//! `ingest/<hex>.partial`, which the next pull resumes with `Range`), and
+//! unpacking each layer into its snapshot as soon as it is complete.
+
+use std::fs::File;
+use std::io::Read;
+use std::time::Instant;
+
+use anyhow::Context;
+use yurta_images::spec::Descriptor;
+use yurta_images::{Digest, Store};
+use yurta_registry::{BlobFetch, Client, Error, Repository, Resume};
+
+use super::pool::{self, THREADS};
+use super::report::{BlobReport, Report};
+use super::{registry_digest, short};
+use crate::{format, progress};
+
+/// A layer to fetch and the snapshot it unpacks into.
+pub struct Layer {
+    pub desc: Descriptor,
+    pub diff_id: Digest,
+    pub chain_id: Digest,
+}
+
+/// Where blobs come from and go to.
+pub struct Fetcher<'a> {
+    pub client: &'a Client,
+    pub store: &'a Store,
+    pub repo: &'a Repository,
+    pub report: &'a Report,
+}
+
+impl Fetcher<'_> {
+    /// Fetches and unpacks every layer; true when anything was new.
+    pub fn layers(&self, layers: Vec<Layer>) -> anyhow::Result<bool> {
+        let news = pool::for_each(layers, THREADS, |l| self.layer(&l))?;
+        Ok(news.into_iter().any(|n| n))
+    }
+
+    fn layer(&self, l: &Layer) -> anyhow::Result<bool> {
+        let digest = &l.desc.digest;
+        let snapshot = self.store.snapshot_path(&l.chain_id);
+        if self.store.has_blob(digest) && snapshot.is_dir() {
+            self.report.blob(digest, "Already exists");
+            return Ok(false);
+        }
+        let line = self.report.blob(digest, "Pulling fs layer");
+        self.blob(&l.desc, &line)
+            .with_context(|| format!("layer {digest}"))?;
+        if !snapshot.is_dir() {
+            line.status("Extracting");
+            let started = Instant::now();
+            self.store
+                .unpack_layer(digest, &l.diff_id, &l.chain_id)
+                .with_context(|| format!("unpack layer {digest}"))?;
+            progress::debug(&format!(
+                "unpacked {} ({} bytes) in {:.3}s",
+                short(digest),
+                l.desc.size,
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        line.done("Pull complete");
+        Ok(true)
+    }
+
+    /// Makes sure the store has the blob (an image config, say), showing
+    /// no line for it; true when it was downloaded now.
+    pub fn quiet_blob(&self, desc: &Descriptor) -> anyhow::Result<bool> {
+        let line = Report::new(true).blob(&desc.digest, "");
+        self.blob(desc, &line)
+            .with_context(|| format!("blob {}", desc.digest))
+    }
+
+    /// Downloads one blob into the store unless it is there, resuming what
+    /// an earlier pull left. True when bytes were fetched.
+    fn blob(&self, desc: &Descriptor, line: &BlobReport) -> anyhow::Result<bool> {
+        let digest = &desc.digest;
+        if self.store.has_blob(digest) {
+            return Ok(false);
+        }
+        let mut w = self.store.blob_writer(digest, desc.size)?;
+        if w.is_complete() {
+            return Ok(false); // another process finished it while we waited
+        }
+        let resume = match w.offset() {
+            0 => None,
+            offset => {
+                line.status(&format!("Resuming download at {}", format::size(offset)));
+                let prefix =
+                    File::open(w.path()).with_context(|| format!("open {}", w.path().display()))?;
+                Some(Resume::from_prefix(prefix.take(offset))?)
+            }
+        };
+        let started = Instant::now();
+        let mut progress = |done: u64, total: Option<u64>| line.bytes("Downloading", done, total);
+        let fetched = self.client.get_blob(
+            self.repo,
+            &registry_digest(digest)?,
+            &mut w,
+            BlobFetch {
+                size: Some(desc.size),
+                resume,
+                progress: Some(&mut progress),
+            },
+        );
+        if let Err(e) = fetched {
+            if matches!(e, Error::DigestMismatch { .. } | Error::SizeMismatch { .. }) {
+                // Wrong bytes: never resume from them.
+                let _ = std::fs::remove_file(w.path());
+            }
+            return Err(e.into());
+        }
+        line.status("Verifying Checksum");
+        w.commit()?;
+        progress::debug(&format!(
+            "downloaded {} ({} bytes) in {:.3}s",
+            short(digest),
+            desc.size,
+            started.elapsed().as_secs_f64()
+        ));
+        line.status("Download complete");
+        Ok(true)
+    }
+}
