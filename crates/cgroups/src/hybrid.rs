@@ -9,7 +9,7 @@ use oci_spec::runtime::LinuxResources;
 
 use crate::cgpath::CgroupPath;
 use crate::mountinfo::{ProcCgroups, V1Hierarchy, V2Mount};
-use crate::{CgroupError, CgroupManager, FreezerState, Stats, V1Manager, V2Manager};
+use crate::{CgroupError, CgroupManager, FreezerState, SelfJoin, Stats, V1Manager, V2Manager};
 
 /// Manager for a hybrid host: a v1 manager plus a v2 manager limited to v2-only controllers.
 #[derive(Debug)]
@@ -71,6 +71,18 @@ impl CgroupManager for HybridManager {
     fn apply(&self, pid: i32) -> Result<(), CgroupError> {
         self.v1.apply(pid)?;
         self.v2.apply(pid)
+    }
+
+    fn prepare(&self) -> Result<(), CgroupError> {
+        self.v1.prepare()?;
+        self.v2.prepare()
+    }
+
+    fn self_join(&self) -> SelfJoin {
+        SelfJoin {
+            v1_tasks: self.v1.self_join().v1_tasks,
+            v2_dir: self.v2.self_join().v2_dir,
+        }
     }
 
     fn set(&self, r: &LinuxResources) -> Result<(), CgroupError> {

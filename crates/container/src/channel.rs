@@ -15,8 +15,6 @@ use crate::error::{Error, Result};
 /// Messages exchanged while a container or an exec'd process is set up.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Message {
-    /// parent → intermediate: the process is in its cgroup, go on.
-    CgroupJoined,
     /// intermediate → parent: write uid_map/gid_map for this pid.
     WriteIdMaps { pid: i32 },
     /// parent → intermediate: the maps are written.

@@ -14,7 +14,7 @@ use oci_spec::runtime::LinuxResources;
 use crate::cgpath::CgroupPath;
 use crate::fsutil::{self, read_string, write_in};
 use crate::mountinfo::{ProcCgroups, V1Hierarchy};
-use crate::{CgroupError, CgroupManager, FreezerState, Stats};
+use crate::{CgroupError, CgroupManager, FreezerState, SelfJoin, Stats};
 
 /// The container's directory in one v1 hierarchy.
 #[derive(Debug)]
@@ -82,6 +82,11 @@ impl V1Manager {
     }
 
     fn join_one(&self, d: &Dir, pid: i32) -> Result<(), CgroupError> {
+        self.prepare_one(d)?;
+        write_in(&d.path, "cgroup.procs", &pid.to_string())
+    }
+
+    fn prepare_one(&self, d: &Dir) -> Result<(), CgroupError> {
         let is_cpuset = d.controllers.iter().any(|c| c == "cpuset");
         let created = fsutil::create_dirs(&d.mount_point, &d.path, |_| Ok(()))?;
         self.created
@@ -91,7 +96,7 @@ impl V1Manager {
         if is_cpuset {
             populate_cpuset(&d.mount_point, &d.path)?;
         }
-        write_in(&d.path, "cgroup.procs", &pid.to_string())
+        Ok(())
     }
 
     fn freezer_dir(&self, value: &str) -> Result<&Path, CgroupError> {
@@ -132,6 +137,17 @@ fn parse_freezer(path: &Path, text: &str) -> Result<FreezerState, CgroupError> {
 impl CgroupManager for V1Manager {
     fn apply(&self, pid: i32) -> Result<(), CgroupError> {
         self.dirs.iter().try_for_each(|d| self.join_one(d, pid))
+    }
+
+    fn prepare(&self) -> Result<(), CgroupError> {
+        self.dirs.iter().try_for_each(|d| self.prepare_one(d))
+    }
+
+    fn self_join(&self) -> SelfJoin {
+        SelfJoin {
+            v1_tasks: self.dirs.iter().map(|d| d.path.join("tasks")).collect(),
+            v2_dir: None,
+        }
     }
 
     fn set(&self, r: &LinuxResources) -> Result<(), CgroupError> {

@@ -17,7 +17,7 @@ use oci_spec::runtime::LinuxResources;
 use crate::cgpath::CgroupPath;
 use crate::fsutil::{self, keyed_value, read_string, write_in};
 use crate::mountinfo::{ProcCgroups, V2Mount};
-use crate::{CgroupError, CgroupManager, FreezerState, Stats};
+use crate::{CgroupError, CgroupManager, FreezerState, SelfJoin, Stats};
 
 const FREEZE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -80,13 +80,25 @@ impl V2Manager {
 
 impl CgroupManager for V2Manager {
     fn apply(&self, pid: i32) -> Result<(), CgroupError> {
+        self.prepare()?;
+        write_in(&self.path, "cgroup.procs", &pid.to_string())
+    }
+
+    fn prepare(&self) -> Result<(), CgroupError> {
         let created = fsutil::create_dirs(&self.mount_point, &self.path, |_| Ok(()))?;
         self.created
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .extend(created);
         self.enable_controllers();
-        write_in(&self.path, "cgroup.procs", &pid.to_string())
+        Ok(())
+    }
+
+    fn self_join(&self) -> SelfJoin {
+        SelfJoin {
+            v1_tasks: Vec::new(),
+            v2_dir: Some(self.path.clone()),
+        }
     }
 
     fn set(&self, r: &LinuxResources) -> Result<(), CgroupError> {

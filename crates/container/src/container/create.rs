@@ -9,7 +9,8 @@ use nix::unistd::Pid;
 use crate::channel::{self, Channel, Message};
 use crate::error::{Error, Result};
 use crate::namespaces::Plan;
-use crate::process::{fork_child, intermediate, InitArgs};
+use crate::process::cgroup_fork::fork_in_cgroup;
+use crate::process::{intermediate, InitArgs};
 use crate::state::{proc_stat, ContainerDir, State, Status};
 use crate::{hooks, spec, user};
 
@@ -156,15 +157,16 @@ fn create_in(
         &opts.id,
         opts.systemd_cgroup,
     )?);
-    let (parent_end, child_end) = channel::pair()?;
-    let child = fork_child(|| intermediate::run(&child_end, args))?;
-    drop(child_end);
-    undo.pids.push(child);
-    cgroup.apply(child)?;
+    cgroup.prepare()?;
     if let Some(resources) = super::devices::effective_resources(&args.spec) {
         cgroup.set(&resources)?;
     }
-    parent_end.send(&Message::CgroupJoined)?;
+    let (parent_end, child_end) = channel::pair()?;
+    let child = fork_in_cgroup(&cgroup.self_join(), |pending| {
+        intermediate::run(&child_end, args, pending)
+    })?;
+    drop(child_end);
+    undo.pids.push(child);
     follow_setup(&parent_end, args, child, &mut state, undo)?;
     state.pid_start = proc_stat(state.pid)
         .map(|s| s.start_time)

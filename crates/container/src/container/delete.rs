@@ -15,7 +15,14 @@ use crate::state::{ContainerDir, Status};
 /// Deletes container `id`. Teardown goes on after a failure and reports all of them.
 pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
     let c = match Container::load(root, id) {
-        Err(Error::NotFound(_)) => return delete_stale(root, id),
+        Err(Error::NotFound(_)) => {
+            return match delete_stale(root, id) {
+                // As runc: force makes deleting what is not there a success
+                // (engines call it to clean up after a failed create).
+                Err(Error::NotFound(_)) if force => Ok(()),
+                other => other,
+            };
+        }
         other => other?,
     };
     if !force {

@@ -9,8 +9,8 @@ use oci_spec::runtime::{Process, User};
 use super::Container;
 use crate::channel::{self, Message};
 use crate::error::{Error, Result};
+use crate::process::cgroup_fork::fork_in_cgroup;
 use crate::process::exec::{self as exec_role, ExecArgs};
-use crate::process::fork_child;
 use crate::state::Status;
 
 /// Options of `exec`.
@@ -73,7 +73,9 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
         become_subreaper()?;
     }
     let (parent_end, child_end) = channel::pair()?;
-    let intermediate = fork_child(|| exec_role::run(&child_end, &args))?;
+    let intermediate = fork_in_cgroup(&cgroup.self_join(), |pending| {
+        exec_role::run(&child_end, &args, pending)
+    })?;
     drop(child_end);
     let kill_intermediate = |e: Error| {
         let _ = nix::sys::signal::kill(
@@ -83,12 +85,6 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
         let _ = waitpid(Pid::from_raw(intermediate), None);
         e
     };
-    cgroup
-        .apply(intermediate)
-        .map_err(|e| kill_intermediate(e.into()))?;
-    parent_end
-        .send(&Message::CgroupJoined)
-        .map_err(kill_intermediate)?;
     let pid = match parent_end
         .expect("InitPid", |m| matches!(m, Message::InitPid { .. }))
         .map_err(kill_intermediate)?

@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::namespaces::{self, clone_flag, proc_name};
 use crate::{rlimits, tty};
 
+use super::cgroup_fork::PendingJoin;
 use super::{finish, fork_child, run_role, SETUP_FAILED};
 
 /// What an exec'd process needs, known before the first fork.
@@ -28,12 +29,14 @@ pub struct ExecArgs {
 }
 
 /// Entry point of the exec intermediate after `fork`.
-pub fn run(ch: &Channel, args: &ExecArgs) -> ! {
-    run_role(ch, || intermediate(ch, args).map_err(|e| (e, SETUP_FAILED)))
+pub fn run(ch: &Channel, args: &ExecArgs, cgroup: PendingJoin) -> ! {
+    run_role(ch, || {
+        intermediate(ch, args, cgroup).map_err(|e| (e, SETUP_FAILED))
+    })
 }
 
-fn intermediate(ch: &Channel, args: &ExecArgs) -> Result<Infallible> {
-    ch.expect("CgroupJoined", |m| *m == Message::CgroupJoined)?;
+fn intermediate(ch: &Channel, args: &ExecArgs, cgroup: PendingJoin) -> Result<Infallible> {
+    cgroup.finish()?;
     let console = args
         .console_socket
         .as_deref()

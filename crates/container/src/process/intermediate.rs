@@ -7,15 +7,19 @@ use crate::channel::{Channel, Message};
 use crate::error::{Error, Result};
 use crate::namespaces;
 
+use super::cgroup_fork::PendingJoin;
 use super::{fork_child, init, run_role, InitArgs, SETUP_FAILED};
 
 /// Entry point of the intermediate process after `fork`.
-pub fn run(ch: &Channel, args: &InitArgs) -> ! {
-    run_role(ch, || setup(ch, args).map_err(|e| (e, SETUP_FAILED)))
+pub fn run(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> ! {
+    run_role(ch, || {
+        setup(ch, args, cgroup).map_err(|e| (e, SETUP_FAILED))
+    })
 }
 
-fn setup(ch: &Channel, args: &InitArgs) -> Result<Infallible> {
-    ch.expect("CgroupJoined", |m| *m == Message::CgroupJoined)?;
+fn setup(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> Result<Infallible> {
+    // Into the cgroup before anything else, while still the host's root.
+    cgroup.finish()?;
     // Host paths, opened while we still are the host's root: a new user
     // namespace may not be allowed to reach them.
     let fds = init::InheritedFds {

@@ -11,6 +11,7 @@
 //! `exec` uses the same shape: an intermediate joins the container's
 //! namespaces and forks the process that execs the command.
 
+pub mod cgroup_fork;
 pub mod exec;
 pub mod finish;
 pub mod init;
