@@ -3,6 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod oci;
+pub mod proxy;
+pub mod registry;
+
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -13,6 +17,8 @@ pub struct Yurta {
 
 pub struct Out {
     pub code: i32,
+    /// stdout as bytes.
+    pub raw: Vec<u8>,
     pub stdout: String,
     pub stderr: String,
 }
@@ -21,6 +27,7 @@ impl Out {
     fn from(o: Output) -> Out {
         Out {
             code: o.status.code().unwrap_or(-1),
+            raw: o.stdout.clone(),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
         }
@@ -53,14 +60,41 @@ impl Yurta {
     }
 
     pub fn run(&self, args: &[&str]) -> Out {
-        let o = Command::new(env!("CARGO_BIN_EXE_yurta"))
-            .arg("--root")
+        let o = self.cmd(args).stdin(Stdio::null()).output().unwrap();
+        Out::from(o)
+    }
+
+    /// `yurta --root <private> ARGS` with a private credentials file
+    /// (`auth.json` here) and certs dir (`certs.d` here), so the host's
+    /// /etc/yurta and ~/.config are never read or written.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_yurta"));
+        c.arg("--root")
             .arg(self.root())
             .args(args)
-            .stdin(Stdio::null())
-            .output()
+            .env("YURTA_AUTH_FILE", self.path("auth.json"))
+            .env("YURTA_CERTS_DIR", self.path("certs.d"))
+            .env_remove("YURTA_INSECURE_REGISTRIES");
+        c
+    }
+
+    /// Runs with `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Out {
+        use std::io::Write;
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
             .unwrap();
-        Out::from(o)
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(input.as_bytes())
+            .unwrap();
+        Out::from(child.wait_with_output().unwrap())
     }
 
     /// A static busybox root filesystem (bin/busybox, bin/sh, bin/echo...).
