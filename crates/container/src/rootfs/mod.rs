@@ -221,6 +221,8 @@ pub fn root_is_initramfs() -> bool {
     let Ok(st) = nix::sys::statfs::statfs("/") else {
         return false;
     };
+    // f_type is i64 here but u32/i32 on other architectures (s390x, arm).
+    #[allow(clippy::unnecessary_cast)]
     let magic = st.filesystem_type().0 as i64;
     if magic != RAMFS_MAGIC && magic != TMPFS_MAGIC {
         return false;
