@@ -8,6 +8,7 @@ use yurta_oci_cli::{GlobalOpts, LogFormat};
 pub struct Logger {
     file: Option<PathBuf>,
     format: LogFormat,
+    debug: bool,
 }
 
 impl Logger {
@@ -15,6 +16,7 @@ impl Logger {
         Logger {
             file: global.log.clone(),
             format: global.log_format,
+            debug: global.debug,
         }
     }
 
@@ -22,10 +24,28 @@ impl Logger {
     pub fn error(&self, err: &anyhow::Error) {
         let text = chain(err);
         eprintln!("yurta-runtime: {text}");
+        self.write("error", &text);
+    }
+
+    /// With --debug, records what is about to happen (to --log, else stderr).
+    pub fn debug(&self, text: &str) {
+        if !self.debug {
+            return;
+        }
+        if self.file.is_none() {
+            eprintln!("yurta-runtime: debug: {text}");
+        }
+        self.write("debug", text);
+    }
+
+    fn write(&self, level: &str, text: &str) {
         let Some(path) = &self.file else { return };
+        let now = yurta_container::time::now();
         let line = match self.format {
-            LogFormat::Json => serde_json::json!({"level": "error", "msg": text, "time": yurta_container::time::now()}).to_string(),
-            LogFormat::Text => format!("{} error {}", yurta_container::time::now(), text),
+            LogFormat::Json => {
+                serde_json::json!({"level": level, "msg": text, "time": now}).to_string()
+            }
+            LogFormat::Text => format!("{now} {level} {text}"),
         };
         if let Ok(mut f) = std::fs::OpenOptions::new()
             .create(true)

@@ -21,6 +21,7 @@ fn main() {
         }
     };
     let logger = log::Logger::new(&cli.global);
+    logger.debug(&format!("{:?}", cli.command));
     match commands::dispatch(&cli) {
         Ok(code) => std::process::exit(code),
         Err(err) => {
