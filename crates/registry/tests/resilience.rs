@@ -178,3 +178,25 @@ fn manifest_that_does_not_match_its_digest_is_refused() {
     let e = client(&stub, 1).get_manifest(&r).unwrap_err();
     assert!(matches!(e, Error::DigestMismatch { .. }), "{e}");
 }
+
+#[test]
+fn a_writer_that_verifies_gets_sizes_checked_only() {
+    let data = blob();
+    let mut wrong = data.to_vec();
+    wrong[7] ^= 1;
+    let d = sha256_digest(&data);
+    let body = Arc::new(wrong);
+    let stub = Stub::start(move |_, _| StubResponse::new(200, body.to_vec()));
+    let fetch = |size: u64| {
+        let opts = BlobFetch {
+            size: Some(size),
+            writer_verifies: true,
+            ..Default::default()
+        };
+        client(&stub, 1).get_blob(&repo(&stub), &d, &mut Vec::new(), opts)
+    };
+    // The bytes are wrong, but the digest is the writer's to check.
+    assert_eq!(fetch(data.len() as u64).unwrap(), data.len() as u64);
+    let e = fetch(data.len() as u64 - 1).unwrap_err();
+    assert!(matches!(e, Error::SizeMismatch { .. }), "{e}");
+}
