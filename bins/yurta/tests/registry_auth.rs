@@ -15,9 +15,16 @@ fn fill(y: &Yurta, reg: &Registry, name: &str, creds: Option<&str>) {
     let layout = Layout::new(&y.path("layout"));
     let desc = layout.image(&y.rootfs(), "amd64", None);
     layout.name(&desc, "1");
-    let creds_args: Vec<String> = creds.map(|c| format!("--dest-creds={c}")).into_iter().collect();
+    let creds_args: Vec<String> = creds
+        .map(|c| format!("--dest-creds={c}"))
+        .into_iter()
+        .collect();
     let args: Vec<&str> = creds_args.iter().map(String::as_str).collect();
-    skopeo_copy(&args, &layout.source("1"), &format!("docker://{}/{name}", reg.addr()));
+    skopeo_copy(
+        &args,
+        &layout.source("1"),
+        &format!("docker://{}/{name}", reg.addr()),
+    );
 }
 
 fn failed(out: &Out, needle: &str) {
@@ -50,8 +57,7 @@ fn login_pull_push_logout_with_basic_auth() {
     assert_eq!(out.stdout, "Login Succeeded\n");
     let mode = std::fs::metadata(&auth).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o600);
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&auth).unwrap()).unwrap();
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&auth).unwrap()).unwrap();
     assert!(file["auths"][reg.addr()]["auth"].is_string(), "{file}");
 
     y.run(&["pull", "-q", &name]).ok();
@@ -59,9 +65,11 @@ fn login_pull_push_logout_with_basic_auth() {
     y.run(&["push", &name, &copy]).ok();
 
     let out = y.run(&["logout", &reg.addr()]).ok();
-    assert_eq!(out.stdout, format!("Removing login credentials for {}\n", reg.addr()));
-    let file: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&auth).unwrap()).unwrap();
+    assert_eq!(
+        out.stdout,
+        format!("Removing login credentials for {}\n", reg.addr())
+    );
+    let file: serde_json::Value = serde_json::from_slice(&std::fs::read(&auth).unwrap()).unwrap();
     assert!(file["auths"].get(reg.addr()).is_none(), "{file}");
     let again = y.run(&["logout", &reg.addr()]).ok();
     assert!(again.stdout.starts_with("Not logged in to"));
@@ -90,7 +98,11 @@ fn tls_registry_with_and_without_the_ca() {
     trusted.run(&["pull", "-q", &name]).ok();
     let pushed = format!("{}/secure/back:1", reg.addr());
     let out = trusted.run(&["push", &name, &pushed]).ok();
-    assert!(out.stdout.contains("Mounted from secure/img"), "{}", out.stdout);
+    assert!(
+        out.stdout.contains("Mounted from secure/img"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[test]
@@ -101,9 +113,16 @@ fn insecure_registries_from_the_environment() {
     let name = format!("{}/plain/img:1", reg.addr());
     let out = y
         .cmd(&["pull", "-q", &name])
-        .env("YURTA_INSECURE_REGISTRIES", format!("other:1, {}", reg.addr()))
+        .env(
+            "YURTA_INSECURE_REGISTRIES",
+            format!("other:1, {}", reg.addr()),
+        )
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(String::from_utf8_lossy(&out.stdout), format!("{name}\n"));
 }
