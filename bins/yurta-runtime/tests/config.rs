@@ -31,6 +31,8 @@ scenarios!(
     netns_joined_by_path,
     user_namespace_mappings,
     cgroup_namespace,
+    time_namespace_offsets,
+    time_namespace_in_user_namespace,
     cgroups_path_without_cgroupns,
     seccomp_denies_mkdir,
     hooks,
@@ -271,6 +273,66 @@ fn user_namespace_mappings(rt: &Runtime) {
         ["0", "100000", "65536", "0", "100000", "65536", "0", "0"],
         "{out:?}"
     );
+}
+
+/// Boot time seen inside, minus the host's, in whole days.
+fn boottime_shift_days(ct: &mut Ct) -> i64 {
+    ct.config["linux"]["timeOffsets"] = json!({"boottime": {"secs": 864000, "nanosecs": 0}});
+    set_namespace(ct, json!({"type": "time"}));
+    let host: f64 = fs::read_to_string("/proc/uptime")
+        .unwrap()
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let out = ct.run_sh("cut -d' ' -f1 /proc/uptime");
+    let inside: f64 = out
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("uptime {out:?}"));
+    ((inside - host) / 86400.0).round() as i64
+}
+
+/// Whether the runtime's `features` lists the time namespace (runc gained it
+/// in 1.2; Debian 12 ships 1.1.5, so the runc variant is a no-op there).
+fn supports_time_namespace(rt: &Runtime) -> bool {
+    let out = Command::new(&rt.bin)
+        .arg("features")
+        .output()
+        .expect("features");
+    let features: Value = serde_json::from_slice(&out.stdout).unwrap_or(Value::Null);
+    let listed = features["linux"]["namespaces"]
+        .as_array()
+        .is_some_and(|a| a.contains(&json!("time")));
+    if !listed {
+        eprintln!(
+            "skipping: {} does not support time namespaces",
+            rt.bin.display()
+        );
+    }
+    listed
+}
+
+fn time_namespace_offsets(rt: &Runtime) {
+    if !supports_time_namespace(rt) {
+        return;
+    }
+    let mut ct = Ct::new(rt, "timens");
+    assert_eq!(boottime_shift_days(&mut ct), 10);
+}
+
+fn time_namespace_in_user_namespace(rt: &Runtime) {
+    if !supports_time_namespace(rt) {
+        return;
+    }
+    let mut ct = Ct::new(rt, "timens_userns");
+    set_namespace(&mut ct, json!({"type": "user"}));
+    let map = json!([{"containerID": 0, "hostID": 100000, "size": 65536}]);
+    ct.config["linux"]["uidMappings"] = map.clone();
+    ct.config["linux"]["gidMappings"] = map;
+    chown_tree(&ct.rootfs(), 100000, 100000);
+    assert_eq!(boottime_shift_days(&mut ct), 10);
 }
 
 fn cgroup_namespace(rt: &Runtime) {

@@ -39,6 +39,11 @@ fn setup(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> Result<Infallibl
         })?;
         ch.expect("IdMapsWritten", |m| *m == Message::IdMapsWritten)?;
         become_root_in_userns()?;
+        // The uid change made us non-dumpable, which makes /proc/self files
+        // belong to the (unmapped) host root: timens_offsets and the exec
+        // fifo's /proc/self/fd link would be unreachable.
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) };
     }
     namespaces::unshare(plan.create)?;
     if plan
