@@ -2,16 +2,11 @@
 //! flag's parsing and its default. The rules themselves (names, aliases,
 //! e2k generations, choosing an index entry) are `yurta_images::platform`'s.
 
-use anyhow::Context;
 use yurta_images::Platform;
 
-/// The platform given with `--platform`, if any.
+/// The platform given with `--platform`, if any (the error names it).
 pub fn given(arg: Option<&str>) -> anyhow::Result<Option<Platform>> {
-    arg.map(|p| {
-        p.parse::<Platform>()
-            .with_context(|| format!("--platform {p}"))
-    })
-    .transpose()
+    Ok(arg.map(str::parse::<Platform>).transpose()?)
 }
 
 /// The platform given with `--platform`, else the host's.
