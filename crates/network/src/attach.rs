@@ -1,0 +1,316 @@
+//! Attaching a container's network namespace to a network (veth, address,
+//! routes, published ports) and detaching it again.
+//!
+//! Attach undoes what it made when a step fails; detach keeps going after
+//! errors and reports all of them. Both hold the store's lock throughout,
+//! so port conflicts and addresses are decided once across processes.
+
+use std::collections::BTreeSet;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, TeardownError};
+use crate::files::{update_peers, HostsEntry};
+use crate::hostports::{dynamic_range, host_sockets, resolve, Taken};
+use crate::ids;
+use crate::links::{self, Veth};
+use crate::manage::{find, ifname, Networks};
+use crate::ports::{PortBinding, PortSpec};
+use crate::record::{short, EndpointRecord, Network};
+use crate::store::Locked;
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+pub enum AttachError {
+    #[error("container {container} is already attached to network {network}")]
+    AlreadyAttached { container: String, network: String },
+    #[error("container {container} is not attached to network {network}")]
+    NotAttached { container: String, network: String },
+}
+
+/// What to attach.
+#[derive(Clone, Debug)]
+pub struct AttachRequest<'a> {
+    /// Network name or id ("bridge": the default network).
+    pub network: &'a str,
+    pub container_id: &'a str,
+    pub container_name: &'a str,
+    /// `--network-alias`.
+    pub aliases: Vec<String>,
+    /// `/proc/PID/ns/net` or a bind-mounted namespace file.
+    pub netns: &'a Path,
+    /// `--ip`.
+    pub ip: Option<Ipv4Addr>,
+    /// `--mac-address`.
+    pub mac: Option<[u8; 6]>,
+    /// Name inside the container; default the first free `ethN`.
+    pub ifname: Option<String>,
+    /// `-p`/`-P` (give them with the container's first network only).
+    pub ports: Vec<PortSpec>,
+    /// The container's managed /etc/hosts, kept up to date with its peers.
+    pub hosts_file: Option<PathBuf>,
+}
+
+impl<'a> AttachRequest<'a> {
+    pub fn new(network: &'a str, container_id: &'a str, netns: &'a Path) -> Self {
+        AttachRequest {
+            network,
+            container_id,
+            container_name: "",
+            aliases: Vec::new(),
+            netns,
+            ip: None,
+            mac: None,
+            ifname: None,
+            ports: Vec::new(),
+            hosts_file: None,
+        }
+    }
+}
+
+/// The result of an attach: what the container got.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint {
+    pub network: String,
+    pub network_id: String,
+    pub endpoint_id: String,
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    pub gateway: Ipv4Addr,
+    pub mac: String,
+    pub ifname: String,
+    pub host_veth: String,
+    pub ports: Vec<PortBinding>,
+}
+
+impl Endpoint {
+    fn new(net: &Network, e: &EndpointRecord) -> Self {
+        Endpoint {
+            network: net.name.clone(),
+            network_id: net.id.clone(),
+            endpoint_id: e.endpoint_id.clone(),
+            ip: e.ip,
+            prefix: net.subnet.prefix(),
+            gateway: net.gateway,
+            mac: e.mac.clone(),
+            ifname: e.ifname.clone(),
+            host_veth: e.host_veth.clone(),
+            ports: e.ports.clone(),
+        }
+    }
+}
+
+impl Networks {
+    /// Attaches the namespace to the network and publishes its ports.
+    pub fn attach(&self, req: &AttachRequest) -> Result<Endpoint, Error> {
+        let lock = self.store.lock()?;
+        let mut net = find(&lock, req.network, self)?;
+        if net.endpoints.contains_key(req.container_id) {
+            return Err(AttachError::AlreadyAttached {
+                container: req.container_id.into(),
+                network: net.name,
+            }
+            .into());
+        }
+        let all = lock.load_all()?;
+        let ip = net.allocate(req.container_id, req.ip)?;
+        let ports = resolve_ports(&req.ports, &all)?;
+        let rec = self.record(req, &all, ip, ports);
+        self.plumb(&net, &rec, req.netns)?;
+        net.endpoints.insert(req.container_id.into(), rec.clone());
+        if let Err(e) = lock.save(&net) {
+            let _ = self.fw.remove_ports(&rec.endpoint_id);
+            let _ = links::delete_link(&rec.host_veth);
+            return Err(e.into());
+        }
+        self.refresh_hosts(&lock)?;
+        Ok(Endpoint::new(&net, &rec))
+    }
+
+    fn record(
+        &self,
+        req: &AttachRequest,
+        all: &[Network],
+        ip: Ipv4Addr,
+        ports: Vec<PortBinding>,
+    ) -> EndpointRecord {
+        let mac = req.mac.unwrap_or_else(ids::random_mac);
+        EndpointRecord {
+            container_id: req.container_id.into(),
+            container_name: req.container_name.into(),
+            aliases: req.aliases.clone(),
+            endpoint_id: ids::random_hex(32),
+            ip,
+            mac: ids::format_mac(&mac),
+            ifname: req
+                .ifname
+                .clone()
+                .unwrap_or_else(|| next_ifname(all, req.container_id)),
+            host_veth: ifname(&self.cfg.veth_prefix, &ids::random_hex(8)),
+            ports,
+            hosts_file: req.hosts_file.clone(),
+        }
+    }
+
+    /// Bridge, veth and port rules; nothing is left when a step fails.
+    fn plumb(&self, net: &Network, rec: &EndpointRecord, netns: &Path) -> Result<(), Error> {
+        self.ensure_plumbing(net)?;
+        let mac = parse_mac(&rec.mac);
+        links::attach_veth(&Veth {
+            bridge: &net.bridge,
+            host_name: &rec.host_veth,
+            ifname: &rec.ifname,
+            mac,
+            ip: rec.ip,
+            prefix: net.subnet.prefix(),
+            gateway: (!net.internal).then_some(net.gateway),
+            netns,
+        })?;
+        if let Err(e) = self.fw.add_ports(&rec.endpoint_id, rec.ip, &rec.ports) {
+            let _ = self.fw.remove_ports(&rec.endpoint_id);
+            let _ = links::delete_link(&rec.host_veth);
+            return Err(e.into());
+        }
+        Ok(())
+    }
+
+    /// Detaches the container from one network: its port rules, its veth,
+    /// its address. Goes on after errors and reports all of them; the
+    /// endpoint's record is removed in any case.
+    pub fn detach(&self, network: &str, container_id: &str) -> Result<(), Error> {
+        let lock = self.store.lock()?;
+        let mut net = find(&lock, network, self)?;
+        let Some(ep) = net.endpoints.remove(container_id) else {
+            return Err(AttachError::NotAttached {
+                container: container_id.into(),
+                network: net.name,
+            }
+            .into());
+        };
+        let mut errs = self.teardown(&lock, &mut net, &ep);
+        errs.note(self.refresh_hosts(&lock));
+        Ok(errs.into_result()?)
+    }
+
+    /// Detaches the container from every network it is on (cleanup after
+    /// the container is gone: missing links are fine).
+    pub fn detach_all(&self, container_id: &str) -> Result<(), Error> {
+        let lock = self.store.lock()?;
+        let mut errs = TeardownError::default();
+        let mut peers_changed = false;
+        for mut net in lock.load_all()? {
+            if let Some(ep) = net.endpoints.remove(container_id) {
+                errs.0.extend(self.teardown(&lock, &mut net, &ep).0);
+                peers_changed = true;
+            }
+        }
+        if peers_changed {
+            errs.note(self.refresh_hosts(&lock));
+        }
+        Ok(errs.into_result()?)
+    }
+
+    fn teardown(&self, lock: &Locked, net: &mut Network, ep: &EndpointRecord) -> TeardownError {
+        let mut errs = TeardownError::default();
+        errs.note(self.fw.remove_ports(&ep.endpoint_id));
+        errs.note(links::delete_link(&ep.host_veth));
+        net.release(ep.ip);
+        errs.note(lock.save(net));
+        errs
+    }
+
+    /// The container's endpoints, by network name.
+    pub fn endpoints(&self, container_id: &str) -> Result<Vec<Endpoint>, Error> {
+        let lock = self.store.lock()?;
+        Ok(lock
+            .load_all()?
+            .iter()
+            .filter_map(|n| n.endpoints.get(container_id).map(|e| Endpoint::new(n, e)))
+            .collect())
+    }
+
+    /// The other containers on the container's user networks, as hosts
+    /// entries (name, aliases, short id), for its /etc/hosts.
+    pub fn peers_of(&self, container_id: &str) -> Result<Vec<HostsEntry>, Error> {
+        let lock = self.store.lock()?;
+        Ok(peers(&lock.load_all()?, container_id))
+    }
+
+    /// Rewrites the managed section of every registered hosts file on user
+    /// networks (simple and always right; a file per container).
+    fn refresh_hosts(&self, lock: &Locked) -> Result<(), Error> {
+        let all = lock.load_all()?;
+        let mut errs = TeardownError::default();
+        let mut done = BTreeSet::new();
+        for net in all.iter().filter(|n| !n.is_default) {
+            for ep in net.endpoints.values() {
+                let Some(path) = &ep.hosts_file else { continue };
+                if path.exists() && done.insert(ep.container_id.clone()) {
+                    errs.note(update_peers(path, &peers(&all, &ep.container_id)));
+                }
+            }
+        }
+        Ok(errs.into_result()?)
+    }
+}
+
+fn peers(all: &[Network], container_id: &str) -> Vec<HostsEntry> {
+    let mut out = Vec::new();
+    for net in all
+        .iter()
+        .filter(|n| !n.is_default && n.endpoints.contains_key(container_id))
+    {
+        for ep in net
+            .endpoints
+            .values()
+            .filter(|e| e.container_id != container_id)
+        {
+            let mut names: Vec<String> = Vec::new();
+            if !ep.container_name.is_empty() {
+                names.push(ep.container_name.clone());
+            }
+            names.extend(ep.aliases.iter().cloned());
+            names.push(short(&ep.container_id).to_string());
+            out.push(HostsEntry {
+                ip: ep.ip.into(),
+                names,
+            });
+        }
+    }
+    out
+}
+
+fn resolve_ports(specs: &[PortSpec], all: &[Network]) -> Result<Vec<PortBinding>, Error> {
+    if specs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let published: Vec<(PortBinding, String)> = all.iter().flat_map(|n| n.published()).collect();
+    let sockets = host_sockets();
+    let taken = Taken {
+        published: &published,
+        sockets: &sockets,
+        dynamic: dynamic_range(),
+    };
+    Ok(resolve(specs, &taken)?)
+}
+
+/// The first `ethN` the container does not use on any network.
+fn next_ifname(all: &[Network], container_id: &str) -> String {
+    let used: BTreeSet<&str> = all
+        .iter()
+        .filter_map(|n| n.endpoints.get(container_id))
+        .map(|e| e.ifname.as_str())
+        .collect();
+    (0..)
+        .map(|i| format!("eth{i}"))
+        .find(|n| !used.contains(n.as_str()))
+        .expect("an unused ethN exists")
+}
+
+fn parse_mac(s: &str) -> [u8; 6] {
+    let mut m = [0u8; 6];
+    for (i, part) in s.split(':').take(6).enumerate() {
+        m[i] = u8::from_str_radix(part, 16).unwrap_or(0);
+    }
+    m
+}

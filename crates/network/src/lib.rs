@@ -1,0 +1,33 @@
+//! yurta's container networks: bridge networks with persisted IPAM, veth
+//! attachment of containers' network namespaces, NAT and published ports in
+//! yurta's own nftables table, and the per-container `/etc/hosts`,
+//! `/etc/hostname` and `/etc/resolv.conf`.
+//!
+//! The engine drives it through [`Networks`]; VMs (taps on the same
+//! bridges) use the same store, IPAM and bridges. Modes `none` (only lo:
+//! [`links::loopback_up`]), `host` (nothing to do) and `container:NAME`
+//! (the engine joins the other container's namespace) need nothing else.
+//! See docs/network.md.
+
+pub mod attach;
+pub mod error;
+pub mod files;
+pub mod hostports;
+pub mod ids;
+pub mod ipam;
+pub mod links;
+pub mod manage;
+pub mod netlink;
+pub mod nft;
+pub mod ports;
+pub mod record;
+pub mod store;
+pub mod subnet;
+
+pub use attach::{AttachRequest, Endpoint};
+pub use error::{Error, TeardownError};
+pub use files::{Dns, Hosts, HostsEntry};
+pub use manage::{Config, CreateOptions, Networks, DEFAULT_NETWORK};
+pub use ports::{PortBinding, PortSpec, Protocol};
+pub use record::{EndpointRecord, Network};
+pub use subnet::{Ipv4Net, Pools};

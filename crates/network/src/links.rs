@@ -1,0 +1,152 @@
+//! Links yurta creates: a network's bridge (up, gateway address,
+//! `route_localnet` for publishing on 127.0.0.1) and a container's veth pair
+//! (host side on the bridge, peer made inside the container's namespace and
+//! configured there: address, up, default route, lo up).
+//!
+//! Owns nothing persistent; names and addresses come from the caller.
+
+use std::fs::File;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use crate::netlink::{Netlink, NetlinkError};
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error(transparent)]
+    Netlink(#[from] NetlinkError),
+    #[error("link {0} vanished right after it was created")]
+    Vanished(String),
+    #[error("bridge {0} does not exist")]
+    NoBridge(String),
+    #[error("open network namespace {path}: {source}")]
+    Netns {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("write {value} to {path}: {source}")]
+    Sysctl {
+        path: String,
+        value: &'static str,
+        source: std::io::Error,
+    },
+}
+
+fn sysctl(path: String, value: &'static str) -> Result<(), LinkError> {
+    if std::fs::read_to_string(&path).is_ok_and(|v| v.trim() == value) {
+        return Ok(());
+    }
+    std::fs::write(&path, value).map_err(|source| LinkError::Sysctl {
+        path,
+        value,
+        source,
+    })
+}
+
+/// Turns IPv4 forwarding on (the host routes between bridges and out).
+pub fn enable_forwarding() -> Result<(), LinkError> {
+    sysctl("/proc/sys/net/ipv4/ip_forward".into(), "1")
+}
+
+/// Creates the bridge when missing, gives it the gateway address, sets it up
+/// and allows DNAT of 127.0.0.1 towards it. Idempotent.
+pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), LinkError> {
+    let mut nl = Netlink::new()?;
+    let index = match nl.link_index(name)? {
+        Some(i) => i,
+        None => {
+            match nl.add_bridge(name) {
+                Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e.into()),
+                _ => {}
+            }
+            nl.link_index(name)?
+                .ok_or_else(|| LinkError::Vanished(name.into()))?
+        }
+    };
+    nl.add_address(index, gateway, prefix)?;
+    nl.set_up(index, None)?;
+    sysctl(
+        format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"),
+        "1",
+    )
+}
+
+/// Deletes link `name`; returns false when it did not exist.
+pub fn delete_link(name: &str) -> Result<bool, LinkError> {
+    let mut nl = Netlink::new()?;
+    let Some(index) = nl.link_index(name)? else {
+        return Ok(false);
+    };
+    match nl.delete_link(index, name) {
+        Err(e) if e.errno() == Some(libc::ENODEV) => Ok(false),
+        Err(e) => Err(e.into()),
+        Ok(()) => Ok(true),
+    }
+}
+
+/// One veth to make.
+pub struct Veth<'a> {
+    pub bridge: &'a str,
+    pub host_name: &'a str,
+    /// Name inside the namespace (`eth0`…).
+    pub ifname: &'a str,
+    pub mac: [u8; 6],
+    pub ip: Ipv4Addr,
+    pub prefix: u8,
+    /// Default route via this address (None: no default route, as on
+    /// internal networks).
+    pub gateway: Option<Ipv4Addr>,
+    pub netns: &'a Path,
+}
+
+/// Creates and configures the veth pair; on failure nothing is left.
+pub fn attach_veth(v: &Veth) -> Result<(), LinkError> {
+    let mut host = Netlink::new()?;
+    let bridge = host
+        .link_index(v.bridge)?
+        .ok_or_else(|| LinkError::NoBridge(v.bridge.into()))?;
+    let ns = File::open(v.netns).map_err(|source| LinkError::Netns {
+        path: v.netns.to_path_buf(),
+        source,
+    })?;
+    host.add_veth(v.host_name, v.ifname, v.mac, &ns)?;
+    let res = plug(&mut host, v, bridge);
+    if res.is_err() {
+        let _ = delete_link(v.host_name);
+    }
+    res
+}
+
+fn plug(host: &mut Netlink, v: &Veth, bridge: u32) -> Result<(), LinkError> {
+    let index = host
+        .link_index(v.host_name)?
+        .ok_or_else(|| LinkError::Vanished(v.host_name.into()))?;
+    host.set_up(index, Some(bridge))?;
+    let mut inside = Netlink::in_netns(v.netns)?;
+    if let Some(lo) = inside.link_index("lo")? {
+        inside.set_up(lo, None)?;
+    }
+    let index = inside
+        .link_index(v.ifname)?
+        .ok_or_else(|| LinkError::Vanished(v.ifname.into()))?;
+    inside.add_address(index, v.ip, v.prefix)?;
+    inside.set_up(index, None)?;
+    if let Some(gw) = v.gateway {
+        // A container on several networks keeps the first one's route.
+        match inside.add_default_route(gw) {
+            Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e.into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Sets `lo` up in the namespace (`--network none`).
+pub fn loopback_up(netns: &Path) -> Result<(), LinkError> {
+    let mut nl = Netlink::in_netns(netns)?;
+    if let Some(lo) = nl.link_index("lo")? {
+        nl.set_up(lo, None)?;
+    }
+    Ok(())
+}

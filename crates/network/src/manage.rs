@@ -1,0 +1,387 @@
+//! Network verbs: create, list, inspect, remove, prune, and the default
+//! network "bridge" made on first use.
+//!
+//! Each verb holds the store's lock from its first read to its last write,
+//! and creates the network's bridge and firewall rules eagerly (as Docker
+//! does), rolling back what it made when a later step fails.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, TeardownError};
+use crate::ids;
+use crate::links;
+use crate::nft::{Firewall, NetRules, Nft};
+use crate::record::{short, Network};
+use crate::store::{Locked, Store};
+use crate::subnet::{host_routes, parse_ip, Ipv4Net, Pools};
+
+/// The default network's name, as Docker's.
+pub const DEFAULT_NETWORK: &str = "bridge";
+
+/// Errors of this module.
+#[derive(Debug, thiserror::Error)]
+pub enum ManageError {
+    #[error("no such network: {0}")]
+    NotFound(String),
+    #[error("network name already taken: {0}")]
+    NameTaken(String),
+    #[error("bad network name {0:?}: use letters, digits, '_', '.' and '-', starting with a letter or digit")]
+    BadName(String),
+    #[error("unsupported network driver {0:?}: only \"bridge\"")]
+    Driver(String),
+    #[error("subnet {subnet} overlaps {what}")]
+    Overlap { subnet: Ipv4Net, what: String },
+    #[error("gateway {gateway} is not a host address of subnet {subnet}")]
+    BadGateway { gateway: Ipv4Addr, subnet: Ipv4Net },
+    #[error("network {network} has active endpoints: {containers}")]
+    HasEndpoints { network: String, containers: String },
+    #[error("network {0} is the default network and cannot be removed")]
+    Default(String),
+}
+
+/// Where state lives and which names yurta's objects get.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// yurta's root (`--root`); networks live in `<root>/networks`.
+    pub root: PathBuf,
+    /// nftables table (family ip).
+    pub table: String,
+    /// The default network's bridge.
+    pub default_bridge: String,
+    /// User networks' bridges: prefix + the id's first hex digits (15
+    /// characters at most, the kernel's limit).
+    pub bridge_prefix: String,
+    /// Host sides of veth pairs: prefix + random hex.
+    pub veth_prefix: String,
+    pub pools: Pools,
+}
+
+impl Config {
+    /// yurta's names: table `yurta`, bridges `yurta0` and `yt-<id>`, veths
+    /// `yv<hex>`.
+    pub fn new(root: &Path) -> Self {
+        Config {
+            root: root.to_path_buf(),
+            table: "yurta".into(),
+            default_bridge: "yurta0".into(),
+            bridge_prefix: "yt-".into(),
+            veth_prefix: "yv".into(),
+            pools: Pools::default(),
+        }
+    }
+}
+
+/// `network create` options.
+#[derive(Clone, Debug, Default)]
+pub struct CreateOptions {
+    /// None or "bridge".
+    pub driver: Option<String>,
+    pub subnet: Option<String>,
+    pub gateway: Option<String>,
+    pub internal: bool,
+    pub labels: BTreeMap<String, String>,
+    pub options: BTreeMap<String, String>,
+}
+
+/// The network manager.
+pub struct Networks {
+    pub(crate) cfg: Config,
+    pub(crate) store: Store,
+    pub(crate) fw: Box<dyn Firewall>,
+}
+
+/// An interface name of at most 15 characters.
+pub(crate) fn ifname(prefix: &str, hex: &str) -> String {
+    let take = 15usize.saturating_sub(prefix.len()).min(hex.len());
+    format!("{prefix}{}", &hex[..take])
+}
+
+fn valid_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+}
+
+impl Networks {
+    pub fn open(cfg: Config) -> Result<Self, Error> {
+        let store = Store::open(&cfg.root)?;
+        let fw = Box::new(Nft::new(&cfg.table));
+        Ok(Networks { cfg, store, fw })
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Creates a user network with its bridge and rules.
+    pub fn create(&self, name: &str, opts: &CreateOptions) -> Result<Network, Error> {
+        let lock = self.store.lock()?;
+        let all = lock.load_all()?;
+        if !valid_name(name) {
+            return Err(ManageError::BadName(name.into()).into());
+        }
+        if all.iter().any(|n| n.name == name) || name == DEFAULT_NETWORK {
+            return Err(ManageError::NameTaken(name.into()).into());
+        }
+        let driver = opts.driver.as_deref().unwrap_or("bridge");
+        if driver != "bridge" {
+            return Err(ManageError::Driver(driver.into()).into());
+        }
+        let subnet = match &opts.subnet {
+            Some(s) => check_free(s.parse()?, &all)?,
+            None => self.cfg.pools.pick_user(&taken(&all)?)?,
+        };
+        let gateway = gateway_of(subnet, opts.gateway.as_deref())?;
+        let id = ids::random_hex(32);
+        let net = Network {
+            name: name.into(),
+            bridge: ifname(&self.cfg.bridge_prefix, &id),
+            id,
+            created: ids::now_rfc3339(),
+            driver: driver.into(),
+            subnet,
+            gateway,
+            internal: opts.internal,
+            labels: opts.labels.clone(),
+            options: opts.options.clone(),
+            is_default: false,
+            allocations: BTreeMap::new(),
+            last_ip: None,
+            endpoints: BTreeMap::new(),
+        };
+        self.materialize(&lock, &net)?;
+        Ok(net)
+    }
+
+    /// Makes bridge and rules and saves the record; undoes them on failure.
+    fn materialize(&self, lock: &Locked, net: &Network) -> Result<(), Error> {
+        let res = self
+            .ensure_plumbing(net)
+            .and_then(|()| lock.save(net).map_err(Error::from));
+        if res.is_err() {
+            let _ = self.fw.remove_network(&net.bridge);
+            let _ = links::delete_link(&net.bridge);
+        }
+        res
+    }
+
+    /// The bridge and the network's rules (again after a reboot). Idempotent.
+    pub(crate) fn ensure_plumbing(&self, net: &Network) -> Result<(), Error> {
+        links::enable_forwarding()?;
+        links::ensure_bridge(&net.bridge, net.gateway, net.subnet.prefix())?;
+        self.fw.add_network(&NetRules {
+            bridge: &net.bridge,
+            subnet: net.subnet,
+            internal: net.internal,
+        })?;
+        Ok(())
+    }
+
+    /// The default network, created when missing.
+    pub fn ensure_default(&self) -> Result<Network, Error> {
+        let lock = self.store.lock()?;
+        self.default_locked(&lock)
+    }
+
+    pub(crate) fn default_locked(&self, lock: &Locked) -> Result<Network, Error> {
+        if let Some(n) = lock.load(DEFAULT_NETWORK)? {
+            return Ok(n);
+        }
+        let all = lock.load_all()?;
+        let subnet = self.cfg.pools.pick_default(&taken(&all)?)?;
+        let net = Network {
+            name: DEFAULT_NETWORK.into(),
+            id: ids::random_hex(32),
+            created: ids::now_rfc3339(),
+            driver: "bridge".into(),
+            bridge: self.cfg.default_bridge.clone(),
+            subnet,
+            gateway: gateway_of(subnet, None)?,
+            internal: false,
+            labels: BTreeMap::new(),
+            options: BTreeMap::new(),
+            is_default: true,
+            allocations: BTreeMap::new(),
+            last_ip: None,
+            endpoints: BTreeMap::new(),
+        };
+        self.materialize(lock, &net)?;
+        Ok(net)
+    }
+
+    /// Every network (the default one included, made on first use).
+    pub fn list(&self) -> Result<Vec<Network>, Error> {
+        let lock = self.store.lock()?;
+        self.default_locked(&lock)?;
+        Ok(lock.load_all()?)
+    }
+
+    /// A network by name, full id or unique id prefix.
+    pub fn inspect(&self, name_or_id: &str) -> Result<Network, Error> {
+        let lock = self.store.lock()?;
+        find(&lock, name_or_id, self)
+    }
+
+    /// Removes a network without endpoints: rules, bridge, record; the
+    /// table too when it was the last network.
+    pub fn remove(&self, name_or_id: &str) -> Result<(), Error> {
+        let lock = self.store.lock()?;
+        let net = find(&lock, name_or_id, self)?;
+        if net.is_default {
+            return Err(ManageError::Default(net.name).into());
+        }
+        if !net.endpoints.is_empty() {
+            let containers = net
+                .endpoints
+                .values()
+                .map(|e| {
+                    if e.container_name.is_empty() {
+                        short(&e.container_id).to_string()
+                    } else {
+                        e.container_name.clone()
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(", ");
+            return Err(ManageError::HasEndpoints {
+                network: net.name,
+                containers,
+            }
+            .into());
+        }
+        self.destroy(&lock, &net).into_result().map_err(Error::from)
+    }
+
+    /// Tears a network down, going on after errors.
+    fn destroy(&self, lock: &Locked, net: &Network) -> TeardownError {
+        let mut errs = TeardownError::default();
+        errs.note(self.fw.remove_network(&net.bridge));
+        errs.note(links::delete_link(&net.bridge));
+        errs.note(lock.delete(&net.name));
+        if errs
+            .note(lock.load_all())
+            .is_some_and(|rest| rest.is_empty())
+        {
+            errs.note(self.fw.delete_table());
+        }
+        errs
+    }
+
+    /// Removes every user network without endpoints; returns their names.
+    pub fn prune(&self) -> Result<Vec<String>, Error> {
+        let lock = self.store.lock()?;
+        let mut removed = Vec::new();
+        let mut errs = TeardownError::default();
+        for net in lock.load_all()? {
+            if net.is_default || !net.endpoints.is_empty() {
+                continue;
+            }
+            let e = self.destroy(&lock, &net);
+            if e.0.is_empty() {
+                removed.push(net.name);
+            }
+            errs.0.extend(e.0);
+        }
+        errs.into_result()?;
+        Ok(removed)
+    }
+
+    /// Removes every network, endpoint record and the table, whatever their
+    /// state (uninstall, tests). Links of endpoints are deleted too.
+    pub fn destroy_all(&self) -> Result<(), Error> {
+        let lock = self.store.lock()?;
+        let mut errs = TeardownError::default();
+        for net in lock.load_all()? {
+            for ep in net.endpoints.values() {
+                errs.note(self.fw.remove_ports(&ep.endpoint_id));
+                errs.note(links::delete_link(&ep.host_veth));
+            }
+            errs.0.extend(self.destroy(&lock, &net).0);
+        }
+        errs.note(self.fw.delete_table());
+        Ok(errs.into_result()?)
+    }
+}
+
+pub(crate) fn find(lock: &Locked, key: &str, nets: &Networks) -> Result<Network, Error> {
+    if key == DEFAULT_NETWORK {
+        return nets.default_locked(lock);
+    }
+    if let Some(n) = lock.load(key)? {
+        return Ok(n);
+    }
+    let mut hits: Vec<Network> = lock
+        .load_all()?
+        .into_iter()
+        .filter(|n| !key.is_empty() && n.id.starts_with(key))
+        .collect();
+    match hits.len() {
+        1 => Ok(hits.remove(0)),
+        _ => Err(ManageError::NotFound(key.into()).into()),
+    }
+}
+
+/// Subnets in use: yurta's networks and the host's routes (yurta's own
+/// bridges' routes are the same subnets).
+fn taken(all: &[Network]) -> Result<Vec<Ipv4Net>, Error> {
+    let mut t: Vec<Ipv4Net> = all.iter().map(|n| n.subnet).collect();
+    t.extend(host_routes()?.into_iter().map(|r| r.dest));
+    Ok(t)
+}
+
+fn check_free(subnet: Ipv4Net, all: &[Network]) -> Result<Ipv4Net, Error> {
+    if let Some(n) = all.iter().find(|n| n.subnet.overlaps(&subnet)) {
+        let what = format!("network {} ({})", n.name, n.subnet);
+        return Err(ManageError::Overlap { subnet, what }.into());
+    }
+    let bridges: Vec<&str> = all.iter().map(|n| n.bridge.as_str()).collect();
+    if let Some(r) = host_routes()?
+        .into_iter()
+        .find(|r| r.dest.overlaps(&subnet) && !bridges.contains(&r.dev.as_str()))
+    {
+        let what = format!("host route {} dev {}", r.dest, r.dev);
+        return Err(ManageError::Overlap { subnet, what }.into());
+    }
+    Ok(subnet)
+}
+
+fn gateway_of(subnet: Ipv4Net, given: Option<&str>) -> Result<Ipv4Addr, Error> {
+    let (first, last) = subnet.hosts();
+    let gateway = match given {
+        Some(g) => parse_ip(g)?,
+        None => subnet.nth(first).expect("a subnet has a first host"),
+    };
+    match subnet.offset(gateway) {
+        Some(o) if (first..=last).contains(&o) => Ok(gateway),
+        _ => Err(ManageError::BadGateway { gateway, subnet }.into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_gateways() {
+        assert!(valid_name("my-net_1.x"));
+        assert!(!valid_name("-x") && !valid_name("") && !valid_name("a/b"));
+        assert_eq!(ifname("yt-", &"a".repeat(64)), "yt-aaaaaaaaaaaa");
+        let s: Ipv4Net = "10.0.0.0/24".parse().unwrap();
+        assert_eq!(gateway_of(s, None).unwrap(), Ipv4Addr::new(10, 0, 0, 1));
+        assert_eq!(
+            gateway_of(s, Some("10.0.0.254")).unwrap(),
+            Ipv4Addr::new(10, 0, 0, 254)
+        );
+        let e = gateway_of(s, Some("10.0.0.255")).unwrap_err().to_string();
+        assert_eq!(
+            e,
+            "gateway 10.0.0.255 is not a host address of subnet 10.0.0.0/24"
+        );
+        assert!(gateway_of(s, Some("x"))
+            .unwrap_err()
+            .to_string()
+            .contains("\"x\""));
+    }
+}
