@@ -1,0 +1,323 @@
+//! One container's life under the supervisor: create and start it with
+//! pipes or a terminal, report to the engine on the sync fd, wait for the
+//! init to exit, record the exit, and restart it or clean up.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::args::Restart;
+use crate::console::ConsoleSocket;
+use crate::runtime::{CreateStdio, Failure};
+use crate::supervisor::{InputFd, Supervisor, Until};
+use crate::{attach, json, sys};
+
+/// How long output may still arrive after the init exited (a process
+/// outside the container's pid namespace may hold its stdout).
+const DRAIN: Duration = Duration::from_secs(2);
+/// How long attach clients get to take the last output.
+const FLUSH: Duration = Duration::from_secs(5);
+/// Docker's restart delays: 100 ms doubling up to a minute, back to 100 ms
+/// after a run of at least 10 s.
+const BACKOFF_FIRST: Duration = Duration::from_millis(100);
+const BACKOFF_MAX: Duration = Duration::from_secs(60);
+const BACKOFF_RESET: Duration = Duration::from_secs(10);
+
+impl Supervisor {
+    /// The whole life; returns the supervisor's exit code.
+    pub fn run(mut self) -> i32 {
+        if let Err(f) = self.launch() {
+            self.report(&sync_error(&f));
+            self.write_exit(f.code, false, &f.message);
+            return 1;
+        }
+        let pid = self.init.unwrap_or(0);
+        self.report(&format!("{{\"pid\":{pid}}}\n"));
+        let mut delay = Duration::ZERO;
+        loop {
+            self.idle();
+            let code = match self.wait_exit() {
+                Ok(code) => code,
+                Err(e) => {
+                    self.write_exit(-1, false, &e.0);
+                    break;
+                }
+            };
+            let _ = self.rt.delete();
+            if !self.should_restart(code) {
+                break;
+            }
+            delay = next_delay(delay, self.started.elapsed());
+            if self.pump(Until::Time(Instant::now() + delay)).is_err() || self.stopped() {
+                break;
+            }
+            self.restarts += 1;
+            if let Err(f) = self.launch() {
+                self.write_exit(f.code, false, &f.message);
+                break;
+            }
+        }
+        self.exit_command();
+        0
+    }
+
+    /// Creates and starts the container; on failure nothing of it is left.
+    fn launch(&mut self) -> Result<(), Failure> {
+        let console = if self.args.tty {
+            Some(ConsoleSocket::bind(&self.args.bundle).map_err(|e| Failure::engine(e.0))?)
+        } else {
+            None
+        };
+        let (stdio, err_fd) = self.prepare_stdio().map_err(|e| Failure::engine(e.0))?;
+        let created = self
+            .rt
+            .create(stdio, console.as_ref().map(|c| c.path.as_path()));
+        let result = match created {
+            Ok(status) if status.success() => self.after_create(console.as_ref()),
+            Ok(status) => Err(Failure::from_runtime(&read_text(&err_fd), "create", status)),
+            Err(f) => Err(f),
+        };
+        if let Err(f) = result {
+            let _ = self.rt.delete();
+            self.outputs = [None, None];
+            self.input = InputFd::None;
+            return Err(f);
+        }
+        Ok(())
+    }
+
+    /// Pipes for the container's stdio (without a terminal), or a pipe for
+    /// the runtime's own messages (with one). Returns what `create` gets and
+    /// the descriptor its error message is read from.
+    fn prepare_stdio(&mut self) -> Result<(CreateStdio, OwnedFd), crate::Error> {
+        let (err_r, err_w) = sys::pipe()?;
+        if self.args.tty {
+            let stdout = err_w
+                .try_clone()
+                .map_err(|e| crate::Error(format!("dup: {e}")))?;
+            let stdio = CreateStdio {
+                stdin: None,
+                stdout,
+                stderr: err_w,
+            };
+            return Ok((stdio, err_r));
+        }
+        let (out_r, out_w) = sys::pipe()?;
+        let stdin = if self.args.stdin {
+            let (in_r, in_w) = sys::pipe()?;
+            sys::set_nonblock(in_w.as_raw_fd())?;
+            self.input = InputFd::Pipe(in_w);
+            Some(in_r)
+        } else {
+            None
+        };
+        sys::set_nonblock(out_r.as_raw_fd())?;
+        let err_copy = err_r
+            .try_clone()
+            .map_err(|e| crate::Error(format!("dup: {e}")))?;
+        sys::set_nonblock(err_r.as_raw_fd())?;
+        self.outputs = [Some(out_r), Some(err_r)];
+        Ok((
+            CreateStdio {
+                stdin,
+                stdout: out_w,
+                stderr: err_w,
+            },
+            err_copy,
+        ))
+    }
+
+    /// The terminal, the init's pid and the OOM baseline; then `start`.
+    fn after_create(&mut self, console: Option<&ConsoleSocket>) -> Result<(), Failure> {
+        if let Some(c) = console {
+            let master = c.receive().map_err(|e| Failure::engine(e.0))?;
+            sys::set_nonblock(master.as_raw_fd()).map_err(|e| Failure::engine(e.0))?;
+            self.outputs = [Some(master), None];
+            self.input = if self.args.stdin {
+                InputFd::Pty
+            } else {
+                InputFd::None
+            };
+        }
+        self.init = Some(self.rt.init_pid()?);
+        self.status = None;
+        self.oom_before = self.oom_count();
+        // A client that connected before start sees all of the output.
+        if let Some(a) = &mut self.attach {
+            a.accept();
+        }
+        self.rt.start()?;
+        self.started = Instant::now();
+        Ok(())
+    }
+
+    /// Before sleeping in poll: give back memory start-up touched.
+    fn idle(&mut self) {
+        if self.trim {
+            crate::trim::release();
+        }
+    }
+
+    /// Waits for the init to exit and its output to end; records the exit.
+    fn wait_exit(&mut self) -> Result<i32, crate::Error> {
+        self.pump(Until::InitExit)?;
+        self.pump(Until::Drained(Instant::now() + DRAIN))?;
+        for i in 0..2 {
+            self.close_output(i);
+        }
+        self.input = InputFd::None;
+        self.pending_in.clear();
+        self.pending_off = 0;
+        let code = sys::exit_code(self.status.take().unwrap_or(0));
+        self.init = None;
+        let oom = self.oom_count() > self.oom_before;
+        self.write_exit(code, oom, "");
+        self.pump(Until::Flushed(Instant::now() + FLUSH))?;
+        if let Some(a) = &mut self.attach {
+            let mut text = Vec::with_capacity(12);
+            json::push_int(&mut text, code.into());
+            a.broadcast(attach::OUT_EXIT, &text);
+        }
+        Ok(code)
+    }
+
+    fn stopped(&self) -> bool {
+        self.stop_requested || self.args.stop_file.as_deref().is_some_and(sys::exists)
+    }
+
+    fn should_restart(&self, code: i32) -> bool {
+        if self.stopped() {
+            return false;
+        }
+        match self.args.restart {
+            Restart::No => false,
+            Restart::OnFailure(max) => code != 0 && (max == 0 || self.restarts < max),
+            Restart::Always | Restart::UnlessStopped => true,
+        }
+    }
+
+    /// The cgroup's oom_kill count (memory.events on v2, memory.oom_control on v1).
+    fn oom_count(&self) -> u64 {
+        let Some(path) = &self.args.cgroup_oom else {
+            return 0;
+        };
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines()
+            .find_map(|l| l.strip_prefix("oom_kill "))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// Writes the exit file atomically (a temporary file, then rename).
+    fn write_exit(&self, code: i32, oom: bool, error: &str) {
+        let Some(path) = &self.args.exit_file else {
+            return;
+        };
+        let (secs, nanos) = sys::now();
+        let mut j = Vec::with_capacity(128);
+        j.extend_from_slice(b"{\"ExitCode\":");
+        json::push_int(&mut j, code.into());
+        j.extend_from_slice(if oom {
+            b",\"OOMKilled\":true"
+        } else {
+            b",\"OOMKilled\":false"
+        });
+        j.extend_from_slice(b",\"FinishedAt\":\"");
+        j.extend_from_slice(&json::rfc3339(secs, nanos));
+        j.extend_from_slice(b"\",\"Error\":\"");
+        json::escape(&mut j, error.as_bytes());
+        j.extend_from_slice(b"\"}\n");
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        if std::fs::write(&tmp, &j).is_ok() {
+            let _ = std::fs::rename(&tmp, path);
+        }
+    }
+
+    /// One line on the sync fd, which is then closed.
+    fn report(&mut self, line: &str) {
+        if let Some(fd) = self.sync.take() {
+            let _ = sys::write_all(fd.as_raw_fd(), line.as_bytes());
+        }
+    }
+
+    /// Runs `--exit-command` without waiting for it (it outlives us).
+    fn exit_command(&self) {
+        let Some(cmd) = &self.args.exit_command else {
+            return;
+        };
+        let _ = Command::new(cmd)
+            .args(&self.args.exit_command_args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn();
+    }
+}
+
+/// `{"error":"...","exit_code":N}` and a newline.
+pub fn sync_error(f: &Failure) -> String {
+    let mut j = Vec::with_capacity(f.message.len() + 40);
+    j.extend_from_slice(b"{\"error\":\"");
+    json::escape(&mut j, f.message.as_bytes());
+    j.extend_from_slice(b"\",\"exit_code\":");
+    json::push_int(&mut j, f.code.into());
+    j.extend_from_slice(b"}\n");
+    String::from_utf8_lossy(&j).into_owned()
+}
+
+fn next_delay(last: Duration, ran: Duration) -> Duration {
+    if last.is_zero() || ran >= BACKOFF_RESET {
+        BACKOFF_FIRST
+    } else {
+        (last * 2).min(BACKOFF_MAX)
+    }
+}
+
+/// Everything readable on `fd` until end of file (the runtime exited), up
+/// to 64 KiB, waiting at most a second for more.
+fn read_text(fd: &OwnedFd) -> String {
+    let mut out = Vec::new();
+    let mut buf = [0u8; 4096];
+    while out.len() < 65536 {
+        let mut p = [sys::pollfd(fd.as_raw_fd(), libc::POLLIN)];
+        if !matches!(sys::poll(&mut p, 1000), Ok(1)) {
+            break;
+        }
+        match sys::read(fd.as_raw_fd(), &mut buf) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => out.extend_from_slice(&buf[..n]),
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_resets() {
+        let short = Duration::from_secs(1);
+        let d1 = next_delay(Duration::ZERO, short);
+        assert_eq!(d1, BACKOFF_FIRST);
+        assert_eq!(next_delay(d1, short), Duration::from_millis(200));
+        assert_eq!(next_delay(Duration::from_secs(50), short), BACKOFF_MAX);
+        assert_eq!(
+            next_delay(Duration::from_secs(50), Duration::from_secs(11)),
+            BACKOFF_FIRST
+        );
+    }
+
+    #[test]
+    fn sync_errors_are_json() {
+        let f = Failure {
+            message: "exec: \"x\": not found".into(),
+            code: 127,
+        };
+        assert_eq!(
+            sync_error(&f),
+            "{\"error\":\"exec: \\\"x\\\": not found\",\"exit_code\":127}\n"
+        );
+    }
+}
