@@ -123,6 +123,14 @@ fn plug(host: &mut Netlink, v: &Veth, bridge: u32) -> Result<(), LinkError> {
         .link_index(v.host_name)?
         .ok_or_else(|| LinkError::Vanished(v.host_name.into()))?;
     host.set_up(index, Some(bridge))?;
+    // With br_netfilter, a DNATed packet whose new destination is on the
+    // same bridge is bridged, back out of the port it came in on: hairpin
+    // (a container reaching its own published port) needs the port's
+    // hairpin mode.
+    sysctl(
+        format!("/sys/class/net/{}/brport/hairpin_mode", v.host_name),
+        "1",
+    )?;
     let mut inside = Netlink::in_netns(v.netns)?;
     if let Some(lo) = inside.link_index("lo")? {
         inside.set_up(lo, None)?;

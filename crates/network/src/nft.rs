@@ -12,8 +12,9 @@
 //! - `forward` (filter): per network, replies and DNATed traffic may enter
 //!   the bridge, traffic within the bridge is accepted, the rest entering it
 //!   is dropped (internal networks also drop what leaves them);
-//! - `input` (filter): 127.0.0.0/8 arriving from a bridge is dropped
-//!   (`route_localnet` must not expose the host's loopback services).
+//! - `input` (filter): 127.0.0.0/8 arriving from a bridge is dropped unless
+//!   it is a reply (`route_localnet` must not expose the host's loopback
+//!   services to containers).
 //!
 //! Network rules are commented `yurta net <bridge>`; removal lists the table
 //! with handles and deletes exactly the rules with the comment.
@@ -230,6 +231,7 @@ pub fn network_script(t: &str, n: &NetRules) -> String {
     let mut rules = vec![
         format!("postrouting ct status dnat ip saddr {s} oifname \"{br}\" masquerade"),
         format!("postrouting ip saddr 127.0.0.0/8 oifname \"{br}\" masquerade"),
+        format!("input iifname \"{br}\" ip daddr 127.0.0.0/8 ct state established,related accept"),
         format!("input iifname \"{br}\" ip daddr 127.0.0.0/8 drop"),
         format!("forward iifname \"{br}\" oifname \"{br}\" accept"),
     ];
