@@ -15,6 +15,7 @@ pub mod files;
 pub mod hostports;
 pub mod ids;
 pub mod ipam;
+pub mod lease;
 pub mod links;
 pub mod manage;
 pub mod netlink;

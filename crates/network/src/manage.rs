@@ -232,22 +232,11 @@ impl Networks {
         if net.is_default {
             return Err(ManageError::Default(net.name).into());
         }
-        if !net.endpoints.is_empty() {
-            let containers = net
-                .endpoints
-                .values()
-                .map(|e| {
-                    if e.container_name.is_empty() {
-                        short(&e.container_id).to_string()
-                    } else {
-                        e.container_name.clone()
-                    }
-                })
-                .collect::<Vec<_>>()
-                .join(", ");
+        let users = users(&net);
+        if !users.is_empty() {
             return Err(ManageError::HasEndpoints {
                 network: net.name,
-                containers,
+                containers: users.join(", "),
             }
             .into());
         }
@@ -275,7 +264,7 @@ impl Networks {
         let mut removed = Vec::new();
         let mut errs = TeardownError::default();
         for net in lock.load_all()? {
-            if net.is_default || !net.endpoints.is_empty() {
+            if net.is_default || !users(&net).is_empty() {
                 continue;
             }
             let e = self.destroy(&lock, &net);
@@ -303,6 +292,24 @@ impl Networks {
         errs.note(self.fw.delete_table());
         Ok(errs.into_result()?)
     }
+}
+
+/// Who uses the network: its containers (by name) and other leases.
+fn users(net: &Network) -> Vec<String> {
+    let mut out: Vec<String> = net
+        .endpoints
+        .values()
+        .map(|e| match e.container_name.as_str() {
+            "" => short(&e.container_id).to_string(),
+            name => name.to_string(),
+        })
+        .collect();
+    let others = net
+        .allocations
+        .values()
+        .filter(|o| !net.endpoints.contains_key(*o));
+    out.extend(others.cloned());
+    out
 }
 
 pub(crate) fn find(lock: &Locked, key: &str, nets: &Networks) -> Result<Network, Error> {

@@ -56,6 +56,16 @@ fn create_network_makes_bridge_with_gateway_and_remove_cleans() {
     assert_eq!(v["Name"], "n1");
     f.nets.remove("n1").unwrap();
     assert!(!links().contains(&net.bridge));
+    let vm_ip = f.nets.lease("n3", "vm1", None).unwrap();
+    assert_eq!(vm_ip, auto.subnet.nth(2).unwrap());
+    assert_eq!(f.nets.ensure_bridge("n3").unwrap().bridge, auto.bridge);
+    assert!(
+        f.nets.prune().unwrap().is_empty(),
+        "a lease keeps the network"
+    );
+    let e = f.nets.remove("n3").unwrap_err().to_string();
+    assert_eq!(e, "network n3 has active endpoints: vm1");
+    f.nets.release("n3", "vm1").unwrap();
     assert_eq!(f.nets.prune().unwrap(), vec!["n3".to_string()]);
     assert!(
         !tables().contains(&f.nets.config().table),
