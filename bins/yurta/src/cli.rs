@@ -53,6 +53,9 @@ pub enum Command {
     /// Manage yurta
     #[command(subcommand)]
     System(SystemCommand),
+    /// Manage volumes
+    #[command(subcommand)]
+    Volume(crate::volume::VolumeCommand),
 }
 
 #[derive(Subcommand)]

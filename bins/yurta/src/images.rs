@@ -100,7 +100,7 @@ pub fn inspect(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<()> {
 }
 
 /// The `{{.A.B}}` subset of Go templates: one field path.
-fn field(v: &serde_json::Value, template: &str) -> anyhow::Result<String> {
+pub(crate) fn field(v: &serde_json::Value, template: &str) -> anyhow::Result<String> {
     let path = template
         .trim()
         .strip_prefix("{{")

@@ -10,6 +10,7 @@ mod platform;
 mod progress;
 mod registry;
 mod system;
+mod volume;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -71,5 +72,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(a) => registry::login(&ctx, a),
         Command::Logout(a) => registry::logout(&ctx, a),
         Command::System(SystemCommand::Df(a)) => system::df(&ctx, a),
+        Command::Volume(c) => volume::run(&ctx, c),
     }
 }
