@@ -35,7 +35,7 @@ impl Supervisor {
         self.report(&format!("{{\"pid\":{pid}}}\n"));
         let mut delay = Duration::ZERO;
         loop {
-            self.idle();
+            self.quiet = true; // started: drop start-up pages at once
             let code = match self.wait_exit() {
                 Ok(code) => code,
                 Err(e) => {
@@ -73,17 +73,21 @@ impl Supervisor {
             .rt
             .create(stdio, console.as_ref().map(|c| c.path.as_path()));
         let result = match created {
-            Ok(status) if status.success() => self.after_create(console.as_ref()),
+            Ok(status) if status.success() => {
+                self.after_create(console.as_ref()).inspect_err(|_| {
+                    let _ = self.rt.delete();
+                })
+            }
+            // A failed create removes what it made. No delete here: the id
+            // may be another container's ("already exists").
             Ok(status) => Err(Failure::from_runtime(&read_text(&err_fd), "create", status)),
             Err(f) => Err(f),
         };
-        if let Err(f) = result {
-            let _ = self.rt.delete();
+        if result.is_err() {
             self.outputs = [None, None];
             self.input = InputFd::None;
-            return Err(f);
         }
-        Ok(())
+        result
     }
 
     /// Pipes for the container's stdio (without a terminal), or a pipe for
@@ -149,13 +153,6 @@ impl Supervisor {
         self.rt.start()?;
         self.started = Instant::now();
         Ok(())
-    }
-
-    /// Before sleeping in poll: give back memory start-up touched.
-    fn idle(&mut self) {
-        if self.trim {
-            crate::trim::release();
-        }
     }
 
     /// Waits for the init to exit and its output to end; records the exit.

@@ -68,6 +68,11 @@ impl LogFile {
         Ok(())
     }
 
+    /// Shrinks the record buffer a long line grew (when going idle).
+    pub fn release(&mut self) {
+        self.record.shrink_to(1024);
+    }
+
     /// Writes one record for `line` (with its trailing newline, or without
     /// one for a partial line).
     pub fn write(&mut self, stream: Stream, line: &[u8]) {
@@ -125,17 +130,8 @@ pub struct Lines {
 }
 
 impl Lines {
+    /// The buffer is allocated when output first arrives.
     pub fn new(stream: Stream) -> Self {
-        Lines {
-            stream,
-            // Zeroed allocation: its pages are not touched until output arrives.
-            buf: vec![0; LINE_MAX],
-            used: 0,
-        }
-    }
-
-    /// A stream that never has output (stderr with a terminal): no buffer.
-    pub fn empty(stream: Stream) -> Self {
         Lines {
             stream,
             buf: Vec::new(),
@@ -143,9 +139,19 @@ impl Lines {
         }
     }
 
+    /// Frees the buffer if no unfinished line is in it (when going idle).
+    pub fn release(&mut self) {
+        if self.used == 0 {
+            self.buf = Vec::new();
+        }
+    }
+
     /// Where the next read goes: at most `max` bytes after the unfinished line.
     pub fn spare(&mut self, max: usize) -> &mut [u8] {
-        let end = (self.used + max).min(self.buf.len());
+        if self.buf.is_empty() {
+            self.buf = vec![0; LINE_MAX];
+        }
+        let end = (self.used + max).min(LINE_MAX);
         &mut self.buf[self.used..end]
     }
 

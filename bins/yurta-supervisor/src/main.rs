@@ -91,11 +91,7 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         pid_file: args.pid_file.clone(),
     };
     let pending_cap = if args.stdin { attach::PAYLOAD_MAX } else { 0 };
-    let lines = if args.tty {
-        [Lines::new(Stream::Stdout), Lines::empty(Stream::Stderr)]
-    } else {
-        [Lines::new(Stream::Stdout), Lines::new(Stream::Stderr)]
-    };
+    let lines = [Lines::new(Stream::Stdout), Lines::new(Stream::Stderr)];
     Ok(Supervisor {
         args,
         rt,
@@ -114,7 +110,9 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         restarts: 0,
         started: Instant::now(),
         oom_before: 0,
-        trim: trim::enabled(),
+        trim: trim::Trim::new(),
+        quiet: false,
+        trimmed: false,
     })
 }
 

@@ -11,6 +11,7 @@ use crate::args::Args;
 use crate::attach::{self, Attach, Input};
 use crate::logfile::{Lines, LogFile, Stream};
 use crate::runtime::Runtime;
+use crate::trim::Trim;
 use crate::{sys, Error};
 
 /// Where the container's input goes.
@@ -43,8 +44,16 @@ pub struct Supervisor {
     pub restarts: u32,
     pub started: Instant,
     pub oom_before: u64,
-    pub trim: bool,
+    /// Dropping pages before sleeping; None when turned off.
+    pub trim: Option<Trim>,
+    /// No event since the last poll timed out after QUIET_MS.
+    pub quiet: bool,
+    /// Pages dropped since the last event.
+    pub trimmed: bool,
 }
+
+/// After activity, how long the loop must stay quiet before pages are dropped.
+const QUIET_MS: i32 = 1000;
 
 /// When `pump` returns.
 #[derive(Clone, Copy)]
@@ -74,15 +83,23 @@ impl Supervisor {
     /// Runs the loop until `until` holds.
     pub fn pump(&mut self, until: Until) -> Result<(), Error> {
         loop {
-            let Some(timeout) = self.timeout(until) else {
+            let Some(mut timeout) = self.timeout(until) else {
                 return Ok(());
             };
+            let wait_quiet = self.trim.is_some() && !self.quiet && !self.trimmed;
+            if wait_quiet && !(0..=QUIET_MS).contains(&timeout) {
+                timeout = QUIET_MS;
+            }
             let mut fds = [sys::pollfd(-1, 0); SLOTS];
             let mut slots = [Slot::Signal; SLOTS];
             let n = self.fill(&mut fds, &mut slots);
+            self.drop_pages();
             if sys::poll(&mut fds[..n], timeout)? == 0 {
+                self.quiet |= wait_quiet;
                 continue;
             }
+            self.quiet = false;
+            self.trimmed = false;
             for k in 0..n {
                 if fds[k].revents != 0 {
                     self.dispatch(slots[k], fds[k].revents);
@@ -91,6 +108,21 @@ impl Supervisor {
             if let Some(a) = &mut self.attach {
                 a.drop_dead();
             }
+        }
+    }
+
+    /// Once quiet, gives memory back right before sleeping (trim.rs).
+    fn drop_pages(&mut self) {
+        if let (Some(t), true, false) = (&self.trim, self.quiet, self.trimmed) {
+            for l in &mut self.lines {
+                l.release();
+            }
+            if let Some(log) = &mut self.log {
+                log.release();
+            }
+            t.heap();
+            t.pages();
+            self.trimmed = true;
         }
     }
 

@@ -1,37 +1,79 @@
-//! Giving back memory before going idle. After start-up (argument parsing,
-//! running the runtime) the process has touched code it will not run again
-//! for the container's whole life. Read-only segments of the loaded objects
-//! are dropped from the page tables (MADV_DONTNEED: the pages stay in the
-//! page cache, shared, and fault back in when used), and free heap pages
-//! go back to the kernel (malloc_trim). Writable segments are never
-//! touched: their private pages hold state (relocations, data).
+//! Giving back memory before going idle. Start-up (argument parsing,
+//! running the runtime) and bursts of output touch code the supervisor
+//! then does not run for a long time, and the kernel maps file pages 64 KiB
+//! at a time around each fault ("fault-around"), so most of the binary ends
+//! up resident. Before sleeping, the read-only segments of the loaded
+//! objects are dropped from the page tables (MADV_DONTNEED: the pages stay
+//! in the page cache, shared by all supervisors, and fault back in when
+//! used), and free heap pages go back to the kernel (malloc_trim).
+//! Writable segments and RELRO are never touched: their private pages hold
+//! state (data, relocations).
 //!
 //! `YURTA_SUPERVISOR_NO_TRIM=1` turns this off, to measure without it.
 
 use std::ffi::c_void;
 
-/// Whether trimming is on (read once at start-up).
-pub fn enabled() -> bool {
-    std::env::var_os("YURTA_SUPERVISOR_NO_TRIM").is_none_or(|v| v != "1")
+const MAX_RANGES: usize = 16;
+
+/// The read-only ranges to drop, found once at start-up.
+pub struct Trim {
+    ranges: [(usize, usize); MAX_RANGES],
+    len: usize,
 }
 
-pub fn release() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only returns free heap memory to the kernel.
-    unsafe {
-        libc::malloc_trim(0);
+impl Trim {
+    /// None when `YURTA_SUPERVISOR_NO_TRIM=1`.
+    pub fn new() -> Option<Trim> {
+        if std::env::var_os("YURTA_SUPERVISOR_NO_TRIM").is_some_and(|v| v == "1") {
+            return None;
+        }
+        let mut t = Trim {
+            ranges: [(0, 0); MAX_RANGES],
+            len: 0,
+        };
+        // SAFETY: the callback only reads the program headers the loader
+        // passes and writes into `t`, which outlives the call.
+        unsafe { libc::dl_iterate_phdr(Some(collect), (&mut t as *mut Trim).cast()) };
+        Some(t)
     }
-    // SAFETY: the callback only reads the program headers the loader passes.
-    unsafe { libc::dl_iterate_phdr(Some(drop_readonly), std::ptr::null_mut()) };
+
+    /// Returns free heap pages (after start-up: the runtime's output, args).
+    pub fn heap(&self) {
+        #[cfg(target_env = "gnu")]
+        // SAFETY: malloc_trim only returns free heap memory to the kernel.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+
+    /// Drops the read-only pages; called right before sleeping in poll, so
+    /// little code runs (and faults back in) between the two.
+    #[inline(never)]
+    pub fn pages(&self) {
+        for &(start, len) in &self.ranges[..self.len] {
+            // SAFETY: a read-only, file-backed segment of a loaded object:
+            // dropping its pages loses nothing, they are read back on access.
+            unsafe { libc::madvise(start as *mut c_void, len, libc::MADV_DONTNEED) };
+        }
+    }
+
+    fn push(&mut self, start: usize, end: usize) {
+        if self.len < MAX_RANGES && end > start {
+            self.ranges[self.len] = (start, end - start);
+            self.len += 1;
+        }
+    }
 }
 
-/// dl_iterate_phdr callback: MADV_DONTNEED over each non-writable PT_LOAD
-/// segment of one object (the vDSO excepted).
-unsafe extern "C" fn drop_readonly(
+/// dl_iterate_phdr callback: records each non-writable PT_LOAD segment of
+/// one object outside its RELRO (the vDSO excepted).
+unsafe extern "C" fn collect(
     info: *mut libc::dl_phdr_info,
     _size: usize,
-    _data: *mut c_void,
+    data: *mut c_void,
 ) -> libc::c_int {
+    // SAFETY: `data` is the `Trim` passed to dl_iterate_phdr.
+    let t = unsafe { &mut *data.cast::<Trim>() };
     // SAFETY: the loader passes a valid dl_phdr_info for the call's duration.
     let info = unsafe { &*info };
     if !info.dlpi_name.is_null() {
@@ -61,12 +103,10 @@ unsafe extern "C" fn drop_readonly(
         if relro.is_some_and(|(rlo, rhi)| lo < rhi && rlo < hi) {
             continue;
         }
-        let start = (info.dlpi_addr as usize + ph.p_vaddr as usize) & !(page - 1);
-        let end =
-            (info.dlpi_addr as usize + (ph.p_vaddr + ph.p_memsz) as usize).div_ceil(page) * page;
-        // SAFETY: a read-only, file-backed segment of a loaded object: dropping
-        // its pages loses nothing, they are read back from the file on access.
-        unsafe { libc::madvise(start as *mut c_void, end - start, libc::MADV_DONTNEED) };
+        let base = info.dlpi_addr as usize;
+        let start = (base + lo as usize).div_ceil(page) * page;
+        let end = (base + hi as usize) & !(page - 1);
+        t.push(start, end);
     }
     0
 }

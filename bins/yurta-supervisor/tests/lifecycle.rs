@@ -95,6 +95,28 @@ fn non_executable_command_reports_126() {
 }
 
 #[test]
+fn an_id_in_use_fails_without_touching_that_container() {
+    let mut f = Fixture::new("dupid", &["sleep", "1000"]);
+    let first = f.spawn(&[])["pid"].as_i64().unwrap() as i32;
+    let first_sup = f.sup.unwrap();
+    let sync = f.spawn(&[]);
+    assert_eq!(sync["exit_code"], 125, "{sync}");
+    assert!(
+        sync["error"].as_str().unwrap().contains("already exists"),
+        "{sync}"
+    );
+    let second_sup = f.sup.unwrap();
+    assert!(common::wait_for(Duration::from_secs(10), || !running(
+        second_sup
+    )));
+    assert!(
+        running(first) && running(first_sup),
+        "the existing container is left alone"
+    );
+    f.sup = Some(first_sup); // Drop stops it
+}
+
+#[test]
 fn bad_arguments_are_reported_on_the_sync_fd() {
     let mut f = Fixture::new("badarg", &["true"]);
     let sync = f.spawn(&["--restart", "sometimes"]);
