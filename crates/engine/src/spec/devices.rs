@@ -125,7 +125,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Every device of the host's /dev for `--privileged` (Docker's
-/// `HostDevices`: not pts, shm, mqueue, fd or /dev/console).
+/// `HostDevices`: not pts, shm, mqueue, fd, /dev/console, nor /dev/ptmx,
+/// which the runtime makes a link to the container's devpts).
 pub fn host_devices() -> Vec<HostDevice> {
     let skip = [
         "/dev/pts",
@@ -143,7 +144,8 @@ pub fn host_devices() -> Vec<HostDevice> {
         };
         for e in entries.filter_map(|e| e.ok()) {
             let p = e.path();
-            if skip.iter().any(|s| p == Path::new(s)) || p == Path::new("/dev/console") {
+            let special = p == Path::new("/dev/console") || p == Path::new("/dev/ptmx");
+            if special || skip.iter().any(|s| p == Path::new(s)) {
                 continue;
             }
             match e.file_type() {
