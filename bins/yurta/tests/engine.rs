@@ -33,7 +33,9 @@ fn runtime() -> PathBuf {
 /// /data for copy-up; imported as `img` with `VOLUME /data`.
 fn image(y: &Yurta) {
     let root = y.rootfs();
-    for tool in ["grep", "id", "touch", "pwd", "head", "stat", "wc", "sleep"] {
+    for tool in [
+        "grep", "id", "touch", "pwd", "head", "stat", "wc", "sleep", "readlink",
+    ] {
         symlink("busybox", root.join("bin").join(tool)).unwrap();
     }
     fs::write(
@@ -262,6 +264,77 @@ fn user_workdir_and_anonymous_volumes() {
         let n = e.unwrap().file_name().into_string().unwrap();
         n.ends_with(".lock")
     }));
+}
+
+#[test]
+fn init_tmpfs_volume_and_privileged() {
+    let Some(init) = yurta_engine::engine::default_init() else {
+        eprintln!("skipping: no static init (catatonit, tini-static) on this host");
+        return;
+    };
+    if !is_root() {
+        eprintln!("skipping: needs root");
+        return;
+    }
+    let y = Yurta::new();
+    image(&y);
+    y.run(&[
+        "volume",
+        "create",
+        "-o",
+        "type=tmpfs",
+        "-o",
+        "device=tmpfs",
+        "-o",
+        "o=size=2m",
+        "fast",
+    ])
+    .ok();
+    let state = y.path("runtime-state");
+    let engine = Engine::open(&y.root()).unwrap();
+    let script = "readlink /proc/1/exe; grep ' /fast ' /proc/mounts; grep -E '^(CapEff|Seccomp):' /proc/self/status";
+    let opts = CreateOptions {
+        image: "img".into(),
+        command: vec!["sh".into(), "-c".into(), script.into()],
+        init: true,
+        privileged: true,
+        volumes: vec!["fast:/fast".into()],
+        ..Default::default()
+    };
+    let rec = engine.create(&opts).unwrap();
+    let _removal = Removal(&engine, rec.id.clone());
+    let prep = PrepareOptions {
+        init_path: Some(init),
+        ..Default::default()
+    };
+    let p = engine.prepare(&rec.id, &prep).unwrap();
+    let data = y.root().join("volumes/fast/_data");
+    assert!(
+        mounts_under(&data).len() == 1,
+        "the tmpfs volume is mounted while used"
+    );
+    let (code, out, err) = run(&state, &p.bundle, &rec.id);
+    assert_eq!(code, 0, "stdout:\n{out}\nstderr:\n{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "/sbin/docker-init");
+    assert!(lines[1].starts_with("tmpfs /fast tmpfs rw"), "{out}");
+    let own = fs::read_to_string("/proc/self/status").unwrap();
+    let own_caps = own
+        .lines()
+        .find(|l| l.starts_with("CapBnd:"))
+        .unwrap()
+        .replace("CapBnd", "CapEff");
+    assert_eq!(
+        lines[2], own_caps,
+        "privileged: every capability the runtime holds"
+    );
+    assert_eq!(lines[3], "Seccomp:\t0");
+    engine.remove(&rec.id, true).unwrap();
+    assert!(
+        mounts_under(y.dir.path()).is_empty(),
+        "{:?}",
+        mounts_under(y.dir.path())
+    );
 }
 
 #[test]
