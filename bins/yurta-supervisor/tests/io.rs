@@ -66,6 +66,21 @@ fn tty_output_lands_in_the_log() {
     f.assert_no_leaks();
 }
 
+#[test]
+fn tty_with_a_bundle_path_too_long_for_a_socket_address() {
+    let mut f = Fixture::new("ttylong", &["sh", "-c", "echo long-path-ok"]);
+    f.config["process"]["terminal"] = true.into();
+    let long = f.dir.join("d".repeat(60)).join("e".repeat(60));
+    std::fs::create_dir_all(&long).unwrap();
+    let bundle = long.join("bundle");
+    std::fs::rename(&f.bundle, &bundle).unwrap();
+    f.bundle = bundle;
+    assert!(f.spawn(&["--tty"])["pid"].is_i64());
+    f.wait_supervisor_exit();
+    assert!(f.log_text("stdout").contains("long-path-ok"));
+    f.assert_no_leaks();
+}
+
 /// A client of the attach socket.
 struct Client(OwnedFd);
 

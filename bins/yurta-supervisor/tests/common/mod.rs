@@ -153,10 +153,12 @@ impl Fixture {
         let (r, w) = cloexec_pipe();
         let wfd = w.as_raw_fd();
         let mut c = Command::new(SUPERVISOR);
-        c.arg("--runtime").arg(runtime());
+        c.arg("--runtime")
+            .arg(runtime())
+            .arg("--bundle")
+            .arg(&self.bundle);
         for (flag, file) in [
             ("--runtime-root", "state"),
-            ("--bundle", "bundle"),
             ("--pid-file", "init.pid"),
             ("--log-path", "ctr.log"),
             ("--exit-file", "exit.json"),
