@@ -126,7 +126,7 @@ impl Builder {
             "--log-max-size" => self.log_max_size = num(name, &v)?,
             "--log-max-files" => self.log_max_files = Some(num(name, &v)?),
             "--exit-file" => self.exit_file = Some(abs(name, v)?),
-            "--sync-fd" => self.sync_fd = Some(num(name, &v)?),
+            "--sync-fd" => self.sync_fd = Some(sync_fd(&v)?),
             "--attach-socket" => self.attach_socket = Some(abs(name, v)?),
             "--restart" => self.restart = Some(restart(&v)?),
             "--stop-file" => self.stop_file = Some(abs(name, v)?),
@@ -192,6 +192,16 @@ fn num<T: std::str::FromStr>(name: &str, v: &OsString) -> Result<T, Error> {
     v.to_str()
         .and_then(|s| s.parse().ok())
         .ok_or_else(|| Error(format!("{name} {v:?}: not a non-negative integer")))
+}
+
+/// Above 2: the standard descriptors are pointed at /dev/null.
+fn sync_fd(v: &OsString) -> Result<i32, Error> {
+    match num::<i32>("--sync-fd", v)? {
+        fd if fd > 2 => Ok(fd),
+        fd => Err(Error(format!(
+            "--sync-fd {fd}: must be above 2 (stdio goes to /dev/null)"
+        ))),
+    }
 }
 
 fn restart(v: &OsString) -> Result<Restart, Error> {
@@ -288,5 +298,7 @@ mod tests {
             Restart::OnFailure(0)
         );
         assert!(parse(&["--restart", "on-failure:x"]).is_err());
+        let e = parse(&["--sync-fd", "1"]).unwrap_err().0;
+        assert!(e.starts_with("--sync-fd 1: must be above 2"), "{e}");
     }
 }
