@@ -7,7 +7,7 @@
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static ca-certificates pkg-config libssl-dev
+apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev
 require_cargo
 
 say "building yurta (release)"

@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static ca-certificates pkg-config libssl-dev podman runc conmon skopeo docker-registry apache2-utils openssl iproute2 util-linux procps jq uidmap
+apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev podman runc conmon catatonit containernetworking-plugins iptables skopeo docker-registry apache2-utils openssl iproute2 nftables util-linux procps jq uidmap
 require_cargo
 
 # podman on this kind of host: runc (crun refuses hybrid cgroups), cgroupfs
