@@ -11,6 +11,18 @@ require_root
 apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev podman runc conmon catatonit containernetworking-plugins iptables skopeo docker-registry apache2-utils openssl iproute2 nftables util-linux procps jq uidmap
 require_cargo
 
+# QEMU for the VM tests, at Debian's version: machines of this kind come with a
+# newer qemu-utils that conflicts with Debian's qemu-system-x86 (ENVIRONMENT.md).
+if ! command -v qemu-system-x86_64 >/dev/null; then
+    say "installing qemu-system-x86 with Debian's qemu-utils"
+    apt-get update -qq
+    v=$(apt-cache policy qemu-system-x86 | sed -n 's/ *Candidate: //p')
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --allow-downgrades \
+        "qemu-utils=$v" qemu-system-x86 >/dev/null
+fi
+# A real kernel for the guests, and the tools that make their initramfs.
+apt_install linux-image-amd64 cpio xz-utils
+
 # podman on this kind of host: runc (crun refuses hybrid cgroups), cgroupfs
 # (no systemd), and no nofile bump (no CAP_SYS_RESOURCE) — see docs/testing.md.
 conf=/etc/containers/containers.conf
