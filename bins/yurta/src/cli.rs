@@ -28,8 +28,8 @@ pub enum Command {
     /// Manage images
     #[command(subcommand)]
     Image(ImageCommand),
-    /// Show low-level information on images
-    Inspect(InspectArgs),
+    /// Show low-level information on containers or images
+    Inspect(AnyInspectArgs),
     /// Remove one or more images
     Rmi(RmArgs),
     /// Create a tag TARGET that refers to SOURCE
@@ -56,6 +56,14 @@ pub enum Command {
     /// Manage volumes
     #[command(subcommand)]
     Volume(crate::volume::VolumeCommand),
+    /// Manage containers
+    #[command(subcommand)]
+    Container(crate::container::ContainerSub),
+    /// Manage networks
+    #[command(subcommand)]
+    Network(crate::network::NetworkCommand),
+    #[command(flatten)]
+    Containers(crate::container::ContainerCommand),
 }
 
 #[derive(Subcommand)]
@@ -123,6 +131,13 @@ pub struct InspectArgs {
     pub format: Option<String>,
     #[arg(required = true)]
     pub images: Vec<String>,
+}
+
+/// `yurta inspect`: containers, then images.
+#[derive(Args)]
+pub struct AnyInspectArgs {
+    #[command(flatten)]
+    pub args: crate::container::args::InspectArgs,
 }
 
 #[derive(Args)]
@@ -283,4 +298,14 @@ pub struct DfArgs {
     /// table (default) or json
     #[arg(long)]
     pub format: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

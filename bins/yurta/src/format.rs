@@ -46,7 +46,7 @@ pub fn ago(epoch_secs: i64) -> String {
 }
 
 /// go-units' HumanDuration.
-fn duration(secs: i64) -> String {
+pub fn duration(secs: i64) -> String {
     let (m, h, d) = (secs / 60, secs / 3600, secs / 86_400);
     match secs {
         s if s < 1 => "Less than a second".into(),

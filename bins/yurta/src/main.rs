@@ -4,8 +4,10 @@
 
 mod archive;
 mod cli;
+mod container;
 mod format;
 mod images;
+mod network;
 mod platform;
 mod progress;
 mod registry;
@@ -35,10 +37,18 @@ fn main() -> ExitCode {
     progress::set_log_level(&cli.log_level);
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("yurta: {err:#}");
-            ExitCode::from(ENGINE_ERROR)
-        }
+        Err(err) => match err.downcast_ref::<container::Exit>() {
+            Some(e) => {
+                if let Some(m) = &e.message {
+                    eprintln!("yurta: {m}");
+                }
+                ExitCode::from(e.code)
+            }
+            None => {
+                eprintln!("yurta: {err:#}");
+                ExitCode::from(ENGINE_ERROR)
+            }
+        },
     }
 }
 
@@ -59,7 +69,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Images(a) => images::list(&ctx, a),
         Command::Image(ImageCommand::Ls(a)) => images::list(&ctx, a),
-        Command::Image(ImageCommand::Inspect(a)) | Command::Inspect(a) => images::inspect(&ctx, a),
+        Command::Image(ImageCommand::Inspect(a)) => images::inspect(&ctx, a),
+        Command::Inspect(a) => container::inspect_any(&ctx, a.args),
         Command::Image(ImageCommand::Rm(a)) | Command::Rmi(a) => images::remove(&ctx, a),
         Command::Image(ImageCommand::Tag(a)) | Command::Tag(a) => images::tag(&ctx, a),
         Command::Image(ImageCommand::History(a)) | Command::History(a) => images::history(&ctx, a),
@@ -73,5 +84,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Logout(a) => registry::logout(&ctx, a),
         Command::System(SystemCommand::Df(a)) => system::df(&ctx, a),
         Command::Volume(c) => volume::run(&ctx, c),
+        Command::Container(c) => container::run_sub(&ctx, c),
+        Command::Containers(c) => container::run(&ctx, c),
+        Command::Network(c) => network::run(&ctx, c),
     }
 }

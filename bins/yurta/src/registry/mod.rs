@@ -16,7 +16,7 @@ use anyhow::Context;
 use yurta_registry::{Client, ClientConfig, DEFAULT_CERTS_DIRS};
 
 pub use login::{login, logout};
-pub use pull::pull;
+pub use pull::{pull, pull_quiet};
 pub use push::push;
 
 use crate::cli::RegistryOpts;

@@ -32,6 +32,27 @@ pub fn pull(ctx: &Ctx, a: PullArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `run`/`create --pull`: the image pulled without progress output
+/// (stdout belongs to the container).
+pub fn pull_quiet(ctx: &Ctx, image: &str, platform: Option<&str>) -> anyhow::Result<()> {
+    let r = Reference::parse(image).context("pull")?;
+    let wanted = crate::platform::given(platform)?;
+    let store = ctx.store()?;
+    let client = super::client(&crate::cli::RegistryOpts {
+        tls_verify: None,
+        authfile: std::env::var_os("YURTA_AUTH_FILE").map(Into::into),
+    });
+    let report = Report::new(true);
+    let p = Puller {
+        client: &client,
+        store: &store,
+        r: &r,
+        report: &report,
+    };
+    p.run(wanted.as_ref())
+        .with_context(|| format!("Unable to find image '{image}' locally; pull {r}"))
+}
+
 struct Puller<'a> {
     client: &'a Client,
     store: &'a Store,

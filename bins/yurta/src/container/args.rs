@@ -1,0 +1,277 @@
+//! The flags of the container verbs (clap only, no behaviour).
+
+use std::path::PathBuf;
+
+use clap::Args;
+
+/// `run` and `create`: Docker's flags, mapped onto `yurta_engine::CreateOptions`.
+/// (`-h` is `--hostname`, as in Docker; help is `--help`.)
+#[derive(Args, Clone, Debug, Default)]
+#[command(disable_help_flag = true)]
+pub struct CreateArgs {
+    /// Print help
+    #[arg(long, action = clap::ArgAction::Help)]
+    pub help: Option<bool>,
+    /// Run in the background and print the container's ID
+    #[arg(short, long)]
+    pub detach: bool,
+    /// Keep stdin open
+    #[arg(short, long)]
+    pub interactive: bool,
+    /// Allocate a pseudo-terminal
+    #[arg(short, long)]
+    pub tty: bool,
+    /// Remove the container when it exits
+    #[arg(long)]
+    pub rm: bool,
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Set environment variables (K=V, or K to take the caller's)
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    #[arg(long)]
+    pub env_file: Vec<PathBuf>,
+    /// Bind mount or volume: SRC:DST[:OPTS], or DST for an anonymous volume
+    #[arg(short, long)]
+    pub volume: Vec<String>,
+    /// type=bind|volume|tmpfs,source=,target=,...
+    #[arg(long)]
+    pub mount: Vec<String>,
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    /// user[:group]
+    #[arg(short, long)]
+    pub user: Option<String>,
+    /// Publish ports: [ip:][hostport:]containerport[/proto]
+    #[arg(short, long)]
+    pub publish: Vec<String>,
+    /// Publish every exposed port to a free host port
+    #[arg(short = 'P', long)]
+    pub publish_all: bool,
+    /// Expose a port without publishing it
+    #[arg(long)]
+    pub expose: Vec<String>,
+    /// none, host, bridge (default) or a network's name
+    #[arg(long, alias = "net")]
+    pub network: Option<String>,
+    /// Extra names of the container on its network
+    #[arg(long)]
+    pub network_alias: Vec<String>,
+    #[arg(short = 'h', long)]
+    pub hostname: Option<String>,
+    #[arg(long)]
+    pub add_host: Vec<String>,
+    #[arg(long)]
+    pub dns: Vec<String>,
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    #[arg(long)]
+    pub memory_swap: Option<String>,
+    #[arg(long)]
+    pub shm_size: Option<String>,
+    #[arg(long)]
+    pub cpus: Option<String>,
+    #[arg(short = 'c', long)]
+    pub cpu_shares: Option<i64>,
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    #[arg(long)]
+    pub read_only: bool,
+    #[arg(long)]
+    pub cap_add: Vec<String>,
+    #[arg(long)]
+    pub cap_drop: Vec<String>,
+    #[arg(long)]
+    pub privileged: bool,
+    #[arg(long)]
+    pub security_opt: Vec<String>,
+    #[arg(long)]
+    pub entrypoint: Option<String>,
+    /// no, on-failure[:N], always, unless-stopped
+    #[arg(long)]
+    pub restart: Option<String>,
+    /// Run an init (catatonit/tini) as pid 1
+    #[arg(long)]
+    pub init: bool,
+    #[arg(short, long)]
+    pub label: Vec<String>,
+    #[arg(long)]
+    pub stop_signal: Option<String>,
+    #[arg(long)]
+    pub stop_timeout: Option<i64>,
+    /// os/arch[/variant] of the image
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// missing (default), always or never
+    #[arg(long, default_value = "missing")]
+    pub pull: String,
+    #[arg(long)]
+    pub ulimit: Vec<String>,
+    #[arg(long)]
+    pub sysctl: Vec<String>,
+    #[arg(long)]
+    pub device: Vec<String>,
+    /// json-file only (accepted)
+    #[arg(long)]
+    pub log_driver: Option<String>,
+    /// max-size=SIZE, max-file=N
+    #[arg(long)]
+    pub log_opt: Vec<String>,
+    pub image: String,
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct StartArgs {
+    /// Attach stdout/stderr and wait for the exit
+    #[arg(short, long)]
+    pub attach: bool,
+    /// Attach stdin
+    #[arg(short, long)]
+    pub interactive: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct PsArgs {
+    /// Show all containers (default: running only)
+    #[arg(short, long)]
+    pub all: bool,
+    /// Only IDs
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// status=, name=, id=, label=KEY[=VALUE]
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+    /// table (default) or json (one object per line)
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Do not truncate output
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Show the last created container only
+    #[arg(short, long)]
+    pub latest: bool,
+}
+
+#[derive(Args)]
+pub struct LogsArgs {
+    /// Follow the output
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Lines from the end ("all" or N)
+    #[arg(short = 'n', long, default_value = "all")]
+    pub tail: String,
+    /// Only records since this time (RFC 3339, or 10s / 5m / 2h ago)
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Show timestamps
+    #[arg(short, long)]
+    pub timestamps: bool,
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct StopArgs {
+    /// Seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)
+    #[arg(short, long, alias = "time")]
+    pub timeout: Option<i64>,
+    /// Signal to send first (default: the container's --stop-signal, else SIGTERM)
+    #[arg(short, long)]
+    pub signal: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct KillArgs {
+    #[arg(short, long, default_value = "KILL")]
+    pub signal: String,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct RmArgs {
+    /// Kill a running container first
+    #[arg(short, long)]
+    pub force: bool,
+    /// Remove its anonymous volumes
+    #[arg(short, long)]
+    pub volumes: bool,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ContainersArgs {
+    #[arg(required = true)]
+    pub containers: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct ExecArgs {
+    #[arg(short, long)]
+    pub detach: bool,
+    #[arg(short, long)]
+    pub interactive: bool,
+    #[arg(short, long)]
+    pub tty: bool,
+    #[arg(short, long)]
+    pub env: Vec<String>,
+    #[arg(short, long)]
+    pub workdir: Option<String>,
+    #[arg(short, long)]
+    pub user: Option<String>,
+    #[arg(long)]
+    pub privileged: bool,
+    pub container: String,
+    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// json (default), or a {{.Field}} path
+    #[arg(short, long)]
+    pub format: Option<String>,
+    /// container, image (default: a container, else an image)
+    #[arg(long = "type")]
+    pub kind: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct PortArgs {
+    pub container: String,
+    /// PORT[/PROTO]
+    pub port: Option<String>,
+}
+
+#[derive(Args)]
+pub struct RenameArgs {
+    pub container: String,
+    pub new_name: String,
+}
+
+#[derive(Args)]
+pub struct TopArgs {
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct PruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
+}
+
+#[derive(Args)]
+pub struct CleanupArgs {
+    pub container: String,
+}

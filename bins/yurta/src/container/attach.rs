@@ -1,0 +1,129 @@
+//! A client of the supervisor's attach socket (SOCK_SEQPACKET; the first
+//! byte of a packet is its kind, docs/supervisor.md): output to our
+//! stdout/stderr, our stdin to the container (`-i`), the terminal in raw
+//! mode and its size with `-t`.
+
+use std::io::{Read, Write};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::path::Path;
+
+use anyhow::Context;
+use nix::sys::socket::{
+    connect, recv, send, socket, AddressFamily, MsgFlags, SockFlag, SockType, UnixAddr,
+};
+use nix::sys::termios;
+
+pub struct Attach {
+    sock: OwnedFd,
+    stdin: bool,
+    tty: bool,
+}
+
+impl Attach {
+    pub fn connect(path: &Path, stdin: bool, tty: bool) -> anyhow::Result<Attach> {
+        let sock = socket(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            SockFlag::SOCK_CLOEXEC,
+            None,
+        )?;
+        let addr = UnixAddr::new(path)?;
+        connect(sock.as_raw_fd(), &addr).with_context(|| format!("attach {}", path.display()))?;
+        Ok(Attach { sock, stdin, tty })
+    }
+
+    /// Streams until the supervisor closes the socket; the last exit code
+    /// it announced.
+    pub fn pump(self) -> anyhow::Result<Option<i32>> {
+        let raw = self.tty.then(raw_mode).flatten();
+        if self.tty {
+            if let Some((rows, cols)) = term_size() {
+                let _ = send(
+                    self.sock.as_raw_fd(),
+                    format!("\x02{rows} {cols}").as_bytes(),
+                    MsgFlags::empty(),
+                );
+            }
+        }
+        if self.stdin {
+            let fd = self.sock.try_clone()?;
+            let tty = self.tty;
+            std::thread::spawn(move || forward_stdin(fd, tty));
+        }
+        let r = self.read_loop();
+        if let Some(saved) = raw {
+            let _ = termios::tcsetattr(std::io::stdin().as_fd(), termios::SetArg::TCSANOW, &saved);
+        }
+        r
+    }
+
+    fn read_loop(&self) -> anyhow::Result<Option<i32>> {
+        let mut buf = vec![0u8; 65536];
+        let mut code = None;
+        let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+        loop {
+            let n = match recv(self.sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Ok(0) => return Ok(code),
+                Ok(n) => n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(e) => return Err(e).context("attach socket"),
+            };
+            let data = &buf[1..n];
+            match buf[0] {
+                1 => {
+                    let _ = out.write_all(data).and_then(|_| out.flush());
+                }
+                2 => {
+                    let _ = err.write_all(data);
+                }
+                3 => {
+                    code = std::str::from_utf8(data)
+                        .ok()
+                        .and_then(|s| s.trim().parse().ok())
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn forward_stdin(sock: OwnedFd, tty: bool) {
+    let mut buf = vec![0u8; 16 * 1024];
+    buf[0] = 0;
+    let mut stdin = std::io::stdin();
+    loop {
+        match stdin.read(&mut buf[1..]) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => {
+                if send(sock.as_raw_fd(), &buf[..=n], MsgFlags::empty()).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+    if !tty {
+        let _ = send(sock.as_raw_fd(), &[1], MsgFlags::empty());
+    }
+}
+
+/// Puts our terminal in raw mode; the settings to restore.
+fn raw_mode() -> Option<termios::Termios> {
+    let stdin = std::io::stdin();
+    let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
+    let mut raw = saved.clone();
+    termios::cfmakeraw(&mut raw);
+    termios::tcsetattr(stdin.as_fd(), termios::SetArg::TCSANOW, &raw).ok()?;
+    Some(saved)
+}
+
+fn term_size() -> Option<(u16, u16)> {
+    let mut ws = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes a winsize into the struct we own.
+    let r = unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) };
+    (r == 0 && ws.ws_row > 0).then_some((ws.ws_row, ws.ws_col))
+}

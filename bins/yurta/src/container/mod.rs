@@ -1,0 +1,182 @@
+//! Docker's container verbs over yurta-engine (records, bundles),
+//! yurta-network (namespaces, addresses, ports), `yurta-supervisor` (one
+//! per running container) and `yurta-runtime` (signals, exec, state).
+//!
+//! This module owns the files a running container adds to its directory
+//! (`netns`, `pid`, `supervisor.pid`, `exit.json`, `stop`), how a record's
+//! state is reconciled with them, and the exit codes the verbs return.
+
+pub mod args;
+mod attach;
+mod exec;
+mod inspect;
+mod lifecycle;
+mod logs;
+mod netns;
+mod ps;
+mod run;
+mod state;
+
+use std::path::{Path, PathBuf};
+
+use clap::Subcommand;
+
+use crate::Ctx;
+use args::*;
+pub use netns::{networks, refresh_peers};
+
+/// The verbs Docker has at the top level (`yurta run`, `yurta ps`, ...).
+#[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once, never moved around
+pub enum ContainerCommand {
+    /// Create and start a container
+    Run(CreateArgs),
+    /// Create a container
+    Create(CreateArgs),
+    /// Start stopped containers
+    Start(StartArgs),
+    /// Stop running containers
+    Stop(StopArgs),
+    /// Restart containers
+    Restart(StopArgs),
+    /// Send a signal to running containers
+    Kill(KillArgs),
+    /// Remove containers
+    Rm(RmArgs),
+    /// List containers
+    Ps(PsArgs),
+    /// Show a container's output
+    Logs(LogsArgs),
+    /// Run a command in a running container
+    Exec(ExecArgs),
+    /// Wait for containers to stop and print their exit codes
+    Wait(ContainersArgs),
+    /// List a container's published ports
+    Port(PortArgs),
+    /// Rename a container
+    Rename(RenameArgs),
+    /// Pause all processes of containers
+    Pause(ContainersArgs),
+    /// Unpause containers
+    Unpause(ContainersArgs),
+    /// Show a container's processes
+    Top(TopArgs),
+}
+
+/// `yurta container ...`.
+#[derive(Subcommand)]
+#[allow(clippy::large_enum_variant)] // parsed once, never moved around
+pub enum ContainerSub {
+    #[command(flatten)]
+    Verb(ContainerCommand),
+    /// List containers
+    #[command(alias = "list")]
+    Ls(PsArgs),
+    /// Show low-level information on containers
+    Inspect(InspectArgs),
+    /// Remove stopped containers
+    Prune(PruneArgs),
+    /// Internal: the supervisor's exit command (state, network, mounts, --rm)
+    #[command(hide = true)]
+    Cleanup(CleanupArgs),
+}
+
+/// Ends the command with this exit code; a message is printed as
+/// `yurta: MSG` first (126/127 when the command cannot run, the
+/// container's own code otherwise, without a message).
+#[derive(Debug)]
+pub struct Exit {
+    pub code: u8,
+    pub message: Option<String>,
+}
+
+impl std::fmt::Display for Exit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.message.as_deref().unwrap_or("exit"))
+    }
+}
+
+impl std::error::Error for Exit {}
+
+pub fn exit(code: i32) -> anyhow::Error {
+    Exit {
+        code: code.clamp(0, 255) as u8,
+        message: None,
+    }
+    .into()
+}
+
+pub fn run(ctx: &Ctx, c: ContainerCommand) -> anyhow::Result<()> {
+    match c {
+        ContainerCommand::Run(a) => run::run(ctx, a),
+        ContainerCommand::Create(a) => run::create_cmd(ctx, a),
+        ContainerCommand::Start(a) => run::start_cmd(ctx, a),
+        ContainerCommand::Stop(a) => lifecycle::stop_cmd(ctx, a),
+        ContainerCommand::Restart(a) => lifecycle::restart_cmd(ctx, a),
+        ContainerCommand::Kill(a) => lifecycle::kill_cmd(ctx, a),
+        ContainerCommand::Rm(a) => lifecycle::rm_cmd(ctx, a),
+        ContainerCommand::Ps(a) => ps::ps(ctx, a),
+        ContainerCommand::Logs(a) => logs::logs(ctx, a),
+        ContainerCommand::Exec(a) => exec::exec(ctx, a),
+        ContainerCommand::Wait(a) => lifecycle::wait_cmd(ctx, a),
+        ContainerCommand::Port(a) => inspect::port(ctx, a),
+        ContainerCommand::Rename(a) => lifecycle::rename(ctx, a),
+        ContainerCommand::Pause(a) => lifecycle::pause(ctx, a, true),
+        ContainerCommand::Unpause(a) => lifecycle::pause(ctx, a, false),
+        ContainerCommand::Top(a) => inspect::top(ctx, a),
+    }
+}
+
+pub fn run_sub(ctx: &Ctx, c: ContainerSub) -> anyhow::Result<()> {
+    match c {
+        ContainerSub::Verb(v) => run(ctx, v),
+        ContainerSub::Ls(a) => ps::ps(ctx, a),
+        ContainerSub::Inspect(a) => inspect::inspect(ctx, a, false),
+        ContainerSub::Prune(a) => lifecycle::prune(ctx, a),
+        ContainerSub::Cleanup(a) => lifecycle::cleanup_cmd(ctx, a),
+    }
+}
+
+/// `yurta inspect`: containers first, then images.
+pub fn inspect_any(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<()> {
+    inspect::inspect(ctx, a, true)
+}
+
+/// The files of a container besides the engine's.
+pub struct Paths {
+    pub dir: PathBuf,
+    pub netns: PathBuf,
+    pub pid: PathBuf,
+    pub supervisor_pid: PathBuf,
+    pub exit: PathBuf,
+    pub stop: PathBuf,
+    pub cleanup_lock: PathBuf,
+    /// Short (sun_path is 108 bytes): `<root>/attach/<12 hex>`.
+    pub attach: PathBuf,
+}
+
+impl Paths {
+    pub fn new(root: &Path, id: &str) -> Paths {
+        let dir = root.join("containers").join(id);
+        Paths {
+            netns: dir.join("netns"),
+            pid: dir.join("pid"),
+            supervisor_pid: dir.join("supervisor.pid"),
+            exit: dir.join("exit.json"),
+            stop: dir.join("stop"),
+            cleanup_lock: dir.join("cleanup.lock"),
+            attach: root.join("attach").join(&id[..12.min(id.len())]),
+            dir,
+        }
+    }
+}
+
+/// `yurta-supervisor` / `yurta-runtime`: next to this binary.
+pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    Ok(std::env::current_exe()?.with_file_name(name))
+}
+
+/// The runtime's `--root`.
+pub fn runtime_root(ctx: &Ctx) -> PathBuf {
+    ctx.root.join("runtime")
+}

@@ -1,0 +1,227 @@
+//! A container's network: a persistent namespace file (`<dir>/netns`, a
+//! bind mount of a new network namespace, as `ip netns add` makes them)
+//! attached to its networks by yurta-network, and the record's
+//! `NetworkSettings` filled from the endpoints.
+
+use std::fs;
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use anyhow::{bail, Context};
+use nix::mount::{mount, umount2, MntFlags, MsFlags};
+use nix::sched::{unshare, CloneFlags};
+use yurta_engine::record::{ContainerRecord, EndpointSettings, PortBinding as DockerBinding};
+use yurta_engine::NetNs;
+use yurta_network::{AttachRequest, Config, Networks, PortSpec};
+
+use super::Paths;
+use crate::Ctx;
+
+/// The network manager; `YURTA_NET_TABLE`, `YURTA_NET_BRIDGE`,
+/// `YURTA_NET_BRIDGE_PREFIX` and `YURTA_NET_VETH_PREFIX` rename yurta's
+/// host objects (tests run beside a real installation with their own).
+pub fn networks(ctx: &Ctx) -> anyhow::Result<Networks> {
+    let mut cfg = Config::new(&ctx.root);
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    if let Some(v) = env("YURTA_NET_TABLE") {
+        cfg.table = v;
+    }
+    if let Some(v) = env("YURTA_NET_BRIDGE") {
+        cfg.default_bridge = v;
+    }
+    if let Some(v) = env("YURTA_NET_BRIDGE_PREFIX") {
+        cfg.bridge_prefix = v;
+    }
+    if let Some(v) = env("YURTA_NET_VETH_PREFIX") {
+        cfg.veth_prefix = v;
+    }
+    Ok(Networks::open(cfg)?)
+}
+
+/// Makes `path` a new network namespace: a thread unshares its own
+/// network namespace (per thread) and bind-mounts it on the file.
+pub fn create(path: &Path) -> anyhow::Result<()> {
+    fs::File::create(path).with_context(|| format!("create {}", path.display()))?;
+    let target = path.to_path_buf();
+    let r = std::thread::spawn(move || -> anyhow::Result<()> {
+        unshare(CloneFlags::CLONE_NEWNET).context("unshare a network namespace")?;
+        let tid = nix::unistd::gettid();
+        let ns = format!("/proc/self/task/{tid}/ns/net");
+        mount(
+            Some(ns.as_str()),
+            &target,
+            None::<&str>,
+            MsFlags::MS_BIND,
+            None::<&str>,
+        )
+        .with_context(|| format!("bind-mount the network namespace on {}", target.display()))
+    })
+    .join()
+    .map_err(|_| anyhow::anyhow!("network namespace thread panicked"))?;
+    if r.is_err() {
+        let _ = fs::remove_file(path);
+    }
+    r
+}
+
+/// Unmounts and removes the namespace file; missing is fine.
+pub fn remove(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    match umount2(path, MntFlags::MNT_DETACH) {
+        Ok(()) | Err(nix::errno::Errno::EINVAL) => {}
+        Err(e) => bail!("unmount {}: {e}", path.display()),
+    }
+    match fs::remove_file(path) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(e).with_context(|| format!("remove {}", path.display()))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The `-p` specs stored in the record (`HostConfig.PortBindings`, plus
+/// every exposed port with `-P`).
+fn port_specs(rec: &ContainerRecord) -> anyhow::Result<Vec<PortSpec>> {
+    let mut out = Vec::new();
+    let hc = &rec.host_config;
+    for (key, bindings) in &hc.port_bindings {
+        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+        for b in bindings.iter().flatten() {
+            let spec = format!("{}:{}:{port}/{proto}", b.host_ip, b.host_port);
+            out.push(PortSpec::parse(&spec)?);
+        }
+    }
+    if hc.publish_all_ports {
+        for key in rec.config.exposed_ports.iter().flatten().map(|(k, _)| k) {
+            if !hc.port_bindings.contains_key(key) {
+                let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+                out.push(PortSpec::parse(&format!("{port}/{proto}"))?);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// `-p` arguments → the record's `PortBindings` (one key per container port).
+pub fn port_bindings(
+    publish: &[String],
+) -> anyhow::Result<std::collections::BTreeMap<String, Vec<DockerBinding>>> {
+    let mut map = std::collections::BTreeMap::<String, Vec<DockerBinding>>::new();
+    for p in publish {
+        let s = PortSpec::parse(p)?;
+        let ip = s.host_ip.map(|i| i.to_string()).unwrap_or_default();
+        let n = s.container.end - s.container.start;
+        for i in 0..=n {
+            let host = match s.host {
+                None => String::new(),
+                Some(h) if n == 0 && h.start != h.end => format!("{}-{}", h.start, h.end),
+                Some(h) => (h.start + i).to_string(),
+            };
+            map.entry(format!("{}/{}", s.container.start + i, s.protocol))
+                .or_default()
+                .push(DockerBinding {
+                    host_ip: ip.clone(),
+                    host_port: host,
+                });
+        }
+    }
+    Ok(map)
+}
+
+/// What `prepare` needs from the network side.
+pub struct Joined {
+    pub netns: NetNs,
+    pub addresses: Vec<String>,
+}
+
+/// Gives the container its network: none (own namespace, lo), host, or
+/// a bridge network (namespace file, veth, address, ports). Fills the
+/// record's `NetworkSettings`. Undone by `state::release`.
+pub fn join(
+    ctx: &Ctx,
+    rec: &ContainerRecord,
+    p: &Paths,
+) -> anyhow::Result<(Joined, ContainerRecord)> {
+    let mode = rec.host_config.network_mode.as_str();
+    let engine_rec = rec.clone();
+    match mode {
+        "host" => return Ok((joined(NetNs::Host, vec![]), engine_rec)),
+        "none" => {
+            create(&p.netns)?;
+            yurta_network::links::loopback_up(&p.netns)?;
+            return Ok((joined(NetNs::Path(p.netns.clone()), vec![]), engine_rec));
+        }
+        m if m.starts_with("container:") => bail!("--network {m:?} is not supported yet"),
+        _ => {}
+    }
+    let network = if mode == "default" { "bridge" } else { mode };
+    let nets = networks(ctx)?;
+    if network == "bridge" {
+        nets.ensure_default()?;
+    }
+    create(&p.netns)?;
+    let mut req = AttachRequest::new(network, &rec.id, &p.netns);
+    req.container_name = rec.bare_name();
+    req.aliases = rec
+        .yurta
+        .extra
+        .get("NetworkAliases")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default();
+    req.ports = port_specs(rec)?;
+    req.hosts_file = Some(p.dir.join("hosts"));
+    let ep = nets.attach(&req)?;
+    let mut ports = std::collections::BTreeMap::new();
+    for key in rec.config.exposed_ports.iter().flatten().map(|(k, _)| k) {
+        ports.insert(key.clone(), None);
+    }
+    for b in &ep.ports {
+        let key = format!("{}/{}", b.container_port, b.protocol);
+        let v: &mut Option<Vec<DockerBinding>> = ports.entry(key).or_default();
+        v.get_or_insert_with(Vec::new).push(DockerBinding {
+            host_ip: b.host_ip.to_string(),
+            host_port: b.host_port.to_string(),
+        });
+    }
+    let ns = &mut engine_rec.clone().network_settings;
+    ns.ip_address = ep.ip.to_string();
+    ns.ip_prefix_len = ep.prefix.into();
+    ns.gateway = ep.gateway.to_string();
+    ns.mac_address = ep.mac.clone();
+    ns.ports = ports;
+    ns.sandbox_key = p.netns.display().to_string();
+    ns.networks.clear();
+    ns.networks.insert(
+        ep.network.clone(),
+        EndpointSettings {
+            aliases: None,
+            network_id: ep.network_id.clone(),
+            endpoint_id: ep.endpoint_id.clone(),
+            gateway: ep.gateway.to_string(),
+            ip_address: ep.ip.to_string(),
+            ip_prefix_len: ep.prefix.into(),
+            mac_address: ep.mac.clone(),
+        },
+    );
+    let settings = ns.clone();
+    let mut out = engine_rec;
+    out.network_settings = settings;
+    let ip: Ipv4Addr = ep.ip;
+    Ok((
+        joined(NetNs::Path(p.netns.clone()), vec![ip.to_string()]),
+        out,
+    ))
+}
+
+fn joined(netns: NetNs, addresses: Vec<String>) -> Joined {
+    Joined { netns, addresses }
+}
+
+/// Rewrites the managed peers section of the container's /etc/hosts.
+pub fn refresh_peers(ctx: &Ctx, id: &str, hosts: &Path) -> anyhow::Result<()> {
+    let peers = networks(ctx)?.peers_of(id)?;
+    yurta_network::files::update_peers(hosts, &peers)?;
+    Ok(())
+}

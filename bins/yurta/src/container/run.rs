@@ -1,0 +1,355 @@
+//! `create`, `start` and `run`: record (engine.create), network
+//! namespace and endpoints (yurta-network), bundle (engine.prepare),
+//! then a `yurta-supervisor` that starts the container and reports on
+//! its sync fd. A foreground `run` attaches to the supervisor's socket
+//! and exits with the container's code.
+
+use std::io::{BufRead, BufReader};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+
+use anyhow::{bail, Context};
+use serde::Deserialize;
+use yurta_engine::options::parse;
+use yurta_engine::record::{ContainerRecord, Status};
+use yurta_engine::{CreateOptions, Engine, PrepareOptions};
+
+use super::args::{CreateArgs, StartArgs};
+use super::attach::Attach;
+use super::{exit, netns, runtime_root, sibling, state, Exit, Paths};
+use crate::Ctx;
+
+pub fn create_cmd(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
+    let engine = Engine::open(&ctx.root)?;
+    let rec = create(ctx, &engine, &a)?;
+    println!("{}", rec.id);
+    Ok(())
+}
+
+pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
+    let engine = Engine::open(&ctx.root)?;
+    for q in &a.containers {
+        let rec = state::refresh(ctx, &engine, engine.containers.lookup(q)?);
+        if rec.state.running {
+            println!("{q}");
+            continue;
+        }
+        if a.attach && a.containers.len() == 1 {
+            let p = Paths::new(&ctx.root, &rec.id);
+            let code = start(ctx, &engine, &rec, Some(a.interactive))?;
+            return finish_attached(ctx, &engine, &p, code);
+        }
+        start(ctx, &engine, &rec, None).with_context(|| format!("start {q}"))?;
+        println!("{q}");
+    }
+    Ok(())
+}
+
+pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
+    let engine = Engine::open(&ctx.root)?;
+    let rec = create(ctx, &engine, &a)?;
+    let p = Paths::new(&ctx.root, &rec.id);
+    if a.detach {
+        if let Err(e) = start(ctx, &engine, &rec, None) {
+            discard(ctx, &engine, &rec, a.rm);
+            return Err(e);
+        }
+        println!("{}", rec.id);
+        return Ok(());
+    }
+    match start(ctx, &engine, &rec, Some(a.interactive)) {
+        Ok(attach) => finish_attached(ctx, &engine, &p, attach),
+        Err(e) => {
+            discard(ctx, &engine, &rec, a.rm);
+            Err(e)
+        }
+    }
+}
+
+/// After a failed start: the record stays (Docker keeps a "created"
+/// container) unless `--rm`.
+fn discard(ctx: &Ctx, engine: &Engine, rec: &ContainerRecord, rm: bool) {
+    let _ = state::release(ctx, engine, &rec.id);
+    if rm {
+        let _ = engine.remove(&rec.id, true);
+    }
+}
+
+fn finish_attached(
+    ctx: &Ctx,
+    engine: &Engine,
+    p: &Paths,
+    attach: Option<Attach>,
+) -> anyhow::Result<()> {
+    let code = attach.map(Attach::pump).transpose()?.flatten();
+    let id = p
+        .dir
+        .file_name()
+        .unwrap_or_default()
+        .to_string_lossy()
+        .to_string();
+    while state::supervisor_alive(p) {
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let code = state::read_exit(p)
+        .map(|e| e.exit_code)
+        .or(code)
+        .unwrap_or(125);
+    state::after_exit(ctx, engine, &id)?;
+    Err(exit(code))
+}
+
+/// The record: flags → CreateOptions → engine.create (pulling the image
+/// per `--pull`).
+pub fn create(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<ContainerRecord> {
+    ensure_image(ctx, engine, a)?;
+    let mut opts = options(a)?;
+    opts.load_files(&|k| std::env::var(k).ok())?;
+    let rec = engine.create(&opts)?;
+    if !a.network_alias.is_empty() {
+        let aliases = serde_json::json!(a.network_alias);
+        engine
+            .containers
+            .update(&rec.id, |r| {
+                r.yurta.extra.insert("NetworkAliases".into(), aliases);
+            })
+            .map_err(anyhow::Error::from)
+    } else {
+        Ok(rec)
+    }
+}
+
+fn ensure_image(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<()> {
+    let present = engine.images.resolve(&a.image).is_ok();
+    match a.pull.as_str() {
+        "never" if !present => bail!("No such image: {}", a.image),
+        "missing" if present => Ok(()),
+        "never" => Ok(()),
+        "missing" | "always" => crate::registry::pull_quiet(ctx, &a.image, a.platform.as_deref()),
+        other => bail!("invalid --pull {other:?}: expected missing, always or never"),
+    }
+}
+
+fn options(a: &CreateArgs) -> anyhow::Result<CreateOptions> {
+    if let Some(d) = a.log_driver.as_deref().filter(|d| *d != "json-file") {
+        bail!("log driver {d:?} is not supported (json-file only)");
+    }
+    let port_bindings = netns::port_bindings(&a.publish)?;
+    Ok(CreateOptions {
+        name: a.name.clone(),
+        image: a.image.clone(),
+        command: a.command.clone(),
+        entrypoint: a.entrypoint.clone(),
+        env: a.env.clone(),
+        env_files: a.env_file.clone(),
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        hostname: a.hostname.clone(),
+        labels: a.label.clone(),
+        tty: a.tty,
+        interactive: a.interactive,
+        detach: a.detach,
+        volumes: a.volume.clone(),
+        mounts: a.mount.clone(),
+        read_only: a.read_only,
+        privileged: a.privileged,
+        cap_add: a.cap_add.clone(),
+        cap_drop: a.cap_drop.clone(),
+        security_opt: a.security_opt.clone(),
+        memory: a.memory.clone(),
+        memory_swap: a.memory_swap.clone(),
+        shm_size: a.shm_size.clone(),
+        cpus: a.cpus.clone(),
+        cpu_shares: a.cpu_shares,
+        cpuset_cpus: a.cpuset_cpus.clone(),
+        pids_limit: a.pids_limit,
+        ulimits: a.ulimit.clone(),
+        sysctls: a.sysctl.clone(),
+        devices: a.device.clone(),
+        init: a.init,
+        stop_signal: a.stop_signal.clone(),
+        stop_timeout: a.stop_timeout,
+        restart: a.restart.clone(),
+        auto_remove: a.rm,
+        network: a.network.clone(),
+        add_hosts: a.add_host.clone(),
+        dns: a.dns.clone(),
+        log_opts: a.log_opt.clone(),
+        publish_all: a.publish_all,
+        port_bindings,
+        expose: a.expose.clone(),
+    })
+}
+
+#[derive(Deserialize)]
+struct SyncReport {
+    pid: Option<i32>,
+    error: Option<String>,
+    exit_code: Option<i32>,
+}
+
+/// Starts a created or exited container: network, bundle, supervisor.
+/// With `attach` (Some(stdin)), connects to the attach socket before the
+/// container starts so that no output is missed. On failure everything
+/// started is undone.
+pub fn start(
+    ctx: &Ctx,
+    engine: &Engine,
+    rec: &ContainerRecord,
+    attach: Option<bool>,
+) -> anyhow::Result<Option<Attach>> {
+    let p = Paths::new(&ctx.root, &rec.id);
+    for f in [&p.exit, &p.stop, &p.pid, &p.supervisor_pid] {
+        let _ = std::fs::remove_file(f);
+    }
+    let r = start_inner(ctx, engine, rec, &p, attach);
+    if r.is_err() {
+        let _ = state::release(ctx, engine, &rec.id);
+        let _ = std::fs::remove_file(&p.attach);
+    }
+    r
+}
+
+fn start_inner(
+    ctx: &Ctx,
+    engine: &Engine,
+    rec: &ContainerRecord,
+    p: &Paths,
+    attach: Option<bool>,
+) -> anyhow::Result<Option<Attach>> {
+    let (joined, rec) = netns::join(ctx, rec, p)?;
+    engine.containers.update(&rec.id, |r| {
+        r.network_settings = rec.network_settings.clone()
+    })?;
+    engine.prepare(
+        &rec.id,
+        &PrepareOptions {
+            network: joined.netns,
+            addresses: joined.addresses,
+            ..Default::default()
+        },
+    )?;
+    if rec.host_config.network_mode != "host" && rec.host_config.network_mode != "none" {
+        netns::refresh_peers(ctx, &rec.id, &p.dir.join("hosts"))?;
+    }
+    let (read, write) = nix::unistd::pipe().context("pipe")?;
+    nix::fcntl::fcntl(
+        read.as_raw_fd(),
+        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+    )?;
+    let status = supervisor_command(ctx, &rec, p, &write)?
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .context("yurta-supervisor")?;
+    drop(write);
+    let client = match attach {
+        Some(stdin) => Some(Attach::connect(
+            &p.attach,
+            stdin && rec.config.open_stdin,
+            rec.config.tty,
+        )?),
+        None => None,
+    };
+    let report = read_report(read)?;
+    if let Some(pid) = report.pid {
+        engine.containers.update(&rec.id, |r| {
+            r.state.set_status(Status::Running);
+            r.state.pid = pid;
+            r.state.exit_code = 0;
+            r.state.error.clear();
+            r.state.oom_killed = false;
+            r.state.started_at = yurta_images::time::now_rfc3339();
+            r.state.finished_at = yurta_engine::record::ZERO_TIME.into();
+        })?;
+        return Ok(client);
+    }
+    let code = report.exit_code.unwrap_or(125);
+    let msg = report
+        .error
+        .unwrap_or_else(|| format!("yurta-supervisor exited with {status}"));
+    engine.containers.update(&rec.id, |r| {
+        r.state.set_status(Status::Exited);
+        r.state.exit_code = code;
+        r.state.error = msg.clone();
+    })?;
+    Err(Exit {
+        code: code.clamp(1, 255) as u8,
+        message: Some(msg),
+    }
+    .into())
+}
+
+fn read_report(read: OwnedFd) -> anyhow::Result<SyncReport> {
+    let mut line = String::new();
+    BufReader::new(std::fs::File::from(read)).read_line(&mut line)?;
+    if line.trim().is_empty() {
+        bail!("yurta-supervisor ended without a report");
+    }
+    serde_json::from_str(line.trim()).with_context(|| format!("supervisor report {line:?}"))
+}
+
+fn supervisor_command(
+    ctx: &Ctx,
+    rec: &ContainerRecord,
+    p: &Paths,
+    sync: &OwnedFd,
+) -> anyhow::Result<Command> {
+    std::fs::create_dir_all(p.attach.parent().unwrap_or(&ctx.root))?;
+    let hc = &rec.host_config;
+    let mut c = Command::new(sibling("yurta-supervisor")?);
+    c.arg("--runtime").arg(sibling("yurta-runtime")?);
+    c.arg("--runtime-root").arg(runtime_root(ctx));
+    c.arg("--bundle").arg(&p.dir).args(["--id", &rec.id]);
+    c.arg("--pid-file").arg(&p.pid);
+    c.arg("--log-path").arg(&rec.log_path);
+    if let Some(s) = hc.log_config.config.get("max-size") {
+        c.arg("--log-max-size")
+            .arg(parse::size("--log-opt max-size", s)?.to_string());
+    }
+    if let Some(n) = hc.log_config.config.get("max-file") {
+        c.arg("--log-max-files").arg(n);
+    }
+    c.arg("--exit-file").arg(&p.exit);
+    c.arg("--sync-fd").arg(sync.as_raw_fd().to_string());
+    if rec.config.tty {
+        c.arg("--tty");
+    }
+    if rec.config.open_stdin {
+        c.arg("--stdin");
+    }
+    c.arg("--attach-socket").arg(&p.attach);
+    let policy = &hc.restart_policy;
+    let restart = match policy.name.as_str() {
+        "" | "no" => "no".to_string(),
+        "on-failure" if policy.maximum_retry_count > 0 => {
+            format!("on-failure:{}", policy.maximum_retry_count)
+        }
+        n => n.to_string(),
+    };
+    c.args(["--restart", &restart]);
+    c.arg("--stop-file").arg(&p.stop);
+    c.arg("--cgroup-oom").arg(oom_file(&rec.id));
+    c.arg("--supervisor-pid-file").arg(&p.supervisor_pid);
+    c.arg("--exit-command").arg(std::env::current_exe()?);
+    for a in [
+        "--root",
+        &ctx.root.display().to_string(),
+        "container",
+        "cleanup",
+        &rec.id,
+    ] {
+        c.arg("--exit-command-arg").arg(a);
+    }
+    Ok(c)
+}
+
+/// The cgroup file the supervisor reads the OOM kill count from.
+fn oom_file(id: &str) -> String {
+    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
+        format!("/sys/fs/cgroup/yurta/{id}/memory.events")
+    } else {
+        format!("/sys/fs/cgroup/memory/yurta/{id}/memory.oom_control")
+    }
+}

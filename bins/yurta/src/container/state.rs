@@ -1,0 +1,170 @@
+//! A container's live state: its record reconciled with the supervisor's
+//! files (the supervisor's pid, the exit file), and the cleanup after an
+//! exit (network, namespace file, mounts, `--rm`), run by whoever sees the
+//! exit first — the supervisor's exit command, `stop`, `rm`, `ps`.
+
+use std::fs;
+use std::process::{Command, Stdio};
+
+use anyhow::Context;
+use serde::Deserialize;
+use yurta_engine::record::{ContainerRecord, Status};
+use yurta_engine::Engine;
+
+use super::{netns, runtime_root, sibling, Paths};
+use crate::Ctx;
+
+/// The supervisor's exit file.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct ExitFile {
+    pub exit_code: i32,
+    #[serde(rename = "OOMKilled")]
+    pub oom_killed: bool,
+    pub finished_at: String,
+    #[serde(default)]
+    pub error: String,
+}
+
+pub fn read_exit(p: &Paths) -> Option<ExitFile> {
+    serde_json::from_slice(&fs::read(&p.exit).ok()?).ok()
+}
+
+fn read_pid(path: &std::path::Path) -> Option<i32> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+/// Whether the supervisor of this container still runs (its pid file
+/// names a live `yurta-supervisor`, not a reused pid).
+pub fn supervisor_alive(p: &Paths) -> bool {
+    let Some(pid) = read_pid(&p.supervisor_pid) else {
+        return false;
+    };
+    let comm = fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    comm.contains("yurta-supervisor") && !is_zombie(pid)
+}
+
+fn is_zombie(pid: i32) -> bool {
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.rsplit(')')
+        .next()
+        .is_some_and(|s| s.trim_start().starts_with('Z'))
+}
+
+/// The container's init pid, if it runs.
+pub fn init_pid(p: &Paths) -> Option<i32> {
+    let pid = read_pid(&p.pid)?;
+    (pid > 0 && std::path::Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid))
+        .then_some(pid)
+}
+
+/// The record as it really is: a "running" container whose supervisor is
+/// gone is exited (exit file) or dead (no exit file: the supervisor was
+/// killed). Finishes the cleanup when the exit command did not.
+pub fn refresh(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRecord {
+    if !matches!(
+        rec.state.status,
+        Status::Running | Status::Paused | Status::Restarting
+    ) {
+        return rec;
+    }
+    let p = Paths::new(&ctx.root, &rec.id);
+    if supervisor_alive(&p) {
+        return rec;
+    }
+    if read_exit(&p).is_some() {
+        let _ = after_exit(ctx, engine, &rec.id);
+        return engine.containers.read(&rec.id).unwrap_or(rec);
+    }
+    let mut rec = rec;
+    rec.state.set_status(Status::Dead);
+    rec.state.error =
+        "the supervisor is gone; the container may still run (rm -f cleans up)".into();
+    rec
+}
+
+/// Runs `yurta-runtime --root R ARGS`, quietly; its stderr on failure.
+pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
+    let out = Command::new(sibling("yurta-runtime")?)
+        .arg("--root")
+        .arg(runtime_root(ctx))
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .context("yurta-runtime")?;
+    if !out.status.success() {
+        let err = String::from_utf8_lossy(&out.stderr);
+        anyhow::bail!("{}", err.trim().trim_start_matches("yurta-runtime: "));
+    }
+    Ok(())
+}
+
+/// After the container's last exit: state from the exit file, network
+/// detached, namespace file unmounted, rootfs and volumes released; with
+/// `--rm` everything removed. Idempotent, serialized by a lock file.
+pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
+    let p = Paths::new(&ctx.root, id);
+    let Ok(lock) = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p.cleanup_lock)
+    else {
+        return Ok(()); // removed already
+    };
+    let _held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .context("lock")?;
+    let Ok(rec) = engine.containers.read(id) else {
+        return Ok(());
+    };
+    let exit = read_exit(&p);
+    let mut errors = Vec::new();
+    if rec.state.status != Status::Exited || rec.state.running {
+        let ex = exit.unwrap_or_default();
+        let r = engine.containers.update(id, |r| {
+            r.state.set_status(Status::Exited);
+            r.state.exit_code = ex.exit_code;
+            r.state.oom_killed = ex.oom_killed;
+            r.state.error = ex.error.clone();
+            r.state.finished_at = if ex.finished_at.is_empty() {
+                yurta_images::time::now_rfc3339()
+            } else {
+                ex.finished_at.clone()
+            };
+            r.network_settings.ip_address.clear();
+            r.network_settings.ports.clear();
+            r.network_settings.sandbox_key.clear();
+        });
+        if let Err(e) = r {
+            errors.push(e.to_string());
+        }
+    }
+    errors.extend(release(ctx, engine, id));
+    if rec.host_config.auto_remove {
+        if let Err(e) = engine.remove(id, true) {
+            errors.push(e.to_string());
+        }
+        let _ = fs::remove_file(&p.attach);
+    }
+    anyhow::ensure!(errors.is_empty(), "cleanup {id}: {}", errors.join("; "));
+    Ok(())
+}
+
+/// What a started container holds on the host: its endpoints, the
+/// namespace file, its mounts. Returns every error.
+pub fn release(ctx: &Ctx, engine: &Engine, id: &str) -> Vec<String> {
+    let p = Paths::new(&ctx.root, id);
+    let mut errors = Vec::new();
+    match super::netns::networks(ctx).and_then(|n| Ok(n.detach_all(id)?)) {
+        Ok(()) => {}
+        Err(e) => errors.push(format!("network: {e:#}")),
+    }
+    if let Err(e) = netns::remove(&p.netns) {
+        errors.push(format!("{e:#}"));
+    }
+    if let Err(e) = engine.cleanup(id) {
+        errors.push(e.to_string());
+    }
+    errors
+}
