@@ -1,0 +1,65 @@
+#!/bin/sh
+# `run --rm IMAGE true` latency: yurta vs podman (runc), the same busybox
+# rootfs imported into each, measured with hyperfine on the same machine.
+#
+#   sudo bench/run-latency.sh [-r RUNS]
+#
+# yurta runs with a private --root (a temporary directory) and its own nft
+# table and default bridge (YURTA_NET_*), both removed at the end; modes
+# --network none and the default bridge. podman runs with its defaults
+# (netavark bridge) and --network none; skipped when podman is missing.
+#
+# Environment:
+#   YURTA     (default: target/release/yurta, built with the supervisor and runtime if missing)
+#   BUSYBOX   static busybox (default: /bin/busybox, Debian's busybox-static)
+#
+# Needs root and hyperfine. Results: docs/benchmarks.md.
+set -eu
+
+runs=30
+while getopts r:h opt; do
+    case $opt in
+        r) runs=$OPTARG ;;
+        *) sed -n '2,16p' "$0"; exit 2 ;;
+    esac
+done
+
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+command -v hyperfine >/dev/null || { echo "needs hyperfine" >&2; exit 1; }
+
+yurta=${YURTA:-$repo/target/release/yurta}
+if [ ! -x "$yurta" ]; then
+    (cd "$repo" && cargo build --release -p yurta -p yurta-supervisor -p yurta-runtime)
+fi
+busybox=${BUSYBOX:-/bin/busybox}
+
+work=$(mktemp -d)
+export YURTA_NET_TABLE=ybench YURTA_NET_BRIDGE=ybench0 YURTA_NET_VETH_PREFIX=yb
+cleanup() {
+    "$yurta" --root "$work/root" container prune -f >/dev/null 2>&1 || true
+    ip link del ybench0 2>/dev/null || true
+    nft delete table ip ybench 2>/dev/null || true
+    if command -v podman >/dev/null; then podman rmi -f yurta-bench-bb >/dev/null 2>&1 || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
+cp "$busybox" "$work/rootfs/bin/busybox"
+for t in sh true; do ln -s busybox "$work/rootfs/bin/$t"; done
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+"$yurta" --root "$work/root" import -c 'CMD ["sh"]' "$work/rootfs.tar" bb >/dev/null
+# First run creates the default network; not measured.
+"$yurta" --root "$work/root" run --rm bb true
+
+set -- "$yurta --root $work/root run --rm --network none bb true" \
+       "$yurta --root $work/root run --rm bb true"
+if command -v podman >/dev/null; then
+    podman import "$work/rootfs.tar" yurta-bench-bb >/dev/null
+    podman run --rm yurta-bench-bb true
+    set -- "$@" "podman run --rm --network none yurta-bench-bb true" \
+                "podman run --rm yurta-bench-bb true"
+fi
+hyperfine -N -w 3 -r "$runs" "$@"
