@@ -9,6 +9,7 @@
 
 use std::fs::File;
 use std::io;
+use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::thread;
@@ -188,9 +189,9 @@ impl Drop for Instance {
     }
 }
 
-/// Waits for the QMP socket to appear while watching that QEMU is still
-/// alive (it exits at once on a bad option or a missing file), then
-/// connects.
+/// Connects to the QMP socket while watching that QEMU is still alive (it
+/// exits at once on a bad option or a missing file, possibly after it made
+/// the socket).
 fn connect_qmp(
     child: &mut Child,
     program: &str,
@@ -202,20 +203,58 @@ fn connect_qmp(
         program: program.to_string(),
         source,
     };
-    while !paths.qmp.exists() && Instant::now() < deadline {
-        if let Ok(Some(status)) = child.try_wait() {
-            return Err(InstanceError::Exited {
-                program: program.to_string(),
-                status,
-                message: last_line(&paths.log),
-            });
+    loop {
+        exited_at_start(child, program, paths)?;
+        let left = deadline.saturating_duration_since(Instant::now());
+        match UnixStream::connect(&paths.qmp) {
+            Ok(s) => {
+                let q = Qmp::negotiate(s, left.max(Duration::from_millis(100)));
+                if q.is_err() {
+                    // A QEMU dying at start closes the socket just before
+                    // it can be reaped; its own message is the better one.
+                    reap_within(child, Duration::from_secs(1));
+                    exited_at_start(child, program, paths)?;
+                }
+                let mut q = q.map_err(qmp_err)?;
+                q.timeout = crate::qmp::DEFAULT_TIMEOUT;
+                return Ok(q);
+            }
+            Err(e) if retryable(&e) && !left.is_zero() => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            Err(source) => {
+                return Err(qmp_err(QmpError::Connect {
+                    path: paths.qmp.clone(),
+                    source,
+                }))
+            }
         }
+    }
+}
+
+fn reap_within(child: &mut Child, wait: Duration) {
+    let deadline = Instant::now() + wait;
+    while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }
-    let left = deadline.saturating_duration_since(Instant::now());
-    let mut q = Qmp::connect(&paths.qmp, left.max(Duration::from_millis(100))).map_err(qmp_err)?;
-    q.timeout = crate::qmp::DEFAULT_TIMEOUT;
-    Ok(q)
+}
+
+fn retryable(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
+    )
+}
+
+fn exited_at_start(child: &mut Child, program: &str, paths: &VmPaths) -> Result<(), InstanceError> {
+    match child.try_wait() {
+        Ok(Some(status)) => Err(InstanceError::Exited {
+            program: program.to_string(),
+            status,
+            message: last_line(&paths.log),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn last_line(log: &Path) -> String {

@@ -72,6 +72,11 @@ impl Qmp {
                 path: path.to_path_buf(),
                 source,
             })?;
+        Qmp::negotiate(stream, timeout)
+    }
+
+    /// Reads the greeting and negotiates on an already connected socket.
+    pub fn negotiate(stream: UnixStream, timeout: Duration) -> Result<Qmp, QmpError> {
         let mut qmp = Qmp {
             stream,
             buf: Vec::new(),
