@@ -7,6 +7,7 @@
 //! - [`cmdline`]: the QEMU argv, a pure function.
 //! - [`accel`]: `--accel auto` — KVM only if it is usable and a probe boot
 //!   does not hang.
+//! - [`plan`]: validation + accel + machine type + argv, in one call.
 //! - [`qmp`]: the QMP client (typed commands and events, timeouts).
 //! - [`disk`]: qcow2 disks and overlays through `qemu-img`.
 //! - [`instance`]: a running QEMU: start, wait for QMP, stop with
@@ -24,6 +25,7 @@ pub mod config;
 pub mod console;
 pub mod disk;
 pub mod instance;
+pub mod plan;
 pub mod qmp;
 pub mod size;
 mod sock;
@@ -33,6 +35,7 @@ pub use arch::{Arch, ArchInfo, ARCHES};
 pub use cmdline::{AccelKind, QemuCommand, Resolved, VmPaths};
 pub use config::{Accel, DiskConfig, DiskFormat, Display, NetConfig, VmConfig, VncListen};
 pub use instance::{Instance, StopHow};
+pub use plan::{plan, Plan};
 pub use qmp::{Event, EventKind, Qmp};
 pub use size::ByteSize;
 

@@ -39,9 +39,9 @@ fn guest_config(kernel: &Path, initrd: &Path, disk: &DiskConfig, extra: &str) ->
 /// Starts paused, attaches the console, lets the guest run; returns the
 /// instance, the console and the time from `cont` to the first marker.
 fn boot(config: &VmConfig, paths: &VmPaths) -> (Instance, Console, Duration) {
-    config.validate().unwrap();
-    let cmd = cmdline::build(config, paths, &tcg_paused()).unwrap();
-    let mut vm = Instance::start(&cmd, paths, Duration::from_secs(10)).unwrap();
+    let plan = yurta_vm::plan(config, paths, true).unwrap();
+    assert_eq!(plan.accel.accel, AccelKind::Tcg);
+    let mut vm = Instance::start(&plan.command, paths, Duration::from_secs(10)).unwrap();
     let mut console = Console::connect(&paths.serial, Duration::from_secs(5)).unwrap();
     assert_eq!(vm.qmp().query_status().unwrap().status, "prelaunch");
     let t0 = Instant::now();
@@ -129,7 +129,9 @@ fn boot_console_qmp_stop_and_disk_survives_restart() {
         .unwrap();
 
     let pid = vm.pid();
+    let t = Instant::now();
     let how = vm.stop(Duration::from_secs(3));
+    eprintln!("stop: {how:?} after {:.2} s", t.elapsed().as_secs_f64());
     // busybox sh as init ignores the ACPI power button: quit follows.
     assert!(matches!(how, StopHow::Quit | StopHow::Powerdown), "{how:?}");
     assert!(drain_events(&mut vm).contains(&EventKind::Powerdown));
