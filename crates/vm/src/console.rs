@@ -17,10 +17,10 @@ pub enum ConsoleError {
     Connect { path: PathBuf, source: io::Error },
     #[error("serial console {path}: {source}")]
     Io { path: PathBuf, source: io::Error },
-    #[error("serial console: {needle:?} did not appear within {secs} s; last output: {tail:?}")]
+    #[error("serial console: {needle:?} did not appear within {:.1} s; last output: {tail:?}", after.as_secs_f64())]
     Timeout {
         needle: String,
-        secs: u64,
+        after: Duration,
         tail: String,
     },
     #[error("serial console: closed before {needle:?} appeared; last output: {tail:?}")]
@@ -70,7 +70,7 @@ impl Console {
             if left.is_zero() {
                 return Err(ConsoleError::Timeout {
                     needle: needle.into(),
-                    secs: timeout.as_secs(),
+                    after: timeout,
                     tail: self.tail(),
                 });
             }
@@ -167,7 +167,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "serial console: \"READY\" did not appear within 0 s; last output: \"booting\\nREADY\\n$ echo \\nhi\\n\""
+            "serial console: \"READY\" did not appear within 0.1 s; last output: \"booting\\nREADY\\n$ echo \\nhi\\n\""
         );
         server.join().unwrap();
         let e = c.read_until("never", t).unwrap_err().to_string();
