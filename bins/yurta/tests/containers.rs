@@ -461,3 +461,129 @@ fn a_killed_supervisor_shows_as_dead_and_rm_f_cleans_up() {
     w.run(&["rm", "-f", "orphan"]).ok();
     assert!(w.ids().is_empty());
 }
+
+#[test]
+fn stdin_with_i_and_a_terminal_with_t() {
+    let Some(w) = World::new() else { return };
+    let mut child = w
+        .cmd(&["run", "--rm", "-i", "img", "sh", "-c", "cat; exit 6"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"piped-in\n")
+        .unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(6));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "piped-in\n");
+    // A terminal: script(1) gives the CLI one.
+    let yurta = format!(
+        "{} --root {} run --rm -t img sh -c 'tty; exit 5'",
+        env!("CARGO_BIN_EXE_yurta"),
+        w.y.root().display()
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec", &yurta, "/dev/null"]);
+    for (k, v) in w.cmd(&[]).get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let o = c.stdin(std::process::Stdio::null()).output().unwrap();
+    assert_eq!(o.status.code(), Some(5));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("/dev/pts/0"));
+}
+
+#[test]
+fn logs_follow_until_the_exit_and_restart_on_failure() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "lf",
+        "img",
+        "sh",
+        "-c",
+        "for i in 1 2 3; do echo l$i; sleep 0.2; done",
+    ])
+    .ok();
+    let o = w.run(&["logs", "-f", "lf"]).ok();
+    assert_eq!(o.stdout, "l1\nl2\nl3\n");
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "rs",
+        "--restart",
+        "on-failure:2",
+        "img",
+        "sh",
+        "-c",
+        "echo run; exit 1",
+    ])
+    .ok();
+    assert_eq!(w.run(&["wait", "rs"]).ok().stdout.trim(), "1");
+    assert_eq!(w.run(&["logs", "rs"]).ok().stdout, "run\nrun\nrun\n");
+}
+
+#[test]
+fn network_connect_and_disconnect() {
+    let Some(w) = World::new() else { return };
+    w.run(&["network", "create", "cnet"]).ok();
+    w.run(&["run", "-d", "--name", "c1", "img", "sleep", "1000"])
+        .ok();
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "c2",
+        "--network",
+        "cnet",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    w.run(&["network", "connect", "cnet", "c1"]).ok();
+    let o = w.run(&["exec", "c2", "ping", "-c1", "-W2", "c1"]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&w.run(&["network", "inspect", "cnet"]).ok().stdout).unwrap();
+    assert_eq!(v[0]["Containers"].as_object().unwrap().len(), 2);
+    w.run(&["network", "disconnect", "cnet", "c1"]).ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&w.run(&["network", "inspect", "cnet"]).ok().stdout).unwrap();
+    assert_eq!(v[0]["Containers"].as_object().unwrap().len(), 1);
+    w.run(&["rm", "-f", "c1", "c2"]).ok();
+    w.run(&["network", "rm", "cnet"]).ok();
+}
+
+/// Fails today: yurta-supervisor blocks SIGTERM/SIGINT/SIGHUP/SIGCHLD and
+/// the container's init inherits that mask (SigBlk 0x14003), so a
+/// container's TERM handler never runs. Reported; enable when fixed.
+#[test]
+#[ignore = "yurta-supervisor passes its blocked signal mask to the container"]
+fn stop_and_an_attached_run_deliver_sigterm() {
+    let Some(w) = World::new() else { return };
+    let trap = "trap 'echo got-term; exit 7' TERM; while true; do sleep 0.1; done";
+    w.run(&["run", "-d", "--name", "tr", "img", "sh", "-c", trap])
+        .ok();
+    std::thread::sleep(Duration::from_millis(300));
+    w.run(&["stop", "-t", "5", "tr"]).ok();
+    assert_eq!(w.inspect("tr", ".State.ExitCode"), "7");
+    let child = w
+        .cmd(&["run", "--rm", "img", "sh", "-c", trap])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    sh("kill", &["-TERM", &child.id().to_string()]).ok();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(7));
+    assert_eq!(String::from_utf8_lossy(&o.stdout), "got-term\n");
+}

@@ -127,3 +127,32 @@ fn term_size() -> Option<(u16, u16)> {
     let r = unsafe { libc::ioctl(libc::STDIN_FILENO, libc::TIOCGWINSZ, &mut ws) };
     (r == 0 && ws.ws_row > 0).then_some((ws.ws_row, ws.ws_col))
 }
+
+/// Docker's sig-proxy for an attached `run`/`start -a`: SIGINT, SIGTERM,
+/// SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to this process are blocked and
+/// forwarded to the container by `yurta-runtime kill` from a thread.
+/// Children get an empty mask (std resets it at spawn).
+pub fn proxy_signals(root: std::path::PathBuf, id: String) {
+    use nix::sys::signal::{SigSet, Signal};
+    let mut set = SigSet::empty();
+    for s in [
+        Signal::SIGINT,
+        Signal::SIGTERM,
+        Signal::SIGHUP,
+        Signal::SIGQUIT,
+        Signal::SIGUSR1,
+        Signal::SIGUSR2,
+    ] {
+        set.add(s);
+    }
+    if set.thread_block().is_err() {
+        return;
+    }
+    std::thread::spawn(move || {
+        let ctx = crate::Ctx { root };
+        while let Ok(sig) = set.wait() {
+            let name = sig.as_str().trim_start_matches("SIG");
+            let _ = super::state::runtime(&ctx, &["kill", &id, name]);
+        }
+    });
+}

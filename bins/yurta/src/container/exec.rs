@@ -33,17 +33,28 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
     {
         c.args(["--cwd", w]);
     }
-    if let Some(u) = a
-        .user
-        .as_deref()
-        .or(Some(rec.config.user.as_str()))
-        .filter(|u| !u.is_empty())
-    {
-        let numeric = u.split(':').all(|p| p.parse::<u32>().is_ok());
-        if !numeric {
-            bail!("exec -u {u:?}: only numeric uid[:gid] is supported yet");
+    let user = a.user.as_deref().unwrap_or(rec.config.user.as_str());
+    if !user.is_empty() {
+        let rootfs = rec
+            .yurta
+            .rootfs
+            .clone()
+            .context("the container's root filesystem is not mounted")?;
+        let u = yurta_engine::user::resolve_in_rootfs(&rootfs, user)
+            .with_context(|| format!("exec -u {user:?}"))?;
+        c.args(["--user", &format!("{}:{}", u.uid, u.gid)]);
+        for g in &u.additional_gids {
+            c.args(["--additional-gids", &g.to_string()]);
         }
-        c.args(["--user", u]);
+        if !rec
+            .config
+            .env
+            .iter()
+            .chain(&a.env)
+            .any(|e| e.starts_with("HOME="))
+        {
+            c.args(["--env", &format!("HOME={}", u.home)]);
+        }
     }
     if a.detach {
         c.arg("--detach");

@@ -81,13 +81,14 @@ fn finish_attached(
     p: &Paths,
     attach: Option<Attach>,
 ) -> anyhow::Result<()> {
-    let code = attach.map(Attach::pump).transpose()?.flatten();
     let id = p
         .dir
         .file_name()
         .unwrap_or_default()
         .to_string_lossy()
         .to_string();
+    super::attach::proxy_signals(ctx.root.clone(), id.clone());
+    let code = attach.map(Attach::pump).transpose()?.flatten();
     while state::supervisor_alive(p) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
