@@ -587,3 +587,79 @@ fn stop_and_an_attached_run_deliver_sigterm() {
     assert_eq!(o.status.code(), Some(7));
     assert_eq!(String::from_utf8_lossy(&o.stdout), "got-term\n");
 }
+
+#[test]
+fn a_taken_port_fails_naming_it_and_leaves_nothing() {
+    let Some(w) = World::new() else { return };
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    w.run(&[
+        "run", "-d", "--name", "first", "-p", &publish, "img", "sleep", "1000",
+    ])
+    .ok();
+    let links = links_with(&["yq"]).len();
+    let o = w.run(&["run", "--rm", "-p", &publish, "img", "true"]);
+    assert_eq!(o.code, 125);
+    assert!(
+        o.stderr.contains(&port.to_string()) && o.stderr.contains("first"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(w.ids().len(), 1);
+    assert_eq!(links_with(&["yq"]).len(), links);
+    let bad = w.run(&["run", "--rm", "-p", "70000:80", "img", "true"]);
+    assert_eq!(bad.code, 125);
+    assert!(bad.stderr.contains("70000"), "{}", bad.stderr);
+    let bad = w.run(&["run", "--rm", "--memory", "12x", "img", "true"]);
+    assert!(
+        bad.code == 125 && bad.stderr.contains("12x"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(w.ids().len(), 1);
+}
+
+#[test]
+fn a_killed_cli_leaves_the_cleanup_to_the_supervisor() {
+    let Some(w) = World::new() else { return };
+    let mut child = w
+        .cmd(&["run", "--rm", "--name", "cli", "img", "sleep", "1"])
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let start = Instant::now();
+    while !w.ids().is_empty() {
+        assert!(start.elapsed() < Duration::from_secs(8), "not removed");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn network_container_mode_shares_the_namespace() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "base",
+        "img",
+        "sh",
+        "-c",
+        "echo shared > /index.html; exec httpd -f -p 80 -h /",
+    ])
+    .ok();
+    let o = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:base",
+        "img",
+        "wget",
+        "-qO-",
+        "http://127.0.0.1/index.html",
+    ]);
+    assert_eq!(o.stdout, "shared\n", "{}", o.stderr);
+}

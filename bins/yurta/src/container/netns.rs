@@ -153,7 +153,10 @@ pub fn join(
             yurta_network::links::loopback_up(&p.netns)?;
             return Ok((joined(NetNs::Path(p.netns.clone()), vec![]), engine_rec));
         }
-        m if m.starts_with("container:") => bail!("--network {m:?} is not supported yet"),
+        m if m.starts_with("container:") => {
+            let ns = other_netns(ctx, &m["container:".len()..])?;
+            return Ok((joined(NetNs::Path(ns), vec![]), engine_rec));
+        }
         _ => {}
     }
     let network = if mode == "default" { "bridge" } else { mode };
@@ -213,6 +216,21 @@ pub fn join(
         joined(NetNs::Path(p.netns.clone()), vec![ip.to_string()]),
         out,
     ))
+}
+
+/// `--network container:NAME`: the other container's namespace file, or
+/// its init's namespace (host and `none` modes included).
+fn other_netns(ctx: &Ctx, name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let engine = yurta_engine::Engine::open(&ctx.root)?;
+    let other = engine.containers.lookup(name)?;
+    let p = Paths::new(&ctx.root, &other.id);
+    let Some(pid) = super::state::init_pid(&p).filter(|_| other.state.running) else {
+        bail!("--network container:{name}: the container is not running");
+    };
+    if p.netns.exists() {
+        return Ok(p.netns);
+    }
+    Ok(format!("/proc/{pid}/ns/net").into())
 }
 
 fn joined(netns: NetNs, addresses: Vec<String>) -> Joined {
