@@ -663,3 +663,42 @@ fn network_container_mode_shares_the_namespace() {
     ]);
     assert_eq!(o.stdout, "shared\n", "{}", o.stderr);
 }
+
+#[test]
+fn exec_with_a_terminal_a_missing_command_and_attach() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "et",
+        "img",
+        "sh",
+        "-c",
+        "sleep 0.8; echo late; exit 2",
+    ])
+    .ok();
+    let o = w.run(&["exec", "et", "nosuch"]);
+    assert_eq!(o.code, 127);
+    assert_eq!(
+        o.stderr,
+        "yurta: exec: \"nosuch\": executable file not found in $PATH\n"
+    );
+    assert_eq!(w.run(&["exec", "et", "/etc/motd"]).code, 126);
+    let o = w.run(&["attach", "et"]);
+    assert_eq!((o.code, o.stdout.as_str()), (2, "late\n"), "{}", o.stderr);
+    w.run(&["run", "-d", "--name", "et2", "img", "sleep", "1000"])
+        .ok();
+    let yurta = format!(
+        "{} --root {} exec -t et2 sh -c 'tty; exit 9'",
+        env!("CARGO_BIN_EXE_yurta"),
+        w.y.root().display()
+    );
+    let o = std::process::Command::new("script")
+        .args(["-qec", &yurta, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(9));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("/dev/pts/"));
+}

@@ -275,3 +275,11 @@ pub struct PruneArgs {
 pub struct CleanupArgs {
     pub container: String,
 }
+
+#[derive(Args)]
+pub struct AttachArgs {
+    /// Do not attach stdin
+    #[arg(long)]
+    pub no_stdin: bool,
+    pub container: String,
+}

@@ -107,7 +107,7 @@ fn forward_stdin(sock: OwnedFd, tty: bool) {
 }
 
 /// Puts our terminal in raw mode; the settings to restore.
-fn raw_mode() -> Option<termios::Termios> {
+pub fn raw_mode() -> Option<termios::Termios> {
     let stdin = std::io::stdin();
     let saved = termios::tcgetattr(stdin.as_fd()).ok()?;
     let mut raw = saved.clone();
@@ -116,7 +116,7 @@ fn raw_mode() -> Option<termios::Termios> {
     Some(saved)
 }
 
-fn term_size() -> Option<(u16, u16)> {
+pub fn term_size() -> Option<(u16, u16)> {
     let mut ws = libc::winsize {
         ws_row: 0,
         ws_col: 0,

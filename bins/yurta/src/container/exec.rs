@@ -17,9 +17,6 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
     if !rec.state.running || rec.state.paused {
         bail!("container {} is not running", a.container);
     }
-    if a.tty {
-        bail!("exec -t is not supported yet (no terminal for exec sessions)");
-    }
     let mut c = Command::new(sibling("yurta-runtime")?);
     c.arg("--root").arg(runtime_root(ctx)).arg("exec");
     for e in rec.config.env.iter().chain(&a.env) {
@@ -59,14 +56,78 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
     if a.detach {
         c.arg("--detach");
     }
+    let console = a.tty.then(|| {
+        ctx.root
+            .join("attach")
+            .join(format!("exec-{}", std::process::id()))
+    });
+    if let Some(sock) = &console {
+        c.arg("--tty").arg("--console-socket").arg(sock);
+    }
     c.arg(&rec.id).args(&a.command);
-    if !a.interactive {
+    if !a.interactive || a.tty {
         c.stdin(Stdio::null());
     }
-    let status = c.status().context("yurta-runtime exec")?;
-    match status.code() {
-        Some(0) => Ok(()),
-        Some(n) => Err(exit(n)),
-        None => Err(exit(125)),
+    c.stderr(Stdio::piped());
+    let code = match &console {
+        Some(sock) => super::console::run(&mut c, sock, a.interactive && !a.detach)?,
+        None => {
+            let mut child = c.spawn().context("yurta-runtime exec")?;
+            let err = child.stderr.take().map(pass_stderr);
+            let code = child.wait()?.code().unwrap_or(125);
+            let last = err.and_then(|t| t.join().ok()).unwrap_or_default();
+            return finish(code, &last);
+        }
+    };
+    finish(code, "")
+}
+
+/// The runtime's own failure to start the command (`yurta-runtime: exec:
+/// … (exit status 127)`, exit 1) becomes Docker's: one `yurta:` line and
+/// 126/127.
+fn finish(code: i32, last_err: &str) -> anyhow::Result<()> {
+    let start_failure = last_err
+        .strip_prefix("yurta-runtime: ")
+        .and_then(|m| m.rsplit_once(" (exit status "))
+        .and_then(|(m, n)| Some((m, n.strip_suffix(')')?.parse::<u8>().ok()?)));
+    match (code, start_failure) {
+        (0, _) => Ok(()),
+        (1, Some((msg, n))) if msg.starts_with("exec:") => Err(super::Exit {
+            code: n,
+            message: Some(msg.to_string()),
+        }
+        .into()),
+        (n, _) => Err(exit(n)),
     }
+}
+
+/// Copies the runtime's stderr (also the command's) to ours as it comes,
+/// holding back the last line, which may be the runtime's own failure
+/// (returned instead of printed).
+fn pass_stderr(mut from: std::process::ChildStderr) -> std::thread::JoinHandle<String> {
+    use std::io::{Read, Write};
+    std::thread::spawn(move || {
+        let mut held: Vec<u8> = Vec::new();
+        let mut buf = [0u8; 8192];
+        let mut err = std::io::stderr();
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            held.extend_from_slice(&buf[..n]);
+            // Everything before the last line (complete or not) goes out now.
+            let body = held.strip_suffix(b"\n").unwrap_or(&held);
+            if let Some(i) = body.iter().rposition(|&b| b == b'\n') {
+                let rest = held.split_off(i + 1);
+                let _ = err.write_all(&held);
+                held = rest;
+            }
+        }
+        let text = String::from_utf8_lossy(&held).into_owned();
+        if text.starts_with("yurta-runtime: exec:") {
+            return text.trim_end().to_string();
+        }
+        let _ = err.write_all(&held);
+        String::new()
+    })
 }

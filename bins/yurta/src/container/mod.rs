@@ -8,6 +8,7 @@
 
 pub mod args;
 mod attach;
+mod console;
 mod exec;
 mod inspect;
 mod lifecycle;
@@ -61,6 +62,8 @@ pub enum ContainerCommand {
     Unpause(ContainersArgs),
     /// Show a container's processes
     Top(TopArgs),
+    /// Attach to a running container's output (and input)
+    Attach(AttachArgs),
 }
 
 /// `yurta container ...`.
@@ -124,6 +127,7 @@ pub fn run(ctx: &Ctx, c: ContainerCommand) -> anyhow::Result<()> {
         ContainerCommand::Pause(a) => lifecycle::pause(ctx, a, true),
         ContainerCommand::Unpause(a) => lifecycle::pause(ctx, a, false),
         ContainerCommand::Top(a) => inspect::top(ctx, a),
+        ContainerCommand::Attach(a) => run::attach_cmd(ctx, a),
     }
 }
 

@@ -14,7 +14,7 @@ use yurta_engine::options::parse;
 use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::{CreateOptions, Engine, PrepareOptions};
 
-use super::args::{CreateArgs, StartArgs};
+use super::args::{AttachArgs, CreateArgs, StartArgs};
 use super::attach::Attach;
 use super::{exit, netns, runtime_root, sibling, state, Exit, Paths};
 use crate::Ctx;
@@ -43,6 +43,20 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
         println!("{q}");
     }
     Ok(())
+}
+
+/// `attach`: the running container's output from now on (and our stdin
+/// when it was started with `-i`), then its exit code.
+pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
+    let engine = Engine::open(&ctx.root)?;
+    let rec = state::refresh(ctx, &engine, engine.containers.lookup(&a.container)?);
+    if !rec.state.running {
+        bail!("You cannot attach to a stopped container, start it first");
+    }
+    let p = Paths::new(&ctx.root, &rec.id);
+    let stdin = !a.no_stdin && rec.config.open_stdin;
+    let client = Attach::connect(&p.attach, stdin, rec.config.tty)?;
+    finish_attached(ctx, &engine, &p, Some(client))
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
