@@ -381,6 +381,13 @@ fn exec_output_and_exit_code() {
     assert_eq!(o.stdout, "2 /etc\n");
     let top = w.run(&["top", "ex"]).ok().stdout;
     assert!(top.contains("sleep 1000"), "{top}");
+    let stats = w.run(&["stats", "--no-stream", "ex"]).ok().stdout;
+    let row = stats.lines().nth(1).unwrap_or_default().to_string();
+    assert!(stats.starts_with("CONTAINER ID   NAME   CPU %"), "{stats}");
+    assert!(
+        row.contains(" ex ") && row.ends_with(" 1") && row.contains("iB / "),
+        "{stats}"
+    );
 }
 
 #[test]

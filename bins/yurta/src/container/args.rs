@@ -283,3 +283,15 @@ pub struct AttachArgs {
     pub no_stdin: bool,
     pub container: String,
 }
+
+#[derive(Args)]
+pub struct StatsArgs {
+    /// Print once instead of redrawing every second
+    #[arg(long)]
+    pub no_stream: bool,
+    /// Do not truncate IDs
+    #[arg(long)]
+    pub no_trunc: bool,
+    /// Containers (default: every running one)
+    pub containers: Vec<String>,
+}

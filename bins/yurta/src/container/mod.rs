@@ -17,6 +17,7 @@ mod netns;
 mod ps;
 mod run;
 mod state;
+mod stats;
 
 use std::path::{Path, PathBuf};
 
@@ -64,6 +65,8 @@ pub enum ContainerCommand {
     Top(TopArgs),
     /// Attach to a running container's output (and input)
     Attach(AttachArgs),
+    /// CPU, memory, network and pids of running containers
+    Stats(StatsArgs),
 }
 
 /// `yurta container ...`.
@@ -128,6 +131,7 @@ pub fn run(ctx: &Ctx, c: ContainerCommand) -> anyhow::Result<()> {
         ContainerCommand::Unpause(a) => lifecycle::pause(ctx, a, false),
         ContainerCommand::Top(a) => inspect::top(ctx, a),
         ContainerCommand::Attach(a) => run::attach_cmd(ctx, a),
+        ContainerCommand::Stats(a) => stats::stats(ctx, a),
     }
 }
 

@@ -35,13 +35,16 @@ fn read_pid(path: &std::path::Path) -> Option<i32> {
 }
 
 /// Whether the supervisor of this container still runs (its pid file
-/// names a live `yurta-supervisor`, not a reused pid).
+/// names a live `yurta-supervisor` of this container, not a reused pid).
 pub fn supervisor_alive(p: &Paths) -> bool {
     let Some(pid) = read_pid(&p.supervisor_pid) else {
         return false;
     };
-    let comm = fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-    comm.contains("yurta-supervisor") && !is_zombie(pid)
+    let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+    let cmdline = String::from_utf8_lossy(&cmdline);
+    let id = p.dir.file_name().unwrap_or_default().to_string_lossy();
+    // After a reboot the pid may be another container's supervisor.
+    cmdline.contains("yurta-supervisor") && cmdline.contains(id.as_ref()) && !is_zombie(pid)
 }
 
 fn is_zombie(pid: i32) -> bool {

@@ -1,0 +1,196 @@
+//! `stats`: CPU, memory, network and pids of running containers, from
+//! their cgroups (v1, v2 or hybrid: cgroupsPath `/yurta/<id>`) and the
+//! init's /proc/PID/net/dev. `--no-stream` prints once; otherwise the
+//! table is redrawn every second.
+
+use std::fs;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use yurta_engine::record::ContainerRecord;
+use yurta_engine::Engine;
+
+use super::args::StatsArgs;
+use super::{state, Paths};
+use crate::{format, Ctx};
+
+/// Docker's memory column: binary units, `1.5MiB`, `7.67GiB`.
+fn bytes_iec(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let (mut v, mut u) = (n as f64, 0);
+    while v >= 1024.0 && u < UNITS.len() - 1 {
+        v /= 1024.0;
+        u += 1;
+    }
+    let s = if u == 0 {
+        n.to_string()
+    } else {
+        format!("{v:.3}")
+    };
+    let s = if s.contains('.') {
+        s.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        s
+    };
+    format!("{s}{}", UNITS[u])
+}
+
+fn read_u64(path: &str) -> Option<u64> {
+    fs::read_to_string(path).ok()?.trim().parse().ok()
+}
+
+fn v2() -> bool {
+    Path::new("/sys/fs/cgroup/cgroup.controllers").exists()
+}
+
+/// CPU time used, in nanoseconds.
+fn cpu_ns(id: &str) -> Option<u64> {
+    if v2() {
+        let stat = fs::read_to_string(format!("/sys/fs/cgroup/yurta/{id}/cpu.stat")).ok()?;
+        let usec = stat
+            .lines()
+            .find_map(|l| l.strip_prefix("usage_usec "))?
+            .trim()
+            .parse::<u64>()
+            .ok()?;
+        return Some(usec * 1000);
+    }
+    read_u64(&format!("/sys/fs/cgroup/cpuacct/yurta/{id}/cpuacct.usage")).or_else(|| {
+        read_u64(&format!(
+            "/sys/fs/cgroup/cpu,cpuacct/yurta/{id}/cpuacct.usage"
+        ))
+    })
+}
+
+fn memory(id: &str) -> (u64, Option<u64>) {
+    let host = host_memory();
+    if v2() {
+        let usage = read_u64(&format!("/sys/fs/cgroup/yurta/{id}/memory.current")).unwrap_or(0);
+        let limit = read_u64(&format!("/sys/fs/cgroup/yurta/{id}/memory.max"));
+        return (usage, limit.or(host));
+    }
+    let base = format!("/sys/fs/cgroup/memory/yurta/{id}");
+    let usage = read_u64(&format!("{base}/memory.usage_in_bytes")).unwrap_or(0);
+    let limit = read_u64(&format!("{base}/memory.limit_in_bytes"));
+    let limit = match (limit, host) {
+        (Some(l), Some(h)) if l < h => Some(l),
+        _ => host,
+    };
+    (usage, limit)
+}
+
+fn host_memory() -> Option<u64> {
+    let info = fs::read_to_string("/proc/meminfo").ok()?;
+    let kb: u64 = info
+        .lines()
+        .find_map(|l| l.strip_prefix("MemTotal:"))?
+        .trim()
+        .trim_end_matches(" kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kb * 1024)
+}
+
+fn pids(id: &str) -> u64 {
+    let path = if v2() {
+        format!("/sys/fs/cgroup/yurta/{id}/pids.current")
+    } else {
+        format!("/sys/fs/cgroup/pids/yurta/{id}/pids.current")
+    };
+    read_u64(&path).unwrap_or(0)
+}
+
+/// Bytes received and sent on the container's interfaces (lo excluded).
+fn net(pid: i32) -> (u64, u64) {
+    let text = fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default();
+    let mut rx_tx = (0, 0);
+    for line in text.lines().skip(2) {
+        let Some((name, rest)) = line.split_once(':') else {
+            continue;
+        };
+        if name.trim() == "lo" {
+            continue;
+        }
+        let f: Vec<u64> = rest
+            .split_whitespace()
+            .filter_map(|x| x.parse().ok())
+            .collect();
+        if f.len() > 8 {
+            rx_tx.0 += f[0];
+            rx_tx.1 += f[8];
+        }
+    }
+    rx_tx
+}
+
+pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
+    let engine = Engine::open(&ctx.root)?;
+    loop {
+        let recs: Vec<ContainerRecord> = if a.containers.is_empty() {
+            engine
+                .containers
+                .list()?
+                .into_iter()
+                .map(|r| state::refresh(ctx, &engine, r))
+                .filter(|r| r.state.running)
+                .collect()
+        } else {
+            let mut v = Vec::new();
+            for q in &a.containers {
+                v.push(state::refresh(ctx, &engine, engine.containers.lookup(q)?));
+            }
+            v
+        };
+        let before: Vec<Option<u64>> = recs.iter().map(|r| cpu_ns(&r.id)).collect();
+        let t0 = Instant::now();
+        std::thread::sleep(Duration::from_millis(500));
+        let wall = t0.elapsed().as_nanos() as f64;
+        let mut rows = Vec::new();
+        for (r, b) in recs.iter().zip(before) {
+            let cpu = match (b, cpu_ns(&r.id)) {
+                (Some(b), Some(a)) if r.state.running => {
+                    format!("{:.2}%", (a.saturating_sub(b)) as f64 / wall * 100.0)
+                }
+                _ => "0.00%".into(),
+            };
+            let (used, limit) = memory(&r.id);
+            let limit = limit.unwrap_or(0);
+            let pct = if limit > 0 {
+                used as f64 / limit as f64 * 100.0
+            } else {
+                0.0
+            };
+            let p = Paths::new(&ctx.root, &r.id);
+            let (rx, tx) = state::init_pid(&p).map(net).unwrap_or((0, 0));
+            rows.push(vec![
+                format::id(&r.id, a.no_trunc),
+                r.bare_name().to_string(),
+                cpu,
+                format!("{} / {}", bytes_iec(used), bytes_iec(limit)),
+                format!("{pct:.2}%"),
+                format!("{} / {}", format::size(rx), format::size(tx)),
+                pids(&r.id).to_string(),
+            ]);
+        }
+        if !a.no_stream {
+            print!("\x1b[2J\x1b[H");
+        }
+        format::table(
+            &[
+                "CONTAINER ID",
+                "NAME",
+                "CPU %",
+                "MEM USAGE / LIMIT",
+                "MEM %",
+                "NET I/O",
+                "PIDS",
+            ],
+            &rows,
+        );
+        if a.no_stream {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
