@@ -709,3 +709,46 @@ fn exec_with_a_terminal_a_missing_command_and_attach() {
     assert_eq!(o.status.code(), Some(9));
     assert!(String::from_utf8_lossy(&o.stdout).contains("/dev/pts/"));
 }
+
+#[test]
+fn cp_both_ways_inside_the_container_only() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "cpc",
+        "-v",
+        "cpvol:/data",
+        "img",
+        "sh",
+        "-c",
+        "echo in-volume > /data/v; ln -s /etc /esc; exec sleep 1000",
+    ])
+    .ok();
+    std::thread::sleep(Duration::from_millis(300));
+    let out = w.y.path("out");
+    std::fs::create_dir(&out).unwrap();
+    let file = out.join("v.txt");
+    w.run(&["cp", "cpc:/data/v", file.to_str().unwrap()]).ok();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "in-volume\n");
+    w.run(&["cp", "cpc:/data", out.to_str().unwrap()]).ok();
+    assert!(out.join("data/v").is_file());
+    // Into the container: a symlink to /etc stays the container's /etc.
+    let host = w.y.path("from-host");
+    std::fs::write(&host, "host\n").unwrap();
+    let marker = format!("yurta-cp-test-{}", std::process::id());
+    w.run(&["cp", host.to_str().unwrap(), &format!("cpc:/esc/{marker}")])
+        .ok();
+    assert!(!Path::new("/etc").join(&marker).exists());
+    let o = w
+        .run(&["exec", "cpc", "cat", &format!("/etc/{marker}")])
+        .ok();
+    assert_eq!(o.stdout, "host\n");
+    let o = w.run(&["cp", "cpc:/nonexist", out.join("x").to_str().unwrap()]);
+    assert_eq!(o.code, 125);
+    assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+    assert!(o.stderr.contains("/nonexist"), "{}", o.stderr);
+    w.run(&["rm", "-f", "cpc"]).ok();
+    w.run(&["volume", "rm", "cpvol"]).ok();
+}

@@ -295,3 +295,21 @@ pub struct StatsArgs {
     /// Containers (default: every running one)
     pub containers: Vec<String>,
 }
+
+#[derive(Args)]
+pub struct CpArgs {
+    /// CONTAINER:PATH, a host path, or - (a tar stream on stdin)
+    pub src: String,
+    /// CONTAINER:PATH, a host path, or - (a tar stream on stdout)
+    pub dest: String,
+}
+
+#[derive(Args)]
+pub struct CpHelperArgs {
+    #[arg(long)]
+    pub pid: i32,
+    #[arg(long)]
+    pub pack: Option<String>,
+    #[arg(long)]
+    pub unpack: Option<String>,
+}

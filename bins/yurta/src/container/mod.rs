@@ -9,6 +9,7 @@
 pub mod args;
 mod attach;
 mod console;
+mod cp;
 mod exec;
 mod inspect;
 mod lifecycle;
@@ -67,6 +68,8 @@ pub enum ContainerCommand {
     Attach(AttachArgs),
     /// CPU, memory, network and pids of running containers
     Stats(StatsArgs),
+    /// Copy files between a running container and the host
+    Cp(CpArgs),
 }
 
 /// `yurta container ...`.
@@ -85,6 +88,9 @@ pub enum ContainerSub {
     /// Internal: the supervisor's exit command (state, network, mounts, --rm)
     #[command(hide = true)]
     Cleanup(CleanupArgs),
+    /// Internal: `cp`'s side inside the container's mount namespace
+    #[command(hide = true)]
+    CpHelper(CpHelperArgs),
 }
 
 /// Ends the command with this exit code; a message is printed as
@@ -132,6 +138,7 @@ pub fn run(ctx: &Ctx, c: ContainerCommand) -> anyhow::Result<()> {
         ContainerCommand::Top(a) => inspect::top(ctx, a),
         ContainerCommand::Attach(a) => run::attach_cmd(ctx, a),
         ContainerCommand::Stats(a) => stats::stats(ctx, a),
+        ContainerCommand::Cp(a) => cp::cp(ctx, a),
     }
 }
 
@@ -142,6 +149,7 @@ pub fn run_sub(ctx: &Ctx, c: ContainerSub) -> anyhow::Result<()> {
         ContainerSub::Inspect(a) => inspect::inspect(ctx, a, false),
         ContainerSub::Prune(a) => lifecycle::prune(ctx, a),
         ContainerSub::Cleanup(a) => lifecycle::cleanup_cmd(ctx, a),
+        ContainerSub::CpHelper(a) => cp::helper(a),
     }
 }
 
