@@ -6,6 +6,7 @@
 pub mod oci;
 pub mod proxy;
 pub mod registry;
+pub mod world;
 
 use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};

@@ -1,0 +1,167 @@
+//! The world of a container test (`containers.rs`, `networking.rs`): a
+//! private root with the image `img` (busybox), its own nft table and
+//! link names, tests one at a time, and a guard that removes everything
+//! and checks that no link, table, mount, cgroup, process or record of the
+//! test is left.
+
+use std::os::unix::fs::symlink;
+use std::path::Path;
+use std::sync::Mutex;
+
+use super::{sh, tar_of, Out, Yurta};
+
+pub static SERIAL: Mutex<()> = Mutex::new(());
+
+pub fn is_root() -> bool {
+    nix::unistd::geteuid().is_root()
+}
+
+/// A test's world: root, names of its host objects, the image `img`.
+pub struct World {
+    pub y: Yurta,
+    pub tag: String,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl World {
+    pub fn new() -> Option<World> {
+        if !is_root() {
+            eprintln!("skipped: needs root");
+            return None;
+        }
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let tag = format!("{}", std::process::id() % 100_000);
+        let w = World {
+            y: Yurta::new(),
+            tag,
+            _serial: serial,
+        };
+        w.image();
+        Some(w)
+    }
+
+    pub fn table(&self) -> String {
+        format!("ytt{}", self.tag)
+    }
+
+    pub fn bridge(&self) -> String {
+        format!("ytt{}d", self.tag)
+    }
+
+    pub fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.y.cmd(args);
+        c.env("YURTA_NET_TABLE", self.table())
+            .env("YURTA_NET_BRIDGE", self.bridge())
+            .env("YURTA_NET_BRIDGE_PREFIX", format!("ytu{}-", self.tag))
+            .env("YURTA_NET_VETH_PREFIX", "yq");
+        c
+    }
+
+    pub fn run(&self, args: &[&str]) -> Out {
+        let o = self
+            .cmd(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            raw: o.stdout.clone(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// busybox with the applets the tests use, imported as `img`.
+    pub fn image(&self) {
+        let root = self.y.rootfs();
+        for tool in [
+            "sleep", "httpd", "ping", "wget", "hostname", "ps", "grep", "id", "pwd",
+        ] {
+            symlink("busybox", root.join("bin").join(tool)).unwrap();
+        }
+        let tar = self.y.path("rootfs.tar");
+        tar_of(&root, &tar);
+        self.run(&["import", "-c", "CMD [\"sh\"]", tar.to_str().unwrap(), "img"])
+            .ok();
+    }
+
+    pub fn ids(&self) -> Vec<String> {
+        self.run(&["ps", "-aq", "--no-trunc"])
+            .ok()
+            .stdout
+            .lines()
+            .map(str::to_string)
+            .collect()
+    }
+
+    pub fn inspect(&self, name: &str, field: &str) -> String {
+        self.run(&["inspect", "-f", &format!("{{{{{field}}}}}"), name])
+            .ok()
+            .stdout
+            .trim()
+            .to_string()
+    }
+}
+
+pub fn links_with(prefixes: &[&str]) -> Vec<String> {
+    let out = sh("ip", &["-o", "link", "show"]).stdout;
+    out.lines()
+        .filter_map(|l| l.split(": ").nth(1))
+        .map(|n| n.split('@').next().unwrap_or(n).to_string())
+        .filter(|n| prefixes.iter().any(|p| n.starts_with(p)))
+        .collect()
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let ids = self.ids();
+        for id in &ids {
+            let _ = self.run(&["rm", "-f", "-v", id]);
+        }
+        let _ = self.run(&["network", "prune", "-f"]);
+        let root = self.y.root();
+        let mut leftovers = Vec::new();
+        for id in &ids {
+            if Path::new(&format!("/sys/fs/cgroup/memory/yurta/{id}")).exists()
+                || Path::new(&format!("/sys/fs/cgroup/yurta/{id}")).exists()
+            {
+                leftovers.push(format!("cgroup of {id}"));
+            }
+        }
+        let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+        let r = root.display().to_string();
+        leftovers.extend(
+            mountinfo
+                .lines()
+                .filter(|l| l.contains(&r))
+                .map(str::to_string),
+        );
+        for p in std::fs::read_dir("/proc").unwrap().flatten() {
+            let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+            if String::from_utf8_lossy(&cmdline).contains(&r) {
+                leftovers.push(format!("process {:?}", p.file_name()));
+            }
+        }
+        let records = self.run(&["ps", "-aq"]).stdout;
+        if !records.trim().is_empty() {
+            leftovers.push(format!("records {records}"));
+        }
+        let user_bridges = format!("ytu{}-", self.tag);
+        leftovers.extend(links_with(&["yq", &user_bridges]));
+        // The default network stays, as in Docker; the test removes it.
+        let _ = sh("ip", &["link", "del", &self.bridge()]);
+        let _ = sh("nft", &["delete", "table", "ip", &self.table()]);
+        if !std::thread::panicking() {
+            assert!(leftovers.is_empty(), "left behind: {leftovers:#?}");
+        }
+    }
+}
+
+/// A TCP port free on 127.0.0.1 right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

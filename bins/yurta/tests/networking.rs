@@ -1,0 +1,252 @@
+//! Container networking end to end, as root: published ports reached
+//! from the host on 127.0.0.1, user networks with name resolution,
+//! connect/disconnect, `container:` mode, port conflicts. Traffic stays on
+//! loopback and the test's own bridges (`common::world`).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use common::sh;
+use common::world::{free_port, links_with, World};
+
+#[test]
+fn a_published_port_on_127_0_0_1_reaches_the_container() {
+    let Some(w) = World::new() else { return };
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "-p",
+        &publish,
+        "img",
+        "sh",
+        "-c",
+        "echo served-by-yurta > /index.html; exec httpd -f -p 80 -h /",
+    ])
+    .ok();
+    let start = Instant::now();
+    let body = loop {
+        let got = TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+            s.set_read_timeout(Some(Duration::from_secs(2)))?;
+            s.write_all(b"GET /index.html HTTP/1.0\r\n\r\n")?;
+            let mut b = String::new();
+            s.read_to_string(&mut b)?;
+            Ok(b)
+        });
+        match got {
+            Ok(b) if b.contains("served-by-yurta") => break b,
+            _ if start.elapsed() > Duration::from_secs(5) => panic!("no answer: {got:?}"),
+            _ => std::thread::sleep(Duration::from_millis(50)),
+        }
+    };
+    assert!(
+        body.starts_with("HTTP/1.1 200") || body.starts_with("HTTP/1.0 200"),
+        "{body}"
+    );
+    assert_eq!(
+        w.run(&["port", "web", "80"]).ok().stdout.trim(),
+        format!("127.0.0.1:{port}")
+    );
+    let rules = sh("nft", &["list", "table", "ip", &w.table()]).stdout;
+    assert!(rules.contains(&format!("dport {port}")), "{rules}");
+    w.run(&["rm", "-f", "web"]).ok();
+    let rules = sh("nft", &["list", "table", "ip", &w.table()]).stdout;
+    assert!(!rules.contains(&format!("dport {port}")), "{rules}");
+}
+
+#[test]
+fn containers_on_a_user_network_reach_each_other_by_name() {
+    let Some(w) = World::new() else { return };
+    w.run(&["network", "create", "tnet"]).ok();
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "peer1",
+        "--network",
+        "tnet",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    let o = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "tnet",
+        "img",
+        "ping",
+        "-c1",
+        "-W2",
+        "peer1",
+    ]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let ls = w.run(&["network", "ls"]).ok().stdout;
+    assert!(ls.contains("tnet") && ls.contains("bridge"), "{ls}");
+    let rm = w.run(&["network", "rm", "tnet"]);
+    assert_eq!(rm.code, 125, "in use: {}", rm.stderr);
+    w.run(&["rm", "-f", "peer1"]).ok();
+    w.run(&["network", "rm", "tnet"]).ok();
+}
+
+#[test]
+fn network_connect_and_disconnect() {
+    let Some(w) = World::new() else { return };
+    w.run(&["network", "create", "cnet"]).ok();
+    w.run(&["run", "-d", "--name", "c1", "img", "sleep", "1000"])
+        .ok();
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "c2",
+        "--network",
+        "cnet",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    w.run(&["network", "connect", "cnet", "c1"]).ok();
+    let o = w.run(&["exec", "c2", "ping", "-c1", "-W2", "c1"]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let v: serde_json::Value =
+        serde_json::from_str(&w.run(&["network", "inspect", "cnet"]).ok().stdout).unwrap();
+    assert_eq!(v[0]["Containers"].as_object().unwrap().len(), 2);
+    w.run(&["network", "disconnect", "cnet", "c1"]).ok();
+    let v: serde_json::Value =
+        serde_json::from_str(&w.run(&["network", "inspect", "cnet"]).ok().stdout).unwrap();
+    assert_eq!(v[0]["Containers"].as_object().unwrap().len(), 1);
+    w.run(&["rm", "-f", "c1", "c2"]).ok();
+    w.run(&["network", "rm", "cnet"]).ok();
+}
+
+#[test]
+fn a_taken_port_fails_naming_it_and_leaves_nothing() {
+    let Some(w) = World::new() else { return };
+    let port = free_port();
+    let publish = format!("127.0.0.1:{port}:80");
+    w.run(&[
+        "run", "-d", "--name", "first", "-p", &publish, "img", "sleep", "1000",
+    ])
+    .ok();
+    let links = links_with(&["yq"]).len();
+    let o = w.run(&["run", "--rm", "-p", &publish, "img", "true"]);
+    assert_eq!(o.code, 125);
+    assert!(
+        o.stderr.contains(&port.to_string()) && o.stderr.contains("first"),
+        "{}",
+        o.stderr
+    );
+    assert_eq!(w.ids().len(), 1);
+    assert_eq!(links_with(&["yq"]).len(), links);
+    let bad = w.run(&["run", "--rm", "-p", "70000:80", "img", "true"]);
+    assert_eq!(bad.code, 125);
+    assert!(bad.stderr.contains("70000"), "{}", bad.stderr);
+    let bad = w.run(&["run", "--rm", "--memory", "12x", "img", "true"]);
+    assert!(
+        bad.code == 125 && bad.stderr.contains("12x"),
+        "{}",
+        bad.stderr
+    );
+    assert_eq!(w.ids().len(), 1);
+}
+
+#[test]
+fn network_container_mode_shares_the_namespace() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "base",
+        "img",
+        "sh",
+        "-c",
+        "echo shared > /index.html; exec httpd -f -p 80 -h /",
+    ])
+    .ok();
+    let o = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "container:base",
+        "img",
+        "wget",
+        "-qO-",
+        "http://127.0.0.1/index.html",
+    ]);
+    assert_eq!(o.stdout, "shared\n", "{}", o.stderr);
+}
+
+#[test]
+fn an_alias_resolves_and_parallel_runs_get_distinct_addresses() {
+    let Some(w) = World::new() else { return };
+    w.run(&["network", "create", "anet"]).ok();
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "aliased",
+        "--network",
+        "anet",
+        "--network-alias",
+        "db",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    let o = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "anet",
+        "img",
+        "ping",
+        "-c1",
+        "-W2",
+        "db",
+    ]);
+    assert_eq!(o.code, 0, "{}{}", o.stdout, o.stderr);
+    let children: Vec<_> = (0..5)
+        .map(|i| {
+            w.cmd(&[
+                "run",
+                "-d",
+                "--name",
+                &format!("par{i}"),
+                "img",
+                "sleep",
+                "1000",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+        })
+        .collect();
+    for c in children {
+        let o = c.wait_with_output().unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let mut ips: Vec<String> = (0..5)
+        .map(|i| w.inspect(&format!("par{i}"), ".NetworkSettings.IPAddress"))
+        .collect();
+    ips.sort();
+    ips.dedup();
+    assert_eq!(ips.len(), 5, "{ips:?}");
+    assert_eq!(w.run(&["ps", "-q"]).ok().stdout.lines().count(), 6);
+    for i in 0..5 {
+        w.run(&["rm", "-f", &format!("par{i}")]).ok();
+    }
+    w.run(&["rm", "-f", "aliased"]).ok();
+    w.run(&["network", "rm", "anet"]).ok();
+}
