@@ -222,6 +222,24 @@ fn a_killed_supervisor_shows_as_dead_and_rm_f_cleans_up() {
     assert_eq!(w.inspect("orphan", ".State.Status"), "dead");
     w.run(&["rm", "-f", "orphan"]).ok();
     assert!(w.ids().is_empty());
+    // Supervisor and container both gone (as after a reboot): exited,
+    // code unknown, and the runtime's state and cgroup cleaned at once.
+    let id = w
+        .run(&["run", "-d", "--name", "gone", "img", "sleep", "1000"])
+        .ok()
+        .stdout
+        .trim()
+        .to_string();
+    let dir = w.y.root().join("containers").join(&id);
+    for f in ["supervisor.pid", "pid"] {
+        let pid = std::fs::read_to_string(dir.join(f)).unwrap();
+        sh("kill", &["-9", pid.trim()]).ok();
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let ps = w.run(&["ps", "-a"]).ok().stdout;
+    assert!(ps.contains("Exited (255)"), "{ps}");
+    assert!(!Path::new(&format!("/sys/fs/cgroup/memory/yurta/{id}")).exists());
+    w.run(&["rm", "gone"]).ok();
 }
 
 #[test]

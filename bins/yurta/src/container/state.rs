@@ -75,7 +75,10 @@ pub fn refresh(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRec
     if supervisor_alive(&p) {
         return rec;
     }
-    if read_exit(&p).is_some() {
+    // An exit file: the exit command did not finish. None and no init
+    // either: the supervisor and the container are both gone (killed, a
+    // reboot) — exited, code unknown (255, as Docker after a crash).
+    if read_exit(&p).is_some() || init_pid(&p).is_none() {
         let _ = after_exit(ctx, engine, &rec.id);
         return engine.containers.read(&rec.id).unwrap_or(rec);
     }
@@ -124,7 +127,18 @@ pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
     let exit = read_exit(&p);
     let mut errors = Vec::new();
     if rec.state.status != Status::Exited || rec.state.running {
-        let ex = exit.unwrap_or_default();
+        let ex = exit.unwrap_or_else(|| {
+            // Nobody recorded the exit: the runtime's state and cgroup
+            // are left to delete.
+            let _ = runtime(ctx, &["delete", "--force", id]);
+            let _ = fs::remove_file(&p.attach);
+            ExitFile {
+                exit_code: 255,
+                error: "the supervisor was gone before the container exited; exit code unknown"
+                    .into(),
+                ..Default::default()
+            }
+        });
         let r = engine.containers.update(id, |r| {
             r.state.set_status(Status::Exited);
             r.state.exit_code = ex.exit_code;

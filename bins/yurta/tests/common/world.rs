@@ -103,6 +103,21 @@ impl World {
     }
 }
 
+fn processes_with(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for p in std::fs::read_dir("/proc").unwrap().flatten() {
+        let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
+        if String::from_utf8_lossy(&cmdline).contains(text) {
+            out.push(format!(
+                "process {:?}: {}",
+                p.file_name(),
+                String::from_utf8_lossy(&cmdline)
+            ));
+        }
+    }
+    out
+}
+
 pub fn links_with(prefixes: &[&str]) -> Vec<String> {
     let out = sh("ip", &["-o", "link", "show"]).stdout;
     out.lines()
@@ -136,12 +151,16 @@ impl Drop for World {
                 .filter(|l| l.contains(&r))
                 .map(str::to_string),
         );
-        for p in std::fs::read_dir("/proc").unwrap().flatten() {
-            let cmdline = std::fs::read(p.path().join("cmdline")).unwrap_or_default();
-            if String::from_utf8_lossy(&cmdline).contains(&r) {
-                leftovers.push(format!("process {:?}", p.file_name()));
+        // A supervisor's exit command may be finishing its last step.
+        let start = std::time::Instant::now();
+        let processes = loop {
+            let found = processes_with(&r);
+            if found.is_empty() || start.elapsed() > std::time::Duration::from_secs(3) {
+                break found;
             }
-        }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        };
+        leftovers.extend(processes);
         let records = self.run(&["ps", "-aq"]).stdout;
         if !records.trim().is_empty() {
             leftovers.push(format!("records {records}"));
