@@ -435,3 +435,30 @@ fn cp_both_ways_inside_the_container_only() {
     w.run(&["rm", "-f", "cpc"]).ok();
     w.run(&["volume", "rm", "cpvol"]).ok();
 }
+
+#[test]
+fn run_pulls_a_missing_image_quietly() {
+    let Some(w) = World::new() else { return };
+    let reg = common::registry::Registry::plain();
+    let reference = format!("{}/t/img:1", reg.addr());
+    let insecure = [("YURTA_INSECURE_REGISTRIES", reg.addr())];
+    let run = |args: &[&str]| {
+        let o = w.cmd(args).envs(insecure.clone()).output().unwrap();
+        (
+            o.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (code, _, err) = run(&["push", "-q", "img", &reference]);
+    assert_eq!(code, 0, "{err}");
+    let (code, out, err) = run(&["run", "--rm", "--pull", "never", &reference, "true"]);
+    assert_eq!(code, 125);
+    assert!(err.contains(&reference) && out.is_empty(), "{err}");
+    let (code, out, err) = run(&["run", "--rm", &reference, "echo", "pulled"]);
+    assert_eq!((code, out.as_str()), (0, "pulled\n"), "{err}");
+    let (code, out, err) = run(&[
+        "run", "--rm", "--pull", "always", &reference, "echo", "again",
+    ]);
+    assert_eq!((code, out.as_str()), (0, "again\n"), "{err}");
+}
