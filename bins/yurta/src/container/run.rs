@@ -34,6 +34,9 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
             println!("{q}");
             continue;
         }
+        if rec.state.status == Status::Dead {
+            bail!("start {q}: the container's supervisor was killed and it may still run: stop or rm -f it first");
+        }
         if a.attach && a.containers.len() == 1 {
             let p = Paths::new(&ctx.root, &rec.id);
             let code = start(ctx, &engine, &rec, Some(a.interactive))?;
@@ -214,7 +217,7 @@ pub fn start(
     attach: Option<bool>,
 ) -> anyhow::Result<Option<Attach>> {
     let p = Paths::new(&ctx.root, &rec.id);
-    for f in [&p.exit, &p.stop, &p.pid, &p.supervisor_pid] {
+    for f in [&p.exit, &p.stop, &p.pid, &p.supervisor_pid, &p.attach] {
         let _ = std::fs::remove_file(f);
     }
     let r = start_inner(ctx, engine, rec, &p, attach);
