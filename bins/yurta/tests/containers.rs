@@ -309,6 +309,30 @@ fn logs_follow_until_the_exit_and_restart_on_failure() {
     .ok();
     assert_eq!(w.run(&["wait", "rs"]).ok().stdout.trim(), "1");
     assert_eq!(w.run(&["logs", "rs"]).ok().stdout, "run\nrun\nrun\n");
+    // Rotated files are read oldest first.
+    let count = "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done";
+    let rot = [
+        "run",
+        "--name",
+        "rot",
+        "--log-opt",
+        "max-size=1k",
+        "--log-opt",
+        "max-file=3",
+    ];
+    let mut args = rot.to_vec();
+    args.extend(["img", "sh", "-c", count]);
+    w.run(&args).ok();
+    let logs = w.run(&["logs", "rot"]).ok().stdout;
+    let lines: Vec<&str> = logs.lines().collect();
+    assert!(lines.len() > 20 && lines.len() < 200, "{}", lines.len());
+    let first: usize = lines[0].trim_start_matches("line-").parse().unwrap();
+    let expected: Vec<String> = (first..200).map(|i| format!("line-{i}")).collect();
+    assert_eq!(lines, expected);
+    assert_eq!(
+        w.run(&["logs", "--tail", "2", "rot"]).ok().stdout,
+        "line-198\nline-199\n"
+    );
 }
 
 /// Fails today: yurta-supervisor blocks SIGTERM/SIGINT/SIGHUP/SIGCHLD and
