@@ -137,7 +137,7 @@ fn a_taken_port_fails_naming_it_and_leaves_nothing() {
         "run", "-d", "--name", "first", "-p", &publish, "img", "sleep", "1000",
     ])
     .ok();
-    let links = links_with(&["yq"]).len();
+    let links = links_with(&[&w.veth_prefix()]).len();
     let o = w.run(&["run", "--rm", "-p", &publish, "img", "true"]);
     assert_eq!(o.code, 125);
     assert!(
@@ -146,7 +146,7 @@ fn a_taken_port_fails_naming_it_and_leaves_nothing() {
         o.stderr
     );
     assert_eq!(w.ids().len(), 1);
-    assert_eq!(links_with(&["yq"]).len(), links);
+    assert_eq!(links_with(&[&w.veth_prefix()]).len(), links);
     let bad = w.run(&["run", "--rm", "-p", "70000:80", "img", "true"]);
     assert_eq!(bad.code, 125);
     assert!(bad.stderr.contains("70000"), "{}", bad.stderr);

@@ -44,6 +44,12 @@ impl World {
         format!("ytt{}", self.tag)
     }
 
+    /// Host sides of this test process's veths (another process, a CI
+    /// run of the same tests, has its own).
+    pub fn veth_prefix(&self) -> String {
+        format!("yq{}x", self.tag)
+    }
+
     pub fn bridge(&self) -> String {
         format!("ytt{}d", self.tag)
     }
@@ -53,7 +59,7 @@ impl World {
         c.env("YURTA_NET_TABLE", self.table())
             .env("YURTA_NET_BRIDGE", self.bridge())
             .env("YURTA_NET_BRIDGE_PREFIX", format!("ytu{}-", self.tag))
-            .env("YURTA_NET_VETH_PREFIX", "yq");
+            .env("YURTA_NET_VETH_PREFIX", self.veth_prefix());
         c
     }
 
@@ -166,7 +172,7 @@ impl Drop for World {
             leftovers.push(format!("records {records}"));
         }
         let user_bridges = format!("ytu{}-", self.tag);
-        leftovers.extend(links_with(&["yq", &user_bridges]));
+        leftovers.extend(links_with(&[&self.veth_prefix(), &user_bridges]));
         // The default network stays, as in Docker; the test removes it.
         let _ = sh("ip", &["link", "del", &self.bridge()]);
         let _ = sh("nft", &["delete", "table", "ip", &self.table()]);
