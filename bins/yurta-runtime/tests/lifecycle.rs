@@ -371,3 +371,52 @@ fn alive(pid: i32) -> bool {
         })
         .unwrap_or(false)
 }
+
+/// yurta-runtime only: the container starts with no blocked signals and
+/// SIGPIPE at its default, whatever its caller had. (runc keeps the caller's
+/// mask; we reset it on purpose: a supervisor that blocks SIGTERM to read it
+/// from a signalfd must not make the container deaf to `stop`.)
+#[test]
+fn yurta_container_starts_with_default_signals() {
+    use std::os::unix::process::CommandExt;
+    let rt = Runtime::yurta();
+    let mut ct = Ct::new(&rt, "sigreset");
+    ct.sh("grep -E '^Sig(Blk|Ign)' /proc/self/status");
+    ct.write_config();
+    let bundle = ct.bundle.to_str().unwrap().to_string();
+    let mut cmd = ct.cmd(["run", "--bundle", &bundle, &ct.id]);
+    // SAFETY: only async-signal-safe libc calls between fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            for s in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP, libc::SIGCHLD] {
+                libc::sigaddset(&mut set, s);
+            }
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+    let out = cmd.output().expect("run");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let mask = |key: &str| {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(key))
+            .unwrap_or_else(|| panic!("{key} in {text:?}"));
+        u64::from_str_radix(line[key.len()..].trim(), 16).unwrap()
+    };
+    assert_eq!(
+        mask("SigBlk:"),
+        0,
+        "blocked signals reached the container: {text}"
+    );
+    let sigpipe = 1u64 << (libc::SIGPIPE - 1);
+    assert_eq!(
+        mask("SigIgn:") & sigpipe,
+        0,
+        "SIGPIPE ignored in the container: {text}"
+    );
+    ct.assert_no_leaks();
+}

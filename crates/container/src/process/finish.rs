@@ -178,6 +178,7 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
         install_seccomp(p).map_err(fail)?;
     }
     close_extra_fds(3 + p.preserve_fds);
+    reset_signals();
     let argv: Vec<*const libc::c_char> = p
         .argv
         .iter()
@@ -229,6 +230,21 @@ fn install_seccomp(p: &Prepared) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The process starts with no blocked signals and SIGPIPE at its default,
+/// whatever the caller had: a supervisor that blocks SIGTERM to read it from
+/// a signalfd must not make the container deaf to `stop`, and Rust ignores
+/// SIGPIPE in this binary, which must not reach `yes | head` in a container.
+fn reset_signals() {
+    // SAFETY: an empty, initialized set installed as this thread's mask;
+    // SIG_DFL for SIGPIPE. Both only affect this process.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// The permitted capability set of this thread (we cannot grant more).
