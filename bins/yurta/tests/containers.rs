@@ -335,11 +335,9 @@ fn logs_follow_until_the_exit_and_restart_on_failure() {
     );
 }
 
-/// Fails today: yurta-supervisor blocks SIGTERM/SIGINT/SIGHUP/SIGCHLD and
-/// the container's init inherits that mask (SigBlk 0x14003), so a
-/// container's TERM handler never runs. Reported; enable when fixed.
+/// yurta-supervisor blocks SIGTERM/SIGINT/SIGHUP/SIGCHLD; the runtime resets
+/// the mask before the container's process starts, so its TERM handler runs.
 #[test]
-#[ignore = "yurta-supervisor passes its blocked signal mask to the container"]
 fn stop_and_an_attached_run_deliver_sigterm() {
     let Some(w) = World::new() else { return };
     let trap = "trap 'echo got-term; exit 7' TERM; while true; do sleep 0.1; done";
