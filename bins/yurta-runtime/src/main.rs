@@ -26,7 +26,18 @@ fn main() {
         Ok(code) => std::process::exit(code),
         Err(err) => {
             logger.error(&err);
-            std::process::exit(1);
+            std::process::exit(exit_code_of(&err));
         }
     }
+}
+
+/// 126/127 when the container's command cannot run (as a shell, so engines
+/// can pass it on), 1 for every other failure (as runc).
+fn exit_code_of(err: &anyhow::Error) -> i32 {
+    err.chain()
+        .find_map(|e| match e.downcast_ref::<yurta_container::Error>() {
+            Some(yurta_container::Error::CannotRun { exit_code, .. }) => Some(*exit_code),
+            _ => None,
+        })
+        .unwrap_or(1)
 }

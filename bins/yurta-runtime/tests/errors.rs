@@ -77,6 +77,9 @@ fn command_not_found(rt: &Runtime) {
     let res = ct.run().expect_fail("run of a missing command");
     says(rt, &res, "executable file not found");
     says(rt, &res, "no-such-command");
+    if rt.is_yurta() {
+        assert_eq!(res.code, 127, "yurta-runtime exits as a shell would: {res:?}");
+    }
     ct.assert_no_leaks();
 }
 

@@ -43,6 +43,10 @@ pub enum Error {
     Sys { op: String, source: nix::Error },
     #[error("{0}")]
     Setup(String),
+    /// The container's command could not be run (126: not executable,
+    /// 127: not found); the runtime exits with this code, as a shell would.
+    #[error("{message}")]
+    CannotRun { message: String, exit_code: i32 },
     #[error(transparent)]
     Cgroup(#[from] yurta_cgroups::CgroupError),
     #[error(transparent)]

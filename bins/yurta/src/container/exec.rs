@@ -83,17 +83,15 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
 }
 
 /// The runtime's own failure to start the command (`yurta-runtime: exec:
-/// … (exit status 127)`, exit 1) becomes Docker's: one `yurta:` line and
-/// 126/127.
+/// …`, exit 126 or 127) becomes Docker's: one `yurta:` line and the code.
 fn finish(code: i32, last_err: &str) -> anyhow::Result<()> {
     let start_failure = last_err
         .strip_prefix("yurta-runtime: ")
-        .and_then(|m| m.rsplit_once(" (exit status "))
-        .and_then(|(m, n)| Some((m, n.strip_suffix(')')?.parse::<u8>().ok()?)));
+        .filter(|m| m.starts_with("exec"));
     match (code, start_failure) {
         (0, _) => Ok(()),
-        (1, Some((msg, n))) if msg.starts_with("exec:") => Err(super::Exit {
-            code: n,
+        (126 | 127, Some(msg)) => Err(super::Exit {
+            code: code as u8,
             message: Some(msg.to_string()),
         }
         .into()),

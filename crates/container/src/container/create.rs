@@ -218,7 +218,12 @@ fn follow_setup(
                 ch.send(&Message::HooksDone)?;
             }
             Some(Message::Ready) => return Ok(()),
-            Some(Message::Failed { message, .. }) => return Err(Error::Setup(message)),
+            Some(Message::Failed { message, exit_code }) => {
+                return Err(match exit_code {
+                    126 | 127 => Error::CannotRun { message, exit_code },
+                    _ => Error::Setup(message),
+                })
+            }
             Some(other) => return Err(Error::Setup(format!("unexpected setup message {other:?}"))),
             None => {
                 return Err(Error::Setup(

@@ -98,7 +98,10 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
         None => {}
         Some(Message::Failed { message, exit_code }) => {
             let _ = waitpid(Pid::from_raw(pid), None);
-            return Err(Error::Setup(format!("{message} (exit status {exit_code})")));
+            return Err(match exit_code {
+                126 | 127 => Error::CannotRun { message, exit_code },
+                _ => Error::Setup(message),
+            });
         }
         Some(other) => return Err(Error::Setup(format!("unexpected setup message {other:?}"))),
     }
