@@ -1,4 +1,5 @@
-//! `--platform` for every command that takes it (import, load, pull): the
+//! `--platform` for every command that takes it (import, load, pull, run,
+//! create): the
 //! flag's parsing and its default. The rules themselves (names, aliases,
 //! e2k generations, choosing an index entry) are `yurta_images::platform`'s.
 

@@ -484,3 +484,53 @@ fn run_pulls_a_missing_image_quietly() {
     ]);
     assert_eq!((code, out.as_str()), (0, "again\n"), "{err}");
 }
+
+/// `run --platform`: the platform module decides whether a local image can
+/// run as the requested platform (e2k: a v6 image runs as v7, not as v4).
+#[test]
+fn run_platform_checks_the_local_image() {
+    let Some(w) = World::new() else { return };
+    let tar = w.y.path("rootfs.tar");
+    w.run(&[
+        "import",
+        "--platform",
+        "linux/e2k/v6",
+        tar.to_str().unwrap(),
+        "e2kimg",
+    ])
+    .ok();
+    let refused = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--pull",
+        "never",
+        "--platform",
+        "linux/e2k/v4",
+        "e2kimg",
+        "true",
+    ]);
+    assert_eq!(refused.code, 125, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("linux/e2k/v6") && refused.stderr.contains("linux/e2k/v4"),
+        "{}",
+        refused.stderr
+    );
+    // The binaries are the host's busybox: an e2k/v7 request accepts the v6 image.
+    let ran = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--pull",
+        "never",
+        "--platform",
+        "linux/e2k/v7",
+        "e2kimg",
+        "echo",
+        "ran",
+    ]);
+    assert_eq!(ran.stdout, "ran\n", "{}", ran.stderr);
+    w.run(&["rmi", "e2kimg"]).ok();
+}

@@ -138,9 +138,23 @@ pub fn create(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<Cont
 }
 
 fn ensure_image(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<()> {
-    let present = engine.images.resolve(&a.image).is_ok();
+    let wanted = crate::platform::given(a.platform.as_deref())?;
+    let local = engine.images.resolve(&a.image).ok();
+    // With --platform, a local image of another platform does not count
+    // (the platform module decides, e2k generations included).
+    let present = match (&local, &wanted) {
+        (Some(img), Some(w)) => w.rank(&img.platform).is_some(),
+        (found, _) => found.is_some(),
+    };
     match a.pull.as_str() {
-        "never" if !present => bail!("No such image: {}", a.image),
+        "never" if !present => match (&local, &wanted) {
+            (Some(img), Some(w)) => bail!(
+                "image {} is for {}, which cannot run as the requested {w}",
+                a.image,
+                img.platform
+            ),
+            _ => bail!("No such image: {}", a.image),
+        },
         "missing" if present => Ok(()),
         "never" => Ok(()),
         "missing" | "always" => crate::registry::pull_quiet(ctx, &a.image, a.platform.as_deref()),
