@@ -78,7 +78,10 @@ fn command_not_found(rt: &Runtime) {
     says(rt, &res, "executable file not found");
     says(rt, &res, "no-such-command");
     if rt.is_yurta() {
-        assert_eq!(res.code, 127, "yurta-runtime exits as a shell would: {res:?}");
+        assert_eq!(
+            res.code, 127,
+            "yurta-runtime exits as a shell would: {res:?}"
+        );
     }
     ct.assert_no_leaks();
 }
