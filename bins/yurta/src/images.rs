@@ -7,6 +7,7 @@ use anyhow::{bail, Context};
 use serde_json::json;
 use yurta_images::inspect::{self, Filter};
 use yurta_images::manage::{self, Removed};
+use yurta_images::Digest;
 
 use crate::cli::{HistoryArgs, InspectArgs, ListArgs, PruneArgs, RmArgs, TagArgs};
 use crate::{format, Ctx};
@@ -127,7 +128,17 @@ pub fn remove(ctx: &Ctx, a: RmArgs) -> anyhow::Result<()> {
     // Docker goes on after a failure and reports each one; the last is the
     // command's error (one line each).
     let mut last = None;
+    let users = images_in_use(ctx)?;
     for name in &a.images {
+        if let Some(user) = blocking_user(&store, name, &users) {
+            let err = anyhow::anyhow!(
+                "unable to delete {name}: container {user} is using it (remove the container first)"
+            );
+            if let Some(prev) = last.replace(err) {
+                eprintln!("yurta: {prev:#}");
+            }
+            continue;
+        }
         match manage::remove(&store, name, a.force) {
             Ok(events) => print_removed(&events),
             Err(e) => {
@@ -216,7 +227,8 @@ pub fn prune(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     // No containers exist yet in this store, so no image is in use.
-    let (events, reclaimed) = manage::prune(&ctx.store()?, a.all, &HashSet::new())?;
+    let in_use: HashSet<Digest> = images_in_use(ctx)?.into_iter().map(|(d, _)| d).collect();
+    let (events, reclaimed) = manage::prune(&ctx.store()?, a.all, &in_use)?;
     if !events.is_empty() {
         println!("Deleted Images:");
         for e in &events {
@@ -242,4 +254,38 @@ fn confirm(all: bool) -> anyhow::Result<bool> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+}
+
+/// Image IDs that containers use, each with one container naming it.
+pub fn images_in_use(ctx: &Ctx) -> anyhow::Result<Vec<(Digest, String)>> {
+    let engine = yurta_engine::Engine::open(&ctx.root)?;
+    Ok(engine
+        .list()?
+        .into_iter()
+        .filter_map(|r| {
+            let id = r.image.parse::<Digest>().ok()?;
+            let short = r.id.get(..12).unwrap_or(&r.id).to_string();
+            Some((id, format!("{short} ({})", r.name.trim_start_matches('/'))))
+        })
+        .collect())
+}
+
+/// The container that keeps `rmi QUERY` from deleting an image: removing one
+/// of several tags only untags (allowed, as Docker), removing the last tag or
+/// the ID would delete an image a container uses (refused, even with -f).
+fn blocking_user(
+    store: &yurta_images::Store,
+    query: &str,
+    users: &[(Digest, String)],
+) -> Option<String> {
+    let image = store.resolve(query).ok()?;
+    let (_, user) = users.iter().find(|(id, _)| *id == image.id)?;
+    let tags = store.catalog().read().ok()?.tags_of(&image.manifest.digest);
+    let tag = query
+        .parse::<yurta_images::Reference>()
+        .ok()
+        .filter(|r| r.digest.is_none())
+        .and_then(|r| r.with_default_tag().tagged());
+    let only_untags = tags.len() > 1 && tag.is_some_and(|t| tags.contains(&t));
+    (!only_untags).then(|| user.clone())
 }

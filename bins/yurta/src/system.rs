@@ -9,7 +9,13 @@ use crate::{format, Ctx};
 
 pub fn df(ctx: &Ctx, a: DfArgs) -> anyhow::Result<()> {
     // No containers exist yet in this store, so no image is active.
-    let u = manage::disk_usage_report(&ctx.store()?, &HashSet::new())?;
+    let u = manage::disk_usage_report(
+        &ctx.store()?,
+        &crate::images::images_in_use(ctx)?
+            .into_iter()
+            .map(|(d, _)| d)
+            .collect::<HashSet<_>>(),
+    )?;
     if a.format.as_deref() == Some("json") {
         println!(
             "{}",

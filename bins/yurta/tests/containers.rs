@@ -534,3 +534,33 @@ fn run_platform_checks_the_local_image() {
     assert_eq!(ran.stdout, "ran\n", "{}", ran.stderr);
     w.run(&["rmi", "e2kimg"]).ok();
 }
+
+/// rmi and image prune keep images that containers use (Docker's rule);
+/// removing one of several tags only untags.
+#[test]
+fn images_used_by_containers_are_kept() {
+    let Some(w) = World::new() else { return };
+    w.run(&["tag", "img", "img2"]).ok();
+    w.run(&[
+        "create",
+        "--name",
+        "keeper",
+        "--network",
+        "none",
+        "img2",
+        "true",
+    ])
+    .ok();
+    let untag = w.run(&["rmi", "img"]);
+    assert_eq!(untag.code, 0, "{}", untag.stderr);
+    let refused = w.run(&["rmi", "-f", "img2"]);
+    assert_ne!(refused.code, 0);
+    assert!(refused.stderr.contains("keeper"), "{}", refused.stderr);
+    w.run(&["image", "prune", "-a", "-f"]).ok();
+    assert!(
+        w.run(&["images", "-q"]).ok().stdout.trim().len() >= 12,
+        "image pruned while in use"
+    );
+    w.run(&["rm", "keeper"]).ok();
+    w.run(&["rmi", "img2"]).ok();
+}
