@@ -19,20 +19,39 @@ extern "C" fn forward(sig: libc::c_int) {
     }
 }
 
+const FORWARDED: [libc::c_int; 7] = [
+    libc::SIGINT,
+    libc::SIGTERM,
+    libc::SIGHUP,
+    libc::SIGQUIT,
+    libc::SIGUSR1,
+    libc::SIGUSR2,
+    libc::SIGWINCH,
+];
+
+/// Changes the mask of the forwarded signals (SIG_BLOCK or SIG_UNBLOCK).
+fn mask_forwarded(how: libc::c_int) {
+    // SAFETY: an initialized sigset_t holding valid signal numbers; only this
+    // thread's mask changes.
+    unsafe {
+        let mut set: libc::sigset_t = std::mem::zeroed();
+        libc::sigemptyset(&mut set);
+        for sig in FORWARDED {
+            libc::sigaddset(&mut set, sig);
+        }
+        libc::pthread_sigmask(how, &set, std::ptr::null_mut());
+    }
+}
+
+/// Installs the forwarding handlers, then lets through what arrived while
+/// the signals were blocked during create and start.
 fn forward_signals_to(pid: i32) {
     TARGET.store(pid, Ordering::Relaxed);
-    for sig in [
-        libc::SIGINT,
-        libc::SIGTERM,
-        libc::SIGHUP,
-        libc::SIGQUIT,
-        libc::SIGUSR1,
-        libc::SIGUSR2,
-        libc::SIGWINCH,
-    ] {
+    for sig in FORWARDED {
         // SAFETY: installing a handler that only calls async-signal-safe kill.
         unsafe { libc::signal(sig, forward as *const () as libc::sighandler_t) };
     }
+    mask_forwarded(libc::SIG_UNBLOCK);
 }
 
 pub fn run(root: &Path, mut opts: CreateOptions, r: &yurta_oci_cli::Run) -> Result<i32> {
@@ -48,6 +67,11 @@ pub fn run(root: &Path, mut opts: CreateOptions, r: &yurta_oci_cli::Run) -> Resu
     }
     if !r.detach && !r.no_subreaper {
         container::become_subreaper()?;
+    }
+    if !r.detach {
+        // A signal for the container that comes before it is started waits
+        // (the container's process starts with an empty mask regardless).
+        mask_forwarded(libc::SIG_BLOCK);
     }
     let state = container::create(&opts)?;
     if let Err(e) = container::start(root, &opts.id) {
