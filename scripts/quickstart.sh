@@ -7,22 +7,20 @@
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev
+apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev nftables iproute2
 require_cargo
 
 say "building yurta (release)"
 cargo build --release --quiet --bins
-runtime=$PWD/target/release/yurta-runtime
+bin=$PWD/target/release
 
-bundle=$PWD/target/quickstart/bundle
-say "making a busybox image in $bundle"
-make_busybox_rootfs "$bundle/rootfs"
-rm -f "$bundle/config.json"
-"$runtime" spec --bundle "$bundle"
-# A non-interactive demo: no terminal, print something and exit.
-sed -i -e 's/"terminal": true/"terminal": false/' \
-    -e 's|"sh"$|"sh", "-c", "echo \\"Hello from a yurta container: $(hostname), $(uname -m), pid $$\\"; cat /proc/self/status \| grep -E \\"^(Cap(Eff\|Bnd)\|NoNewPrivs\|Seccomp):\\""|' \
-    "$bundle/config.json"
+work=$PWD/target/quickstart
+say "making a busybox image: quickstart/busybox:latest"
+make_busybox_rootfs "$work/rootfs"
+tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+"$bin/yurta" import --change 'CMD ["sh"]' "$work/rootfs.tar" quickstart/busybox:latest >/dev/null
 
-say "running a container"
-"$runtime" --root "$PWD/target/quickstart/state" run --bundle "$bundle" "quickstart-$$"
+say "running a container (yurta run --rm quickstart/busybox ...)"
+"$bin/yurta" run --rm --name "quickstart-$$" quickstart/busybox sh -c '
+    echo "Hello from a yurta container: $(hostname), $(uname -m), pid $$, address $(ip -4 -o addr show eth0 | awk "{print \$4}")"
+    grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
