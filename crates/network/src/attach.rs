@@ -212,7 +212,11 @@ impl Networks {
 
     fn teardown(&self, lock: &Locked, net: &mut Network, ep: &EndpointRecord) -> TeardownError {
         let mut errs = TeardownError::default();
-        errs.note(self.fw.remove_ports(&ep.endpoint_id));
+        // Port rules exist only for published ports (no `nft` process
+        // otherwise).
+        if !ep.ports.is_empty() {
+            errs.note(self.fw.remove_ports(&ep.endpoint_id));
+        }
         errs.note(links::delete_link(&ep.host_veth));
         net.release(ep.ip);
         errs.note(lock.save(net));

@@ -37,6 +37,9 @@ pub enum FirewallError {
     Json { table: String, detail: String },
 }
 
+/// A rule of the table: (chain, handle, comment).
+type Rule = (String, u64, String);
+
 /// What the firewall needs to know about a network.
 pub struct NetRules<'a> {
     pub bridge: &'a str,
@@ -101,18 +104,26 @@ impl Nft {
     /// The table's rules as (chain, handle, comment); empty when the table
     /// does not exist.
     pub fn rules(&self) -> Result<Vec<(String, u64, String)>, FirewallError> {
+        Ok(self.listing()?.unwrap_or_default())
+    }
+
+    /// The table's rules as (chain, handle, comment); None when the table
+    /// does not exist. One `nft` process.
+    fn listing(&self) -> Result<Option<Vec<Rule>>, FirewallError> {
         let out = Command::new("nft")
             .args(["-j", "-a", "list", "table", "ip", &self.table])
             .stderr(Stdio::null())
             .output()
             .map_err(FirewallError::Spawn)?;
         if !out.status.success() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
-        parse_rules(&out.stdout).map_err(|detail| FirewallError::Json {
-            table: self.table.clone(),
-            detail,
-        })
+        parse_rules(&out.stdout)
+            .map(Some)
+            .map_err(|detail| FirewallError::Json {
+                table: self.table.clone(),
+                detail,
+            })
     }
 
     fn exists(&self) -> Result<bool, FirewallError> {
@@ -149,14 +160,18 @@ impl Nft {
 }
 
 impl Firewall for Nft {
+    /// One `nft` listing when the rules are there (every attach), one more
+    /// process (table and rules in one script) when they are not.
     fn add_network(&self, net: &NetRules) -> Result<(), FirewallError> {
-        self.ensure_table()?;
         let tag = net_comment(net.bridge);
-        if self.rules()?.iter().any(|(_, _, c)| *c == tag) {
-            return Ok(());
-        }
+        let rules = network_script(&self.table, net);
+        let script = match self.listing()? {
+            Some(r) if r.iter().any(|(_, _, c)| *c == tag) => return Ok(()),
+            Some(_) => rules,
+            None => base_script(&self.table) + &rules,
+        };
         let what = format!("add rules of bridge {}", net.bridge);
-        self.run(&what, &network_script(&self.table, net))
+        self.run(&what, &script)
     }
 
     fn remove_network(&self, bridge: &str) -> Result<(), FirewallError> {

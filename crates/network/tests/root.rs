@@ -265,3 +265,29 @@ fn default_network_and_managed_hosts() {
     assert!(!std::fs::read_to_string(&hosts_a).unwrap().contains("beta"));
     f.finish();
 }
+
+#[test]
+fn rules_recreated_when_flushed_and_detach_removes_only_the_endpoints() {
+    let Some(mut f) = fixture(8) else { return };
+    let table = f.nets.config().table.clone();
+    f.nets.create("n", &opts(&f.subnet(0))).unwrap();
+    let base = table_rules(&table);
+    assert!(!base.is_empty());
+    // A flushed ruleset (reboot, `nft flush ruleset`): the next attach
+    // brings table and network rules back.
+    run("nft", &["delete", "table", "ip", &table]);
+    let (a, b) = (f.add_netns(), f.add_netns());
+    f.nets.attach(&AttachRequest::new("n", "ca", &a)).unwrap();
+    assert_eq!(table_rules(&table), base);
+    let mut rb = AttachRequest::new("n", "cb", &b);
+    rb.ports = ports(&[&format!("127.0.0.1:{}:80", free_port())]);
+    f.nets.attach(&rb).unwrap();
+    let with_port = table_rules(&table);
+    assert_eq!(with_port.len(), base.len() + 1);
+    // No ports: nothing of the table goes; ports: exactly its rule goes.
+    f.nets.detach("n", "ca").unwrap();
+    assert_eq!(table_rules(&table), with_port);
+    f.nets.detach("n", "cb").unwrap();
+    assert_eq!(table_rules(&table), base);
+    f.finish();
+}
