@@ -28,68 +28,19 @@ pub const DEFAULT: &[&str] = &[
     "CAP_AUDIT_WRITE",
 ];
 
-/// Every capability, in number order (CAP_CHOWN is 0).
-pub const ALL: &[&str] = &[
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-];
+/// Every capability, in number order (CAP_CHOWN is 0): the runtime's table.
+pub const ALL: &[&str] = yurta_container::capabilities::NAMES;
 
 /// `CAP_NAME` for `name` in any case, with or without the prefix; `ALL`
 /// stays `ALL`.
 pub fn normalize(name: &str) -> Result<String, CapError> {
-    let upper = name.trim().to_ascii_uppercase();
-    if upper == "ALL" {
-        return Ok(upper);
+    let name = name.trim();
+    if name.eq_ignore_ascii_case("ALL") {
+        return Ok("ALL".to_string());
     }
-    let full = if upper.starts_with("CAP_") {
-        upper
-    } else {
-        format!("CAP_{upper}")
-    };
-    if ALL.contains(&full.as_str()) {
-        Ok(full)
-    } else {
-        Err(CapError::Unknown(name.to_string()))
-    }
+    yurta_container::capabilities::number(name)
+        .map(|n| ALL[n as usize].to_string())
+        .ok_or_else(|| CapError::Unknown(name.to_string()))
 }
 
 /// Checks every name of a `--cap-add`/`--cap-drop` list.

@@ -195,13 +195,9 @@ fn add_caps(p: &mut Process, caps: &[String]) -> Result<()> {
     use std::str::FromStr;
     let mut all = p.capabilities().clone().unwrap_or_default();
     for name in caps {
-        let full = if name.to_ascii_uppercase().starts_with("CAP_") {
-            name.to_ascii_uppercase()
-        } else {
-            format!("CAP_{}", name.to_ascii_uppercase())
-        };
-        let cap = Capability::from_str(&full)
-            .map_err(|_| Error::InvalidConfig(format!("unknown capability {name:?}")))?;
+        let cap = crate::capabilities::number(name)
+            .and_then(|n| Capability::from_str(crate::capabilities::NAMES[n as usize]).ok())
+            .ok_or_else(|| Error::InvalidConfig(format!("unknown capability {name:?}")))?;
         let add = |s: &Option<oci_spec::runtime::Capabilities>| {
             let mut s = s.clone().unwrap_or_default();
             s.insert(cap);

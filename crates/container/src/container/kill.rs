@@ -2,9 +2,6 @@
 
 use std::path::Path;
 
-use nix::sys::signal::{kill as send, Signal};
-use nix::unistd::Pid;
-
 use super::Container;
 use crate::error::{Error, Result};
 use crate::state::Status;
@@ -16,11 +13,10 @@ pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
         let live = [Status::Created, Status::Running, Status::Paused];
         c.require(&live, "kill", "created, running or paused")?;
     }
-    let sig = Signal::try_from(signal).ok();
     if all {
         let cg = c.state.cgroup()?;
         for pid in cg.pids()? {
-            let _ = send(Pid::from_raw(pid), sig);
+            let _ = send(pid, signal);
         }
         // Stopped processes would not see a signal other than KILL until thawed.
         if c.status == Status::Paused {
@@ -28,15 +24,7 @@ pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
         }
         return Ok(());
     }
-    let result = match sig {
-        Some(s) => send(Pid::from_raw(c.state.pid), s),
-        None => {
-            // Real-time signals have no `Signal` variant.
-            // SAFETY: kill with integer arguments.
-            let rc = unsafe { libc::kill(c.state.pid, signal) };
-            nix::Error::result(rc).map(drop)
-        }
-    };
+    let result = send(c.state.pid, signal);
     result.map_err(|e| {
         Error::sys(
             format!(
@@ -46,4 +34,10 @@ pub fn kill(root: &Path, id: &str, signal: i32, all: bool) -> Result<()> {
             e,
         )
     })
+}
+
+/// kill(2) with any signal number (real-time signals have no `nix` variant).
+fn send(pid: i32, signal: i32) -> nix::Result<()> {
+    // SAFETY: kill with integer arguments only.
+    nix::Error::result(unsafe { libc::kill(pid, signal) }).map(drop)
 }
