@@ -14,6 +14,7 @@ use crate::nft::FirewallError;
 use crate::ports::PortError;
 use crate::store::StoreError;
 use crate::subnet::SubnetError;
+use crate::tap::TapError;
 
 /// Any error of yurta-network.
 #[derive(Debug, thiserror::Error)]
@@ -40,6 +41,8 @@ pub enum Error {
     Firewall(#[from] FirewallError),
     #[error(transparent)]
     Files(#[from] FilesError),
+    #[error(transparent)]
+    Tap(#[from] TapError),
     #[error(transparent)]
     Teardown(#[from] TeardownError),
 }

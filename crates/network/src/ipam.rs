@@ -130,6 +130,7 @@ mod tests {
             allocations: BTreeMap::new(),
             last_ip: None,
             endpoints: BTreeMap::new(),
+            taps: BTreeMap::new(),
         }
     }
 

@@ -3,10 +3,11 @@
 //! yurta's own nftables table, and the per-container `/etc/hosts`,
 //! `/etc/hostname` and `/etc/resolv.conf`.
 //!
-//! The engine drives it through [`Networks`]; VMs (taps on the same
-//! bridges) use the same store, IPAM and bridges. Modes `none` (only lo:
-//! [`links::loopback_up`]), `host` (nothing to do) and `container:NAME`
-//! (the engine joins the other container's namespace) need nothing else.
+//! The engine drives it through [`Networks`]; VMs get taps on the same
+//! bridges with addresses from the same IPAM ([`Networks::attach_tap`]).
+//! Modes `none` (only lo: [`links::loopback_up`]), `host` (nothing to do)
+//! and `container:NAME` (the engine joins the other container's namespace)
+//! need nothing else.
 //! See docs/network.md.
 
 pub mod attach;
@@ -24,6 +25,7 @@ pub mod ports;
 pub mod record;
 pub mod store;
 pub mod subnet;
+pub mod tap;
 
 pub use attach::{AttachRequest, Endpoint};
 pub use error::{Error, TeardownError};
@@ -32,3 +34,4 @@ pub use manage::{Config, CreateOptions, Networks, DEFAULT_NETWORK};
 pub use ports::{PortBinding, PortSpec, Protocol};
 pub use record::{EndpointRecord, Network};
 pub use subnet::{Ipv4Net, Pools};
+pub use tap::TapEndpoint;

@@ -55,12 +55,15 @@ pub struct Config {
     pub bridge_prefix: String,
     /// Host sides of veth pairs: prefix + random hex.
     pub veth_prefix: String,
+    /// VMs' tap devices: prefix + random hex (at most 11 characters, so
+    /// that 4 hex digits at least are left).
+    pub tap_prefix: String,
     pub pools: Pools,
 }
 
 impl Config {
     /// yurta's names: table `yurta`, bridges `yurta0` and `yt-<id>`, veths
-    /// `yv<hex>`.
+    /// `yv<hex>`, taps `ytap<hex>`.
     pub fn new(root: &Path) -> Self {
         Config {
             root: root.to_path_buf(),
@@ -68,8 +71,35 @@ impl Config {
             default_bridge: "yurta0".into(),
             bridge_prefix: "yt-".into(),
             veth_prefix: "yv".into(),
+            tap_prefix: "ytap".into(),
             pools: Pools::default(),
         }
+    }
+
+    /// `Config::new` renamed by the environment: `YURTA_NET_TABLE`,
+    /// `YURTA_NET_BRIDGE`, `YURTA_NET_BRIDGE_PREFIX`,
+    /// `YURTA_NET_VETH_PREFIX` and `YURTA_NET_TAP_PREFIX` (tests run beside
+    /// a real installation with their own host objects).
+    pub fn from_env(root: &Path) -> Self {
+        Self::new(root).renamed(|k| std::env::var(k).ok())
+    }
+
+    /// The names `get` gives for the `YURTA_NET_*` variables; unset and
+    /// empty ones keep theirs.
+    pub fn renamed(mut self, get: impl Fn(&str) -> Option<String>) -> Self {
+        let fields = [
+            ("YURTA_NET_TABLE", &mut self.table),
+            ("YURTA_NET_BRIDGE", &mut self.default_bridge),
+            ("YURTA_NET_BRIDGE_PREFIX", &mut self.bridge_prefix),
+            ("YURTA_NET_VETH_PREFIX", &mut self.veth_prefix),
+            ("YURTA_NET_TAP_PREFIX", &mut self.tap_prefix),
+        ];
+        for (var, field) in fields {
+            if let Some(v) = get(var).filter(|v| !v.is_empty()) {
+                *field = v;
+            }
+        }
+        self
     }
 }
 
@@ -150,6 +180,7 @@ impl Networks {
             allocations: BTreeMap::new(),
             last_ip: None,
             endpoints: BTreeMap::new(),
+            taps: BTreeMap::new(),
         };
         self.materialize(&lock, &net)?;
         Ok(net)
@@ -206,6 +237,7 @@ impl Networks {
             allocations: BTreeMap::new(),
             last_ip: None,
             endpoints: BTreeMap::new(),
+            taps: BTreeMap::new(),
         };
         self.materialize(lock, &net)?;
         Ok(net)
@@ -278,7 +310,8 @@ impl Networks {
     }
 
     /// Removes every network, endpoint record and the table, whatever their
-    /// state (uninstall, tests). Links of endpoints are deleted too.
+    /// state (uninstall, tests). Links of endpoints and VMs' taps are
+    /// deleted too.
     pub fn destroy_all(&self) -> Result<(), Error> {
         let lock = self.store.lock()?;
         let mut errs = TeardownError::default();
@@ -286,6 +319,9 @@ impl Networks {
             for ep in net.endpoints.values() {
                 errs.note(self.fw.remove_ports(&ep.endpoint_id));
                 errs.note(links::delete_link(&ep.host_veth));
+            }
+            for tap in net.taps.keys() {
+                errs.note(crate::tap::delete_tap(tap));
             }
             errs.0.extend(self.destroy(&lock, &net).0);
         }
@@ -390,5 +426,22 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("\"x\""));
+    }
+
+    #[test]
+    fn names_from_the_environment() {
+        let env = |k: &str| match k {
+            "YURTA_NET_TAP_PREFIX" => Some("ztap".to_string()),
+            "YURTA_NET_TABLE" => Some("t1".to_string()),
+            "YURTA_NET_BRIDGE" => Some(String::new()),
+            _ => None,
+        };
+        let c = Config::new(Path::new("/r")).renamed(env);
+        assert_eq!((c.tap_prefix.as_str(), c.table.as_str()), ("ztap", "t1"));
+        assert_eq!(
+            (c.default_bridge.as_str(), c.veth_prefix.as_str()),
+            ("yurta0", "yv")
+        );
+        assert_eq!(Config::new(Path::new("/r")).tap_prefix, "ytap");
     }
 }

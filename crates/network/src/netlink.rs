@@ -1,5 +1,6 @@
-//! A small synchronous rtnetlink client: links (bridge, veth), addresses and
-//! the default route, in the caller's network namespace or in another one.
+//! A small synchronous rtnetlink client: links (bridge, veth, a link's
+//! kind), addresses and the default route, in the caller's network
+//! namespace or in another one.
 //!
 //! Owns message building and the request/ack loop; what to create is decided
 //! by `links`.
@@ -131,19 +132,40 @@ impl Netlink {
         }
     }
 
-    /// The index of link `name`, None when there is none.
-    pub fn link_index(&mut self, name: &str) -> Result<Option<u32>, NetlinkError> {
+    /// Link `name`, None when there is none.
+    fn get_link(&mut self, name: &str) -> Result<Option<LinkMessage>, NetlinkError> {
         let mut msg = LinkMessage::default();
         msg.attributes.push(LinkAttribute::IfName(name.into()));
         let what = format!("get link {name}");
         match self.request(&what, RouteNetlinkMessage::GetLink(msg), 0) {
             Ok(replies) => Ok(replies.into_iter().find_map(|r| match r {
-                RouteNetlinkMessage::NewLink(l) => Some(l.header.index),
+                RouteNetlinkMessage::NewLink(l) => Some(l),
                 _ => None,
             })),
             Err(e) if e.errno() == Some(libc::ENODEV) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+
+    /// The index of link `name`, None when there is none.
+    pub fn link_index(&mut self, name: &str) -> Result<Option<u32>, NetlinkError> {
+        Ok(self.get_link(name)?.map(|l| l.header.index))
+    }
+
+    /// The index and kind (`bridge`, `veth`, `tun`…; None for a device
+    /// without one, such as a physical NIC) of link `name`, None when there
+    /// is none.
+    pub fn link_kind(&mut self, name: &str) -> Result<Option<(u32, Option<String>)>, NetlinkError> {
+        Ok(self.get_link(name)?.map(|l| {
+            let kind = l.attributes.iter().find_map(|a| match a {
+                LinkAttribute::LinkInfo(infos) => infos.iter().find_map(|i| match i {
+                    LinkInfo::Kind(k) => Some(k.to_string()),
+                    _ => None,
+                }),
+                _ => None,
+            });
+            (l.header.index, kind)
+        }))
     }
 
     /// Creates a bridge (down, no address).

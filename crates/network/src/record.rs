@@ -46,6 +46,10 @@ pub struct Network {
     /// Container id → endpoint.
     #[serde(default)]
     pub endpoints: BTreeMap<String, EndpointRecord>,
+    /// VMs' taps on the bridge: tap name → owner (whose lease is in
+    /// `allocations`).
+    #[serde(default)]
+    pub taps: BTreeMap<String, String>,
 }
 
 /// A container's attachment to a network.
@@ -155,6 +159,7 @@ mod tests {
             allocations: BTreeMap::new(),
             last_ip: None,
             endpoints: BTreeMap::new(),
+            taps: BTreeMap::new(),
         };
         n.endpoints.insert(
             "c1".into(),

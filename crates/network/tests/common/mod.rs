@@ -52,6 +52,7 @@ impl Fixture {
         cfg.default_bridge = format!("yd{tag}");
         cfg.bridge_prefix = format!("yb{tag}");
         cfg.veth_prefix = format!("yv{tag}");
+        cfg.tap_prefix = format!("yp{tag}");
         cfg.pools = Pools {
             default_candidates: vec![test_subnet(k, 3)],
             user_ranges: vec![test_subnet(k, 2)],
@@ -78,6 +79,16 @@ impl Fixture {
         run("ip", &["netns", "add", &name]);
         self.netns.push(name.clone());
         PathBuf::from(format!("/run/netns/{name}"))
+    }
+
+    /// This test's links (they all have its tag in their name), sorted.
+    pub fn own_links(&self) -> Vec<String> {
+        let mut out: Vec<String> = links()
+            .into_iter()
+            .filter(|l| l.contains(&self.tag))
+            .collect();
+        out.sort();
+        out
     }
 
     /// What of this test is left on the host: links, the table, netns.
@@ -138,6 +149,107 @@ pub fn links() -> Vec<String> {
         .iter()
         .filter_map(|l| l["ifname"].as_str().map(String::from))
         .collect()
+}
+
+/// `ip -d -j link show dev NAME`: the link's details (`linkinfo`,
+/// `master`, `flags`…), None when there is no such link.
+pub fn link_details(name: &str) -> Option<serde_json::Value> {
+    let out = Command::new("ip")
+        .args(["-d", "-j", "link", "show", "dev", name])
+        .output()
+        .unwrap();
+    if !out.status.success() {
+        return None;
+    }
+    let mut v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    Some(v[0].take())
+}
+
+/// The link's flags (`UP`, `LOWER_UP`, `NO-CARRIER`…).
+pub fn link_flags(details: &serde_json::Value) -> Vec<String> {
+    details["flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|f| f.as_str().map(String::from))
+        .collect()
+}
+
+mod tun {
+    nix::ioctl_write_ptr_bad!(
+        /// `TUNSETIFF` (`_IOW('T', 202, int)`, taking a `struct ifreq`).
+        set_iff,
+        nix::request_code_write!(b'T', 202, std::mem::size_of::<libc::c_int>()),
+        libc::ifreq
+    );
+}
+
+/// Opens an existing tap by name as QEMU does (`TUNSETIFF` with
+/// `IFF_TAP | IFF_NO_PI | IFF_VNET_HDR`), non-blocking: frames are read
+/// and written with a 10-byte `virtio_net_hdr` in front.
+pub fn open_tap(name: &str) -> std::io::Result<File> {
+    use std::os::fd::AsRawFd;
+    use std::os::unix::fs::OpenOptionsExt;
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open("/dev/net/tun")?;
+    // SAFETY: `ifreq` is plain C data; all zeroes is a valid value.
+    let mut ifr: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in ifr.ifr_name.iter_mut().zip(name.bytes().take(15)) {
+        *d = s as libc::c_char;
+    }
+    ifr.ifr_ifru.ifru_flags =
+        (libc::IFF_TAP | libc::IFF_NO_PI | libc::IFF_VNET_HDR) as libc::c_short;
+    // SAFETY: an open /dev/net/tun fd and a pointer from a unique borrow of
+    // a live `ifreq`, read and written back by the kernel during the call.
+    unsafe { tun::set_iff(f.as_raw_fd(), std::ptr::addr_of_mut!(ifr).cast_const()) }?;
+    Ok(f)
+}
+
+/// Sends ARP "who has `gateway`" from `ip` (with a made-up MAC) through an
+/// open tap and waits up to 3 s for the reply; true when the gateway
+/// (the bridge) answered.
+pub fn arp_through_tap(tap: &mut File, ip: Ipv4Addr, gateway: Ipv4Addr) -> bool {
+    const VNET_HDR: usize = 10;
+    let mac = [0x02, 0x54, 0x00, 0x12, 0x34, 0x56];
+    let mut frame = vec![0u8; VNET_HDR];
+    frame.extend_from_slice(&[0xff; 6]);
+    frame.extend_from_slice(&mac);
+    frame.extend_from_slice(&[0x08, 0x06, 0, 1, 0x08, 0, 6, 4, 0, 1]);
+    frame.extend_from_slice(&mac);
+    frame.extend_from_slice(&ip.octets());
+    frame.extend_from_slice(&[0; 6]);
+    frame.extend_from_slice(&gateway.octets());
+    frame.resize(VNET_HDR + 60, 0);
+    let deadline = std::time::Instant::now() + Duration::from_secs(3);
+    let mut buf = vec![0u8; 65536];
+    while std::time::Instant::now() < deadline {
+        tap.write_all(&frame).unwrap();
+        let resend = std::time::Instant::now() + Duration::from_millis(300);
+        while std::time::Instant::now() < resend {
+            let n = match tap.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                Err(e) => panic!("read tap: {e}"),
+            };
+            let eth = &buf[VNET_HDR.min(n)..n];
+            let is_reply = eth.len() >= 42
+                && eth[..6] == mac
+                && eth[12..14] == [0x08, 0x06]
+                && eth[20..22] == [0, 2]
+                && eth[28..32] == gateway.octets()
+                && eth[38..42] == ip.octets();
+            if is_reply {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// nft table names (`nft -j list tables`).
