@@ -22,6 +22,7 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 fi
 # A real kernel for the guests, and the tools that make their initramfs.
 apt_install linux-image-amd64 cpio xz-utils
+apt_install genisoimage  # isoinfo, to read back the cloud-init seed images (seed_tests.rs)
 
 # podman on this kind of host: runc (crun refuses hybrid cgroups), cgroupfs
 # (no systemd), and no nofile bump (no CAP_SYS_RESOURCE) — see docs/testing.md.

@@ -27,6 +27,7 @@ pub mod disk;
 pub mod instance;
 pub mod plan;
 pub mod qmp;
+pub mod seed;
 pub mod size;
 mod sock;
 pub mod state;
