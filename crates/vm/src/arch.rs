@@ -64,6 +64,9 @@ pub struct ArchInfo {
     pub cdrom_bus: CdromBus,
     /// A display adapter for `--display vnc` (`-nodefaults` removes QEMU's).
     pub vga_device: &'static str,
+    /// A PCI Express root port for hot-plugged disks (a machine's root bus
+    /// takes no hot-plug); `None`: devices are added without a bus.
+    pub hotplug_port: Option<&'static str>,
 }
 
 /// The table. Adding an architecture is adding a row.
@@ -79,6 +82,7 @@ pub const ARCHES: &[ArchInfo] = &[
         kvm_cpu: "host",
         cdrom_bus: CdromBus::Ide,
         vga_device: "VGA",
+        hotplug_port: Some("pcie-root-port"),
     },
     ArchInfo {
         arch: Arch::Aarch64,
@@ -92,6 +96,7 @@ pub const ARCHES: &[ArchInfo] = &[
         kvm_cpu: "host",
         cdrom_bus: CdromBus::VirtioScsi,
         vga_device: "virtio-gpu-pci",
+        hotplug_port: Some("pcie-root-port"),
     },
     ArchInfo {
         arch: Arch::Riscv64,
@@ -104,6 +109,7 @@ pub const ARCHES: &[ArchInfo] = &[
         kvm_cpu: "host",
         cdrom_bus: CdromBus::VirtioScsi,
         vga_device: "virtio-gpu-pci",
+        hotplug_port: Some("pcie-root-port"),
     },
     ArchInfo {
         arch: Arch::E2k,
@@ -118,6 +124,7 @@ pub const ARCHES: &[ArchInfo] = &[
         kvm_cpu: "host",
         cdrom_bus: CdromBus::VirtioScsi,
         vga_device: "VGA",
+        hotplug_port: None,
     },
 ];
 

@@ -58,6 +58,9 @@ pub struct Resolved {
 pub struct VmPaths {
     pub dir: PathBuf,
     pub qmp: PathBuf,
+    /// A second QMP monitor, for commands while another client (the
+    /// supervisor) holds the first one for events.
+    pub control: PathBuf,
     pub serial: PathBuf,
     pub pidfile: PathBuf,
     /// QEMU's own stdout and stderr.
@@ -69,6 +72,7 @@ impl VmPaths {
         VmPaths {
             dir: dir.to_path_buf(),
             qmp: dir.join("qmp.sock"),
+            control: dir.join("control.sock"),
             serial: dir.join("serial.sock"),
             pidfile: dir.join("qemu.pid"),
             log: dir.join("qemu.log"),
@@ -76,8 +80,8 @@ impl VmPaths {
     }
 
     /// The files QEMU makes and should remove itself when it exits.
-    pub fn runtime_files(&self) -> [&Path; 3] {
-        [&self.qmp, &self.serial, &self.pidfile]
+    pub fn runtime_files(&self) -> [&Path; 4] {
+        [&self.qmp, &self.control, &self.serial, &self.pidfile]
     }
 }
 
@@ -107,6 +111,7 @@ pub fn build(
     a.push2("-m", format!("{}M", config.memory.mib_ceil()));
     kernel_args(&mut a, config)?;
     disk_args(&mut a, config)?;
+    hotplug_args(&mut a, config);
     net_args(&mut a, config);
     display_args(&mut a, config)?;
     control_args(&mut a, paths)?;
@@ -224,6 +229,27 @@ fn disk_args(a: &mut Args, config: &VmConfig) -> Result<(), CmdlineError> {
     Ok(())
 }
 
+/// Free slots for `yurta vm disk add`: the root ports hot-plugged disks
+/// go on, `hp0`…
+pub const HOTPLUG_SLOTS: usize = 4;
+
+/// The bus id of hot-plug slot `i`.
+pub fn hotplug_bus(i: usize) -> String {
+    format!("hp{i}")
+}
+
+fn hotplug_args(a: &mut Args, config: &VmConfig) {
+    let Some(port) = config.arch.info().hotplug_port else {
+        return;
+    };
+    for i in 0..HOTPLUG_SLOTS {
+        a.push2(
+            "-device",
+            format!("{port},id={},chassis={}", hotplug_bus(i), i + 1),
+        );
+    }
+}
+
 fn net_args(a: &mut Args, config: &VmConfig) {
     for (i, n) in config.networks.iter().enumerate() {
         a.push2(
@@ -265,6 +291,14 @@ fn control_args(a: &mut Args, paths: &VmPaths) -> Result<(), CmdlineError> {
         ),
     );
     a.push2("-mon", "chardev=qmp,mode=control".into());
+    a.push2(
+        "-chardev",
+        format!(
+            "socket,id=control,path={},server=on,wait=off",
+            socket_value(&paths.control)?
+        ),
+    );
+    a.push2("-mon", "chardev=control,mode=control".into());
     a.push2(
         "-chardev",
         format!(

@@ -34,9 +34,14 @@ fn minimal_x86() {
     assert_eq!(
         cmd.args.join(" "),
         "-name web,process=yurta-vm-web -nodefaults -no-user-config \
-         -machine type=q35,accel=tcg -smp 2 -m 2048M -display none \
+         -machine type=q35,accel=tcg -smp 2 -m 2048M \
+         -device pcie-root-port,id=hp0,chassis=1 -device pcie-root-port,id=hp1,chassis=2 \
+         -device pcie-root-port,id=hp2,chassis=3 -device pcie-root-port,id=hp3,chassis=4 \
+         -display none \
          -chardev socket,id=qmp,path=/run/yurta/vm/web/qmp.sock,server=on,wait=off \
          -mon chardev=qmp,mode=control \
+         -chardev socket,id=control,path=/run/yurta/vm/web/control.sock,server=on,wait=off \
+         -mon chardev=control,mode=control \
          -chardev socket,id=serial0,path=/run/yurta/vm/web/serial.sock,server=on,wait=off \
          -serial chardev:serial0 -pidfile /run/yurta/vm/web/qemu.pid"
     );

@@ -31,6 +31,8 @@ pub mod seed;
 pub mod size;
 mod sock;
 pub mod state;
+#[cfg(feature = "testkit")]
+pub mod testkit;
 
 pub use arch::{Arch, ArchInfo, ARCHES};
 pub use cmdline::{AccelKind, QemuCommand, Resolved, VmPaths};
