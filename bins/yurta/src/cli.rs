@@ -62,6 +62,9 @@ pub enum Command {
     /// Manage networks
     #[command(subcommand)]
     Network(crate::network::NetworkCommand),
+    /// Manage virtual machines (QEMU/KVM)
+    #[command(subcommand)]
+    Vm(crate::vm::args::VmCommand),
     #[command(flatten)]
     Containers(crate::container::ContainerCommand),
 }

@@ -12,6 +12,7 @@ mod platform;
 mod progress;
 mod registry;
 mod system;
+mod vm;
 mod volume;
 
 use std::path::PathBuf;
@@ -87,5 +88,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Container(c) => container::run_sub(&ctx, c),
         Command::Containers(c) => container::run(&ctx, c),
         Command::Network(c) => network::run(&ctx, c),
+        Command::Vm(c) => vm::run(&ctx, c),
     }
 }

@@ -7,7 +7,7 @@
 //! state is reconciled with them, and the exit codes the verbs return.
 
 pub mod args;
-mod attach;
+pub mod attach;
 mod console;
 mod cp;
 mod exec;

@@ -18,23 +18,10 @@ use super::Paths;
 use crate::Ctx;
 
 /// The network manager; `YURTA_NET_TABLE`, `YURTA_NET_BRIDGE`,
-/// `YURTA_NET_BRIDGE_PREFIX` and `YURTA_NET_VETH_PREFIX` rename yurta's
+/// `YURTA_NET_BRIDGE_PREFIX`, `YURTA_NET_VETH_PREFIX` and `YURTA_NET_TAP_PREFIX` rename yurta's
 /// host objects (tests run beside a real installation with their own).
 pub fn networks(ctx: &Ctx) -> anyhow::Result<Networks> {
-    let mut cfg = Config::new(&ctx.root);
-    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    if let Some(v) = env("YURTA_NET_TABLE") {
-        cfg.table = v;
-    }
-    if let Some(v) = env("YURTA_NET_BRIDGE") {
-        cfg.default_bridge = v;
-    }
-    if let Some(v) = env("YURTA_NET_BRIDGE_PREFIX") {
-        cfg.bridge_prefix = v;
-    }
-    if let Some(v) = env("YURTA_NET_VETH_PREFIX") {
-        cfg.veth_prefix = v;
-    }
+    let cfg = Config::from_env(&ctx.root);
     Ok(Networks::open(cfg)?)
 }
 

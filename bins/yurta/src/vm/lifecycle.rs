@@ -1,0 +1,231 @@
+//! start, stop, kill, restart, rm — each under the VM's lock — and
+//! "settling": folding a finished boot's run files into `vm.json` and
+//! cleaning what a dead supervisor could not.
+
+use std::io::Read;
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use nix::sys::signal::{kill, Signal};
+use nix::unistd::Pid;
+use yurta_vm::Qmp;
+
+use super::store::{alive, Live, Status, View, VmDir, VmRecord};
+use super::supervise;
+use crate::Ctx;
+
+/// How long `vm start` waits for the supervisor's report (an `--accel
+/// auto` probe and QEMU's start are in it).
+const START_TIMEOUT: Duration = Duration::from_secs(60);
+/// After `quit`, and after SIGKILL.
+const QUIT_GRACE: Duration = Duration::from_secs(5);
+
+/// The VM's state now, with a finished boot folded into the record and
+/// its leftovers (taps, sockets) removed. Call with the lock held.
+pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<View> {
+    let v = super::store::view(vm, record);
+    if v.status == Status::Running {
+        return Ok(v);
+    }
+    let Some(live) = &v.live else { return Ok(v) };
+    // The supervisor removes its taps itself; after a reboot or a killed
+    // supervisor nobody did.
+    if vm.exit_state().is_none() {
+        let nets = crate::container::networks(ctx)?;
+        supervise::remove_taps(&nets, &supervise::owner(&vm.name), &live.taps);
+    }
+    for (req, tap) in record.networks.iter_mut().zip(&live.taps) {
+        req.ip = Some(tap.ip);
+    }
+    record.last = v.last.clone();
+    vm.save(record)?;
+    remove_run_files(vm);
+    Ok(v)
+}
+
+fn remove_run_files(vm: &VmDir) {
+    yurta_vm::instance::remove_runtime_files(&vm.paths());
+    for p in [
+        vm.live(),
+        vm.exit(),
+        vm.console_sock(),
+        vm.run().join("seed.iso"),
+        vm.run().join("hotplug.json"),
+    ] {
+        let _ = std::fs::remove_file(p);
+    }
+}
+
+/// Starts the VM unless it runs.
+pub fn start(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
+    let _lock = vm.lock()?;
+    let mut record = vm.load()?;
+    let v = settle(ctx, vm, &mut record)?;
+    if v.status == Status::Running {
+        return Ok(());
+    }
+    spawn_supervisor(ctx, vm)
+}
+
+/// Runs `yurta vm __supervise NAME` in its own session and waits for its
+/// one-line report.
+fn spawn_supervisor(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
+    let run = vm.run();
+    std::fs::create_dir_all(&run).with_context(|| format!("create {}", run.display()))?;
+    let log = std::fs::File::create(vm.supervisor_log())
+        .with_context(|| format!("create {}", vm.supervisor_log().display()))?;
+    let (read, write): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
+    const SYNC_FD: i32 = 3;
+    let write_raw = write.as_raw_fd();
+    let exe = std::env::current_exe().context("find the yurta binary")?;
+    let mut cmd = Command::new(exe);
+    cmd.arg("--root")
+        .arg(&ctx.root)
+        .args(["vm", "__supervise", "--sync-fd", "3", &vm.name])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    // SAFETY: between fork and exec only async-signal-safe calls: setsid
+    // and dup2 (which clears close-on-exec on the copy).
+    unsafe {
+        cmd.pre_exec(move || {
+            if libc::setsid() < 0 || libc::dup2(write_raw, SYNC_FD) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let child = cmd.spawn().context("start the VM's supervisor")?;
+    drop(write);
+    let report = read_report(read, START_TIMEOUT);
+    // The supervisor lives on; its exit is reaped by init once we are gone.
+    drop(child);
+    let report = report?;
+    if let Some(e) = report.get("error").and_then(|e| e.as_str()) {
+        remove_run_files(vm);
+        bail!("{e}");
+    }
+    if report.get("pid").is_none() {
+        let log = std::fs::read_to_string(vm.supervisor_log()).unwrap_or_default();
+        remove_run_files(vm);
+        bail!(
+            "VM {}: its supervisor ended without a report: {}",
+            vm.name,
+            log.lines().last().unwrap_or("no message")
+        );
+    }
+    Ok(())
+}
+
+fn read_report(read: OwnedFd, timeout: Duration) -> anyhow::Result<serde_json::Value> {
+    let mut f = std::fs::File::from(read);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = f.read_to_string(&mut s);
+        let _ = tx.send(s);
+    });
+    let text = rx
+        .recv_timeout(timeout)
+        .context("the VM's supervisor did not report in time")?;
+    Ok(serde_json::from_str(text.trim()).unwrap_or(serde_json::Value::Null))
+}
+
+/// Power button, `quit` after `grace`, SIGKILL after 5 s more.
+pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
+    let _lock = vm.lock()?;
+    let mut record = vm.load()?;
+    let v = settle(ctx, vm, &mut record)?;
+    let (Status::Running, Some(live)) = (v.status, &v.live) else {
+        return Ok(());
+    };
+    let mut qmp = Qmp::connect(&vm.paths().control, Duration::from_secs(5)).ok();
+    let powerdown = qmp.as_mut().map(|q| q.system_powerdown().is_ok());
+    if powerdown != Some(true) || !wait_gone(live, grace) {
+        let quit = qmp.as_mut().map(|q| q.quit().is_ok());
+        if quit != Some(true) || !wait_gone(live, QUIT_GRACE) {
+            force_kill(live, Signal::SIGKILL)?;
+        }
+    }
+    settle(ctx, vm, &mut record)?;
+    Ok(())
+}
+
+/// Sends `signal` to QEMU; with SIGKILL, waits for the boot to end.
+pub fn kill_vm(ctx: &Ctx, vm: &VmDir, signal: Signal) -> anyhow::Result<()> {
+    let _lock = vm.lock()?;
+    let mut record = vm.load()?;
+    let v = settle(ctx, vm, &mut record)?;
+    let (Status::Running, Some(live)) = (v.status, &v.live) else {
+        bail!("VM {} is not running", vm.name);
+    };
+    if signal == Signal::SIGKILL {
+        force_kill(live, signal)?;
+        settle(ctx, vm, &mut record)?;
+    } else {
+        kill(Pid::from_raw(live.pid as i32), signal)
+            .with_context(|| format!("kill QEMU of VM {}", vm.name))?;
+    }
+    Ok(())
+}
+
+fn force_kill(live: &Live, signal: Signal) -> anyhow::Result<()> {
+    if alive(live.pid, live.pid_start) {
+        let _ = kill(Pid::from_raw(live.pid as i32), signal);
+    }
+    if !wait_gone(live, QUIT_GRACE) {
+        bail!("QEMU (pid {}) did not exit after SIGKILL", live.pid);
+    }
+    Ok(())
+}
+
+/// Waits until neither QEMU nor the supervisor is alive.
+fn wait_gone(live: &Live, timeout: Duration) -> bool {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let running =
+            alive(live.pid, live.pid_start) || alive(live.supervisor_pid, live.supervisor_start);
+        if !running {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Removes the VM: its directory, the disks yurta made, its addresses.
+pub fn remove(ctx: &Ctx, vm: &VmDir, force: bool) -> anyhow::Result<()> {
+    let lock = vm.lock()?;
+    let mut record = vm.load()?;
+    let v = settle(ctx, vm, &mut record)?;
+    if v.status == Status::Running {
+        if !force {
+            bail!(
+                "VM {} is running: stop it first, or use rm -f to kill it",
+                vm.name
+            );
+        }
+        if let Some(live) = &v.live {
+            force_kill(live, Signal::SIGKILL)?;
+        }
+        settle(ctx, vm, &mut record)?;
+    }
+    let nets = crate::container::networks(ctx)?;
+    let owner = supervise::owner(&vm.name);
+    for req in &record.networks {
+        if let Err(e) = nets.release(&req.network, &owner) {
+            eprintln!("yurta: VM {}: {e}", vm.name);
+        }
+    }
+    let errors = yurta_vm::disk::remove_created(&record.config.disks);
+    if let Some(e) = errors.first() {
+        eprintln!("yurta: {e}");
+    }
+    drop(lock);
+    std::fs::remove_dir_all(&vm.dir).with_context(|| format!("remove {}", vm.dir.display()))
+}

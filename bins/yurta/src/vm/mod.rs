@@ -1,0 +1,103 @@
+//! `yurta vm …`: virtual machines through QEMU (KVM or TCG), on yurta's
+//! own networks, with the same verbs as containers. See docs/vm.md.
+
+pub mod args;
+mod console;
+mod create;
+mod hotplug;
+mod lifecycle;
+mod show;
+mod snapshot;
+mod store;
+mod supervise;
+
+use std::time::Duration;
+
+use anyhow::bail;
+use nix::sys::signal::Signal;
+
+use crate::Ctx;
+use args::VmCommand;
+use store::VmStore;
+
+pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
+    match c {
+        VmCommand::Create(a) => {
+            let vm = create::create(ctx, &a)?;
+            if a.start {
+                if let Err(e) = lifecycle::start(ctx, &vm) {
+                    let _ = lifecycle::remove(ctx, &vm, true);
+                    return Err(e);
+                }
+            }
+            println!("{}", vm.name);
+            Ok(())
+        }
+        VmCommand::Start(a) => each(ctx, &a.names, |vm| lifecycle::start(ctx, vm)),
+        VmCommand::Stop(a) => each(ctx, &a.names, |vm| {
+            lifecycle::stop(ctx, vm, Duration::from_secs(a.time))
+        }),
+        VmCommand::Restart(a) => each(ctx, &a.names, |vm| {
+            lifecycle::stop(ctx, vm, Duration::from_secs(a.time))?;
+            lifecycle::start(ctx, vm)
+        }),
+        VmCommand::Kill(a) => {
+            let signal = parse_signal(&a.signal)?;
+            each(ctx, &a.names, |vm| lifecycle::kill_vm(ctx, vm, signal))
+        }
+        VmCommand::Rm(a) => each(ctx, &a.names, |vm| lifecycle::remove(ctx, vm, a.force)),
+        VmCommand::Ls(a) => show::ls(ctx, &a),
+        VmCommand::Inspect(a) => show::inspect(ctx, &a.names),
+        VmCommand::Logs(a) => console::logs(ctx, &a),
+        VmCommand::Console(a) => console::console(ctx, &a.name),
+        VmCommand::Vnc(a) => show::vnc(ctx, &a.name),
+        VmCommand::Snapshot(c) => snapshot::run(ctx, &c),
+        VmCommand::Disk(c) => hotplug::run(ctx, &c),
+        VmCommand::Supervise(a) => supervise::supervise(ctx, &a.name, a.sync_fd),
+    }
+}
+
+/// Runs `f` for every named VM, printing each name done (as Docker's
+/// start/stop/rm); the first error after trying all of them.
+fn each(
+    ctx: &Ctx,
+    names: &[String],
+    f: impl Fn(&store::VmDir) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let store = VmStore::new(&ctx.root);
+    let mut failed = None;
+    for name in names {
+        match store.get(name).and_then(|vm| f(&vm)) {
+            Ok(()) => println!("{name}"),
+            Err(e) => {
+                eprintln!("yurta: {e:#}");
+                failed.get_or_insert(e);
+            }
+        }
+    }
+    match failed {
+        Some(_) => Err(crate::container::Exit {
+            code: 125,
+            message: None,
+        }
+        .into()),
+        None => Ok(()),
+    }
+}
+
+/// `KILL`, `SIGKILL`, `9`.
+fn parse_signal(s: &str) -> anyhow::Result<Signal> {
+    if let Ok(n) = s.parse::<i32>() {
+        return Signal::try_from(n).map_err(|_| anyhow::anyhow!("bad signal {s:?}"));
+    }
+    let upper = s.to_ascii_uppercase();
+    let name = if upper.starts_with("SIG") {
+        upper
+    } else {
+        format!("SIG{upper}")
+    };
+    match name.parse::<Signal>() {
+        Ok(sig) => Ok(sig),
+        Err(_) => bail!("bad signal {s:?}"),
+    }
+}

@@ -1,0 +1,559 @@
+//! `yurta vm …` end to end, as root: Debian's kernel with a busybox
+//! initramfs under TCG, on the test's own bridge and nft table. Every
+//! test checks that no QEMU, supervisor, tap, socket or state of it is
+//! left.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{sh, Out, Yurta};
+use serde_json::Value;
+use yurta_vm::testkit::{self, MARK_READY};
+
+const BOOT: Duration = Duration::from_secs(120);
+
+/// The kernel and initramfs, built once per test binary.
+struct Kit {
+    kernel: PathBuf,
+    initrd: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn kit() -> Option<&'static Kit> {
+    static KIT: OnceLock<Option<Kit>> = OnceLock::new();
+    KIT.get_or_init(|| {
+        if !nix::unistd::geteuid().is_root() {
+            eprintln!("skipped: needs root");
+            return None;
+        }
+        let kernel = match testkit::host_kit() {
+            Ok(k) => k,
+            Err(why) => {
+                eprintln!("skipped: {why}");
+                return None;
+            }
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let initrd = testkit::build_initramfs(&kernel, dir.path());
+        Some(Kit {
+            kernel,
+            initrd,
+            _dir: dir,
+        })
+    })
+    .as_ref()
+}
+
+/// A test's private root, network names and QEMU lock.
+struct Lab {
+    y: Yurta,
+    tag: String,
+    kit: &'static Kit,
+    _serial: std::sync::MutexGuard<'static, ()>,
+}
+
+impl Lab {
+    fn new() -> Option<Lab> {
+        let kit = kit()?;
+        let serial = testkit::qemu_lock();
+        Some(Lab {
+            y: Yurta::new(),
+            tag: format!("{}", std::process::id() % 100_000),
+            kit,
+            _serial: serial,
+        })
+    }
+
+    fn bridge(&self) -> String {
+        format!("yvb{}", self.tag)
+    }
+    fn table(&self) -> String {
+        format!("yvt{}", self.tag)
+    }
+    fn tap_prefix(&self) -> String {
+        format!("yvp{}x", self.tag)
+    }
+
+    fn cmd(&self, args: &[&str]) -> std::process::Command {
+        let mut c = self.y.cmd(args);
+        c.env("YURTA_NET_TABLE", self.table())
+            .env("YURTA_NET_BRIDGE", self.bridge())
+            .env("YURTA_NET_BRIDGE_PREFIX", format!("yvu{}-", self.tag))
+            .env("YURTA_NET_VETH_PREFIX", format!("yvv{}x", self.tag))
+            .env("YURTA_NET_TAP_PREFIX", self.tap_prefix());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Out {
+        let o = self.cmd(args).stdin(Stdio::null()).output().unwrap();
+        Out {
+            code: o.status.code().unwrap_or(-1),
+            raw: o.stdout.clone(),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+        }
+    }
+
+    /// `vm create` of a direct kernel boot under TCG, with extra flags.
+    fn create(&self, name: &str, extra: &[&str]) -> Out {
+        let k = self.kit.kernel.to_str().unwrap();
+        let i = self.kit.initrd.to_str().unwrap();
+        let mut args = vec![
+            "vm",
+            "create",
+            "--kernel",
+            k,
+            "--initrd",
+            i,
+            "--cmdline",
+            "console=ttyS0 quiet panic=-1",
+            "--accel",
+            "tcg",
+            "--memory",
+            "256M",
+        ];
+        args.extend_from_slice(extra);
+        args.push(name);
+        self.run(&args)
+    }
+
+    fn inspect(&self, name: &str) -> Value {
+        let out = self.run(&["vm", "inspect", name]).ok();
+        let v: Value = serde_json::from_str(&out.stdout).unwrap();
+        v[0].clone()
+    }
+
+    fn logs(&self, name: &str) -> String {
+        self.run(&["vm", "logs", name]).ok().stdout
+    }
+
+    /// Waits until the console log has `needle` `count` times.
+    fn wait_log(&self, name: &str, needle: &str, count: usize) -> String {
+        let deadline = Instant::now() + BOOT;
+        loop {
+            let log = self.logs(name);
+            if log.matches(needle).count() >= count {
+                return log;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{needle:?} ×{count} not in the console log:\n{log}"
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    }
+
+    fn vm_dir(&self, name: &str) -> PathBuf {
+        self.y.root().join("vms").join(name)
+    }
+
+    /// Nothing of the VM `name` is left: no QEMU or supervisor process
+    /// naming it, no tap with the test's prefix, no sockets.
+    fn assert_clean(&self, name: &str) {
+        let procs = processes_naming(&format!("yurta-vm-{name}"));
+        assert!(procs.is_empty(), "processes left: {procs:?}");
+        let sup = processes_naming(&format!("__supervise --sync-fd 3 {name}"));
+        assert!(sup.is_empty(), "supervisors left: {sup:?}");
+        let taps = links_with(&self.tap_prefix());
+        assert!(taps.is_empty(), "taps left: {taps:?}");
+        let run = self.vm_dir(name).join("run");
+        let socks: Vec<_> = std::fs::read_dir(&run)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sock") || n.ends_with(".pid") || n.ends_with(".json"))
+            .collect();
+        assert!(socks.is_empty(), "left in {}: {socks:?}", run.display());
+    }
+}
+
+impl Drop for Lab {
+    fn drop(&mut self) {
+        for name in std::fs::read_dir(self.y.root().join("vms"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let n = name.file_name().to_string_lossy().into_owned();
+            let _ = self.run(&["vm", "rm", "-f", &n]);
+        }
+        let _ = self.run(&["network", "rm", "bridge"]);
+        let _ = sh("nft", &["delete", "table", "ip", &self.table()]);
+        let _ = sh("ip", &["link", "del", &self.bridge()]);
+    }
+}
+
+/// Processes whose command line contains `needle`.
+fn processes_naming(needle: &str) -> Vec<String> {
+    let me = std::process::id().to_string();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|s| s.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter(|e| e.file_name().to_str() != Some(me.as_str()))
+        .filter_map(|e| {
+            let raw = std::fs::read(e.path().join("cmdline")).ok()?;
+            let cmd = String::from_utf8_lossy(&raw).replace('\0', " ");
+            cmd.contains(needle).then_some(cmd)
+        })
+        .collect()
+}
+
+fn links_with(prefix: &str) -> Vec<String> {
+    let out = sh("ip", &["-j", "link"]);
+    let v: Value = serde_json::from_str(&out.stdout).unwrap_or(Value::Null);
+    v.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|l| l["ifname"].as_str())
+        .filter(|n| n.starts_with(prefix))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `vm console NAME` with piped stdio; output read by a thread.
+struct ConsoleClient {
+    child: Child,
+    out: std::sync::mpsc::Receiver<Vec<u8>>,
+    seen: Vec<u8>,
+}
+
+impl ConsoleClient {
+    fn open(lab: &Lab, name: &str) -> ConsoleClient {
+        let mut child = lab
+            .cmd(&["vm", "console", name])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut buf = [0u8; 4096];
+            while let Ok(n) = stdout.read(&mut buf) {
+                if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
+                    break;
+                }
+            }
+        });
+        ConsoleClient {
+            child,
+            out: rx,
+            seen: Vec::new(),
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.child.stdin.as_mut().unwrap();
+        stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
+        stdin.flush().unwrap();
+    }
+
+    fn expect(&mut self, needle: &str, timeout: Duration) {
+        let deadline = Instant::now() + timeout;
+        while !String::from_utf8_lossy(&self.seen).contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.out.recv_timeout(left) {
+                Ok(b) => self.seen.extend(b),
+                Err(_) => panic!(
+                    "{needle:?} not on the console; it printed:\n{}",
+                    String::from_utf8_lossy(&self.seen)
+                ),
+            }
+        }
+    }
+}
+
+impl Drop for ConsoleClient {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn read_to_string(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+#[test]
+fn boot_console_disk_restart_stop_kill_rm() {
+    let Some(lab) = Lab::new() else { return };
+    lab.create("web", &["--disk", "64M", "--cpus", "1"]).ok();
+    let before = lab.inspect("web");
+    assert_eq!(before["State"]["Status"], "created");
+    assert_eq!(before["Config"]["Arch"], "x86_64");
+    assert_eq!(before["Config"]["Accel"], "tcg");
+    assert_eq!(before["Config"]["Memory"], 256 << 20);
+    assert_eq!(before["Config"]["Networks"][0]["Network"], "bridge");
+    let disk = PathBuf::from(before["Config"]["Disks"][0]["Path"].as_str().unwrap());
+    assert!(disk.starts_with(lab.vm_dir("web")), "{disk:?}");
+
+    lab.run(&["vm", "start", "web"]).ok();
+    let log = lab.wait_log("web", MARK_READY, 1);
+    assert!(log.contains("YURTA-GUEST-UP"), "{log}");
+    let st = lab.inspect("web");
+    assert_eq!(st["State"]["Status"], "running", "{st}");
+    assert!(st["State"]["Pid"].as_u64().unwrap() > 0);
+    assert_eq!(st["Config"]["AccelUsed"], "tcg");
+    let net = &st["Config"]["Networks"][0];
+    let tap = net["Tap"].as_str().unwrap().to_string();
+    assert!(tap.starts_with(&lab.tap_prefix()), "{net}");
+    let master = sh("ip", &["-j", "link", "show", &tap]).ok().stdout;
+    assert!(
+        master.contains(&format!("\"master\":\"{}\"", lab.bridge())),
+        "{master}"
+    );
+    assert!(net["IPAddress"].as_str().is_some(), "{net}");
+    // Operators see the VM in ps by name.
+    assert_eq!(processes_naming("process=yurta-vm-web").len(), 1);
+
+    // Typing into the console reaches the guest's shell; write the disk.
+    let mut con = ConsoleClient::open(&lab, "web");
+    con.type_line("echo hi-$((6*7))-guest");
+    con.expect("hi-42-guest", Duration::from_secs(30));
+    con.type_line("echo persisted-77 | dd of=/dev/vda conv=fsync 2>/dev/null && echo DD-DONE");
+    con.expect("DD-DONE", Duration::from_secs(30));
+    drop(con);
+
+    // The data survives a restart (busybox ignores the power button: stop
+    // ends with quit after -t).
+    lab.run(&["vm", "restart", "-t", "1", "web"]).ok();
+    let log = lab.wait_log("web", MARK_READY, 2);
+    assert!(log.contains("YURTA-DISK-READ persisted-77"), "{log}");
+
+    let t = Instant::now();
+    lab.run(&["vm", "stop", "-t", "1", "web"]).ok();
+    eprintln!("stop took {:.1} s", t.elapsed().as_secs_f64());
+    let st = lab.inspect("web");
+    assert_eq!(st["State"]["Status"], "stopped", "{st}");
+    assert_eq!(st["State"]["ExitReason"], "host-qmp-quit", "{st}");
+    assert!(!st["State"]["FinishedAt"].as_str().unwrap().is_empty());
+    lab.assert_clean("web");
+    // Logs stay after the stop.
+    assert_eq!(lab.logs("web").matches(MARK_READY).count(), 2);
+
+    lab.run(&["vm", "start", "web"]).ok();
+    lab.wait_log("web", MARK_READY, 3);
+    lab.run(&["vm", "kill", "web"]).ok();
+    let st = lab.inspect("web");
+    assert_eq!(st["State"]["Status"], "stopped", "{st}");
+    assert_eq!(st["State"]["ExitReason"], "QEMU killed by signal 9", "{st}");
+    lab.assert_clean("web");
+
+    lab.run(&["vm", "rm", "web"]).ok();
+    assert!(!lab.vm_dir("web").exists());
+    assert!(!disk.exists(), "created disk removed");
+    let nets = lab.run(&["network", "inspect", "bridge"]).ok().stdout;
+    assert!(!nets.contains("vm web"), "lease released: {nets}");
+    let bad = lab.run(&["vm", "inspect", "web"]);
+    assert_eq!(bad.code, 125);
+    assert!(bad.stderr.contains("no such VM"), "{}", bad.stderr);
+}
+
+#[test]
+fn bad_input_is_one_line_naming_the_value_and_leaves_nothing() {
+    let Some(lab) = Lab::new() else { return };
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["--kernel", "/nonexistent/vmlinuz"],
+            "/nonexistent/vmlinuz",
+        ),
+        (&["--memory", "12x"], "12x"),
+        (&["--arch", "sparc64"], "sparc64"),
+        (&["--accel", "warp"], "warp"),
+        (&["--disk", "/no/such.qcow2"], "/no/such.qcow2"),
+        (&["--network", "nosuchnet"], "nosuchnet"),
+        (&["--mac", "52:54:zz:00:00:01"], "52:54:zz:00:00:01"),
+        (&["--cpus", "0"], "0"),
+        (&["--display", "sdl"], "sdl"),
+    ];
+    for (args, value) in cases {
+        let mut full = vec!["vm", "create"];
+        // Networks given twice combine: none only when the case is not
+        // about networks.
+        if !args.contains(&"--network") && !args.contains(&"--mac") {
+            full.extend(["--network", "none"]);
+        }
+        full.extend_from_slice(args);
+        full.push("bad");
+        let out = lab.run(&full);
+        assert_eq!(out.code, 125, "{args:?}: {}", out.stderr);
+        assert_eq!(out.stderr.lines().count(), 1, "{args:?}: {}", out.stderr);
+        assert!(out.stderr.contains(value), "{args:?}: {}", out.stderr);
+        assert!(!lab.vm_dir("bad").exists(), "{args:?} left a VM dir");
+    }
+    lab.create("dup", &["--network", "none"]).ok();
+    let out = lab.create("dup", &["--network", "none"]);
+    assert_eq!(out.code, 125);
+    assert!(
+        out.stderr.contains("\"dup\" already exists"),
+        "{}",
+        out.stderr
+    );
+    let out = lab.run(&["vm", "start", "nosuch"]);
+    assert_eq!(out.code, 125);
+    assert!(out.stderr.contains("nosuch"), "{}", out.stderr);
+    let out = lab.run(&["vm", "console", "dup"]);
+    assert_eq!(out.code, 125);
+    assert!(
+        out.stderr.contains("VM dup is not running"),
+        "{}",
+        out.stderr
+    );
+    let names = lab.run(&["vm", "ls", "-q"]).ok().stdout;
+    assert_eq!(names.trim(), "dup");
+    lab.run(&["vm", "rm", "dup"]).ok();
+    assert!(lab.run(&["vm", "ls", "-q"]).ok().stdout.trim().is_empty());
+}
+
+#[test]
+fn killed_supervisor_shows_unsupervised_and_stop_still_cleans() {
+    let Some(lab) = Lab::new() else { return };
+    lab.create("orphan", &[]).ok();
+    lab.run(&["vm", "start", "orphan"]).ok();
+    lab.wait_log("orphan", MARK_READY, 1);
+    let live: Value =
+        serde_json::from_str(&read_to_string(&lab.vm_dir("orphan").join("run/live.json"))).unwrap();
+    let sup = live["supervisor_pid"].as_i64().unwrap();
+    sh("kill", &["-9", &sup.to_string()]).ok();
+    std::thread::sleep(Duration::from_millis(300));
+    let ls = lab.run(&["vm", "ls"]).ok().stdout;
+    assert!(ls.contains("running (unsupervised)"), "{ls}");
+    let out = lab.run(&["vm", "console", "orphan"]);
+    assert_eq!(out.code, 125);
+    assert!(
+        out.stderr.contains("without its supervisor"),
+        "{}",
+        out.stderr
+    );
+    lab.run(&["vm", "stop", "-t", "1", "orphan"]).ok();
+    assert_eq!(lab.inspect("orphan")["State"]["Status"], "stopped");
+    lab.assert_clean("orphan");
+}
+
+#[test]
+fn vnc_cloud_init_seed_hotplug_and_snapshots() {
+    let Some(lab) = Lab::new() else { return };
+    let user_data = lab.y.path("user-data");
+    std::fs::write(&user_data, "#cloud-config\n# YURTA-UD-MARK\n").unwrap();
+    let ud = user_data.to_str().unwrap();
+    lab.create(
+        "snap",
+        &["--disk", "64M", "--display", "vnc", "--cloud-init", ud],
+    )
+    .ok();
+    lab.run(&["vm", "start", "snap"]).ok();
+    lab.wait_log("snap", MARK_READY, 1);
+
+    // VNC answers with the RFB greeting where `vm vnc` says.
+    let url = lab.run(&["vm", "vnc", "snap"]).ok().stdout;
+    let addr = url.trim().strip_prefix("vnc://").unwrap().to_string();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut greeting = [0u8; 4];
+    s.read_exact(&mut greeting).unwrap();
+    assert_eq!(&greeting, b"RFB ");
+    drop(s);
+
+    // The NoCloud seed: labelled cidata on the host, a read-only disk
+    // holding the user-data in the guest.
+    let seed = lab.vm_dir("snap").join("run/seed.iso");
+    let label = sh(
+        "blkid",
+        &["-o", "value", "-s", "LABEL", seed.to_str().unwrap()],
+    );
+    assert_eq!(label.stdout.trim(), "cidata");
+    let mut con = ConsoleClient::open(&lab, "snap");
+    con.type_line("echo SEED-RO-$(cat /sys/block/vdb/ro); grep -q YURTA-UD-MARK /dev/vdb && echo SEED-HAS-USERDATA");
+    con.expect("SEED-RO-1", Duration::from_secs(30));
+    con.expect("SEED-HAS-USERDATA", Duration::from_secs(30));
+
+    // Hot-plug a 32 MiB disk, see it in the guest, unplug it.
+    let id = lab.run(&["vm", "disk", "add", "snap", "32M"]).ok().stdout;
+    assert_eq!(id.trim(), "vblk1");
+    con.type_line("for i in $(seq 1 50); do [ -b /dev/vdc ] && break; sleep 0.2; done; echo HOT-$(cat /sys/block/vdc/size)");
+    con.expect("HOT-65536", Duration::from_secs(30));
+    assert_eq!(
+        lab.inspect("snap")["Config"]["Disks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let boot_disk = lab.run(&["vm", "disk", "rm", "snap", "vblk0"]);
+    assert_eq!(boot_disk.code, 125);
+    assert!(
+        boot_disk.stderr.contains("attached at boot"),
+        "{}",
+        boot_disk.stderr
+    );
+    lab.run(&["vm", "disk", "rm", "snap", "vblk1"]).ok();
+    con.type_line("for i in $(seq 1 50); do [ -b /dev/vdc ] || break; sleep 0.2; done; [ -b /dev/vdc ] || echo HOT-GONE");
+    con.expect("HOT-GONE", Duration::from_secs(30));
+    assert_eq!(
+        lab.inspect("snap")["Config"]["Disks"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // A snapshot of the running VM brings memory and disk back.
+    con.type_line("echo snap-A | dd of=/dev/vda conv=fsync 2>/dev/null; echo WROTE-A");
+    con.expect("WROTE-A", Duration::from_secs(30));
+    lab.run(&["vm", "snapshot", "create", "snap", "s1"]).ok();
+    let dup = lab.run(&["vm", "snapshot", "create", "snap", "s1"]);
+    assert_eq!(dup.code, 125);
+    assert!(dup.stderr.contains("s1 already exists"), "{}", dup.stderr);
+    con.type_line("echo snap-B | dd of=/dev/vda conv=fsync 2>/dev/null; echo WROTE-B");
+    con.expect("WROTE-B", Duration::from_secs(30));
+    lab.run(&["vm", "snapshot", "restore", "snap", "s1"]).ok();
+    drop(con);
+    let mut con = ConsoleClient::open(&lab, "snap");
+    con.type_line("echo DISK-$(head -c 6 /dev/vda)");
+    con.expect("DISK-snap-A", Duration::from_secs(30));
+    drop(con);
+    assert!(lab
+        .run(&["vm", "snapshot", "ls", "snap"])
+        .ok()
+        .stdout
+        .contains("s1"));
+    lab.run(&["vm", "snapshot", "rm", "snap", "s1"]).ok();
+    assert!(!lab
+        .run(&["vm", "snapshot", "ls", "snap"])
+        .ok()
+        .stdout
+        .contains("s1"));
+    let missing = lab.run(&["vm", "snapshot", "restore", "snap", "s1"]);
+    assert_eq!(missing.code, 125);
+    assert!(
+        missing.stderr.contains("no snapshot s1"),
+        "{}",
+        missing.stderr
+    );
+
+    // Stopped: disk snapshots through qemu-img.
+    lab.run(&["vm", "stop", "-t", "1", "snap"]).ok();
+    lab.assert_clean("snap");
+    assert!(!seed.exists(), "seed removed with the boot");
+    lab.run(&["vm", "snapshot", "create", "snap", "offline"])
+        .ok();
+    assert!(lab
+        .run(&["vm", "snapshot", "ls", "snap"])
+        .ok()
+        .stdout
+        .contains("offline"));
+    lab.run(&["vm", "rm", "snap"]).ok();
+    assert!(!lab.vm_dir("snap").exists());
+}
