@@ -282,6 +282,26 @@ impl Drop for ConsoleClient {
     }
 }
 
+/// The child's stdout once it exits (killed after `timeout`: a failure).
+fn wait_output(mut child: Child, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    while child.try_wait().unwrap().is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("still running after {timeout:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    out
+}
+
 fn read_to_string(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -345,7 +365,19 @@ fn boot_console_disk_restart_stop_kill_rm() {
 
     lab.run(&["vm", "start", "web"]).ok();
     lab.wait_log("web", MARK_READY, 3);
+    // `logs -f` follows until the VM stops.
+    let follow = lab
+        .cmd(&["vm", "logs", "-f", "--tail", "2", "web"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     lab.run(&["vm", "kill", "web"]).ok();
+    let followed = wait_output(follow, Duration::from_secs(10));
+    // The last two lines of the log, and nothing after the VM was killed.
+    assert!(!followed.is_empty());
+    assert!(lab.logs("web").ends_with(&followed), "{followed}");
+    assert!(!followed.contains("YURTA-GUEST-UP"), "{followed}");
     let st = lab.inspect("web");
     assert_eq!(st["State"]["Status"], "stopped", "{st}");
     assert_eq!(st["State"]["ExitReason"], "QEMU killed by signal 9", "{st}");

@@ -149,6 +149,95 @@ impl KvmProbe for HostProbe {
     }
 }
 
+/// A probe whose boot answer is remembered in a file, under a key saying
+/// what it depends on: for the host, its kernel, QEMU and the probe kernel
+/// ([`CachedProbe::for_host`]). A probe boot costs up to
+/// [`PROBE_DEADLINE`].
+pub struct CachedProbe<P: KvmProbe> {
+    pub probe: P,
+    /// `None`: never cached.
+    pub key: Option<String>,
+    /// A JSON file `{"key": …, "boots": bool}`.
+    pub cache: PathBuf,
+}
+
+impl CachedProbe<HostProbe> {
+    pub fn for_host(probe: HostProbe, cache: &Path) -> Self {
+        let key = host_key(&probe);
+        CachedProbe {
+            probe,
+            key,
+            cache: cache.to_path_buf(),
+        }
+    }
+}
+
+/// Host kernel release, the probe kernel and the QEMU binary (path, size,
+/// modification time).
+fn host_key(probe: &HostProbe) -> Option<String> {
+    let release = std::fs::read_to_string("/proc/sys/kernel/osrelease").ok()?;
+    let kernel = match &probe.kernel {
+        Some(k) => k.clone(),
+        None => host_kernel()?,
+    };
+    let qemu = find_in_path(probe.arch.info().qemu_binary)?;
+    Some(format!(
+        "{} {} {} {}",
+        probe.arch,
+        release.trim(),
+        file_stamp(&kernel)?,
+        file_stamp(&qemu)?
+    ))
+}
+
+fn file_stamp(p: &Path) -> Option<String> {
+    let m = std::fs::metadata(p).ok()?;
+    let mtime = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
+    Some(format!("{}:{}:{}", p.display(), m.len(), mtime.as_nanos()))
+}
+
+fn find_in_path(binary: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(binary))
+        .find(|p| p.is_file())
+}
+
+impl<P: KvmProbe> KvmProbe for CachedProbe<P> {
+    fn device(&self) -> Result<(), String> {
+        self.probe.device()
+    }
+
+    fn guest_boots(&self) -> Result<bool, String> {
+        let key = self.key.clone();
+        let cached: Option<serde_json::Value> = std::fs::read(&self.cache)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
+        if let (Some(k), Some(c)) = (&key, &cached) {
+            if c["key"].as_str() == Some(k) {
+                if let Some(b) = c["boots"].as_bool() {
+                    return Ok(b);
+                }
+            }
+        }
+        let boots = self.probe.guest_boots()?;
+        if let Some(key) = key {
+            let doc = serde_json::json!({ "key": key, "boots": boots });
+            let tmp = self
+                .cache
+                .with_extension(format!("tmp-{}", std::process::id()));
+            if std::fs::write(&tmp, doc.to_string()).is_ok() {
+                let _ = std::fs::rename(&tmp, &self.cache);
+            }
+        }
+        Ok(boots)
+    }
+}
+
 const KVM_GET_API_VERSION: libc::c_ulong = 0xAE00;
 const KVM_API_VERSION: libc::c_int = 12;
 
@@ -272,6 +361,46 @@ mod tests {
 
     fn host() -> Arch {
         Arch::host().unwrap()
+    }
+
+    /// Counts probe boots.
+    struct Counting(std::cell::Cell<u32>, bool);
+
+    impl KvmProbe for Counting {
+        fn device(&self) -> Result<(), String> {
+            Ok(())
+        }
+        fn guest_boots(&self) -> Result<bool, String> {
+            self.0.set(self.0.get() + 1);
+            Ok(self.1)
+        }
+    }
+
+    #[test]
+    fn cached_probe_boots_once_per_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("probe.json");
+        let cached = |key: Option<&str>, boots: bool| CachedProbe {
+            probe: Counting(Default::default(), boots),
+            key: key.map(str::to_string),
+            cache: cache.clone(),
+        };
+        let a = cached(Some("k1"), false);
+        assert_eq!(a.guest_boots(), Ok(false));
+        assert_eq!(a.guest_boots(), Ok(false));
+        assert_eq!(a.probe.0.get(), 1, "second answer from the file");
+        // Another key (a new kernel or QEMU) probes again.
+        let b = cached(Some("k2"), true);
+        assert_eq!(b.guest_boots(), Ok(true));
+        assert_eq!(b.probe.0.get(), 1);
+        // Without a key nothing is read or written.
+        let c = cached(None, false);
+        assert_eq!(c.guest_boots(), Ok(false));
+        assert_eq!(c.guest_boots(), Ok(false));
+        assert_eq!(c.probe.0.get(), 2);
+        let d = cached(Some("k2"), false);
+        assert_eq!(d.guest_boots(), Ok(true), "k2's answer is kept");
+        assert_eq!(d.probe.0.get(), 0);
     }
 
     fn other() -> Arch {

@@ -2,7 +2,7 @@
 //! accelerator decision, the machine type, the argv. The one call the CLI
 //! makes before [`crate::instance::Instance::start`].
 
-use crate::accel::{self, Decision, HostProbe, KvmProbe};
+use crate::accel::{self, CachedProbe, Decision, HostProbe, KvmProbe};
 use crate::arch::{self, Arch};
 use crate::cmdline::{self, QemuCommand, Resolved, VmPaths};
 use crate::config::VmConfig;
@@ -19,6 +19,19 @@ pub struct Plan {
 /// Plans with the real host ([`HostProbe`] for `--accel auto`).
 pub fn plan(config: &VmConfig, paths: &VmPaths, paused: bool) -> Result<Plan, Error> {
     let probe = HostProbe::new(config.arch, config.kernel.as_deref());
+    plan_with(config, paths, paused, &probe)
+}
+
+/// As [`plan`], with the `--accel auto` probe remembered in `cache`
+/// ([`CachedProbe`]).
+pub fn plan_cached(
+    config: &VmConfig,
+    paths: &VmPaths,
+    paused: bool,
+    cache: &std::path::Path,
+) -> Result<Plan, Error> {
+    let host = HostProbe::new(config.arch, config.kernel.as_deref());
+    let probe = CachedProbe::for_host(host, cache);
     plan_with(config, paths, paused, &probe)
 }
 

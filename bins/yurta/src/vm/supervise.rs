@@ -170,7 +170,8 @@ fn start_qemu(
         None
     };
     let paths = vm.paths();
-    let plan = yurta_vm::plan(&config, &paths, true)?;
+    let cache = vm.dir.with_file_name("accel-probe.json");
+    let plan = yurta_vm::plan::plan_cached(&config, &paths, true, &cache)?;
     let mut instance = Instance::start(&plan.command, &paths, QMP_TIMEOUT)?;
     let serial = UnixStream::connect(&paths.serial)
         .with_context(|| format!("connect to {}", paths.serial.display()))?;
