@@ -718,7 +718,7 @@ const GUEST_MODULES: [&str; 8] = [
 const GUEST_INIT: &str = r#"#!/bin/busybox sh
 /bin/busybox --install -s /bin
 mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
-for m in $(cat /modules); do insmod /$m.ko; done
+for m in $(cat /lib/modules/order); do insmod /lib/modules/$m.ko; done
 for i in 1 2 3 4 5 6 7 8 9 10; do [ -b /dev/vda ] && break; sleep 1; done
 for o in $OPTIONS; do
   echo "=== $o"
@@ -741,37 +741,14 @@ fn guest_mounts(iso: &Path, dir: &Path) -> Option<Seen> {
     if !cfg!(target_arch = "x86_64") || !tool("qemu-system-x86_64") || !tool("cpio") {
         return missing("x86_64 QEMU or cpio");
     }
-    let Some(kernel) = host_kernel() else {
+    let Ok(kernel) = crate::testkit::host_kit() else {
         return missing("/boot/vmlinuz-* with modules");
     };
-    let Some(busybox) = ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|b| Path::new(b).exists())
-    else {
+    if !Path::new("/bin/busybox").exists() {
         return missing("busybox");
-    };
-    let root = dir.join("initramfs");
-    for d in ["bin", "proc", "sys", "dev", "mnt"] {
-        fs::create_dir_all(root.join(d)).unwrap();
     }
-    fs::copy(busybox, root.join("bin/busybox")).unwrap();
     let init = GUEST_INIT.replace("$OPTIONS", &MOUNT_OPTIONS.join(" "));
-    fs::write(root.join("init"), init).unwrap();
-    run("chmod", &["755", root.join("init").to_str().unwrap()]);
-    let mut loaded = Vec::new();
-    for m in GUEST_MODULES {
-        if copy_module(&kernel.1, m, &root) {
-            loaded.push(m);
-        }
-    }
-    fs::write(root.join("modules"), loaded.join("\n")).unwrap();
-    let initrd = dir.join("initrd.cpio");
-    let pack = format!(
-        "cd '{}' && find . | cpio -o -H newc --quiet > '{}'",
-        root.display(),
-        initrd.display()
-    );
-    run("sh", &["-c", &pack]);
+    let initrd = crate::testkit::build_initramfs_with(&kernel, dir, &init, &GUEST_MODULES);
     let out = Command::new("timeout")
         .args([
             "300",
@@ -788,7 +765,7 @@ fn guest_mounts(iso: &Path, dir: &Path) -> Option<Seen> {
             "none",
         ])
         .args(["-serial", "stdio", "-no-reboot", "-kernel"])
-        .arg(&kernel.0)
+        .arg(&kernel)
         .arg("-initrd")
         .arg(&initrd)
         .args(["-append", "console=ttyS0 quiet loglevel=1 panic=-1"])
@@ -805,50 +782,6 @@ fn guest_mounts(iso: &Path, dir: &Path) -> Option<Seen> {
         "guest did not finish: {console}"
     );
     Some(parse_guest(&console))
-}
-
-/// The newest `/boot/vmlinuz-V` that has `/lib/modules/V`: (kernel, version).
-fn host_kernel() -> Option<(PathBuf, String)> {
-    let mut found: Vec<(PathBuf, String)> = fs::read_dir("/boot")
-        .ok()?
-        .filter_map(|e| {
-            let name = e.ok()?.file_name().into_string().ok()?;
-            let version = name.strip_prefix("vmlinuz-")?.to_string();
-            Path::new("/lib/modules")
-                .join(&version)
-                .is_dir()
-                .then(|| (Path::new("/boot").join(&name), version))
-        })
-        .collect();
-    found.sort();
-    found.pop()
-}
-
-/// Puts module `name` of kernel `version` in `root` as `name.ko`
-/// (decompressed); false when it is built in or absent.
-fn copy_module(version: &str, name: &str, root: &Path) -> bool {
-    let out = Command::new("modinfo")
-        .args(["-k", version, "-F", "filename", name])
-        .output();
-    let Ok(out) = out else { return false };
-    let file = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    let dest = root.join(format!("{name}.ko"));
-    if file.ends_with(".ko") {
-        fs::copy(&file, &dest).unwrap();
-    } else if file.ends_with(".ko.xz") {
-        fs::write(&dest, run_bytes("xz", &["-dc", &file])).unwrap();
-    } else if file.ends_with(".ko.zst") {
-        fs::write(&dest, run_bytes("zstd", &["-dc", &file])).unwrap();
-    } else {
-        return false;
-    }
-    true
-}
-
-fn run_bytes(cmd: &str, args: &[&str]) -> Vec<u8> {
-    let out = Command::new(cmd).args(args).output().unwrap();
-    assert!(out.status.success(), "{cmd} {args:?}: {out:?}");
-    out.stdout
 }
 
 /// `=== OPTS` sections of `@@ NAME` blocks, as printed by [`GUEST_INIT`].

@@ -65,9 +65,17 @@ pub fn host_kit() -> Result<PathBuf, String> {
     crate::accel::host_kernel().ok_or_else(|| "no /boot/vmlinuz-*".into())
 }
 
-/// Builds `dir/initrd.gz` for `kernel` (its modules come from
-/// /lib/modules/<version of vmlinuz-VERSION>).
+/// Builds `dir/initrd.gz` for `kernel` with the guest the tests expect
+/// ([`MARK_UP`], virtio disk and network, a shell on the console).
 pub fn build_initramfs(kernel: &Path, dir: &Path) -> PathBuf {
+    build_initramfs_with(kernel, dir, INIT, MODULES)
+}
+
+/// Builds `dir/initrd.gz`: static busybox, `init` as /init, and those of
+/// `modules` that `kernel` has as modules (from
+/// /lib/modules/<version of vmlinuz-VERSION>, decompressed) in
+/// /lib/modules, their names in load order in /lib/modules/order.
+pub fn build_initramfs_with(kernel: &Path, dir: &Path, init: &str, modules: &[&str]) -> PathBuf {
     let version = kernel
         .file_name()
         .and_then(|n| n.to_str())
@@ -82,17 +90,20 @@ pub fn build_initramfs(kernel: &Path, dir: &Path) -> PathBuf {
         "proc",
         "sys",
         "dev",
+        "mnt",
         "lib/modules",
     ] {
         std::fs::create_dir_all(root.join(d)).unwrap();
     }
     std::fs::copy("/bin/busybox", root.join("bin/busybox")).unwrap();
-    write_exec(&root.join("init"), INIT);
-    let modules = Path::new("/lib/modules").join(version).join("kernel");
-    for m in MODULES {
-        copy_module(&modules, m, &root.join("lib/modules"));
-    }
-    std::fs::write(root.join("lib/modules/order"), MODULES.join("\n")).unwrap();
+    write_exec(&root.join("init"), init);
+    let tree = Path::new("/lib/modules").join(version).join("kernel");
+    let found: Vec<&str> = modules
+        .iter()
+        .copied()
+        .filter(|m| copy_module(&tree, m, &root.join("lib/modules")))
+        .collect();
+    std::fs::write(root.join("lib/modules/order"), found.join("\n")).unwrap();
     let out = dir.join("initrd.gz");
     let script = format!(
         "cd '{}' && find . | cpio -o -H newc --quiet | gzip -1 > '{}'",
@@ -109,11 +120,14 @@ fn write_exec(path: &Path, text: &str) {
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-/// Finds `name.ko` (or `.ko.xz`) under `tree` and puts `name.ko` in `dest`.
-fn copy_module(tree: &Path, name: &str, dest: &Path) {
-    let found = find_file(tree, &format!("{name}.ko"))
+/// Finds `name.ko` (or `.ko.xz`) under `tree` and puts `name.ko` in
+/// `dest`; false when the kernel has no such module (built in, or absent).
+fn copy_module(tree: &Path, name: &str, dest: &Path) -> bool {
+    let Some(found) = find_file(tree, &format!("{name}.ko"))
         .or_else(|| find_file(tree, &format!("{name}.ko.xz")))
-        .unwrap_or_else(|| panic!("module {name} not found under {}", tree.display()));
+    else {
+        return false;
+    };
     let target = dest.join(format!("{name}.ko"));
     if found.extension().is_some_and(|e| e == "xz") {
         let out = Command::new("xz").arg("-dc").arg(&found).output().unwrap();
@@ -122,6 +136,7 @@ fn copy_module(tree: &Path, name: &str, dest: &Path) {
     } else {
         std::fs::copy(&found, target).unwrap();
     }
+    true
 }
 
 fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
