@@ -155,9 +155,9 @@ impl Lab {
     /// Nothing of the VM `name` is left: no QEMU or supervisor process
     /// naming it, no tap with the test's prefix, no sockets.
     fn assert_clean(&self, name: &str) {
-        let procs = processes_naming(&format!("yurta-vm-{name}"));
+        let procs = self.qemu_processes(name);
         assert!(procs.is_empty(), "processes left: {procs:?}");
-        let sup = processes_naming(&format!("__supervise --sync-fd 3 {name}"));
+        let sup = self.processes(&format!("__supervise --sync-fd 3 {name}"));
         assert!(sup.is_empty(), "supervisors left: {sup:?}");
         let taps = links_with(&self.tap_prefix());
         assert!(taps.is_empty(), "taps left: {taps:?}");
@@ -170,6 +170,24 @@ impl Lab {
             .filter(|n| n.ends_with(".sock") || n.ends_with(".pid") || n.ends_with(".json"))
             .collect();
         assert!(socks.is_empty(), "left in {}: {socks:?}", run.display());
+    }
+}
+
+impl Lab {
+    /// This test's processes (their command line names its root) whose
+    /// command line contains `needle`: other runs of the tests may have a
+    /// VM of the same name.
+    fn processes(&self, needle: &str) -> Vec<String> {
+        let root = self.y.root().to_string_lossy().into_owned();
+        processes_naming(needle)
+            .into_iter()
+            .filter(|c| c.contains(&root))
+            .collect()
+    }
+
+    /// The QEMU of VM `name` (`-name NAME,process=yurta-vm-NAME`).
+    fn qemu_processes(&self, name: &str) -> Vec<String> {
+        self.processes(&format!("process=yurta-vm-{name}"))
     }
 }
 
@@ -336,7 +354,7 @@ fn boot_console_disk_restart_stop_kill_rm() {
     );
     assert!(net["IPAddress"].as_str().is_some(), "{net}");
     // Operators see the VM in ps by name.
-    assert_eq!(processes_naming("process=yurta-vm-web").len(), 1);
+    assert_eq!(lab.qemu_processes("web").len(), 1);
 
     // Typing into the console reaches the guest's shell; write the disk.
     let mut con = ConsoleClient::open(&lab, "web");
@@ -344,6 +362,15 @@ fn boot_console_disk_restart_stop_kill_rm() {
     con.expect("hi-42-guest", Duration::from_secs(30));
     con.type_line("echo persisted-77 | dd of=/dev/vda conv=fsync 2>/dev/null && echo DD-DONE");
     con.expect("DD-DONE", Duration::from_secs(30));
+    // The tap carries traffic: the guest takes its leased address and
+    // reaches the gateway on the bridge.
+    let ip = net["IPAddress"].as_str().unwrap();
+    let prefix = net["IPPrefixLen"].as_u64().unwrap();
+    let gw = net["Gateway"].as_str().unwrap();
+    con.type_line(&format!(
+        "ip addr add {ip}/{prefix} dev eth0 && ip link set eth0 up && ping -c 1 -W 5 {gw} >/dev/null && echo PING-GW-OK"
+    ));
+    con.expect("PING-GW-OK", Duration::from_secs(30));
     drop(con);
 
     // The data survives a restart (busybox ignores the power button: stop
@@ -453,7 +480,25 @@ fn bad_input_is_one_line_naming_the_value_and_leaves_nothing() {
 fn killed_supervisor_shows_unsupervised_and_stop_still_cleans() {
     let Some(lab) = Lab::new() else { return };
     lab.create("orphan", &[]).ok();
-    lab.run(&["vm", "start", "orphan"]).ok();
+    // Two starts at once: one QEMU, both succeed.
+    let starts: Vec<Child> = (0..2)
+        .map(|_| {
+            lab.cmd(&["vm", "start", "orphan"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for c in starts {
+        let out = c.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(lab.qemu_processes("orphan").len(), 1);
     lab.wait_log("orphan", MARK_READY, 1);
     let live: Value =
         serde_json::from_str(&read_to_string(&lab.vm_dir("orphan").join("run/live.json"))).unwrap();
