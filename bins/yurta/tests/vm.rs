@@ -300,6 +300,29 @@ impl Drop for ConsoleClient {
     }
 }
 
+/// Runs `vm console NAME` under `script` (a pseudo-terminal), types
+/// `keys`, waits, then Ctrl-]; everything the terminal showed.
+fn console_on_a_terminal(lab: &Lab, name: &str, keys: &str) -> String {
+    let inner = format!(
+        "{} --root {} vm console {name}",
+        env!("CARGO_BIN_EXE_yurta"),
+        lab.y.root().display()
+    );
+    let mut child = std::process::Command::new("script")
+        .args(["-qfec", &inner, "/dev/null"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    std::thread::sleep(Duration::from_millis(500));
+    stdin.write_all(keys.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    stdin.write_all(&[0x1d]).unwrap();
+    wait_output(child, Duration::from_secs(10))
+}
+
 /// The child's stdout once it exits (killed after `timeout`: a failure).
 fn wait_output(mut child: Child, timeout: Duration) -> String {
     let deadline = Instant::now() + timeout;
@@ -555,6 +578,13 @@ fn vnc_cloud_init_seed_hotplug_and_snapshots() {
     con.type_line("echo SEED-RO-$(cat /sys/block/vdb/ro); grep -q YURTA-UD-MARK /dev/vdb && echo SEED-HAS-USERDATA");
     con.expect("SEED-RO-1", Duration::from_secs(30));
     con.expect("SEED-HAS-USERDATA", Duration::from_secs(30));
+
+    // On a terminal: raw mode, typed keys reach the guest, Ctrl-] detaches
+    // and the VM runs on.
+    let tty = console_on_a_terminal(&lab, "snap", "echo TTY-$((7*6))\n");
+    assert!(tty.contains("TTY-42"), "{tty}");
+    assert!(tty.contains("Detached from VM snap"), "{tty}");
+    assert_eq!(lab.inspect("snap")["State"]["Status"], "running");
 
     // Hot-plug a 32 MiB disk, see it in the guest, unplug it.
     let id = lab.run(&["vm", "disk", "add", "snap", "32M"]).ok().stdout;
