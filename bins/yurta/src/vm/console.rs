@@ -12,6 +12,7 @@ use anyhow::{bail, Context};
 use nix::sys::termios;
 
 use super::args::LogsArgs;
+use super::relay::rotated;
 use super::store::{view, Status, VmDir, VmStore};
 use crate::Ctx;
 
@@ -125,12 +126,15 @@ pub fn logs(ctx: &Ctx, a: &LogsArgs) -> anyhow::Result<()> {
         ),
     };
     let path = vm.console_log();
-    let data = std::fs::read(&path).unwrap_or_default();
+    let mut data = std::fs::read(rotated(&path)).unwrap_or_default();
+    let current = std::fs::read(&path).unwrap_or_default();
+    let offset = current.len() as u64;
+    data.extend(current);
     let mut out = std::io::stdout().lock();
     out.write_all(tail_lines(&data, tail))?;
     out.flush()?;
     if a.follow {
-        follow(&vm, data.len() as u64, &mut out)?;
+        follow(&vm, offset, &mut out)?;
     }
     Ok(())
 }
@@ -142,19 +146,32 @@ fn follow(vm: &VmDir, mut offset: u64, out: &mut impl Write) -> anyhow::Result<(
             .load()
             .map(|r| view(vm, &r).status == Status::Running)
             .unwrap_or(false);
-        if let Ok(mut f) = std::fs::File::open(vm.console_log()) {
-            f.seek(SeekFrom::Start(offset))?;
-            let mut more = Vec::new();
-            f.read_to_end(&mut more)?;
-            offset += more.len() as u64;
-            out.write_all(&more)?;
-            out.flush()?;
+        let path = vm.console_log();
+        let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+        if len < offset {
+            // Rotated: the rest of the old file, then the new one.
+            out.write_all(&read_from(&rotated(&path), offset)?)?;
+            offset = 0;
         }
+        let more = read_from(&path, offset)?;
+        offset += more.len() as u64;
+        out.write_all(&more)?;
+        out.flush()?;
         if !running {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// The bytes of `path` from `offset` on (none for a missing file).
+fn read_from(path: &std::path::Path, offset: u64) -> std::io::Result<Vec<u8>> {
+    let mut more = Vec::new();
+    if let Ok(mut f) = std::fs::File::open(path) {
+        f.seek(SeekFrom::Start(offset))?;
+        f.read_to_end(&mut more)?;
+    }
+    Ok(more)
 }
 
 /// The last `n` lines of `data` (all of it with `None`).

@@ -6,6 +6,7 @@ mod console;
 mod create;
 mod hotplug;
 mod lifecycle;
+mod relay;
 mod show;
 mod snapshot;
 mod store;

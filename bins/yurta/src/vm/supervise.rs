@@ -8,12 +8,11 @@
 //! taps and QEMU's files and writes `run/exit.json`.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::fd::{FromRawFd, RawFd};
-use std::os::unix::net::{UnixListener, UnixStream};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -175,7 +174,7 @@ fn start_qemu(
     let mut instance = Instance::start(&plan.command, &paths, QMP_TIMEOUT)?;
     let serial = UnixStream::connect(&paths.serial)
         .with_context(|| format!("connect to {}", paths.serial.display()))?;
-    relay_console(vm, serial)?;
+    super::relay::relay_console(vm, serial)?;
     instance.qmp().cont()?;
     let live = Live {
         pid: instance.pid(),
@@ -244,67 +243,6 @@ fn free_vnc_port() -> anyhow::Result<u16> {
     (5900..6000)
         .find(|p| std::net::TcpListener::bind(("127.0.0.1", *p)).is_ok())
         .context("no free VNC port in 5900-5999")
-}
-
-type Clients = Arc<Mutex<Vec<UnixStream>>>;
-
-/// Serial output → console.log and every client; clients' input → the
-/// serial port.
-fn relay_console(vm: &VmDir, serial: UnixStream) -> anyhow::Result<()> {
-    let log_path = vm.console_log();
-    let mut log = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log_path)
-        .with_context(|| format!("open {}", log_path.display()))?;
-    let sock = vm.console_sock();
-    let _ = std::fs::remove_file(&sock);
-    let listener = UnixListener::bind(&sock).with_context(|| format!("bind {}", sock.display()))?;
-    let clients: Clients = Arc::default();
-    let input = Arc::new(Mutex::new(serial.try_clone()?));
-    let out_clients = clients.clone();
-    let mut serial = serial;
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = serial.read(&mut buf) {
-            if n == 0 {
-                break;
-            }
-            let _ = log.write_all(&buf[..n]);
-            let mut list = out_clients.lock().unwrap_or_else(|p| p.into_inner());
-            list.retain_mut(|c| c.write_all(&buf[..n]).is_ok());
-        }
-        let mut list = out_clients.lock().unwrap_or_else(|p| p.into_inner());
-        list.clear();
-    });
-    std::thread::spawn(move || {
-        for client in listener.incoming().flatten() {
-            let _ = client.set_write_timeout(Some(Duration::from_secs(2)));
-            let Ok(reader) = client.try_clone() else {
-                continue;
-            };
-            clients
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(client);
-            let input = input.clone();
-            std::thread::spawn(move || forward_input(reader, &input));
-        }
-    });
-    Ok(())
-}
-
-fn forward_input(mut client: UnixStream, serial: &Mutex<UnixStream>) {
-    let mut buf = [0u8; 1024];
-    while let Ok(n) = client.read(&mut buf) {
-        if n == 0 {
-            break;
-        }
-        let mut s = serial.lock().unwrap_or_else(|p| p.into_inner());
-        if s.write_all(&buf[..n]).is_err() {
-            break;
-        }
-    }
 }
 
 /// Why QEMU ended, for `inspect`'s ExitReason: QEMU's own shutdown cause
