@@ -5,20 +5,8 @@
 
 mod common;
 
+use common::podman::{skipped, PodmanImage};
 use common::{sh, tar_of, Yurta};
-
-fn skip() -> bool {
-    std::env::var_os("YURTA_SKIP_PODMAN_TESTS").is_some()
-}
-
-/// Removes a podman image when the test ends, pass or fail.
-struct PodmanImage(String);
-
-impl Drop for PodmanImage {
-    fn drop(&mut self) {
-        let _ = sh("podman", &["rmi", "-f", &self.0]);
-    }
-}
 
 fn unique(what: &str) -> String {
     format!("localhost/yurta-{what}-{}:1", std::process::id())
@@ -26,7 +14,7 @@ fn unique(what: &str) -> String {
 
 #[test]
 fn podman_loads_and_runs_what_yurta_saves() {
-    if skip() {
+    if skipped() {
         return;
     }
     let y = Yurta::new();
@@ -78,7 +66,7 @@ fn podman_loads_and_runs_what_yurta_saves() {
 
 #[test]
 fn yurta_loads_what_podman_saves() {
-    if skip() {
+    if skipped() {
         return;
     }
     let y = Yurta::new();

@@ -6,21 +6,9 @@
 mod common;
 
 use common::oci::Layout;
+use common::podman::{self, PodmanImage};
 use common::registry::{skopeo_copy, Registry};
 use common::{sh, tar_of, Out, Yurta};
-
-fn podman_skipped() -> bool {
-    std::env::var_os("YURTA_SKIP_PODMAN_TESTS").is_some()
-}
-
-/// Removes a podman image when the test ends, pass or fail.
-struct PodmanImage(String);
-
-impl Drop for PodmanImage {
-    fn drop(&mut self) {
-        let _ = sh("podman", &["rmi", "-f", &self.0]);
-    }
-}
 
 fn inspect(y: &Yurta, field: &str, image: &str) -> String {
     let f = format!("{{{{{field}}}}}");
@@ -69,7 +57,7 @@ fn pull_by_tag_then_by_digest() {
     let reg = Registry::plain();
     let y = Yurta::new();
     let name = format!("{}/pushed/by-podman:1", reg.addr());
-    if podman_skipped() {
+    if podman::skipped() {
         skopeo_image(&y, &reg, "pushed/by-podman:1");
     } else {
         let tarball = y.path("rootfs.tar");
@@ -220,7 +208,7 @@ fn push_is_read_by_skopeo_and_podman() {
     let quiet = y.run(&["push", "-q", &name]).ok();
     assert_eq!(quiet.stdout.trim(), digest);
 
-    if !podman_skipped() {
+    if !podman::skipped() {
         let _cleanup = PodmanImage(other.clone());
         sh("podman", &["pull", "-q", "--tls-verify=false", &other]).ok();
         let ran = sh("podman", &["run", "--rm", &other, "echo", "ok"]).ok();

@@ -8,7 +8,7 @@ mod common;
 use std::os::unix::fs::PermissionsExt;
 
 use common::oci::Layout;
-use common::registry::{skopeo_copy, Certs, Registry};
+use common::registry::{skopeo_copy, Auth, Certs, Registry};
 use common::{Out, Yurta};
 
 fn fill(y: &Yurta, reg: &Registry, name: &str, creds: Option<&str>) {
@@ -35,7 +35,7 @@ fn failed(out: &Out, needle: &str) {
 
 #[test]
 fn login_pull_push_logout_with_basic_auth() {
-    let reg = Registry::start(Some(("alice", "s3cret")), None);
+    let reg = Registry::start(Auth::basic("alice", "s3cret"), None);
     let y = Yurta::new();
     fill(&y, &reg, "private/img:1", Some("alice:s3cret"));
     let name = format!("{}/private/img:1", reg.addr());
@@ -80,7 +80,7 @@ fn login_pull_push_logout_with_basic_auth() {
 fn tls_registry_with_and_without_the_ca() {
     let certs = Certs::make();
     let (crt, key) = (certs.path("server.crt"), certs.path("server.key"));
-    let reg = Registry::start(None, Some((&crt, &key)));
+    let reg = Registry::start(Auth::None, Some((&crt, &key)));
     let y = Yurta::new();
     fill(&y, &reg, "secure/img:1", None);
     let name = format!("{}/secure/img:1", reg.addr());

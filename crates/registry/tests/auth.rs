@@ -10,11 +10,12 @@ use std::sync::Arc;
 
 use common::image::{image, Image, OCI_MANIFEST};
 use common::token::{token_server, Issuer, ISSUER, SERVICE};
-use common::{run, Auth, Registry};
 use yurta_registry::{
     login, logout, AuthFile, BlobFetch, BlobPush, Client, ClientConfig, Credentials, Digest, Error,
     PushedBlob, Reference, Repository,
 };
+use yurta_testutil::process::run;
+use yurta_testutil::registry::{Auth, Registry};
 
 fn config() -> ClientConfig {
     ClientConfig::default().certs_dirs(vec![])

@@ -7,11 +7,11 @@ use std::fs;
 use std::time::Duration;
 
 use common::image::{image, write_layout, Image};
-use common::{skopeo_copy, Registry};
 use yurta_registry::{
     BlobFetch, Client, ClientConfig, Digest, Error, Reference, Resume, RetryPolicy, Sha256,
     MEDIA_OCI_MANIFEST,
 };
+use yurta_testutil::registry::{skopeo_copy, Registry};
 
 fn client() -> Client {
     Client::new(test_config())
@@ -34,6 +34,7 @@ fn filled() -> (Registry, Image) {
     let layout = tempfile::tempdir().unwrap();
     write_layout(layout.path(), &img, "v1");
     skopeo_copy(
+        &[],
         &format!("oci:{}:v1", layout.path().display()),
         &format!("docker://{}/test:1", reg.addr()),
     );

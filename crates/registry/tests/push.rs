@@ -8,12 +8,13 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::image::{image, Blob, Image, OCI_CONFIG, OCI_LAYER, OCI_MANIFEST};
-use common::{run, skopeo_copy, skopeo_raw, Registry};
 use serde_json::json;
 use yurta_registry::{
     BlobPush, Client, ClientConfig, Digest, Error, PushedBlob, Reference, Repository, RetryPolicy,
     UploadMethod, MEDIA_OCI_INDEX,
 };
+use yurta_testutil::process::run;
+use yurta_testutil::registry::{skopeo_copy, skopeo_raw, Registry};
 
 fn client() -> Client {
     Client::new(
@@ -54,6 +55,7 @@ fn push_image(c: &Client, repo: &Repository, img: &Image, tag: &str, method: Upl
 fn skopeo_reads_layer(reg: &Registry, name_tag: &str, img: &Image) {
     let out = tempfile::tempdir().unwrap();
     skopeo_copy(
+        &[],
         &format!("docker://{}/{name_tag}", reg.addr()),
         &format!("oci:{}:x", out.path().display()),
     );
@@ -204,7 +206,7 @@ fn multi_platform_index() {
     let d = c.put_manifest(&r, "1", MEDIA_OCI_INDEX, &index).unwrap();
 
     let name = format!("{}/multi:1", reg.addr());
-    assert_eq!(common::skopeo_raw(&format!("docker://{name}")), index);
+    assert_eq!(skopeo_raw(&format!("docker://{name}")), index);
     let got = c.get_manifest(&Reference::parse(&name).unwrap()).unwrap();
     assert!(got.is_index());
     assert_eq!((got.digest, got.bytes), (d, index));

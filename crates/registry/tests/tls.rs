@@ -8,8 +8,9 @@ use std::fs;
 use std::path::Path;
 
 use common::image::image;
-use common::{Auth, Certs, Registry};
 use yurta_registry::{BlobFetch, BlobPush, Client, ClientConfig, Digest, PushedBlob, Repository};
+use yurta_testutil::certs::Certs;
+use yurta_testutil::registry::{Auth, Registry};
 
 fn install_ca(certs: &Certs, dir: &Path, registry: &str) {
     let d = dir.join(registry);

@@ -13,13 +13,14 @@ mod leaks;
 
 use std::ffi::OsStr;
 use std::fs;
-use std::os::unix::fs::{symlink, PermissionsExt};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{json, Value};
+use yurta_testutil::bundle::{make_rootfs, write_config};
+use yurta_testutil::process::poll_until;
 
 /// Generates `yurta::<name>` and `runc::<name>` tests for scenario functions
 /// defined next to the macro call.
@@ -141,44 +142,6 @@ pub struct Ct<'r> {
     _tmp: tempfile::TempDir,
 }
 
-/// busybox's applet names, listed once per test process.
-fn applets() -> &'static [String] {
-    static APPLETS: OnceLock<Vec<String>> = OnceLock::new();
-    APPLETS.get_or_init(|| {
-        let out = Command::new(busybox())
-            .arg("--list")
-            .output()
-            .expect("busybox --list");
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    })
-}
-
-fn busybox() -> &'static str {
-    ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox is not installed")
-}
-
-/// Makes a busybox rootfs at `rootfs`.
-pub fn make_rootfs(rootfs: &Path) {
-    for d in ["bin", "proc", "sys", "dev", "tmp", "etc", "root", "mnt"] {
-        fs::create_dir_all(rootfs.join(d)).unwrap();
-    }
-    fs::copy(busybox(), rootfs.join("bin/busybox")).unwrap();
-    for applet in applets() {
-        if applet != "busybox" {
-            symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-        }
-    }
-    fs::set_permissions(rootfs.join("tmp"), fs::Permissions::from_mode(0o1777)).unwrap();
-    fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-    fs::write(rootfs.join("etc/group"), "root:x:0:\n").unwrap();
-}
-
 /// The config every test starts from: runc's `spec` with terminal off, a
 /// writable root and the cgroup under /yurta-test/<id>.
 pub fn base_config(id: &str) -> Value {
@@ -269,11 +232,7 @@ impl<'r> Ct<'r> {
     }
 
     pub fn write_config(&self) {
-        fs::write(
-            self.bundle.join("config.json"),
-            serde_json::to_vec_pretty(&self.config).unwrap(),
-        )
-        .unwrap();
+        write_config(&self.bundle, &self.config);
     }
 
     /// `runtime --root <root> args...`, stdin closed.
@@ -484,17 +443,8 @@ impl Drop for Ct<'_> {
 }
 
 /// Polls `f` every 10 ms for up to 5 s.
-pub fn poll(mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(5);
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+pub fn poll(f: impl FnMut() -> bool) -> bool {
+    poll_until(Duration::from_secs(5), Duration::from_millis(10), f)
 }
 
 /// Asserts `haystack` contains `needle`, showing both otherwise.

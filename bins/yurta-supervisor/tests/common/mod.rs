@@ -12,7 +12,6 @@
 
 use std::fs;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
-use std::os::unix::fs::{symlink, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -20,6 +19,8 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+use yurta_testutil::bundle::{make_rootfs, write_config};
+use yurta_testutil::process::poll_until;
 
 pub const SUPERVISOR: &str = env!("CARGO_BIN_EXE_yurta-supervisor");
 
@@ -41,29 +42,8 @@ pub fn runtime() -> PathBuf {
     path
 }
 
-fn busybox() -> &'static str {
-    ["/bin/busybox", "/usr/bin/busybox"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .expect("busybox is not installed")
-}
-
-/// A busybox root filesystem: the binary and a symlink per applet.
-pub fn make_rootfs(rootfs: &Path) {
-    for d in ["bin", "proc", "sys", "dev", "tmp", "etc", "root"] {
-        fs::create_dir_all(rootfs.join(d)).unwrap();
-    }
-    fs::copy(busybox(), rootfs.join("bin/busybox")).unwrap();
-    let out = Command::new(busybox()).arg("--list").output().unwrap();
-    for applet in String::from_utf8_lossy(&out.stdout).lines() {
-        if applet != "busybox" {
-            symlink("busybox", rootfs.join("bin").join(applet)).unwrap();
-        }
-    }
-    fs::set_permissions(rootfs.join("tmp"), fs::Permissions::from_mode(0o1777)).unwrap();
-    fs::write(rootfs.join("etc/passwd"), "root:x:0:0:root:/root:/bin/sh\n").unwrap();
-}
-
+/// The supervisor tests' config: `args` as the process, terminal off,
+/// the cgroup under /yurta-sup-test/<id>.
 pub fn base_config(id: &str, args: &[&str]) -> Value {
     json!({
         "ociVersion": "1.0.2",
@@ -145,11 +125,7 @@ impl Fixture {
     /// Starts the supervisor; returns once its first process has exited
     /// (the attach socket exists then), with the sync pipe's read end.
     pub fn launch(&mut self, extra: &[&str]) -> OwnedFd {
-        fs::write(
-            self.bundle.join("config.json"),
-            serde_json::to_vec_pretty(&self.config).unwrap(),
-        )
-        .unwrap();
+        write_config(&self.bundle, &self.config);
         let (r, w) = cloexec_pipe();
         let wfd = w.as_raw_fd();
         let mut c = Command::new(SUPERVISOR);
@@ -371,17 +347,8 @@ pub fn ppid(pid: i32) -> i32 {
 }
 
 /// Polls `f` every 20 ms until it holds or `limit` passes.
-pub fn wait_for(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
-    let deadline = Instant::now() + limit;
-    loop {
-        if f() {
-            return true;
-        }
-        if Instant::now() > deadline {
-            return false;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+pub fn wait_for(limit: Duration, f: impl FnMut() -> bool) -> bool {
+    poll_until(limit, Duration::from_millis(20), f)
 }
 
 fn cloexec_pipe() -> (OwnedFd, OwnedFd) {

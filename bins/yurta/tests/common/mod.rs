@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod oci;
+pub mod podman;
 pub mod proxy;
 pub mod registry;
 pub mod world;

@@ -183,10 +183,5 @@ impl Drop for World {
 }
 
 /// A TCP port free on 127.0.0.1 right now.
-pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+#[allow(unused_imports)] // not every test target takes a port
+pub use yurta_testutil::net::free_port;

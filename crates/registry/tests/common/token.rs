@@ -12,8 +12,8 @@ use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use serde_json::json;
 use tempfile::TempDir;
+use yurta_testutil::certs::{openssl, self_signed};
 
-use super::run;
 use super::stub::{Stub, StubRequest, StubResponse};
 
 pub const SERVICE: &str = "yurta-test-registry";
@@ -27,24 +27,8 @@ pub struct Issuer {
 impl Issuer {
     pub fn new() -> Issuer {
         let dir = tempfile::tempdir().unwrap();
-        run(Command::new("openssl").current_dir(dir.path()).args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-keyout",
-            "tok.key",
-            "-out",
-            "tok.crt",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=yurta token issuer",
-        ]));
-        let der = run(Command::new("openssl")
-            .current_dir(dir.path())
-            .args(["x509", "-in", "tok.crt", "-outform", "DER"]));
+        self_signed(dir.path(), "tok", "/CN=yurta token issuer");
+        let der = openssl(dir.path(), &["x509", "-in", "tok.crt", "-outform", "DER"]);
         Issuer {
             x5c: STANDARD.encode(der),
             dir,

@@ -1,0 +1,31 @@
+//! Running host tools and waiting for conditions.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Runs a command, panics with its stderr on failure, returns stdout.
+pub fn run(cmd: &mut Command) -> Vec<u8> {
+    let out = cmd.output().unwrap_or_else(|e| panic!("{cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?}: {}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
+/// Calls `f` every `every` until it returns true (then true) or `limit`
+/// has passed (then false). `f` is always called at least once.
+pub fn poll_until(limit: Duration, every: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + limit;
+    loop {
+        if f() {
+            return true;
+        }
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(every);
+    }
+}
