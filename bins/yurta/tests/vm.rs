@@ -272,6 +272,15 @@ impl ConsoleClient {
         }
     }
 
+    /// Types `cmd`, then waits for the guest to print `name-2`: the
+    /// terminal echoes the typed line, so the marker the test waits for is
+    /// computed by the guest's shell (`$((1+1))`) and only the command's
+    /// success prints it.
+    fn run_ok(&mut self, cmd: &str, name: &str) {
+        self.type_line(&format!("{cmd} && echo {name}-$((1+1))"));
+        self.expect(&format!("{name}-2"), Duration::from_secs(30));
+    }
+
     fn type_line(&mut self, line: &str) {
         let stdin = self.child.stdin.as_mut().unwrap();
         stdin.write_all(format!("{line}\n").as_bytes()).unwrap();
@@ -383,17 +392,19 @@ fn boot_console_disk_restart_stop_kill_rm() {
     let mut con = ConsoleClient::open(&lab, "web");
     con.type_line("echo hi-$((6*7))-guest");
     con.expect("hi-42-guest", Duration::from_secs(30));
-    con.type_line("echo persisted-77 | dd of=/dev/vda conv=fsync 2>/dev/null && echo DD-DONE");
-    con.expect("DD-DONE", Duration::from_secs(30));
+    con.run_ok(
+        "echo persisted-77 | dd of=/dev/vda conv=fsync 2>/dev/null",
+        "DD",
+    );
     // The tap carries traffic: the guest takes its leased address and
     // reaches the gateway on the bridge.
     let ip = net["IPAddress"].as_str().unwrap();
     let prefix = net["IPPrefixLen"].as_u64().unwrap();
     let gw = net["Gateway"].as_str().unwrap();
-    con.type_line(&format!(
-        "ip addr add {ip}/{prefix} dev eth0 && ip link set eth0 up && ping -c 1 -W 5 {gw} >/dev/null && echo PING-GW-OK"
-    ));
-    con.expect("PING-GW-OK", Duration::from_secs(30));
+    con.run_ok(
+        &format!("ip addr add {ip}/{prefix} dev eth0 && ip link set eth0 up && ping -c 1 -W 5 {gw} >/dev/null"),
+        "PING-GW",
+    );
     drop(con);
 
     // The data survives a restart (busybox ignores the power button: stop
@@ -575,9 +586,9 @@ fn vnc_cloud_init_seed_hotplug_and_snapshots() {
     );
     assert_eq!(label.stdout.trim(), "cidata");
     let mut con = ConsoleClient::open(&lab, "snap");
-    con.type_line("echo SEED-RO-$(cat /sys/block/vdb/ro); grep -q YURTA-UD-MARK /dev/vdb && echo SEED-HAS-USERDATA");
+    con.type_line("echo SEED-RO-$(cat /sys/block/vdb/ro)");
     con.expect("SEED-RO-1", Duration::from_secs(30));
-    con.expect("SEED-HAS-USERDATA", Duration::from_secs(30));
+    con.run_ok("grep -q YURTA-UD-MARK /dev/vdb", "SEED-HAS-USERDATA");
 
     // On a terminal: raw mode, typed keys reach the guest, Ctrl-] detaches
     // and the VM runs on.
@@ -606,8 +617,10 @@ fn vnc_cloud_init_seed_hotplug_and_snapshots() {
         boot_disk.stderr
     );
     lab.run(&["vm", "disk", "rm", "snap", "vblk1"]).ok();
-    con.type_line("for i in $(seq 1 50); do [ -b /dev/vdc ] || break; sleep 0.2; done; [ -b /dev/vdc ] || echo HOT-GONE");
-    con.expect("HOT-GONE", Duration::from_secs(30));
+    con.run_ok(
+        "for i in $(seq 1 50); do [ -b /dev/vdc ] || break; sleep 0.2; done; ! [ -b /dev/vdc ]",
+        "HOT-GONE",
+    );
     assert_eq!(
         lab.inspect("snap")["Config"]["Disks"]
             .as_array()
@@ -617,14 +630,18 @@ fn vnc_cloud_init_seed_hotplug_and_snapshots() {
     );
 
     // A snapshot of the running VM brings memory and disk back.
-    con.type_line("echo snap-A | dd of=/dev/vda conv=fsync 2>/dev/null; echo WROTE-A");
-    con.expect("WROTE-A", Duration::from_secs(30));
+    con.run_ok(
+        "echo snap-A | dd of=/dev/vda conv=fsync 2>/dev/null",
+        "WROTE-A",
+    );
     lab.run(&["vm", "snapshot", "create", "snap", "s1"]).ok();
     let dup = lab.run(&["vm", "snapshot", "create", "snap", "s1"]);
     assert_eq!(dup.code, 125);
     assert!(dup.stderr.contains("s1 already exists"), "{}", dup.stderr);
-    con.type_line("echo snap-B | dd of=/dev/vda conv=fsync 2>/dev/null; echo WROTE-B");
-    con.expect("WROTE-B", Duration::from_secs(30));
+    con.run_ok(
+        "echo snap-B | dd of=/dev/vda conv=fsync 2>/dev/null",
+        "WROTE-B",
+    );
     lab.run(&["vm", "snapshot", "restore", "snap", "s1"]).ok();
     drop(con);
     let mut con = ConsoleClient::open(&lab, "snap");
@@ -663,4 +680,65 @@ fn vnc_cloud_init_seed_hotplug_and_snapshots() {
         .contains("offline"));
     lab.run(&["vm", "rm", "snap"]).ok();
     assert!(!lab.vm_dir("snap").exists());
+}
+
+#[test]
+fn image_through_an_overlay_leaves_the_base_untouched() {
+    let Some(lab) = Lab::new() else { return };
+    let base = lab.y.path("base.raw");
+    let mut data = b"base-data\n".to_vec();
+    data.resize(4 << 20, 0);
+    std::fs::write(&base, &data).unwrap();
+    let b = base.to_str().unwrap();
+    lab.create("ov", &["--image", b, "--network", "none"]).ok();
+    let disks = lab.inspect("ov")["Config"]["Disks"].clone();
+    let overlay = PathBuf::from(disks[0]["Path"].as_str().unwrap());
+    assert!(overlay.starts_with(lab.vm_dir("ov")), "{disks}");
+    assert_eq!(disks[0]["Format"], "qcow2");
+    assert_eq!(lab.inspect("ov")["Config"]["Image"], b);
+
+    lab.run(&["vm", "start", "ov"]).ok();
+    let log = lab.wait_log("ov", MARK_READY, 1);
+    assert!(log.contains("YURTA-DISK-READ base-data"), "{log}");
+    let mut con = ConsoleClient::open(&lab, "ov");
+    con.run_ok(
+        "echo guest-data | dd of=/dev/vda conv=fsync 2>/dev/null",
+        "WROTE",
+    );
+    drop(con);
+    lab.run(&["vm", "rm", "-f", "ov"]).ok();
+    assert_eq!(
+        std::fs::read(&base).unwrap(),
+        data,
+        "the base is never written"
+    );
+    assert!(!overlay.exists());
+
+    // --no-overlay writes to the image itself, and rm keeps it.
+    lab.create(
+        "direct",
+        &["--image", b, "--no-overlay", "--network", "none"],
+    )
+    .ok();
+    assert_eq!(
+        lab.inspect("direct")["Config"]["Disks"][0]["Path"],
+        b,
+        "the image itself"
+    );
+    lab.run(&["vm", "start", "direct"]).ok();
+    lab.wait_log("direct", MARK_READY, 1);
+    let mut con = ConsoleClient::open(&lab, "direct");
+    con.run_ok(
+        "echo guest-data | dd of=/dev/vda conv=fsync 2>/dev/null",
+        "WROTE",
+    );
+    drop(con);
+    lab.run(&["vm", "rm", "-f", "direct"]).ok();
+    let now = std::fs::read(&base).unwrap();
+    assert!(
+        now.starts_with(b"guest-data\n"),
+        "{:?}",
+        String::from_utf8_lossy(&now[..32])
+    );
+    lab.assert_clean("direct");
 }
