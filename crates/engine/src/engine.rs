@@ -315,7 +315,8 @@ impl Engine {
             init_path: p.init_path.as_deref(),
             cgroup_ns,
         })?;
-        fsutil::write_json(&dir.join("config.json"), &spec)?;
+        // Rebuilt from the record at every start: no fsync needed.
+        fsutil::replace_json(&dir.join("config.json"), &spec)?;
         Ok(Prepared {
             bundle: dir,
             spec,

@@ -78,13 +78,14 @@ pub fn resolv_conf(c: &EtcContent) -> String {
     out
 }
 
-/// Writes the three files into `dir` (atomically each) and returns their
-/// paths for the spec.
+/// Writes the three files into `dir` (each replaced atomically, without
+/// fsync: they are written again at every start) and returns their paths
+/// for the spec.
 pub fn write(dir: &Path, c: &EtcContent) -> Result<EtcFiles, FsError> {
     let path = |n: &str| -> PathBuf { dir.join(n) };
-    fsutil::write_atomic(&path("hostname"), format!("{}\n", c.hostname).as_bytes())?;
-    fsutil::write_atomic(&path("hosts"), hosts(c).as_bytes())?;
-    fsutil::write_atomic(&path("resolv.conf"), resolv_conf(c).as_bytes())?;
+    fsutil::replace(&path("hostname"), format!("{}\n", c.hostname).as_bytes())?;
+    fsutil::replace(&path("hosts"), hosts(c).as_bytes())?;
+    fsutil::replace(&path("resolv.conf"), resolv_conf(c).as_bytes())?;
     Ok(EtcFiles {
         hosts: Some(path("hosts")),
         hostname: Some(path("hostname")),

@@ -74,10 +74,33 @@ pub fn write_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), FsE
 
 /// Writes bytes to `path` atomically (temporary file, fsync, rename).
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<(), FsError> {
+    write_via_rename(path, data, true)
+}
+
+/// Replaces `path` atomically (temporary file, rename) without fsync: for
+/// files rebuilt from the record each time a container starts (the
+/// bundle's config.json, hostname, hosts, resolv.conf). A reader never
+/// sees half a file; a crash may lose the new content, and the next start
+/// writes it again. An fsync costs from a fraction of a millisecond to
+/// several on a busy disk (it waits for the journal commit).
+pub fn replace(path: &Path, data: &[u8]) -> Result<(), FsError> {
+    write_via_rename(path, data, false)
+}
+
+/// [`replace`] with `value` as pretty JSON.
+pub fn replace_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), FsError> {
+    let data = serde_json::to_vec_pretty(value).map_err(|e| FsError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    replace(path, &data)
+}
+
+fn write_via_rename(path: &Path, data: &[u8], durable: bool) -> Result<(), FsError> {
     let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
     let mut f = File::create(&tmp).map_err(FsError::io("create", &tmp))?;
     f.write_all(data)
-        .and_then(|()| f.sync_all())
+        .and_then(|()| if durable { f.sync_all() } else { Ok(()) })
         .map_err(FsError::io("write", &tmp))?;
     fs::rename(&tmp, path).map_err(|e| {
         let _ = fs::remove_file(&tmp);
@@ -172,6 +195,10 @@ mod tests {
         write_json(&p, &serde_json::json!({"a": 1})).unwrap();
         let v: serde_json::Value = read_json(&p).unwrap();
         assert_eq!(v["a"], 1);
+        assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
+        replace_json(&p, &serde_json::json!({"a": 2})).unwrap();
+        let v: serde_json::Value = read_json(&p).unwrap();
+        assert_eq!(v["a"], 2);
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
         let _l = lock(&d.path().join("l"), true).unwrap();
     }
