@@ -32,9 +32,10 @@ impl Attach {
         Ok(Attach { sock, stdin, tty })
     }
 
-    /// Streams until the supervisor closes the socket; the last exit code
-    /// it announced.
-    pub fn pump(self) -> anyhow::Result<Option<i32>> {
+    /// Streams output (and our input) until the supervisor closes the
+    /// socket, or with [`Until::Exit`] until it announces the container's
+    /// exit; the last exit code announced.
+    pub fn pump(&self, until: Until) -> anyhow::Result<Option<i32>> {
         let raw = self.tty.then(raw_mode).flatten();
         if self.tty {
             if let Some((rows, cols)) = term_size() {
@@ -50,14 +51,27 @@ impl Attach {
             let tty = self.tty;
             std::thread::spawn(move || forward_stdin(fd, tty));
         }
-        let r = self.read_loop();
+        let r = self.read_loop(until);
         if let Some(saved) = raw {
             let _ = termios::tcsetattr(std::io::stdin().as_fd(), termios::SetArg::TCSANOW, &saved);
         }
         r
     }
 
-    fn read_loop(&self) -> anyhow::Result<Option<i32>> {
+    /// Blocks until the supervisor closes the socket, which it does by
+    /// exiting; anything still sent is dropped.
+    pub fn wait_closed(&self) {
+        let mut buf = [0u8; 4096];
+        loop {
+            match recv(self.sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
+                Err(nix::errno::Errno::EINTR) => continue,
+                Ok(0) | Err(_) => return,
+                Ok(_) => {}
+            }
+        }
+    }
+
+    fn read_loop(&self, until: Until) -> anyhow::Result<Option<i32>> {
         let mut buf = vec![0u8; 65536];
         let mut code = None;
         let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
@@ -79,12 +93,25 @@ impl Attach {
                 3 => {
                     code = std::str::from_utf8(data)
                         .ok()
-                        .and_then(|s| s.trim().parse().ok())
+                        .and_then(|s| s.trim().parse().ok());
+                    if matches!(until, Until::Exit) && code.is_some() {
+                        return Ok(code);
+                    }
                 }
                 _ => {}
             }
         }
     }
+}
+
+/// When [`Attach::pump`] returns.
+#[derive(Clone, Copy)]
+pub enum Until {
+    /// The supervisor closed the socket (after the container's last run).
+    Closed,
+    /// The supervisor announced an exit: for a container it will not
+    /// restart, the output is complete (the supervisor drains it first).
+    Exit,
 }
 
 fn forward_stdin(sock: OwnedFd, tty: bool) {

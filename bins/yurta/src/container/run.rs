@@ -15,7 +15,7 @@ use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::{CreateOptions, Engine, PrepareOptions};
 
 use super::args::{AttachArgs, CreateArgs, StartArgs};
-use super::attach::Attach;
+use super::attach::{Attach, Until};
 use super::{exit, netns, runtime_root, sibling, state, Exit, Paths};
 use crate::Ctx;
 
@@ -38,9 +38,8 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
             bail!("start {q}: the container's supervisor was killed and it may still run: stop or rm -f it first");
         }
         if a.attach && a.containers.len() == 1 {
-            let p = Paths::new(&ctx.root, &rec.id);
-            let code = start(ctx, &engine, &rec, Some(a.interactive))?;
-            return finish_attached(ctx, &engine, &p, code);
+            let client = start(ctx, &engine, &rec, Some(a.interactive))?;
+            return finish_attached(ctx, &engine, &rec, client);
         }
         start(ctx, &engine, &rec, None).with_context(|| format!("start {q}"))?;
         println!("{q}");
@@ -59,13 +58,12 @@ pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
     let p = Paths::new(&ctx.root, &rec.id);
     let stdin = !a.no_stdin && rec.config.open_stdin;
     let client = Attach::connect(&p.attach, stdin, rec.config.tty)?;
-    finish_attached(ctx, &engine, &p, Some(client))
+    finish_attached(ctx, &engine, &rec, Some(client))
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
     let rec = create(ctx, &engine, &a)?;
-    let p = Paths::new(&ctx.root, &rec.id);
     if a.detach {
         if let Err(e) = start(ctx, &engine, &rec, None) {
             discard(ctx, &engine, &rec, a.rm);
@@ -75,7 +73,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     match start(ctx, &engine, &rec, Some(a.interactive)) {
-        Ok(attach) => finish_attached(ctx, &engine, &p, attach),
+        Ok(attach) => finish_attached(ctx, &engine, &rec, attach),
         Err(e) => {
             discard(ctx, &engine, &rec, a.rm);
             Err(e)
@@ -92,28 +90,48 @@ fn discard(ctx: &Ctx, engine: &Engine, rec: &ContainerRecord, rm: bool) {
     }
 }
 
+/// Streams the container's output, then cleans up after it and ends with
+/// its exit code. When the supervisor will not restart the container, the
+/// cleanup starts as soon as the exit code arrives: the network is
+/// released while the supervisor deletes the container from the runtime,
+/// and the rest once the supervisor is gone. Either way nothing of the
+/// container is left when this returns.
 fn finish_attached(
     ctx: &Ctx,
     engine: &Engine,
-    p: &Paths,
+    rec: &ContainerRecord,
     attach: Option<Attach>,
 ) -> anyhow::Result<()> {
-    let id = p
-        .dir
-        .file_name()
-        .unwrap_or_default()
-        .to_string_lossy()
-        .to_string();
-    super::attach::proxy_signals(ctx.root.clone(), id.clone());
-    let code = attach.map(Attach::pump).transpose()?.flatten();
-    while state::supervisor_alive(p) {
+    let p = Paths::new(&ctx.root, &rec.id);
+    super::attach::proxy_signals(ctx.root.clone(), rec.id.clone());
+    let single_run = matches!(rec.host_config.restart_policy.name.as_str(), "" | "no");
+    let mut early = None;
+    let code = match &attach {
+        Some(client) if single_run => {
+            let code = client.pump(Until::Exit)?;
+            if code.is_some() {
+                early = state::Cleanup::begin(ctx, engine, &rec.id)?;
+                if let Some(c) = &mut early {
+                    c.release_network();
+                }
+            }
+            client.wait_closed();
+            code
+        }
+        Some(client) => client.pump(Until::Closed)?,
+        None => None,
+    };
+    while state::supervisor_alive(&p) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
-    let code = state::read_exit(p)
+    let code = state::read_exit(&p)
         .map(|e| e.exit_code)
         .or(code)
         .unwrap_or(125);
-    state::after_exit(ctx, engine, &id)?;
+    match early {
+        Some(c) => c.finish()?,
+        None => state::after_exit(ctx, engine, &rec.id)?,
+    }
     Err(exit(code))
 }
 

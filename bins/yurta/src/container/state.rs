@@ -109,69 +109,135 @@ pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
 /// detached, namespace file unmounted, rootfs and volumes released; with
 /// `--rm` everything removed. Idempotent, serialized by a lock file.
 pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
-    let p = Paths::new(&ctx.root, id);
-    let Ok(lock) = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p.cleanup_lock)
-    else {
-        return Ok(()); // removed already
-    };
-    let _held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
-        .map_err(|(_, e)| e)
-        .context("lock")?;
-    let Ok(rec) = engine.containers.read(id) else {
-        return Ok(());
-    };
-    let exit = read_exit(&p);
-    let mut errors = Vec::new();
-    if rec.state.status != Status::Exited || rec.state.running {
-        let ex = exit.unwrap_or_else(|| {
-            // Nobody recorded the exit: the runtime's state and cgroup
-            // are left to delete.
-            let _ = runtime(ctx, &["delete", "--force", id]);
-            let _ = fs::remove_file(&p.attach);
+    match Cleanup::begin(ctx, engine, id)? {
+        Some(mut c) => {
+            c.release_network();
+            c.finish()
+        }
+        None => Ok(()),
+    }
+}
+
+/// [`after_exit`] in two steps, under `cleanup.lock` from [`Cleanup::begin`]
+/// to the end of [`Cleanup::finish`], so that the first step can run while
+/// the supervisor is still deleting the container from the runtime (a
+/// foreground `run` that saw the exit code on the attach socket).
+pub struct Cleanup<'a> {
+    ctx: &'a Ctx,
+    engine: &'a Engine,
+    rec: ContainerRecord,
+    p: Paths,
+    errors: Vec<String>,
+    _held: nix::fcntl::Flock<fs::File>,
+}
+
+impl<'a> Cleanup<'a> {
+    /// Takes the lock; None when the container is gone already.
+    pub fn begin(ctx: &'a Ctx, engine: &'a Engine, id: &str) -> anyhow::Result<Option<Self>> {
+        let p = Paths::new(&ctx.root, id);
+        let Ok(lock) = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&p.cleanup_lock)
+        else {
+            return Ok(None); // removed already
+        };
+        let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
+            .map_err(|(_, e)| e)
+            .context("lock")?;
+        let Ok(rec) = engine.containers.read(id) else {
+            return Ok(None);
+        };
+        Ok(Some(Cleanup {
+            ctx,
+            engine,
+            rec,
+            p,
+            errors: Vec::new(),
+            _held: held,
+        }))
+    }
+
+    /// The network endpoints and the namespace file. Needs nothing of the
+    /// runtime: the container's processes are gone or dying. (Deleting a
+    /// veth takes 10–20 ms of the kernel's RCU grace periods.)
+    pub fn release_network(&mut self) {
+        self.errors
+            .extend(release_network(self.ctx, &self.rec.id, &self.p));
+    }
+
+    /// The exit, the mounts, and with `--rm` the container; the exit state
+    /// goes into the record unless the record is removed (an fsync saved).
+    /// Every error is reported.
+    pub fn finish(mut self) -> anyhow::Result<()> {
+        let (engine, id) = (self.engine, self.rec.id.clone());
+        let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
+        let exit = (!exited).then(|| self.exit_file());
+        if let Err(e) = engine.cleanup(&id) {
+            self.errors.push(e.to_string());
+        }
+        let mut removed = false;
+        if self.rec.host_config.auto_remove {
+            match engine.remove(&id, true) {
+                Ok(()) => removed = true,
+                Err(e) => self.errors.push(e.to_string()),
+            }
+            let _ = fs::remove_file(&self.p.attach);
+        }
+        if let (Some(ex), false) = (exit, removed) {
+            let r = engine.containers.update(&id, |r| {
+                r.state.set_status(Status::Exited);
+                r.state.exit_code = ex.exit_code;
+                r.state.oom_killed = ex.oom_killed;
+                r.state.error = ex.error.clone();
+                r.state.finished_at = if ex.finished_at.is_empty() {
+                    yurta_images::time::now_rfc3339()
+                } else {
+                    ex.finished_at.clone()
+                };
+                r.network_settings.ip_address.clear();
+                r.network_settings.ports.clear();
+                r.network_settings.sandbox_key.clear();
+            });
+            if let Err(e) = r {
+                self.errors.push(e.to_string());
+            }
+        }
+        let errors = &self.errors;
+        anyhow::ensure!(errors.is_empty(), "cleanup {id}: {}", errors.join("; "));
+        Ok(())
+    }
+
+    /// The supervisor's exit file; without one (nobody saw the exit) the
+    /// runtime's state and cgroup are deleted and the code is unknown.
+    fn exit_file(&self) -> ExitFile {
+        read_exit(&self.p).unwrap_or_else(|| {
+            let _ = runtime(self.ctx, &["delete", "--force", &self.rec.id]);
+            let _ = fs::remove_file(&self.p.attach);
             ExitFile {
                 exit_code: 255,
                 error: "the supervisor was gone before the container exited; exit code unknown"
                     .into(),
                 ..Default::default()
             }
-        });
-        let r = engine.containers.update(id, |r| {
-            r.state.set_status(Status::Exited);
-            r.state.exit_code = ex.exit_code;
-            r.state.oom_killed = ex.oom_killed;
-            r.state.error = ex.error.clone();
-            r.state.finished_at = if ex.finished_at.is_empty() {
-                yurta_images::time::now_rfc3339()
-            } else {
-                ex.finished_at.clone()
-            };
-            r.network_settings.ip_address.clear();
-            r.network_settings.ports.clear();
-            r.network_settings.sandbox_key.clear();
-        });
-        if let Err(e) = r {
-            errors.push(e.to_string());
-        }
+        })
     }
-    errors.extend(release(ctx, engine, id));
-    if rec.host_config.auto_remove {
-        if let Err(e) = engine.remove(id, true) {
-            errors.push(e.to_string());
-        }
-        let _ = fs::remove_file(&p.attach);
-    }
-    anyhow::ensure!(errors.is_empty(), "cleanup {id}: {}", errors.join("; "));
-    Ok(())
 }
 
 /// What a started container holds on the host: its endpoints, the
 /// namespace file, its mounts. Returns every error.
 pub fn release(ctx: &Ctx, engine: &Engine, id: &str) -> Vec<String> {
     let p = Paths::new(&ctx.root, id);
+    let mut errors = release_network(ctx, id, &p);
+    if let Err(e) = engine.cleanup(id) {
+        errors.push(e.to_string());
+    }
+    errors
+}
+
+/// The container's endpoints and its namespace file.
+fn release_network(ctx: &Ctx, id: &str, p: &Paths) -> Vec<String> {
     let mut errors = Vec::new();
     match super::netns::networks(ctx).and_then(|n| Ok(n.detach_all(id)?)) {
         Ok(()) => {}
@@ -179,9 +245,6 @@ pub fn release(ctx: &Ctx, engine: &Engine, id: &str) -> Vec<String> {
     }
     if let Err(e) = netns::remove(&p.netns) {
         errors.push(format!("{e:#}"));
-    }
-    if let Err(e) = engine.cleanup(id) {
-        errors.push(e.to_string());
     }
     errors
 }
