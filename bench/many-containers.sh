@@ -39,9 +39,13 @@ work=$(mktemp -d)
 export YURTA_NET_TABLE=ymany YURTA_NET_BRIDGE=ymany0 YURTA_NET_VETH_PREFIX=ym
 y() { "$yurta" --root "$work/root" "$@"; }
 remove_all() {
-    y container prune -f >/dev/null 2>&1 || true
-    y rm -f $(y ps -aq) >/dev/null 2>&1 || true
-    podman rm -f -t 0 $(podman ps -aq --filter label=yurta-bench) >/dev/null 2>&1 || true
+    local left
+    for _ in 1 2 3; do
+        left=$(y ps -aq 2>/dev/null; podman ps -aq --filter label=yurta-bench 2>/dev/null)
+        [ -n "$left" ] || return 0
+        y rm -f $(y ps -aq) >/dev/null 2>&1 || true
+        podman rm -f -t 0 $(podman ps -aq --filter label=yurta-bench) >/dev/null 2>&1 || true
+    done
 }
 cleanup() {
     remove_all
@@ -71,7 +75,7 @@ pids_of_containers() {
         case $(cat "$p/comm" 2>/dev/null) in
             yurta-supervis* | conmon | docker-proxy | netavark | aardvark-dns | slirp4netns | \
                 rootlessport | containerd-shim*) echo "${p#/proc/}" ;;
-            sleep) [ "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" = "sleep 1000 " ] && echo "${p#/proc/}" ;;
+            sleep) [ "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" = "sleep 1000 " ] && echo "${p#/proc/}" ;;
         esac
     done
 }
@@ -94,7 +98,26 @@ run_cmd() {
 }
 image_of() { [ "$1" = yurta ] && echo bb || echo yurta-bench-bb; }
 
-# N at once: "<ms> <processes added> <MiB added>".
+running() {
+    case $1 in
+        yurta) y ps -q | wc -l ;;
+        podman) podman ps -q --filter label=yurta-bench | wc -l ;;
+    esac
+}
+
+# Waits until the process count holds still for a second (up to 30 s).
+steady() {
+    local a b
+    a=$(procs)
+    for _ in $(seq 30); do
+        sleep 1
+        b=$(procs)
+        [ "$a" = "$b" ] && return
+        a=$b
+    done
+}
+
+# N at once: "<ms> <processes added> <MiB added> <running> <failed runs>".
 many() {
     local cmd img p0 m0 t0 t1
     cmd=$(run_cmd "$1")
@@ -102,14 +125,15 @@ many() {
     sync
     p0=$(procs)
     m0=$(pss_kib)
+    : >"$work/failed"
     t0=$(now)
     for i in $(seq "$n"); do
-        $cmd "$img" sleep 1000 >/dev/null &
+        { $cmd "$img" sleep 1000 >/dev/null 2>>"$work/errors" || echo x >>"$work/failed"; } &
     done
     wait
     t1=$(now)
-    sleep 1
-    echo "$(((t1 - t0) / 1000000)) $(($(procs) - p0)) $((($(pss_kib) - m0) / 1024))"
+    steady
+    echo "$(((t1 - t0) / 1000000)) $(($(procs) - p0)) $((($(pss_kib) - m0) / 1024)) $(running "$1") $(wc -l <"$work/failed")"
     remove_all
     quiet_down
 }
@@ -123,17 +147,17 @@ ports() {
     t0=$(now)
     $cmd -p 127.0.0.1:31000-31099:1000-1099 "$img" sleep 1000 >/dev/null
     t1=$(now)
-    sleep 1
+    steady
     echo "$(((t1 - t0) / 1000000)) $(($(procs) - p0))"
     remove_all
     quiet_down
 }
 
-# Waits (up to 20 s) until the containers' processes are gone: supervisors
+# Waits (up to 120 s) until the containers' processes are gone: supervisors
 # and conmon exit a moment after `rm -f` returns.
 quiet_down() {
     local i
-    for i in $(seq 100); do
+    for i in $(seq 600); do
         [ "$(procs)" -le "$baseline" ] && return
         sleep 0.2
     done
@@ -145,18 +169,22 @@ median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 baseline=$(procs)
 for r in $(seq "$rounds"); do
     for tool in yurta podman; do
-        read -r ms pr mib < <(many "$tool")
+        # Not `< <(many …)`: the cleanup at its end must finish first.
+        many "$tool" >"$work/result"
+        read -r ms pr mib up failed <"$work/result"
         echo "$ms" >>"$work/many-$tool-ms"
         echo "$pr" >>"$work/many-$tool-procs"
         echo "$mib" >>"$work/many-$tool-mib"
-        echo "round $r $tool: $n containers in $ms ms, +$pr processes, +$mib MiB" >&2
-        read -r ms pr < <(ports "$tool")
+        echo "round $r $tool: $n containers in $ms ms ($up running, $failed runs failed), +$pr processes, +$mib MiB" >&2
+        ports "$tool" >"$work/result"
+        read -r ms pr <"$work/result"
         echo "$ms" >>"$work/ports-$tool-ms"
         echo "$pr" >>"$work/ports-$tool-procs"
         echo "round $r $tool: 100 ports in $ms ms, +$pr processes" >&2
     done
 done
 
+[ -s "$work/errors" ] && { echo "errors of failed runs (first lines):"; sort "$work/errors" | uniq -c | head -n 5; }
 echo "$n detached containers at once (median of $rounds):"
 for tool in yurta podman; do
     printf '  %-6s %6s ms  +%s processes  +%s MiB\n' "$tool" \

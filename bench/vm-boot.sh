@@ -1,7 +1,8 @@
 #!/bin/bash
-# VM boot: time from `yurta vm start` to the guest's first console line,
-# against the equivalent bare qemu-system command line, alternating the
-# two; also how long `yurta vm start` itself takes to return.
+# VM boot: time from `yurta vm start` to the guest's first console line
+# (and to its init's line, the end of the boot), against the equivalent
+# bare qemu-system command line, alternating the two; also how long
+# `yurta vm start` itself takes to return.
 #
 #   sudo bench/vm-boot.sh [-r RUNS] [-a tcg|kvm]
 #
@@ -32,7 +33,7 @@ yurta=${YURTA:-$repo/target/release/yurta}
 [ -x "$yurta" ] || (cd "$repo" && cargo build --release -p yurta)
 busybox=${BUSYBOX:-/bin/busybox}
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
-mark=YURTA-BENCH-FIRST-LINE
+mark=YURTA-BENCH-INIT
 
 work=$(mktemp -d)
 y() { "$yurta" --root "$work/root" "$@"; }
@@ -48,53 +49,64 @@ printf '#!/bin/busybox sh\necho %s\n/bin/busybox poweroff -f\n' "$mark" >"$work/
 chmod +x "$work/initramfs/init"
 (cd "$work/initramfs" && find . | cpio -o -H newc --quiet | gzip -1) >"$work/initrd.gz"
 
+# Without `quiet` the kernel's banner is the first console line, a few
+# hundred ms in: the measure most sensitive to what yurta adds. init's
+# line comes at the end of the boot.
 y vm create --kernel "$kernel" --initrd "$work/initrd.gz" \
-    --cmdline "console=ttyS0 quiet panic=-1" --accel "$accel" --memory 256M \
+    --cmdline "console=ttyS0 panic=-1" --accel "$accel" --memory 256M \
     --network none bench >/dev/null
 log=$work/root/vms/bench/console.log
+mkfifo "$work/fifo"
 
 now() { date +%s%N; }
 
-# Blocks until the mark appears in the console log after byte $1:
-# `tail -f` follows the file with inotify, no polling that would take CPU
-# from the guest on a small machine.
-wait_mark_after() {
-    local tailer
-    [ -p "$work/fifo" ] || mkfifo "$work/fifo"
-    tail -c "+$(($1 + 1))" -F "$log" 2>/dev/null >"$work/fifo" &
-    tailer=$!
-    grep -m 1 -q "$mark" <"$work/fifo"
-    kill "$tailer" 2>/dev/null || true
-    wait "$tailer" 2>/dev/null || true
+# Reads console lines from stdin; prints "<ns of the first non-empty line>
+# <ns of init's line>" and returns at init's line.
+stamp_lines() {
+    local first=""
+    while IFS= read -r line; do
+        line=${line%$'\r'}
+        if [ -z "$first" ] && [ -n "${line// /}" ]; then first=$(now); fi
+        case $line in *"$mark"*) echo "$first $(now)"; return ;; esac
+    done
 }
 
 size_of() { stat -c %s "$log" 2>/dev/null || echo 0; }
 
-# One yurta boot: "<ms to first line> <ms for vm start>".
+# Follows the console log from byte $1 (tail -F: inotify, no polling that
+# would take CPU from the guest).
+follow_log() {
+    local tailer
+    tail -c "+$(($1 + 1))" -F "$log" 2>/dev/null >"$work/fifo" &
+    tailer=$!
+    stamp_lines <"$work/fifo"
+    kill "$tailer" 2>/dev/null || true
+    wait "$tailer" 2>/dev/null || true
+}
+
+# One yurta boot: "<ms to first line> <ms to init's line> <ms for vm start>".
 yurta_boot() {
-    local t0 t1 t2 from
+    local t0 t1 from first init
     from=$(size_of)
     t0=$(now)
     y vm start bench >/dev/null
     t1=$(now)
-    wait_mark_after "$from"
-    t2=$(now)
+    read -r first init < <(follow_log "$from")
     y vm stop -t 5 bench >/dev/null
-    echo "$(((t2 - t0) / 1000000)) $(((t1 - t0) / 1000000))"
+    echo "$(((first - t0) / 1000000)) $(((init - t0) / 1000000)) $(((t1 - t0) / 1000000))"
 }
 
 # The bare command, from yurta's own.
 y vm start bench >/dev/null
-wait_mark_after 0
+follow_log 0 >/dev/null
 bare=$(y vm inspect bench | python3 -c '
 import json, shlex, sys
 cmd = json.load(sys.stdin)[0]["QemuCommand"]
 out, skip = [], 0
-for i, a in enumerate(cmd):
+for a in cmd:
     if skip:
         skip -= 1
         continue
-    nxt = cmd[i + 1] if i + 1 < len(cmd) else ""
     if a in ("-chardev", "-mon", "-serial", "-pidfile"):
         skip = 1
         continue
@@ -106,31 +118,29 @@ print(shlex.join(out))')
 y vm stop -t 5 bench >/dev/null
 echo "bare: $bare" >&2
 
+# One bare boot: "<ms to first line> <ms to init's line>".
 bare_boot() {
-    local t0
+    local t0 first init
     t0=$(now)
-    eval "$bare" </dev/null 2>/dev/null | while IFS= read -r line; do
-        case $line in *"$mark"*) now >"$work/t_bare" ;; esac
-    done
-    echo $((($(cat "$work/t_bare") - t0) / 1000000))
+    read -r first init < <(eval "$bare" </dev/null 2>/dev/null | stamp_lines)
+    wait
+    echo "$(((first - t0) / 1000000)) $(((init - t0) / 1000000))"
 }
 
 median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-: >"$work/yurta" ; : >"$work/start" ; : >"$work/bare"
 for i in $(seq "$runs"); do
-    read -r first start < <(yurta_boot)
-    echo "$first" >>"$work/yurta"
-    echo "$start" >>"$work/start"
-    bare_boot >>"$work/bare"
-    echo "run $i: yurta $first ms (vm start returned after $start ms), bare qemu $(tail -n 1 "$work/bare") ms" >&2
+    read -r yf yi ys < <(yurta_boot)
+    read -r bf bi < <(bare_boot)
+    echo "$yf" >>"$work/yurta-first"; echo "$yi" >>"$work/yurta-init"; echo "$ys" >>"$work/start"
+    echo "$bf" >>"$work/bare-first"; echo "$bi" >>"$work/bare-init"
+    echo "run $i: first line yurta $yf / bare $bf ms; init's line yurta $yi / bare $bi ms; vm start returned after $ys ms" >&2
 done
 
-ym=$(median <"$work/yurta")
-bm=$(median <"$work/bare")
-sm=$(median <"$work/start")
+m() { median <"$work/$1"; }
 echo "kernel $kernel, accel $accel, $runs runs each, medians:"
-echo "  yurta vm start -> first console line: $ym ms"
-echo "  bare qemu      -> first console line: $bm ms"
-echo "  yurta vm start returns after:          $sm ms"
-awk -v y="$ym" -v b="$bm" 'BEGIN { printf "  ratio yurta/bare: %.3f\n", y / b }'
+echo "  first console line:  yurta $(m yurta-first) ms, bare qemu $(m bare-first) ms"
+echo "  init's line:         yurta $(m yurta-init) ms, bare qemu $(m bare-init) ms"
+echo "  yurta vm start returns after $(m start) ms"
+awk -v y="$(m yurta-first)" -v b="$(m bare-first)" -v yi="$(m yurta-init)" -v bi="$(m bare-init)" \
+    'BEGIN { printf "  ratio yurta/bare: first line %.3f, init %.3f\n", y / b, yi / bi }'
