@@ -33,6 +33,36 @@ fn run_prints_and_passes_the_exit_code() {
     assert!(w.ids().is_empty());
 }
 
+/// The root mount line a container sees.
+fn root_mount(w: &World, extra: &[&str]) -> String {
+    let mut args = vec!["run", "--network", "none"];
+    args.extend_from_slice(extra);
+    args.extend(["img", "cat", "/proc/mounts"]);
+    let o = w.run(&args).ok();
+    o.stdout
+        .lines()
+        .find(|l| l.split(' ').nth(1) == Some("/"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn rm_containers_get_a_volatile_overlay_and_others_do_not() {
+    let Some(w) = World::new() else { return };
+    let rm = root_mount(&w, &["--rm"]);
+    assert!(
+        rm.starts_with("overlay / overlay") && rm.contains("volatile"),
+        "{rm}"
+    );
+    let kept = root_mount(&w, &["--name", "kept"]);
+    assert!(
+        kept.starts_with("overlay / overlay") && !kept.contains("volatile"),
+        "{kept}"
+    );
+    w.run(&["rm", "kept"]).ok();
+    assert!(w.ids().is_empty());
+}
+
 #[test]
 fn a_missing_command_is_127_and_leaves_nothing() {
     let Some(w) = World::new() else { return };

@@ -247,7 +247,8 @@ impl Engine {
             .resolve(&record.image)
             .map_err(|_| EngineError::Image(record.image.clone()))?;
         let paths = RootfsPaths::new(&dir);
-        let kind = rootfs::mount(&self.images, &image, &paths, &record.driver)?;
+        let volatile = record.host_config.auto_remove;
+        let kind = rootfs::mount(&self.images, &image, &paths, &record.driver, volatile)?;
         let mut record = self.containers.update(id, |r| {
             r.driver = rootfs::kind_name(kind).to_string();
             r.yurta.rootfs = Some(paths.rootfs.clone());

@@ -53,12 +53,14 @@ pub fn kind_name(kind: RootfsKind) -> &'static str {
 
 /// Mounts (or reuses) the container's root filesystem. An overlay already
 /// mounted, or a copy already made (`driver == "copy"` and a non-empty
-/// rootfs), is left as it is.
+/// rootfs), is left as it is. `volatile`: the container is removed at
+/// exit (`--rm`), its changes need no sync ([`layers::mount_rootfs`]).
 pub fn mount(
     store: &Store,
     image: &ImageRecord,
     paths: &RootfsPaths,
     driver: &str,
+    volatile: bool,
 ) -> Result<RootfsKind, RootfsError> {
     if is_mountpoint(&paths.rootfs) {
         return Ok(RootfsKind::Overlay);
@@ -66,7 +68,8 @@ pub fn mount(
     if driver == "copy" && !crate::volume::copyup::is_empty_dir(&paths.rootfs) {
         return Ok(RootfsKind::Copy);
     }
-    layers::mount_rootfs(store, image, &paths.rootfs, &paths.upper, &paths.work).map_err(|source| {
+    let (root, upper, work) = (&paths.rootfs, &paths.upper, &paths.work);
+    layers::mount_rootfs(store, image, root, upper, work, volatile).map_err(|source| {
         RootfsError::Mount {
             image: image.id.to_string(),
             source,

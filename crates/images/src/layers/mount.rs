@@ -27,12 +27,20 @@ pub enum RootfsKind {
 /// back to a flattened copy into `target` when overlayfs is unavailable
 /// (not compiled in, refused by the filesystem, or the option string is
 /// too long for the number of layers).
+///
+/// `volatile` (for containers removed at exit, whose changes nobody keeps):
+/// overlayfs's `volatile` option, Linux 5.10 and later — no sync of the
+/// upper directory, also not at unmount, where it otherwise syncs the whole
+/// filesystem holding it. Such an overlay must not be mounted again after a
+/// crash; yurta never does (the container is removed). Older kernels refuse
+/// the option: then the overlay is mounted without it.
 pub fn mount_rootfs(
     store: &Store,
     image: &ImageRecord,
     target: &Path,
     upper: &Path,
     work: &Path,
+    volatile: bool,
 ) -> Result<RootfsKind, LayerError> {
     let lowers = store.unpack_image(image)?;
     for d in [target, upper, work] {
@@ -42,13 +50,14 @@ pub fn mount_rootfs(
         copy_rootfs(store, image, target)?;
         return Ok(RootfsKind::Copy);
     };
-    match mount(
-        Some("overlay"),
-        target,
-        Some("overlay"),
-        MsFlags::empty(),
-        Some(options.as_str()),
-    ) {
+    let mounted = match volatile {
+        true => match mount_overlay(target, &format!("{options},volatile")) {
+            Err(Errno::EINVAL) => mount_overlay(target, &options),
+            other => other,
+        },
+        false => mount_overlay(target, &options),
+    };
+    match mounted {
         Ok(()) => Ok(RootfsKind::Overlay),
         Err(Errno::ENODEV | Errno::EINVAL | Errno::EOPNOTSUPP) => {
             copy_rootfs(store, image, target)?;
@@ -59,6 +68,16 @@ pub fn mount_rootfs(
             errno,
         }),
     }
+}
+
+fn mount_overlay(target: &Path, options: &str) -> Result<(), Errno> {
+    mount(
+        Some("overlay"),
+        target,
+        Some("overlay"),
+        MsFlags::empty(),
+        Some(options),
+    )
 }
 
 /// `lowerdir=top:...:bottom,upperdir=..,workdir=..`; None when a path holds

@@ -501,6 +501,7 @@ fn overlay_stack_and_copy_fallback_agree() {
         &merged,
         &dir.path().join("upper"),
         &dir.path().join("work"),
+        false,
     )
     .unwrap();
     assert_eq!(kind, RootfsKind::Overlay);
