@@ -306,10 +306,18 @@ pub struct CpArgs {
 
 #[derive(Args)]
 pub struct CpHelperArgs {
-    #[arg(long)]
-    pub pid: i32,
+    /// A running container's init: enter its mount namespace and root.
+    #[arg(long, required_unless_present = "root_dir")]
+    pub pid: Option<i32>,
+    /// A stopped container's root filesystem, mounted by `cp`: chroot there.
+    #[arg(long, conflicts_with = "pid")]
+    pub root_dir: Option<PathBuf>,
     #[arg(long)]
     pub pack: Option<String>,
     #[arg(long)]
     pub unpack: Option<String>,
+    /// The archive holds a directory's contents (`SRC/.`): a missing
+    /// destination becomes that directory.
+    #[arg(long)]
+    pub contents: bool,
 }

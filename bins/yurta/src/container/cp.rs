@@ -1,8 +1,10 @@
-//! `cp`: files between a running container and the host, as tar streams.
-//! The container's side runs in a helper (`yurta container cp-helper`, this
-//! binary again) that enters the container's mount namespace first, so
-//! paths — symlinks and volumes included — resolve as inside the
-//! container and never escape to the host.
+//! `cp`: files between a container and the host, as tar streams. The
+//! container's side runs in a helper (`yurta container cp-helper`, this
+//! binary again) that enters the container's mount namespace (running) or
+//! chroots into its root filesystem, mounted for the copy (stopped), so
+//! paths — symlinks included — resolve as inside the container and never
+//! escape to the host. `SRC/.` copies a directory's contents, as Docker.
+//! A stopped container's volumes are not part of the copy.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -35,11 +37,22 @@ pub fn cp(ctx: &Ctx, a: CpArgs) -> anyhow::Result<()> {
     };
     let engine = Engine::open(&ctx.root)?;
     let rec = state::refresh(ctx, &engine, engine.containers.lookup(name)?);
-    let pid = state::init_pid(&Paths::new(&ctx.root, &rec.id))
-        .filter(|_| rec.state.running)
-        .with_context(|| format!("cp {name}: the container is not running (cp of stopped containers is not supported yet)"))?;
+    let pid = state::init_pid(&Paths::new(&ctx.root, &rec.id)).filter(|_| rec.state.running);
     let mut helper = Command::new(std::env::current_exe()?);
-    helper.args(["container", "cp-helper", "--pid", &pid.to_string()]);
+    helper.args(["container", "cp-helper"]);
+    let _stopped = match pid {
+        Some(pid) => {
+            helper.args(["--pid", &pid.to_string()]);
+            None
+        }
+        None => {
+            let view = StoppedRootfs::mount(&engine, &rec)?;
+            helper.arg("--root-dir").arg(&view.dir);
+            Some(view)
+        }
+    };
+    let source = if pack_inside { inside } else { host };
+    let contents = source.ends_with("/.");
     if pack_inside {
         helper.args(["--pack", inside]);
         let mut child = helper.stdout(Stdio::piped()).spawn()?;
@@ -49,12 +62,15 @@ pub fn cp(ctx: &Ctx, a: CpArgs) -> anyhow::Result<()> {
                 .map(|_| ())
                 .map_err(Into::into)
         } else {
-            unpack(out, Path::new(host))
+            unpack(out, Path::new(host), contents)
         };
         helper_done(child.wait()?)?;
         r
     } else {
         helper.args(["--unpack", inside]);
+        if contents {
+            helper.arg("--contents");
+        }
         let mut child = helper.stdin(Stdio::piped()).spawn()?;
         let input = child.stdin.take().context("helper stdin")?;
         let r = if host == "-" {
@@ -77,24 +93,75 @@ fn helper_done(status: std::process::ExitStatus) -> anyhow::Result<()> {
     }
 }
 
-/// The container's side, in its mount namespace.
+/// A stopped container's root filesystem, mounted on `cp-PID/` in its
+/// directory for one copy and unmounted (and the directory removed) when
+/// dropped. A container using the flattened copy is used in place.
+struct StoppedRootfs {
+    dir: PathBuf,
+    mounted: bool,
+}
+
+impl StoppedRootfs {
+    fn mount(engine: &Engine, rec: &yurta_engine::ContainerRecord) -> anyhow::Result<Self> {
+        let cdir = engine.containers.container_dir(&rec.id);
+        let paths = yurta_engine::rootfs::RootfsPaths::new(&cdir);
+        if rec.driver == "copy" {
+            return Ok(StoppedRootfs {
+                dir: paths.rootfs,
+                mounted: false,
+            });
+        }
+        let image = engine
+            .images
+            .resolve(&rec.image)
+            .with_context(|| format!("cp: the image {} of the container is gone", rec.image))?;
+        let dir = cdir.join(format!("cp-{}", std::process::id()));
+        fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        let view = StoppedRootfs { dir, mounted: true };
+        let (upper, work) = (&paths.upper, &paths.work);
+        yurta_images::layers::mount_rootfs(&engine.images, &image, &view.dir, upper, work, false)
+            .with_context(|| format!("cp: mount the root filesystem of {}", rec.name))?;
+        Ok(view)
+    }
+}
+
+impl Drop for StoppedRootfs {
+    fn drop(&mut self) {
+        if self.mounted {
+            let _ = yurta_images::layers::unmount_rootfs(&self.dir);
+            let _ = fs::remove_dir(&self.dir);
+        }
+    }
+}
+
+/// The container's side, in its mount namespace or root filesystem.
 pub fn helper(a: CpHelperArgs) -> anyhow::Result<()> {
-    let ns = fs::File::open(format!("/proc/{}/ns/mnt", a.pid))?;
-    // Opened before setns: the container's /proc is another pid namespace's.
-    let root = fs::File::open(format!("/proc/{}/root", a.pid))?;
-    nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNS).context("enter the container")?;
-    // Like nsenter: chdir to the container's root and chroot there.
-    nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&root))?;
-    nix::unistd::chroot(".")?;
+    match (a.pid, &a.root_dir) {
+        (Some(pid), _) => enter_running(pid)?,
+        (None, Some(dir)) => nix::unistd::chroot(dir.as_path()).context("chroot")?,
+        (None, None) => bail!("cp-helper: --pid or --root-dir"),
+    }
     std::env::set_current_dir("/")?;
     match (a.pack, a.unpack) {
         (Some(p), None) => pack(Path::new(&p), io::stdout()),
-        (None, Some(d)) => unpack(io::stdin(), Path::new(&d)),
+        (None, Some(d)) => unpack(io::stdin(), Path::new(&d), a.contents),
         _ => bail!("cp-helper: --pack or --unpack"),
     }
 }
 
-/// `path` as a tar of one entry named by its last component.
+/// Enters a running container's mount namespace and root, as nsenter.
+fn enter_running(pid: i32) -> anyhow::Result<()> {
+    let ns = fs::File::open(format!("/proc/{pid}/ns/mnt"))?;
+    // Opened before setns: the container's /proc is another pid namespace's.
+    let root = fs::File::open(format!("/proc/{pid}/root"))?;
+    nix::sched::setns(&ns, nix::sched::CloneFlags::CLONE_NEWNS).context("enter the container")?;
+    nix::unistd::fchdir(std::os::fd::AsRawFd::as_raw_fd(&root))?;
+    nix::unistd::chroot(".")?;
+    Ok(())
+}
+
+/// `path` as a tar of one entry named by its last component; `DIR/.`: the
+/// directory's contents.
 fn pack(path: &Path, out: impl Write) -> anyhow::Result<()> {
     let meta = fs::symlink_metadata(path).with_context(|| {
         format!(
@@ -102,10 +169,11 @@ fn pack(path: &Path, out: impl Write) -> anyhow::Result<()> {
             path.display()
         )
     })?;
-    let name = path
-        .file_name()
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
+    let contents_only = path.as_os_str().as_encoded_bytes().ends_with(b"/.");
+    let name = match path.file_name() {
+        Some(n) if !contents_only => PathBuf::from(n),
+        _ => PathBuf::from("."),
+    };
     let mut b = tar::Builder::new(out);
     b.follow_symlinks(false);
     if meta.is_dir() {
@@ -118,12 +186,16 @@ fn pack(path: &Path, out: impl Write) -> anyhow::Result<()> {
 }
 
 /// Docker's rules, simplified: into `dest` when it is a directory,
-/// otherwise the single entry becomes `dest`.
-fn unpack(input: impl Read, dest: &Path) -> anyhow::Result<()> {
+/// otherwise the single entry becomes `dest`; a directory's contents
+/// (`contents`) make a missing `dest` that directory.
+fn unpack(input: impl Read, dest: &Path, contents: bool) -> anyhow::Result<()> {
     let mut ar = tar::Archive::new(input);
     ar.set_preserve_permissions(true);
     ar.set_preserve_ownerships(true);
     ar.set_overwrite(true);
+    if contents && !dest.exists() {
+        fs::create_dir(dest).with_context(|| format!("cp: create {}", dest.display()))?;
+    }
     if dest.is_dir() {
         return Ok(ar.unpack(dest)?);
     }
