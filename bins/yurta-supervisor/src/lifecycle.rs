@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::args::Restart;
 use crate::console::ConsoleSocket;
 use crate::runtime::{CreateStdio, Failure};
-use crate::supervisor::{InputFd, Supervisor, Until};
+use crate::supervisor::{InputFd, LastExit, Supervisor, Until};
 use crate::{attach, json, sys};
 
 /// How long output may still arrive after the init exited (a process
@@ -56,6 +56,8 @@ impl Supervisor {
                 self.write_exit(f.code, false, &f.message);
                 break;
             }
+            // The count the engine shows while the container runs again.
+            self.write_exit_file();
         }
         self.exit_command();
         0
@@ -205,25 +207,39 @@ impl Supervisor {
             .unwrap_or(0)
     }
 
-    /// Writes the exit file atomically (a temporary file, then rename).
-    fn write_exit(&self, code: i32, oom: bool, error: &str) {
-        let Some(path) = &self.args.exit_file else {
+    /// Records an exit and writes the exit file.
+    fn write_exit(&mut self, code: i32, oom: bool, error: &str) {
+        let (secs, nanos) = sys::now();
+        self.last_exit = Some(LastExit {
+            code,
+            oom,
+            error: error.to_string(),
+            finished_at: json::rfc3339(secs, nanos),
+        });
+        self.write_exit_file();
+    }
+
+    /// Writes the last exit and the restart count to the exit file
+    /// atomically (a temporary file, then rename).
+    fn write_exit_file(&self) {
+        let (Some(path), Some(e)) = (&self.args.exit_file, &self.last_exit) else {
             return;
         };
-        let (secs, nanos) = sys::now();
-        let mut j = Vec::with_capacity(128);
+        let mut j = Vec::with_capacity(160);
         j.extend_from_slice(b"{\"ExitCode\":");
-        json::push_int(&mut j, code.into());
-        j.extend_from_slice(if oom {
+        json::push_int(&mut j, e.code.into());
+        j.extend_from_slice(if e.oom {
             b",\"OOMKilled\":true"
         } else {
             b",\"OOMKilled\":false"
         });
         j.extend_from_slice(b",\"FinishedAt\":\"");
-        j.extend_from_slice(&json::rfc3339(secs, nanos));
+        j.extend_from_slice(&e.finished_at);
         j.extend_from_slice(b"\",\"Error\":\"");
-        json::escape(&mut j, error.as_bytes());
-        j.extend_from_slice(b"\"}\n");
+        json::escape(&mut j, e.error.as_bytes());
+        j.extend_from_slice(b"\",\"RestartCount\":");
+        json::push_int(&mut j, self.restarts.into());
+        j.extend_from_slice(b"}\n");
         let mut tmp = path.as_os_str().to_owned();
         tmp.push(".tmp");
         if std::fs::write(&tmp, &j).is_ok() {

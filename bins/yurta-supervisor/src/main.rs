@@ -108,6 +108,7 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         status: None,
         stop_requested: false,
         restarts: 0,
+        last_exit: None,
         started: Instant::now(),
         oom_before: 0,
         trim: trim::Trim::new(),

@@ -42,6 +42,8 @@ pub struct Supervisor {
     /// SIGTERM received: finish after the container's next exit.
     pub stop_requested: bool,
     pub restarts: u32,
+    /// The last exit, written again with the new count after a restart.
+    pub last_exit: Option<LastExit>,
     pub started: Instant,
     pub oom_before: u64,
     /// Dropping pages before sleeping; None when turned off.
@@ -50,6 +52,14 @@ pub struct Supervisor {
     pub quiet: bool,
     /// Pages dropped since the last event.
     pub trimmed: bool,
+}
+
+/// What the exit file says about an exit.
+pub struct LastExit {
+    pub code: i32,
+    pub oom: bool,
+    pub error: String,
+    pub finished_at: [u8; crate::json::TIME_LEN],
 }
 
 /// After activity, how long the loop must stay quiet before pages are dropped.

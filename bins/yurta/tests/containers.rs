@@ -339,6 +339,33 @@ fn logs_follow_until_the_exit_and_restart_on_failure() {
     .ok();
     assert_eq!(w.run(&["wait", "rs"]).ok().stdout.trim(), "1");
     assert_eq!(w.run(&["logs", "rs"]).ok().stdout, "run\nrun\nrun\n");
+    assert_eq!(w.inspect("rs", ".RestartCount"), "2");
+    // While it runs again after a restart, the count shows; a start by
+    // hand begins at 0.
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "rs2",
+        "--restart",
+        "on-failure:1",
+        "img",
+        "sh",
+        "-c",
+        "[ -e /ran ] && exec sleep 1000; touch /ran; exit 1",
+    ])
+    .ok();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while w.inspect("rs2", ".RestartCount") != "1" {
+        assert!(std::time::Instant::now() < deadline, "no restart seen");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(w.inspect("rs2", ".State.Running"), "true");
+    w.run(&["stop", "-t", "1", "rs2"]).ok();
+    assert_eq!(w.inspect("rs2", ".RestartCount"), "1");
+    w.run(&["start", "rs2"]).ok();
+    assert_eq!(w.inspect("rs2", ".RestartCount"), "0");
+    w.run(&["rm", "-f", "rs2"]).ok();
     // Rotated files are read oldest first.
     let count = "i=0; while [ $i -lt 200 ]; do echo line-$i; i=$((i+1)); done";
     let rot = [

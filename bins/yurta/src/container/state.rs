@@ -24,6 +24,9 @@ pub struct ExitFile {
     pub finished_at: String,
     #[serde(default)]
     pub error: String,
+    /// Restarts by the policy since the container was started.
+    #[serde(default)]
+    pub restart_count: u32,
 }
 
 pub fn read_exit(p: &Paths) -> Option<ExitFile> {
@@ -73,6 +76,9 @@ pub fn refresh(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRec
     }
     let p = Paths::new(&ctx.root, &rec.id);
     if supervisor_alive(&p) {
+        // Rewritten by the supervisor after each restart.
+        let mut rec = rec;
+        rec.restart_count = read_exit(&p).map_or(0, |e| e.restart_count);
         return rec;
     }
     // An exit file: the exit command did not finish. None and no init
@@ -191,6 +197,7 @@ impl<'a> Cleanup<'a> {
                 r.state.exit_code = ex.exit_code;
                 r.state.oom_killed = ex.oom_killed;
                 r.state.error = ex.error.clone();
+                r.restart_count = ex.restart_count;
                 r.state.finished_at = if ex.finished_at.is_empty() {
                     yurta_images::time::now_rfc3339()
                 } else {
