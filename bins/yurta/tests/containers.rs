@@ -687,3 +687,78 @@ fn cp_with_a_stopped_container_and_a_directory_s_contents() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     w.run(&["rm", "stopped"]).ok();
 }
+
+/// Runs `yurta ARGS` under script(1) (a terminal), types each of `steps`
+/// after a moment; its exit code and what the terminal showed.
+fn on_a_terminal(w: &World, args: &str, steps: &[&[u8]]) -> (Option<i32>, String) {
+    use std::io::{Read, Write};
+    let yurta = format!(
+        "{} --root {} {args}",
+        env!("CARGO_BIN_EXE_yurta"),
+        w.y.root().display()
+    );
+    let mut c = std::process::Command::new("script");
+    c.args(["-qfec", &yurta, "/dev/null"]);
+    for (k, v) in w.cmd(&[]).get_envs() {
+        if let Some(v) = v {
+            c.env(k, v);
+        }
+    }
+    let mut child = c
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    for keys in steps {
+        std::thread::sleep(std::time::Duration::from_millis(800));
+        stdin.write_all(keys).unwrap();
+        stdin.flush().unwrap();
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{args}: still attached");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    (status.code(), out)
+}
+
+#[test]
+fn detach_keys_leave_the_container_running() {
+    let Some(w) = World::new() else { return };
+    let (code, out) = on_a_terminal(
+        &w,
+        "run -it --name dk --network none img sh",
+        &[b"echo typed-$((3*4))\r", b"\x10\x11"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("typed-12"), "{out}");
+    assert_eq!(w.inspect("dk", ".State.Running"), "true");
+    // attach with other keys; a false start of them reaches the shell.
+    let (code, out) = on_a_terminal(
+        &w,
+        "attach --detach-keys ctrl-a,x dk",
+        &[b"\x01echo again-$((2*5))\r", b"\x01x"],
+    );
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.contains("again-10"), "{out}");
+    assert_eq!(w.inspect("dk", ".State.Running"), "true");
+    let o = w.run(&["run", "--detach-keys", "ctrl-1", "img", "true"]);
+    assert_eq!(o.code, 125);
+    assert!(o.stderr.contains("\"ctrl-1\""), "{}", o.stderr);
+    w.run(&["rm", "-f", "dk"]).ok();
+    assert!(w.ids().is_empty(), "the bad --detach-keys run made nothing");
+}

@@ -21,6 +21,9 @@ pub struct CreateArgs {
     /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
+    /// Keys that detach from an attached terminal, leaving the container running
+    #[arg(long, default_value = crate::container::detach::DEFAULT)]
+    pub detach_keys: String,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -132,6 +135,9 @@ pub struct StartArgs {
     /// Attach stdin
     #[arg(short, long)]
     pub interactive: bool,
+    /// Keys that detach from an attached terminal, leaving the container running
+    #[arg(long, default_value = crate::container::detach::DEFAULT)]
+    pub detach_keys: String,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -281,6 +287,9 @@ pub struct AttachArgs {
     /// Do not attach stdin
     #[arg(long)]
     pub no_stdin: bool,
+    /// Keys that detach from an attached terminal, leaving the container running
+    #[arg(long, default_value = crate::container::detach::DEFAULT)]
+    pub detach_keys: String,
     pub container: String,
 }
 

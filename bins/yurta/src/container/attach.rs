@@ -6,6 +6,8 @@
 use std::io::{Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use anyhow::Context;
 use nix::sys::socket::{
@@ -17,6 +19,9 @@ pub struct Attach {
     sock: OwnedFd,
     stdin: bool,
     tty: bool,
+    /// The detach sequence (with a terminal and stdin); None: off.
+    detach_keys: Option<Vec<u8>>,
+    detached: Arc<AtomicBool>,
 }
 
 impl Attach {
@@ -29,7 +34,24 @@ impl Attach {
         )?;
         let addr = UnixAddr::new(path)?;
         connect(sock.as_raw_fd(), &addr).with_context(|| format!("attach {}", path.display()))?;
-        Ok(Attach { sock, stdin, tty })
+        Ok(Attach {
+            sock,
+            stdin,
+            tty,
+            detach_keys: None,
+            detached: Arc::default(),
+        })
+    }
+
+    /// Detaching with `keys` (a `--detach-keys` value) on a terminal.
+    pub fn with_detach_keys(mut self, keys: &str) -> anyhow::Result<Attach> {
+        self.detach_keys = super::detach::parse(keys)?.filter(|_| self.tty && self.stdin);
+        Ok(self)
+    }
+
+    /// The user typed the detach keys: the container runs on.
+    pub fn detached(&self) -> bool {
+        self.detached.load(Ordering::SeqCst)
     }
 
     /// Streams output (and our input) until the supervisor closes the
@@ -49,7 +71,9 @@ impl Attach {
         if self.stdin {
             let fd = self.sock.try_clone()?;
             let tty = self.tty;
-            std::thread::spawn(move || forward_stdin(fd, tty));
+            let matcher = self.detach_keys.clone().map(super::detach::Matcher::new);
+            let detached = self.detached.clone();
+            std::thread::spawn(move || forward_stdin(fd, tty, matcher, &detached));
         }
         let r = self.read_loop(until);
         if let Some(saved) = raw {
@@ -114,18 +138,35 @@ pub enum Until {
     Exit,
 }
 
-fn forward_stdin(sock: OwnedFd, tty: bool) {
+/// Our stdin to the container. The detach keys, when typed, are not sent:
+/// the socket is shut down, which ends the read loop.
+fn forward_stdin(
+    sock: OwnedFd,
+    tty: bool,
+    mut detach: Option<super::detach::Matcher>,
+    detached: &AtomicBool,
+) {
     let mut buf = vec![0u8; 16 * 1024];
-    buf[0] = 0;
     let mut stdin = std::io::stdin();
     loop {
-        match stdin.read(&mut buf[1..]) {
+        let n = match stdin.read(&mut buf) {
             Ok(0) | Err(_) => break,
-            Ok(n) => {
-                if send(sock.as_raw_fd(), &buf[..=n], MsgFlags::empty()).is_err() {
-                    return;
-                }
+            Ok(n) => n,
+        };
+        let (data, detach_now) = match &mut detach {
+            Some(m) => m.feed(&buf[..n]),
+            None => (buf[..n].to_vec(), false),
+        };
+        if !data.is_empty() {
+            let packet = [&[0u8][..], &data].concat();
+            if send(sock.as_raw_fd(), &packet, MsgFlags::empty()).is_err() {
+                return;
             }
+        }
+        if detach_now {
+            detached.store(true, Ordering::SeqCst);
+            let _ = nix::sys::socket::shutdown(sock.as_raw_fd(), nix::sys::socket::Shutdown::Both);
+            return;
         }
     }
     if !tty {

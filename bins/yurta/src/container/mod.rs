@@ -10,6 +10,7 @@ pub mod args;
 pub mod attach;
 mod console;
 mod cp;
+pub mod detach;
 mod exec;
 mod inspect;
 mod lifecycle;

@@ -38,7 +38,11 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
             bail!("start {q}: the container's supervisor was killed and it may still run: stop or rm -f it first");
         }
         if a.attach && a.containers.len() == 1 {
+            super::detach::parse(&a.detach_keys)?;
             let client = start(ctx, &engine, &rec, Some(a.interactive))?;
+            let client = client
+                .map(|c| c.with_detach_keys(&a.detach_keys))
+                .transpose()?;
             return finish_attached(ctx, &engine, &rec, client);
         }
         start(ctx, &engine, &rec, None).with_context(|| format!("start {q}"))?;
@@ -57,11 +61,13 @@ pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
     }
     let p = Paths::new(&ctx.root, &rec.id);
     let stdin = !a.no_stdin && rec.config.open_stdin;
-    let client = Attach::connect(&p.attach, stdin, rec.config.tty)?;
+    let client =
+        Attach::connect(&p.attach, stdin, rec.config.tty)?.with_detach_keys(&a.detach_keys)?;
     finish_attached(ctx, &engine, &rec, Some(client))
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
+    super::detach::parse(&a.detach_keys)?;
     let engine = Engine::open(&ctx.root)?;
     let rec = create(ctx, &engine, &a)?;
     if a.detach {
@@ -73,7 +79,12 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
         return Ok(());
     }
     match start(ctx, &engine, &rec, Some(a.interactive)) {
-        Ok(attach) => finish_attached(ctx, &engine, &rec, attach),
+        Ok(attach) => {
+            let attach = attach
+                .map(|c| c.with_detach_keys(&a.detach_keys))
+                .transpose()?;
+            finish_attached(ctx, &engine, &rec, attach)
+        }
         Err(e) => {
             discard(ctx, &engine, &rec, a.rm);
             Err(e)
@@ -109,6 +120,9 @@ fn finish_attached(
     let code = match &attach {
         Some(client) if single_run => {
             let code = client.pump(Until::Exit)?;
+            if client.detached() {
+                return Ok(());
+            }
             if code.is_some() {
                 early = state::Cleanup::begin(ctx, engine, &rec.id)?;
                 if let Some(c) = &mut early {
@@ -118,7 +132,13 @@ fn finish_attached(
             client.wait_closed();
             code
         }
-        Some(client) => client.pump(Until::Closed)?,
+        Some(client) => {
+            let code = client.pump(Until::Closed)?;
+            if client.detached() {
+                return Ok(());
+            }
+            code
+        }
         None => None,
     };
     while state::supervisor_alive(&p) {
