@@ -101,6 +101,9 @@ pub enum ImageCommand {
 pub enum SystemCommand {
     /// Show disk usage
     Df(DfArgs),
+    /// After a host reboot: start the containers whose restart policy asks for it
+    /// (always; unless-stopped unless stopped by the user). Run once at boot
+    Boot,
 }
 
 #[derive(Args)]

@@ -84,6 +84,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Login(a) => registry::login(&ctx, a),
         Command::Logout(a) => registry::logout(&ctx, a),
         Command::System(SystemCommand::Df(a)) => system::df(&ctx, a),
+        Command::System(SystemCommand::Boot) => container::boot::boot(&ctx),
         Command::Volume(c) => volume::run(&ctx, c),
         Command::Container(c) => container::run_sub(&ctx, c),
         Command::Containers(c) => container::run(&ctx, c),

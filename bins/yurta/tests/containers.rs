@@ -762,3 +762,65 @@ fn detach_keys_leave_the_container_running() {
     w.run(&["rm", "-f", "dk"]).ok();
     assert!(w.ids().is_empty(), "the bad --detach-keys run made nothing");
 }
+
+/// What a host reboot leaves: no supervisor and no container process.
+fn kill_like_a_reboot(w: &World, name: &str) {
+    let id = w.inspect(name, ".Id");
+    let dir = w.y.root().join("containers").join(&id);
+    let sup = std::fs::read_to_string(dir.join("supervisor.pid")).unwrap();
+    let init = w.inspect(name, ".State.Pid");
+    sh("kill", &["-9", sup.trim(), &init]).ok();
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{}", sup.trim())).exists()
+        || std::path::Path::new(&format!("/proc/{init}")).exists()
+    {
+        assert!(std::time::Instant::now() < deadline, "{name} survived");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn system_boot_starts_what_the_restart_policies_ask_for() {
+    let Some(w) = World::new() else { return };
+    for (name, policy) in [
+        ("always", "always"),
+        ("unless", "unless-stopped"),
+        ("stopped", "unless-stopped"),
+        ("never", "no"),
+    ] {
+        w.run(&[
+            "run",
+            "-d",
+            "--name",
+            name,
+            "--restart",
+            policy,
+            "--network",
+            "none",
+            "img",
+            "sleep",
+            "1000",
+        ])
+        .ok();
+    }
+    w.run(&["stop", "-t", "1", "stopped"]).ok();
+    for name in ["always", "unless", "never"] {
+        kill_like_a_reboot(&w, name);
+    }
+    let started = w.run(&["system", "boot"]).ok().stdout;
+    let mut started: Vec<&str> = started.lines().collect();
+    started.sort();
+    assert_eq!(started, ["always", "unless"]);
+    for (name, running) in [
+        ("always", "true"),
+        ("unless", "true"),
+        ("stopped", "false"),
+        ("never", "false"),
+    ] {
+        assert_eq!(w.inspect(name, ".State.Running"), running, "{name}");
+    }
+    // Running ones are left alone by a second call.
+    assert_eq!(w.run(&["system", "boot"]).ok().stdout, "");
+    w.run(&["rm", "-f", "always", "unless", "stopped", "never"])
+        .ok();
+}

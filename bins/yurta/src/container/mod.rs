@@ -8,6 +8,7 @@
 
 pub mod args;
 pub mod attach;
+pub mod boot;
 mod console;
 mod cp;
 pub mod detach;
