@@ -169,6 +169,7 @@ fn exec_output_and_exit_code() {
     let stats = w.run(&["stats", "--no-stream", "ex"]).ok().stdout;
     let row = stats.lines().nth(1).unwrap_or_default().to_string();
     assert!(stats.starts_with("CONTAINER ID   NAME   CPU %"), "{stats}");
+    assert!(stats.contains("BLOCK I/O   PIDS"), "{stats}");
     assert!(
         row.contains(" ex ") && row.ends_with(" 1") && row.contains("iB / "),
         "{stats}"

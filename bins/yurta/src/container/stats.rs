@@ -1,4 +1,4 @@
-//! `stats`: CPU, memory, network and pids of running containers, from
+//! `stats`: CPU, memory, network, block I/O and pids of running containers, from
 //! their cgroups (v1, v2 or hybrid: cgroupsPath `/yurta/<id>`) and the
 //! init's /proc/PID/net/dev. `--no-stream` prints once; otherwise the
 //! table is redrawn every second.
@@ -102,6 +102,57 @@ fn pids(id: &str) -> u64 {
 }
 
 /// Bytes received and sent on the container's interfaces (lo excluded).
+/// Bytes read and written by the container's processes (block I/O), from
+/// the blkio (v1) or io (v2) controller.
+fn block_io(id: &str) -> (u64, u64) {
+    if v2() {
+        let text = std::fs::read_to_string(format!("/sys/fs/cgroup/yurta/{id}/io.stat"));
+        return text.map(|t| io_stat_v2(&t)).unwrap_or((0, 0));
+    }
+    // The throttle layer counts where limits are enabled, bfq where it is
+    // the disk's scheduler.
+    ["throttle", "bfq"]
+        .iter()
+        .filter_map(|kind| {
+            let file =
+                format!("/sys/fs/cgroup/blkio/yurta/{id}/blkio.{kind}.io_service_bytes_recursive");
+            std::fs::read_to_string(file).ok()
+        })
+        .map(|t| io_service_bytes_v1(&t))
+        .find(|&(r, w)| r > 0 || w > 0)
+        .unwrap_or((0, 0))
+}
+
+/// `MAJ:MIN Read N` / `MAJ:MIN Write N` lines, summed over devices.
+fn io_service_bytes_v1(text: &str) -> (u64, u64) {
+    let (mut read, mut write) = (0, 0);
+    for line in text.lines() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        if let [_, op, n] = f[..] {
+            let n: u64 = n.parse().unwrap_or(0);
+            match op {
+                "Read" => read += n,
+                "Write" => write += n,
+                _ => {}
+            }
+        }
+    }
+    (read, write)
+}
+
+/// `MAJ:MIN rbytes=N wbytes=N rios=…` lines, summed over devices.
+fn io_stat_v2(text: &str) -> (u64, u64) {
+    let (mut read, mut write) = (0, 0);
+    for kv in text.split_whitespace() {
+        match kv.split_once('=') {
+            Some(("rbytes", n)) => read += n.parse::<u64>().unwrap_or(0),
+            Some(("wbytes", n)) => write += n.parse::<u64>().unwrap_or(0),
+            _ => {}
+        }
+    }
+    (read, write)
+}
+
 fn net(pid: i32) -> (u64, u64) {
     let text = fs::read_to_string(format!("/proc/{pid}/net/dev")).unwrap_or_default();
     let mut rx_tx = (0, 0);
@@ -163,6 +214,7 @@ pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
             };
             let p = Paths::new(&ctx.root, &r.id);
             let (rx, tx) = state::init_pid(&p).map(net).unwrap_or((0, 0));
+            let (read, written) = block_io(&r.id);
             rows.push(vec![
                 format::id(&r.id, a.no_trunc),
                 r.bare_name().to_string(),
@@ -170,6 +222,7 @@ pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
                 format!("{} / {}", bytes_iec(used), bytes_iec(limit)),
                 format!("{pct:.2}%"),
                 format!("{} / {}", format::size(rx), format::size(tx)),
+                format!("{} / {}", format::size(read), format::size(written)),
                 pids(&r.id).to_string(),
             ]);
         }
@@ -184,6 +237,7 @@ pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
                 "MEM USAGE / LIMIT",
                 "MEM %",
                 "NET I/O",
+                "BLOCK I/O",
                 "PIDS",
             ],
             &rows,
@@ -192,5 +246,21 @@ pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn block_io_from_both_cgroup_versions() {
+        let v1 = "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\n\
+                  8:16 Read 100\n8:16 Write 0\nTotal 12388\n";
+        assert_eq!(io_service_bytes_v1(v1), (4196, 8192));
+        let v2 = "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n\
+                  8:16 rbytes=100 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n";
+        assert_eq!(io_stat_v2(v2), (4196, 8192));
+        assert_eq!(io_stat_v2(""), (0, 0));
     }
 }
