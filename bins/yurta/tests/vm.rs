@@ -406,6 +406,28 @@ fn boot_console_disk_restart_stop_kill_rm() {
         "PING-GW",
     );
     drop(con);
+    // A container on the same network reaches the VM.
+    let rootfs = lab.y.rootfs();
+    std::os::unix::fs::symlink("busybox", rootfs.join("bin/ping")).unwrap();
+    let tar = lab.y.path("rootfs.tar");
+    sh(
+        "tar",
+        &[
+            "-C",
+            rootfs.to_str().unwrap(),
+            "-cf",
+            tar.to_str().unwrap(),
+            ".",
+        ],
+    )
+    .ok();
+    lab.run(&["import", tar.to_str().unwrap(), "img"]).ok();
+    let ping = lab.run(&["run", "--rm", "img", "ping", "-c", "1", "-W", "5", ip]);
+    assert_eq!(
+        ping.code, 0,
+        "container → VM {ip}: {}{}",
+        ping.stdout, ping.stderr
+    );
 
     // The data survives a restart (busybox ignores the power button: stop
     // ends with quit after -t).
