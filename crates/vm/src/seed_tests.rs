@@ -700,18 +700,6 @@ fn host_mounts(iso: &Path, dir: &Path) -> Option<Seen> {
     Some(seen)
 }
 
-/// Modules the guest loads, in order, when the kernel has them as modules.
-const GUEST_MODULES: [&str; 8] = [
-    "virtio_ring",
-    "virtio",
-    "virtio_pci_legacy_dev",
-    "virtio_pci_modern_dev",
-    "virtio_pci",
-    "virtio_blk",
-    "cdrom",
-    "isofs",
-];
-
 /// The guest's init: load the modules, mount the seed (a read-only virtio
 /// disk) with each of [`MOUNT_OPTIONS`] and print `=== OPTS`, then for each
 /// file `@@ NAME` and its contents.
@@ -748,7 +736,12 @@ fn guest_mounts(iso: &Path, dir: &Path) -> Option<Seen> {
         return missing("busybox");
     }
     let init = GUEST_INIT.replace("$OPTIONS", &MOUNT_OPTIONS.join(" "));
-    let initrd = crate::testkit::build_initramfs_with(&kernel, dir, &init, &GUEST_MODULES);
+    let initrd = crate::testkit::build_initramfs_with(
+        &kernel,
+        dir,
+        &init,
+        &[crate::testkit::VIRTIO_BLOCK, &["cdrom", "isofs"]].concat(),
+    );
     let out = Command::new("timeout")
         .args([
             "300",

@@ -6,19 +6,20 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 
-/// The virtio modules in the order they must be loaded.
-const MODULES: &[&str] = &[
+/// Modules for a virtio disk, in load order (those the kernel has built in
+/// are skipped).
+pub const VIRTIO_BLOCK: &[&str] = &[
     "virtio_ring",
     "virtio",
     "virtio_pci_legacy_dev",
     "virtio_pci_modern_dev",
     "virtio_pci",
     "virtio_blk",
-    // virtio_net's dependencies (modinfo -F depends).
-    "failover",
-    "net_failover",
-    "virtio_net",
 ];
+
+/// virtio_net and its dependencies (modinfo -F depends), after
+/// [`VIRTIO_BLOCK`].
+pub const VIRTIO_NET: &[&str] = &["failover", "net_failover", "virtio_net"];
 
 /// Printed by /init as soon as it runs.
 pub const MARK_UP: &str = "YURTA-GUEST-UP";
@@ -68,7 +69,7 @@ pub fn host_kit() -> Result<PathBuf, String> {
 /// Builds `dir/initrd.gz` for `kernel` with the guest the tests expect
 /// ([`MARK_UP`], virtio disk and network, a shell on the console).
 pub fn build_initramfs(kernel: &Path, dir: &Path) -> PathBuf {
-    build_initramfs_with(kernel, dir, INIT, MODULES)
+    build_initramfs_with(kernel, dir, INIT, &[VIRTIO_BLOCK, VIRTIO_NET].concat())
 }
 
 /// Builds `dir/initrd.gz`: static busybox, `init` as /init, and those of
