@@ -287,10 +287,14 @@ fn start_inner(
     p: &Paths,
     attach: Option<bool>,
 ) -> anyhow::Result<Option<Attach>> {
-    let (joined, rec) = netns::join(ctx, rec, p)?;
-    engine.containers.update(&rec.id, |r| {
-        r.network_settings = rec.network_settings.clone()
-    })?;
+    let (joined, new) = netns::join(ctx, rec, p)?;
+    // Unchanged (none, host, container:) needs no write.
+    if new.network_settings != rec.network_settings {
+        engine.containers.update(&new.id, |r| {
+            r.network_settings = new.network_settings.clone()
+        })?;
+    }
+    let rec = new;
     engine.prepare(
         &rec.id,
         &PrepareOptions {
