@@ -36,6 +36,9 @@ pub struct Args {
     pub supervisor_pid_file: Option<PathBuf>,
     pub exit_command: Option<PathBuf>,
     pub exit_command_args: Vec<OsString>,
+    /// Skip the exit command while another process holds an flock on this
+    /// file (the engine cleaning up after the container itself).
+    pub exit_command_lock: Option<PathBuf>,
 }
 
 pub const USAGE: &str =
@@ -43,7 +46,8 @@ pub const USAGE: &str =
 --pid-file FILE [--log-path FILE] [--log-max-size BYTES] [--log-max-files N] [--exit-file FILE] \
 [--sync-fd N] [--tty] [--stdin] [--attach-socket PATH] \
 [--restart no|on-failure[:N]|always|unless-stopped] [--stop-file FILE] [--cgroup-oom PATH] \
-[--supervisor-pid-file FILE] [--exit-command PATH [--exit-command-arg ARG]...]";
+[--supervisor-pid-file FILE] [--exit-command PATH [--exit-command-arg ARG]... \
+[--exit-command-lock FILE]]";
 
 impl Args {
     pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Args, Error> {
@@ -94,6 +98,7 @@ struct Builder {
     supervisor_pid_file: Option<PathBuf>,
     exit_command: Option<PathBuf>,
     exit_command_args: Vec<OsString>,
+    exit_command_lock: Option<PathBuf>,
 }
 
 impl Builder {
@@ -134,6 +139,7 @@ impl Builder {
             "--supervisor-pid-file" => self.supervisor_pid_file = Some(abs(name, v)?),
             "--exit-command" => self.exit_command = Some(abs(name, v)?),
             "--exit-command-arg" => self.exit_command_args.push(v),
+            "--exit-command-lock" => self.exit_command_lock = Some(abs(name, v)?),
             _ => return Err(Error(format!("unknown option {name:?}; {USAGE}"))),
         }
         Ok(())
@@ -165,6 +171,7 @@ impl Builder {
             supervisor_pid_file: self.supervisor_pid_file,
             exit_command: self.exit_command,
             exit_command_args: self.exit_command_args,
+            exit_command_lock: self.exit_command_lock,
         })
     }
 }
@@ -270,6 +277,8 @@ mod tests {
             "/x",
             "--exit-command-arg",
             "rm",
+            "--exit-command-lock",
+            "/k",
         ])
         .unwrap();
         assert_eq!(a.log_max_size, 1000);
@@ -278,6 +287,7 @@ mod tests {
         assert!(a.tty && a.stdin);
         assert_eq!(a.restart, Restart::OnFailure(2));
         assert_eq!(a.exit_command_args, vec![OsString::from("rm")]);
+        assert_eq!(a.exit_command_lock, Some(PathBuf::from("/k")));
         assert_eq!(a.log_path, Some(PathBuf::from("/l")));
     }
 

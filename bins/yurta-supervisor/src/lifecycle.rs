@@ -254,11 +254,19 @@ impl Supervisor {
         }
     }
 
-    /// Runs `--exit-command` without waiting for it (it outlives us).
+    /// Runs `--exit-command` without waiting for it (it outlives us),
+    /// unless `--exit-command-lock` is held: then its holder (a foreground
+    /// `yurta run` that got the exit code) cleans up, and starting the
+    /// 10 MB engine binary only to wait for that lock would take CPU from it.
     fn exit_command(&self) {
         let Some(cmd) = &self.args.exit_command else {
             return;
         };
+        if let Some(lock) = &self.args.exit_command_lock {
+            if sys::locked_elsewhere(lock) {
+                return;
+            }
+        }
         let _ = Command::new(cmd)
             .args(&self.args.exit_command_args)
             .stdin(Stdio::null())

@@ -267,6 +267,22 @@ pub fn exists(path: &Path) -> bool {
     unsafe { libc::access(c.as_ptr(), libc::F_OK) == 0 }
 }
 
+/// Whether another process holds an flock on `path` (a missing file is
+/// not locked). A lock we get here is released at once.
+pub fn locked_elsewhere(path: &Path) -> bool {
+    let Ok(c) = cstr(path) else { return false };
+    // SAFETY: `c` is a valid C string.
+    let fd = unsafe { libc::open(c.as_ptr(), libc::O_RDONLY | libc::O_CLOEXEC) };
+    if fd < 0 {
+        return false;
+    }
+    // SAFETY: `fd` was just opened and is ours.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    // SAFETY: flock on a descriptor we own; non-blocking.
+    let r = unsafe { libc::flock(fd.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    r != 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EWOULDBLOCK)
+}
+
 /// CLOCK_REALTIME as (seconds, nanoseconds).
 pub fn now() -> (i64, u32) {
     // SAFETY: timespec is plain data.

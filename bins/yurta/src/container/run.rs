@@ -416,6 +416,9 @@ fn supervisor_command(
     ] {
         c.arg("--exit-command-arg").arg(a);
     }
+    // Held by a foreground `run` from the exit code to the end of its
+    // cleanup; a killed CLI's leftovers are finished by the next refresh.
+    c.arg("--exit-command-lock").arg(&p.cleanup_lock);
     Ok(c)
 }
 
