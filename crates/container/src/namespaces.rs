@@ -140,6 +140,40 @@ pub fn unshare(flags: CloneFlags) -> Result<()> {
     })
 }
 
+/// Brings `lo` up in the calling process's (new) network namespace, as runc
+/// does for a network namespace it creates: an `ifreq` ioctl on a datagram
+/// socket, no netlink. The engine's `--network none` relies on it.
+pub fn loopback_up() -> Result<()> {
+    // SAFETY: socket() with constant arguments; the descriptor is closed below.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
+    if fd < 0 {
+        return Err(Error::sys("socket for lo", nix::Error::last()));
+    }
+    // SAFETY: `fd` is ours; OwnedFd closes it.
+    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+    // SAFETY: ifreq is plain data; all zeroes is valid.
+    let mut req: libc::ifreq = unsafe { std::mem::zeroed() };
+    for (d, s) in req.ifr_name.iter_mut().zip(b"lo\0") {
+        *d = *s as libc::c_char;
+    }
+    // SAFETY: SIOCGIFFLAGS fills the flags of the ifreq that lives for the call.
+    if unsafe { libc::ioctl(raw, libc::SIOCGIFFLAGS, &mut req) } < 0 {
+        return Err(Error::sys("reading the flags of lo", nix::Error::last()));
+    }
+    // SAFETY: reading the union member SIOCGIFFLAGS just set.
+    let flags = unsafe { req.ifr_ifru.ifru_flags };
+    if flags & libc::IFF_UP as libc::c_short != 0 {
+        return Ok(());
+    }
+    req.ifr_ifru.ifru_flags = flags | libc::IFF_UP as libc::c_short;
+    // SAFETY: SIOCSIFFLAGS reads the ifreq that lives for the call.
+    if unsafe { libc::ioctl(raw, libc::SIOCSIFFLAGS, &req) } < 0 {
+        return Err(Error::sys("bringing lo up", nix::Error::last()));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

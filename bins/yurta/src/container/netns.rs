@@ -123,7 +123,8 @@ pub struct Joined {
     pub addresses: Vec<String>,
 }
 
-/// Gives the container its network: none (own namespace, lo), host, or
+/// Gives the container its network: none (a new namespace that the
+/// runtime makes, lo up), host, or
 /// a bridge network (namespace file, veth, address, ports). Fills the
 /// record's `NetworkSettings`. Undone by `state::release`.
 pub fn join(
@@ -135,11 +136,10 @@ pub fn join(
     let engine_rec = rec.clone();
     match mode {
         "host" => return Ok((joined(NetNs::Host, vec![]), engine_rec)),
-        "none" => {
-            create(&p.netns)?;
-            yurta_network::links::loopback_up(&p.netns)?;
-            return Ok((joined(NetNs::Path(p.netns.clone()), vec![]), engine_rec));
-        }
+        // The runtime creates the namespace and brings lo up (as runc):
+        // no namespace file to bind-mount and unmount, no netlink here.
+        // exec, stats and `container:` reach it through /proc/PID/ns/net.
+        "none" => return Ok((joined(NetNs::New, vec![]), engine_rec)),
         m if m.starts_with("container:") => {
             let ns = other_netns(ctx, &m["container:".len()..])?;
             return Ok((joined(NetNs::Path(ns), vec![]), engine_rec));

@@ -46,6 +46,9 @@ fn setup(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> Result<Infallibl
         unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0) };
     }
     namespaces::unshare(plan.create)?;
+    if plan.create.contains(nix::sched::CloneFlags::CLONE_NEWNET) {
+        namespaces::loopback_up()?;
+    }
     if plan
         .create
         .contains(nix::sched::CloneFlags::from_bits_retain(
