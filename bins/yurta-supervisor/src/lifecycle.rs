@@ -263,7 +263,10 @@ impl Supervisor {
             return;
         };
         if let Some(lock) = &self.args.exit_command_lock {
-            if sys::locked_elsewhere(lock) {
+            // Held: its holder cleans up. Its directory gone: the container
+            // was removed, nothing is left to clean up.
+            let removed = lock.parent().is_some_and(|d| !sys::exists(d));
+            if removed || sys::locked_elsewhere(lock) {
                 return;
             }
         }

@@ -103,10 +103,13 @@ fn discard(ctx: &Ctx, engine: &Engine, rec: &ContainerRecord, rm: bool) {
 
 /// Streams the container's output, then cleans up after it and ends with
 /// its exit code. When the supervisor will not restart the container, the
-/// cleanup starts as soon as the exit code arrives: the network is
-/// released while the supervisor deletes the container from the runtime,
-/// and the rest once the supervisor is gone. Either way nothing of the
-/// container is left when this returns.
+/// cleanup runs as soon as the exit code arrives, while the supervisor
+/// deletes the container from the runtime: the init has exited, and with
+/// it every process of the container's pid namespace (the kernel kills
+/// and reaps them first), so nothing uses the rootfs any more. The lock is
+/// held until the supervisor is gone (awaited through a pidfd, as `--rm`
+/// removes its pid file). Either way nothing of the container is left
+/// when this returns.
 fn finish_attached(
     ctx: &Ctx,
     engine: &Engine,
@@ -123,8 +126,19 @@ fn finish_attached(
             if client.detached() {
                 return Ok(());
             }
-            if code.is_some() {
+            if let Some(code) = code {
+                let supervisor = state::SupervisorExit::open(&p);
                 early = state::Cleanup::begin(ctx, engine, &rec.id)?;
+                if let (Some(mut c), Some(supervisor)) = (early.take(), supervisor) {
+                    c.release_network();
+                    let code = state::read_exit(&p).map_or(code, |e| e.exit_code);
+                    let (r, lock) = c.finish_holding();
+                    client.wait_closed();
+                    supervisor.wait();
+                    drop(lock);
+                    r?;
+                    return Err(exit(code));
+                }
                 if let Some(c) = &mut early {
                     c.release_network();
                 }

@@ -57,6 +57,41 @@ fn is_zombie(pid: i32) -> bool {
         .is_some_and(|s| s.trim_start().starts_with('Z'))
 }
 
+/// A live supervisor pinned by a pidfd: its exit can be awaited after the
+/// container's directory (with the pid file) is removed.
+pub struct SupervisorExit(std::os::fd::OwnedFd);
+
+impl SupervisorExit {
+    /// None when the supervisor is gone or pidfds are unsupported.
+    pub fn open(p: &Paths) -> Option<Self> {
+        use std::os::fd::FromRawFd;
+        let pid = read_pid(&p.supervisor_pid)?;
+        // SAFETY: pidfd_open with integer arguments; returns a new descriptor.
+        let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) };
+        if fd < 0 {
+            return None;
+        }
+        // SAFETY: the descriptor was just opened and is ours.
+        let fd = unsafe { std::os::fd::OwnedFd::from_raw_fd(fd as i32) };
+        // Checked once the pidfd pins the pid: it is this container's.
+        supervisor_alive(p).then_some(SupervisorExit(fd))
+    }
+
+    /// Waits until the supervisor has exited.
+    pub fn wait(&self) {
+        use std::os::fd::AsRawFd;
+        let mut pfd = libc::pollfd {
+            fd: self.0.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one pollfd that lives for the call.
+        while unsafe { libc::poll(&mut pfd, 1, -1) } < 0
+            && std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted
+        {}
+    }
+}
+
 /// The container's init pid, if it runs.
 pub fn init_pid(p: &Paths) -> Option<i32> {
     let pid = read_pid(&p.pid)?;
@@ -134,7 +169,7 @@ pub struct Cleanup<'a> {
     rec: ContainerRecord,
     p: Paths,
     errors: Vec<String>,
-    _held: nix::fcntl::Flock<fs::File>,
+    held: nix::fcntl::Flock<fs::File>,
 }
 
 impl<'a> Cleanup<'a> {
@@ -161,7 +196,7 @@ impl<'a> Cleanup<'a> {
             rec,
             p,
             errors: Vec::new(),
-            _held: held,
+            held,
         }))
     }
 
@@ -176,7 +211,20 @@ impl<'a> Cleanup<'a> {
     /// The exit, the mounts, and with `--rm` the container; the exit state
     /// goes into the record unless the record is removed (an fsync saved).
     /// Every error is reported.
-    pub fn finish(mut self) -> anyhow::Result<()> {
+    pub fn finish(self) -> anyhow::Result<()> {
+        self.finish_holding().0
+    }
+
+    /// [`Cleanup::finish`], still holding the lock (returned): a foreground
+    /// `run` cleans up while the supervisor deletes the container from the
+    /// runtime, and keeps the lock until the supervisor is gone, which
+    /// then starts no exit command.
+    pub fn finish_holding(mut self) -> (anyhow::Result<()>, nix::fcntl::Flock<fs::File>) {
+        let r = self.finish_inner();
+        (r, self.held)
+    }
+
+    fn finish_inner(&mut self) -> anyhow::Result<()> {
         let (engine, id) = (self.engine, self.rec.id.clone());
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
         let exit = (!exited).then(|| self.exit_file());
