@@ -33,7 +33,7 @@ pub enum VmCommand {
     /// Manage snapshots (whole VM while running, disks while stopped)
     #[command(subcommand)]
     Snapshot(SnapshotCommand),
-    /// Add or remove disks of a running virtual machine (hot-plug)
+    /// Add or remove disks (hot-plugged when the virtual machine runs)
     #[command(subcommand)]
     Disk(DiskCommand),
     /// (internal) supervise one VM's QEMU; started by `vm start`
@@ -42,6 +42,10 @@ pub enum VmCommand {
 }
 
 #[derive(Args)]
+#[command(after_help = "Examples:
+  yurta vm create --kernel /boot/vmlinuz --initrd initrd.img --disk 10G --memory 1G web
+  yurta vm create --image debian-12-genericcloud-amd64.qcow2 --cloud-init user-data --display vnc --start deb
+  yurta vm create --cdrom installer.iso --disk 20G --display vnc --accel kvm install")]
 pub struct CreateArgs {
     /// Kernel for direct boot
     #[arg(long)]
@@ -179,9 +183,9 @@ pub struct SnapshotArgs {
 
 #[derive(Subcommand)]
 pub enum DiskCommand {
-    /// Plug a new qcow2 disk of SIZE, or an existing disk FILE, into a running VM
+    /// Add a new qcow2 disk of SIZE, or an existing disk FILE (hot-plugged into a running VM)
     Add(DiskAddArgs),
-    /// Unplug a disk (by its id from inspect, e.g. vblk2, or its path)
+    /// Remove a disk (by its id from inspect, e.g. vblk2, or its path; unplugged from a running VM)
     #[command(alias = "remove")]
     Rm(DiskRmArgs),
 }
