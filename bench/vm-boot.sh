@@ -22,7 +22,7 @@ while getopts r:a:h opt; do
     case $opt in
         r) runs=$OPTARG ;;
         a) accel=$OPTARG ;;
-        *) sed -n '2,15p' "$0"; exit 2 ;;
+        *) sed -n '2,16p' "$0"; exit 2 ;;
     esac
 done
 

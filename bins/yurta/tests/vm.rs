@@ -508,6 +508,29 @@ fn bad_input_is_one_line_naming_the_value_and_leaves_nothing() {
         assert!(out.stderr.contains(value), "{args:?}: {}", out.stderr);
         assert!(!lab.vm_dir("bad").exists(), "{args:?} left a VM dir");
     }
+    // The same disk file twice is refused (as `vm disk add` refuses it).
+    let file = lab.y.path("twice.raw");
+    std::fs::write(&file, vec![0u8; 1 << 20]).unwrap();
+    let f = file.to_str().unwrap();
+    let out = lab.run(&[
+        "vm",
+        "create",
+        "--network",
+        "none",
+        "--disk",
+        f,
+        "--disk",
+        f,
+        "bad",
+    ]);
+    assert_eq!(out.code, 125, "{}", out.stderr);
+    assert!(
+        out.stderr
+            .contains(&format!("disk {f} is already attached")),
+        "{}",
+        out.stderr
+    );
+    assert!(!lab.vm_dir("bad").exists());
     lab.create("dup", &["--network", "none"]).ok();
     let out = lab.create("dup", &["--network", "none"]);
     assert_eq!(out.code, 125);

@@ -137,29 +137,44 @@ pub fn parse_dns(values: &[String]) -> Result<Vec<IpAddr>, FilesError> {
 /// Docker's fallback when the host only has loopback resolvers.
 pub const DEFAULT_DNS: [&str; 2] = ["8.8.8.8", "8.8.4.4"];
 
+/// The words after `key` on the lines of a resolv.conf that start with it.
+fn resolv_field(text: &str, key: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|l| l.trim().strip_prefix(key))
+        .filter(|rest| rest.starts_with([' ', '\t']))
+        .flat_map(|rest| rest.split_whitespace().map(str::to_string))
+        .collect()
+}
+
+/// The name servers a container or VM can use from the host's resolv.conf
+/// text: the host's minus loopback ones (unreachable from another network
+/// namespace or a guest), Docker's public defaults when none is left.
+pub fn host_nameservers(host: &str) -> Vec<IpAddr> {
+    let servers: Vec<IpAddr> = resolv_field(host, "nameserver")
+        .iter()
+        .filter_map(|s| s.parse::<IpAddr>().ok())
+        .filter(|ip| !ip.is_loopback())
+        .collect();
+    if servers.is_empty() {
+        return DEFAULT_DNS.iter().filter_map(|s| s.parse().ok()).collect();
+    }
+    servers
+}
+
 /// `/etc/resolv.conf` from the host's file and the container's settings:
 /// `--dns` replaces the nameservers; otherwise the host's minus loopback
 /// ones (a container cannot reach the host's 127.0.0.53), and Docker's
 /// public defaults when none is left. yurta only writes the file.
 pub fn resolv_conf(host: &str, dns: &Dns) -> String {
-    let field = |key: &str| -> Vec<String> {
-        host.lines()
-            .filter_map(|l| l.trim().strip_prefix(key))
-            .filter(|rest| rest.starts_with([' ', '\t']))
-            .flat_map(|rest| rest.split_whitespace().map(str::to_string))
-            .collect()
-    };
-    let mut servers: Vec<String> = if dns.servers.is_empty() {
-        field("nameserver")
-            .into_iter()
-            .filter(|s| s.parse::<IpAddr>().is_ok_and(|ip| !ip.is_loopback()))
-            .collect()
+    let field = |key: &str| resolv_field(host, key);
+    let servers: Vec<String> = if dns.servers.is_empty() {
+        host_nameservers(host)
     } else {
-        dns.servers.iter().map(|s| s.to_string()).collect()
-    };
-    if servers.is_empty() {
-        servers = DEFAULT_DNS.iter().map(|s| s.to_string()).collect();
+        dns.servers.clone()
     }
+    .iter()
+    .map(IpAddr::to_string)
+    .collect();
     let search = if dns.search.is_empty() {
         field("search")
     } else {

@@ -14,6 +14,7 @@
 //! `--accel kvm` checks the device and the architecture but does not probe:
 //! the user asked for it.
 
+use std::collections::BTreeMap;
 use std::fs::OpenOptions;
 use std::io::{self, Read};
 use std::os::fd::AsRawFd;
@@ -157,9 +158,14 @@ pub struct CachedProbe<P: KvmProbe> {
     pub probe: P,
     /// `None`: never cached.
     pub key: Option<String>,
-    /// A JSON file `{"key": …, "boots": bool}`.
+    /// A JSON object of answers, `{"<key>": bool, …}`: VMs with different
+    /// probe kernels share it without overwriting each other's answer.
     pub cache: PathBuf,
 }
+
+/// Answers kept at most; beyond, the file starts over (keys of kernels and
+/// QEMUs long gone would pile up otherwise).
+const MAX_CACHED: usize = 32;
 
 impl CachedProbe<HostProbe> {
     pub fn for_host(probe: HostProbe, cache: &Path) -> Self {
@@ -213,24 +219,26 @@ impl<P: KvmProbe> KvmProbe for CachedProbe<P> {
     }
 
     fn guest_boots(&self) -> Result<bool, String> {
-        let key = self.key.clone();
-        let cached: Option<serde_json::Value> = std::fs::read(&self.cache)
+        let Some(key) = &self.key else {
+            return self.probe.guest_boots();
+        };
+        let mut answers: BTreeMap<String, bool> = std::fs::read(&self.cache)
             .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok());
-        if let (Some(k), Some(c)) = (&key, &cached) {
-            if c["key"].as_str() == Some(k) {
-                if let Some(b) = c["boots"].as_bool() {
-                    return Ok(b);
-                }
-            }
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        if let Some(&boots) = answers.get(key) {
+            return Ok(boots);
         }
         let boots = self.probe.guest_boots()?;
-        if let Some(key) = key {
-            let doc = serde_json::json!({ "key": key, "boots": boots });
-            let tmp = self
-                .cache
-                .with_extension(format!("tmp-{}", std::process::id()));
-            if std::fs::write(&tmp, doc.to_string()).is_ok() {
+        if answers.len() >= MAX_CACHED {
+            answers.clear();
+        }
+        answers.insert(key.clone(), boots);
+        let tmp = self
+            .cache
+            .with_extension(format!("tmp-{}", std::process::id()));
+        if let Ok(doc) = serde_json::to_vec(&answers) {
+            if std::fs::write(&tmp, doc).is_ok() {
                 let _ = std::fs::rename(&tmp, &self.cache);
             }
         }
@@ -401,6 +409,10 @@ mod tests {
         let d = cached(Some("k2"), false);
         assert_eq!(d.guest_boots(), Ok(true), "k2's answer is kept");
         assert_eq!(d.probe.0.get(), 0);
+        // And k1's too: answers for different kernels live side by side.
+        let e = cached(Some("k1"), true);
+        assert_eq!(e.guest_boots(), Ok(false), "k1's answer is kept");
+        assert_eq!(e.probe.0.get(), 0);
     }
 
     fn other() -> Arch {

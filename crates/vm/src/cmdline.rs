@@ -282,30 +282,22 @@ fn display_args(a: &mut Args, config: &VmConfig) -> Result<(), CmdlineError> {
     Ok(())
 }
 
+/// A unix socket QEMU listens on, not waiting for a client.
+fn socket_chardev(a: &mut Args, id: &str, path: &Path) -> Result<(), CmdlineError> {
+    let path = socket_value(path)?;
+    a.push2(
+        "-chardev",
+        format!("socket,id={id},path={path},server=on,wait=off"),
+    );
+    Ok(())
+}
+
 fn control_args(a: &mut Args, paths: &VmPaths) -> Result<(), CmdlineError> {
-    a.push2(
-        "-chardev",
-        format!(
-            "socket,id=qmp,path={},server=on,wait=off",
-            socket_value(&paths.qmp)?
-        ),
-    );
+    socket_chardev(a, "qmp", &paths.qmp)?;
     a.push2("-mon", "chardev=qmp,mode=control".into());
-    a.push2(
-        "-chardev",
-        format!(
-            "socket,id=control,path={},server=on,wait=off",
-            socket_value(&paths.control)?
-        ),
-    );
+    socket_chardev(a, "control", &paths.control)?;
     a.push2("-mon", "chardev=control,mode=control".into());
-    a.push2(
-        "-chardev",
-        format!(
-            "socket,id=serial0,path={},server=on,wait=off",
-            socket_value(&paths.serial)?
-        ),
-    );
+    socket_chardev(a, "serial0", &paths.serial)?;
     a.push2("-serial", "chardev:serial0".into());
     a.push2("-pidfile", path_arg(&paths.pidfile)?);
     Ok(())

@@ -49,6 +49,16 @@ pub enum Accel {
     Tcg,
 }
 
+impl Accel {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Accel::Auto => "auto",
+            Accel::Kvm => "kvm",
+            Accel::Tcg => "tcg",
+        }
+    }
+}
+
 impl FromStr for Accel {
     type Err = ConfigError;
     fn from_str(s: &str) -> Result<Self, ConfigError> {

@@ -51,7 +51,6 @@ pub enum StopHow {
 
 pub struct Instance {
     child: Child,
-    program: String,
     paths: VmPaths,
     qmp: Qmp,
     status: Option<ExitStatus>,
@@ -88,7 +87,6 @@ impl Instance {
         match connect_qmp(&mut child, &cmd.program, paths, timeout) {
             Ok(qmp) => Ok(Instance {
                 child,
-                program: cmd.program.clone(),
                 paths: paths.clone(),
                 qmp,
                 status: None,
@@ -104,10 +102,6 @@ impl Instance {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
-    }
-
-    pub fn paths(&self) -> &VmPaths {
-        &self.paths
     }
 
     pub fn qmp(&mut self) -> &mut Qmp {
@@ -175,10 +169,6 @@ impl Instance {
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.paths.log).unwrap_or_default()
     }
-
-    pub fn program(&self) -> &str {
-        &self.program
-    }
 }
 
 impl Drop for Instance {
@@ -219,7 +209,7 @@ fn connect_qmp(
                 q.timeout = crate::qmp::DEFAULT_TIMEOUT;
                 return Ok(q);
             }
-            Err(e) if retryable(&e) && !left.is_zero() => {
+            Err(e) if crate::sock::retryable(&e) && !left.is_zero() => {
                 thread::sleep(Duration::from_millis(10));
             }
             Err(source) => {
@@ -237,13 +227,6 @@ fn reap_within(child: &mut Child, wait: Duration) {
     while matches!(child.try_wait(), Ok(None)) && Instant::now() < deadline {
         thread::sleep(Duration::from_millis(10));
     }
-}
-
-fn retryable(e: &io::Error) -> bool {
-    matches!(
-        e.kind(),
-        io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused
-    )
 }
 
 fn exited_at_start(child: &mut Child, program: &str, paths: &VmPaths) -> Result<(), InstanceError> {

@@ -31,6 +31,10 @@ pub fn plan_cached(
     cache: &std::path::Path,
 ) -> Result<Plan, Error> {
     let host = HostProbe::new(config.arch, config.kernel.as_deref());
+    if config.accel != crate::config::Accel::Auto {
+        // Only auto probes: no key to work out.
+        return plan_with(config, paths, paused, &host);
+    }
     let probe = CachedProbe::for_host(host, cache);
     plan_with(config, paths, paused, &probe)
 }

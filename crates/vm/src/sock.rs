@@ -21,7 +21,8 @@ pub(crate) fn connect_retrying(path: &Path, timeout: Duration) -> io::Result<Uni
     }
 }
 
-fn retryable(e: &io::Error) -> bool {
+/// Not listening yet: the socket file is missing or nobody accepts.
+pub(crate) fn retryable(e: &io::Error) -> bool {
     matches!(
         e.kind(),
         io::ErrorKind::NotFound | io::ErrorKind::ConnectionRefused

@@ -149,11 +149,9 @@ fn fill(
     if let Some(image) = &a.image {
         config.disks.push(boot_disk(&disks, image, a.no_overlay)?);
     }
-    for (i, d) in a.disk.iter().enumerate() {
-        config.disks.push(match disk_spec(d)? {
-            DiskSpec::New(size) => disk::create_qcow2(&disks.join(format!("disk{i}.qcow2")), size)?,
-            DiskSpec::Existing(path) => existing_disk(&path)?,
-        });
+    for d in &a.disk {
+        let disk = new_or_existing_disk(vm, d, &config.disks)?;
+        config.disks.push(disk);
     }
     let cloud_init = match &a.cloud_init {
         Some(f) => Some(copy_user_data(vm, f)?),
@@ -215,10 +213,13 @@ pub fn new_or_existing_disk(
         DiskSpec::New(size) => {
             let dir = vm.disks();
             std::fs::create_dir_all(&dir)?;
-            let path = (0..)
+            let free = |p: &PathBuf| !p.exists() && !taken.iter().any(|d| &d.path == p);
+            let Some(path) = (0..1000)
                 .map(|i| dir.join(format!("disk{i}.qcow2")))
-                .find(|p| !p.exists() && !taken.iter().any(|d| &d.path == p))
-                .unwrap_or_default();
+                .find(free)
+            else {
+                bail!("{}: no free disk name", dir.display());
+            };
             Ok(disk::create_qcow2(&path, size)?)
         }
     }

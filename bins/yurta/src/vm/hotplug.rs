@@ -9,7 +9,7 @@ use anyhow::{bail, Context};
 use serde_json::{json, Map, Value};
 use yurta_vm::cmdline::{hotplug_bus, HOTPLUG_SLOTS};
 use yurta_vm::qmp::EventKind;
-use yurta_vm::{DiskConfig, Qmp};
+use yurta_vm::{DiskConfig, Qmp, VmConfig};
 
 use super::args::{DiskAddArgs, DiskCommand, DiskRmArgs};
 use super::create::new_or_existing_disk;
@@ -28,13 +28,8 @@ pub fn run(ctx: &Ctx, c: &DiskCommand) -> anyhow::Result<()> {
     }
 }
 
-/// Which hot-plug slot each disk added in this boot took: `run/hotplug.json`.
-fn slots_file(vm: &VmDir) -> std::path::PathBuf {
-    vm.run().join("hotplug.json")
-}
-
 fn load_slots(vm: &VmDir) -> Map<String, Value> {
-    yurta_engine::fsutil::read_json(&slots_file(vm)).unwrap_or_default()
+    yurta_engine::fsutil::read_json(&vm.hotplug()).unwrap_or_default()
 }
 
 fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
@@ -45,7 +40,7 @@ fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
     let disk = new_or_existing_disk(&vm, &a.disk, &record.config.disks)?;
     let index = record.config.disks.len();
     if running {
-        if let Err(e) = plug(&vm, &disk, index) {
+        if let Err(e) = plug(&vm, &record.config, &disk, index) {
             yurta_vm::disk::remove_created(std::slice::from_ref(&disk));
             return Err(e);
         }
@@ -56,9 +51,9 @@ fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn plug(vm: &VmDir, disk: &DiskConfig, index: usize) -> anyhow::Result<()> {
+fn plug(vm: &VmDir, config: &VmConfig, disk: &DiskConfig, index: usize) -> anyhow::Result<()> {
     let mut slots = load_slots(vm);
-    let arch_has_ports = vm.load()?.config.arch.info().hotplug_port.is_some();
+    let arch_has_ports = config.arch.info().hotplug_port.is_some();
     let bus = (0..HOTPLUG_SLOTS)
         .map(hotplug_bus)
         .find(|b| !slots.values().any(|v| v.as_str() == Some(b)));
@@ -70,7 +65,7 @@ fn plug(vm: &VmDir, disk: &DiskConfig, index: usize) -> anyhow::Result<()> {
         (true, Some(b)) => Some(b),
         (false, _) => None,
     };
-    let mut q = Qmp::connect(&vm.paths().control, Duration::from_secs(5))?;
+    let mut q = vm.control()?;
     let (id, node) = qemu_names(index);
     let opts = json!({
         "driver": disk.format.as_str(),
@@ -89,7 +84,7 @@ fn plug(vm: &VmDir, disk: &DiskConfig, index: usize) -> anyhow::Result<()> {
         return Err(e.into());
     }
     slots.insert(id, bus.map(Value::from).unwrap_or(Value::Null));
-    yurta_engine::fsutil::write_json(&slots_file(vm), &slots)?;
+    yurta_engine::fsutil::write_json(&vm.hotplug(), &slots)?;
     Ok(())
 }
 
@@ -132,13 +127,13 @@ fn unplug(vm: &VmDir, index: usize) -> anyhow::Result<()> {
             vm.name
         );
     }
-    let mut q = Qmp::connect(&vm.paths().control, Duration::from_secs(5))?;
+    let mut q = vm.control()?;
     q.device_del(&id)?;
     wait_deleted(&mut q, &id)
         .with_context(|| format!("VM {}: the guest did not release vblk{index}", vm.name))?;
     q.blockdev_del(&node)?;
     slots.remove(&id);
-    yurta_engine::fsutil::write_json(&slots_file(vm), &slots)?;
+    yurta_engine::fsutil::write_json(&vm.hotplug(), &slots)?;
     Ok(())
 }
 

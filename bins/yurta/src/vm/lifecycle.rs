@@ -11,7 +11,6 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use yurta_vm::Qmp;
 
 use super::store::{alive, Live, Status, View, VmDir, VmRecord};
 use super::supervise;
@@ -48,13 +47,7 @@ pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<Vi
 
 fn remove_run_files(vm: &VmDir) {
     yurta_vm::instance::remove_runtime_files(&vm.paths());
-    for p in [
-        vm.live(),
-        vm.exit(),
-        vm.console_sock(),
-        vm.run().join("seed.iso"),
-        vm.run().join("hotplug.json"),
-    ] {
+    for p in vm.boot_files() {
         let _ = std::fs::remove_file(p);
     }
 }
@@ -142,7 +135,7 @@ pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
     let (Status::Running, Some(live)) = (v.status, &v.live) else {
         return Ok(());
     };
-    let mut qmp = Qmp::connect(&vm.paths().control, Duration::from_secs(5)).ok();
+    let mut qmp = vm.control().ok();
     let powerdown = qmp.as_mut().map(|q| q.system_powerdown().is_ok());
     if powerdown != Some(true) || !wait_gone(live, grace) {
         let quit = qmp.as_mut().map(|q| q.quit().is_ok());
@@ -215,17 +208,12 @@ pub fn remove(ctx: &Ctx, vm: &VmDir, force: bool) -> anyhow::Result<()> {
         }
         settle(ctx, vm, &mut record)?;
     }
-    let nets = crate::container::networks(ctx)?;
-    let owner = supervise::owner(&vm.name);
-    for req in &record.networks {
-        if let Err(e) = nets.release(&req.network, &owner) {
-            eprintln!("yurta: VM {}: {e}", vm.name);
-        }
-    }
+    // Addresses went with the taps at the end of the last boot (settled).
     let errors = yurta_vm::disk::remove_created(&record.config.disks);
     if let Some(e) = errors.first() {
         eprintln!("yurta: {e}");
     }
     drop(lock);
-    std::fs::remove_dir_all(&vm.dir).with_context(|| format!("remove {}", vm.dir.display()))
+    let root = vm.dir.parent().unwrap_or(&vm.dir);
+    Ok(yurta_vm::state::remove_vm_dir(root, &vm.name)?)
 }

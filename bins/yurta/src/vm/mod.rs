@@ -14,7 +14,6 @@ mod supervise;
 
 use std::time::Duration;
 
-use anyhow::bail;
 use nix::sys::signal::Signal;
 
 use crate::Ctx;
@@ -86,19 +85,8 @@ fn each(
     }
 }
 
-/// `KILL`, `SIGKILL`, `9`.
+/// `KILL`, `SIGKILL`, `9` (the engine's parser, as `yurta kill -s`).
 fn parse_signal(s: &str) -> anyhow::Result<Signal> {
-    if let Ok(n) = s.parse::<i32>() {
-        return Signal::try_from(n).map_err(|_| anyhow::anyhow!("bad signal {s:?}"));
-    }
-    let upper = s.to_ascii_uppercase();
-    let name = if upper.starts_with("SIG") {
-        upper
-    } else {
-        format!("SIG{upper}")
-    };
-    match name.parse::<Signal>() {
-        Ok(sig) => Ok(sig),
-        Err(_) => bail!("bad signal {s:?}"),
-    }
+    let n = yurta_engine::options::parse::signal(s)?;
+    Signal::try_from(n).map_err(|_| anyhow::anyhow!("bad signal {s:?}"))
 }

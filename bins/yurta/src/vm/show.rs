@@ -141,7 +141,7 @@ fn inspect_doc(vm: &VmDir, r: &VmRecord, v: &View) -> Value {
         "Config": {
             "Arch": c.arch.name(),
             "Machine": c.machine,
-            "Accel": accel_text(c.accel),
+            "Accel": c.accel.as_str(),
             "AccelUsed": v.last.accel,
             "AccelReason": v.last.accel_reason,
             "Cpus": c.cpus,
@@ -160,14 +160,6 @@ fn inspect_doc(vm: &VmDir, r: &VmRecord, v: &View) -> Value {
         "Console": { "Log": vm.console_log(), "Socket": live.map(|_| vm.console_sock()) },
         "QemuCommand": live.map(|l| l.command.clone()),
     })
-}
-
-fn accel_text(a: yurta_vm::Accel) -> &'static str {
-    match a {
-        yurta_vm::Accel::Auto => "auto",
-        yurta_vm::Accel::Kvm => "kvm",
-        yurta_vm::Accel::Tcg => "tcg",
-    }
 }
 
 pub fn vnc(ctx: &Ctx, name: &str) -> anyhow::Result<()> {

@@ -8,7 +8,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{bail, Context};
-use yurta_vm::{DiskFormat, Qmp};
+use yurta_vm::DiskFormat;
 
 use super::args::{NameArg, SnapshotArgs, SnapshotCommand};
 use super::lifecycle::settle;
@@ -66,7 +66,7 @@ fn change(ctx: &Ctx, a: &SnapshotArgs, op: Op) -> anyhow::Result<()> {
         _ => {}
     }
     if settle(ctx, &vm, &mut record)?.status == Status::Running {
-        let mut q = Qmp::connect(&vm.paths().control, Duration::from_secs(5))?;
+        let mut q = vm.control()?;
         q.timeout = SAVE_TIMEOUT;
         let out = q.human_monitor_command(&format!("{} {}", op.hmp(), a.snapshot))?;
         // HMP reports failure as text, not as a QMP error.

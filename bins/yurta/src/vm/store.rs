@@ -143,11 +143,39 @@ impl VmDir {
     pub fn console_sock(&self) -> PathBuf {
         self.run().join("console.sock")
     }
+    /// The cloud-init seed of the current boot.
+    pub fn seed(&self) -> PathBuf {
+        self.run().join("seed.iso")
+    }
+    /// Which hot-plug slot each disk plugged in this boot took.
+    pub fn hotplug(&self) -> PathBuf {
+        self.run().join("hotplug.json")
+    }
+    /// Files of one boot that outlive a killed QEMU or supervisor (QEMU's
+    /// own are `paths().runtime_files()`).
+    pub fn boot_files(&self) -> [PathBuf; 5] {
+        [
+            self.live(),
+            self.exit(),
+            self.console_sock(),
+            self.seed(),
+            self.hotplug(),
+        ]
+    }
     pub fn supervisor_log(&self) -> PathBuf {
         self.run().join("supervisor.log")
     }
     pub fn paths(&self) -> yurta_vm::VmPaths {
         yurta_vm::VmPaths::in_dir(&self.run())
+    }
+
+    /// The second QMP monitor of the running QEMU, for commands.
+    pub fn control(&self) -> anyhow::Result<yurta_vm::Qmp> {
+        let path = self.paths().control;
+        Ok(yurta_vm::Qmp::connect(
+            &path,
+            std::time::Duration::from_secs(5),
+        )?)
     }
 
     pub fn lock(&self) -> anyhow::Result<Lock> {
@@ -183,11 +211,11 @@ impl VmStore {
         }
     }
 
-    /// An existing VM; `no such VM: NAME` otherwise.
+    /// An existing VM (its record written); `no such VM "NAME"` otherwise.
     pub fn get(&self, name: &str) -> anyhow::Result<VmDir> {
         let dir = yurta_vm::state::vm_dir(&self.dir, name)?;
         if !dir.join("vm.json").is_file() {
-            anyhow::bail!("no such VM: {name}");
+            return Err(yurta_vm::state::StateError::NotFound(name.to_string()).into());
         }
         Ok(VmDir {
             name: name.to_string(),
@@ -260,22 +288,28 @@ pub fn view(vm: &VmDir, record: &VmRecord) -> View {
     v
 }
 
-/// The start time of a process (field 22 of `/proc/PID/stat`).
-pub fn start_time(pid: u32) -> Option<u64> {
+/// `/proc/PID/stat`: the process's state letter and start time (field 22).
+fn proc_stat(pid: u32) -> Option<(char, u64)> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = stat.rsplit_once(')')?.1;
-    rest.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    Some((state, fields.nth(18)?.parse().ok()?))
+}
+
+/// The start time of a process.
+pub fn start_time(pid: u32) -> Option<u64> {
+    proc_stat(pid).map(|(_, start)| start)
 }
 
 /// The process is there and is the one recorded (not a recycled pid, not
 /// a zombie).
 pub fn alive(pid: u32, start: u64) -> bool {
-    if pid == 0 || start_time(pid) != Some(start) {
-        return false;
-    }
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let state = stat
-        .rsplit_once(')')
-        .map(|(_, r)| r.trim_start().chars().next());
-    !matches!(state, Some(Some('Z' | 'X')))
+    pid != 0
+        && matches!(proc_stat(pid), Some((state, s)) if s == start && !matches!(state, 'Z' | 'X'))
+}
+
+/// The `--accel auto` probe's answers, shared by every VM of the root.
+pub fn accel_cache(vm: &VmDir) -> PathBuf {
+    vm.dir.with_file_name("accel-probe.json")
 }

@@ -80,7 +80,7 @@ impl Boot {
             }),
             Err(e) => {
                 remove_taps(nets, &owner, &taps);
-                let _ = std::fs::remove_file(run.join("seed.iso"));
+                let _ = std::fs::remove_file(vm.seed());
                 let _ = std::fs::remove_file(vm.console_sock());
                 Err(e)
             }
@@ -119,7 +119,7 @@ impl Boot {
         instance.kill();
         drop(instance);
         let _ = std::fs::remove_file(vm.console_sock());
-        let _ = std::fs::remove_file(vm.run().join("seed.iso"));
+        let _ = std::fs::remove_file(vm.seed());
         remove_taps(nets, &owner, &taps);
         let exit = Exit {
             finished_at: yurta_images::time::now_rfc3339(),
@@ -169,7 +169,7 @@ fn start_qemu(
         None
     };
     let paths = vm.paths();
-    let cache = vm.dir.with_file_name("accel-probe.json");
+    let cache = super::store::accel_cache(vm);
     let plan = yurta_vm::plan::plan_cached(&config, &paths, true, &cache)?;
     let mut instance = Instance::start(&plan.command, &paths, QMP_TIMEOUT)?;
     let serial = UnixStream::connect(&paths.serial)
@@ -211,14 +211,14 @@ fn seed_disk(
                 address: t.ip,
                 prefix: t.prefix,
                 gateway: t.gateway,
-                dns: host_nameservers(),
+                dns: host_ipv4_nameservers(),
             });
     let files = yurta_vm::seed::nocloud_files(&data, &record.id, &vm.name, network.as_ref());
     let borrowed: Vec<(&str, &[u8])> = files
         .iter()
         .map(|(n, d)| (n.as_str(), d.as_slice()))
         .collect();
-    let path = vm.run().join("seed.iso");
+    let path = vm.seed();
     yurta_vm::seed::write_seed_iso(&path, &borrowed)?;
     Ok(DiskConfig {
         path,
@@ -228,13 +228,16 @@ fn seed_disk(
     })
 }
 
-/// The host's name servers, without loopback ones (unreachable from a VM).
-fn host_nameservers() -> Vec<std::net::Ipv4Addr> {
+/// The host's name servers a guest can reach (IPv4: the seed's network
+/// config is IPv4), as containers get them.
+fn host_ipv4_nameservers() -> Vec<std::net::Ipv4Addr> {
     let text = std::fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-    text.lines()
-        .filter_map(|l| l.trim().strip_prefix("nameserver"))
-        .filter_map(|v| v.trim().parse::<std::net::Ipv4Addr>().ok())
-        .filter(|ip| !ip.is_loopback())
+    yurta_network::files::host_nameservers(&text)
+        .into_iter()
+        .filter_map(|ip| match ip {
+            std::net::IpAddr::V4(v4) => Some(v4),
+            std::net::IpAddr::V6(_) => None,
+        })
         .collect()
 }
 
