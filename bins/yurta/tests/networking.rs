@@ -250,3 +250,23 @@ fn an_alias_resolves_and_parallel_runs_get_distinct_addresses() {
     w.run(&["rm", "-f", "aliased"]).ok();
     w.run(&["network", "rm", "anet"]).ok();
 }
+
+#[test]
+fn network_none_has_lo_up() {
+    let Some(w) = World::new() else { return };
+    let o = w.run(&[
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "img",
+        "sh",
+        "-c",
+        "ls /sys/class/net; cat /sys/class/net/lo/flags",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let lines: Vec<&str> = o.stdout.lines().collect();
+    assert_eq!(lines[0], "lo", "only lo: {}", o.stdout);
+    let flags = u32::from_str_radix(lines[1].trim_start_matches("0x"), 16).unwrap();
+    assert_eq!(flags & 1, 1, "IFF_UP in {}", lines[1]);
+}

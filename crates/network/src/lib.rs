@@ -5,7 +5,7 @@
 //!
 //! The engine drives it through [`Networks`]; VMs get taps on the same
 //! bridges with addresses from the same IPAM ([`Networks::attach_tap`]).
-//! Modes `none` (only lo: [`links::loopback_up`]), `host` (nothing to do)
+//! Modes `none` (the runtime makes the namespace and brings lo up), `host` (nothing to do)
 //! and `container:NAME` (the engine joins the other container's namespace)
 //! need nothing else.
 //! See docs/network.md.

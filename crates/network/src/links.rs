@@ -149,12 +149,3 @@ fn plug(host: &mut Netlink, v: &Veth, bridge: u32) -> Result<(), LinkError> {
     }
     Ok(())
 }
-
-/// Sets `lo` up in the namespace (`--network none`).
-pub fn loopback_up(netns: &Path) -> Result<(), LinkError> {
-    let mut nl = Netlink::in_netns(netns)?;
-    if let Some(lo) = nl.link_index("lo")? {
-        nl.set_up(lo, None)?;
-    }
-    Ok(())
-}

@@ -119,8 +119,20 @@ impl StoppedRootfs {
         fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
         let view = StoppedRootfs { dir, mounted: true };
         let (upper, work) = (&paths.upper, &paths.work);
-        yurta_images::layers::mount_rootfs(&engine.images, &image, &view.dir, upper, work, false)
-            .with_context(|| format!("cp: mount the root filesystem of {}", rec.name))?;
+        let kind = yurta_images::layers::mount_rootfs(
+            &engine.images,
+            &image,
+            &view.dir,
+            upper,
+            work,
+            false,
+        )
+        .with_context(|| format!("cp: mount the root filesystem of {}", rec.name))?;
+        if kind == yurta_images::layers::RootfsKind::Copy {
+            // No overlay here: a flattened copy would lose what is copied in.
+            let _ = fs::remove_dir_all(&view.dir);
+            bail!("cp {}: the container is stopped and its root filesystem cannot be mounted (no overlayfs); start it first", rec.name);
+        }
         Ok(view)
     }
 }

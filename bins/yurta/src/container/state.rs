@@ -204,6 +204,17 @@ impl<'a> Cleanup<'a> {
     /// runtime: the container's processes are gone or dying. (Deleting a
     /// veth takes 10–20 ms of the kernel's RCU grace periods.)
     pub fn release_network(&mut self) {
+        // none, host and container: have no endpoints of their own (network
+        // connect refuses them): no need to take the network store's lock.
+        let mode = self.rec.host_config.network_mode.as_str();
+        if matches!(mode, "none" | "host") || mode.starts_with("container:") {
+            // A namespace file only from yurta before the runtime made
+            // none's namespace: a stat when there is none.
+            if let Err(e) = netns::remove(&self.p.netns) {
+                self.errors.push(format!("{e:#}"));
+            }
+            return;
+        }
         self.errors
             .extend(release_network(self.ctx, &self.rec.id, &self.p));
     }
@@ -228,16 +239,16 @@ impl<'a> Cleanup<'a> {
         let (engine, id) = (self.engine, self.rec.id.clone());
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
         let exit = (!exited).then(|| self.exit_file());
-        if let Err(e) = engine.cleanup(&id) {
-            self.errors.push(e.to_string());
-        }
         let mut removed = false;
         if self.rec.host_config.auto_remove {
+            // remove does the cleanup first.
             match engine.remove(&id, true) {
                 Ok(()) => removed = true,
                 Err(e) => self.errors.push(e.to_string()),
             }
             let _ = fs::remove_file(&self.p.attach);
+        } else if let Err(e) = engine.cleanup(&id) {
+            self.errors.push(e.to_string());
         }
         if let (Some(ex), false) = (exit, removed) {
             let r = engine.containers.update(&id, |r| {
