@@ -184,6 +184,40 @@ fn network_container_mode_shares_the_namespace() {
         "http://127.0.0.1/index.html",
     ]);
     assert_eq!(o.stdout, "shared\n", "{}", o.stderr);
+    // While another container is in base's namespace, base's exit cannot
+    // leave its veth to the namespace's teardown (the namespace lives
+    // on): it is deleted before `stop` returns, its address released.
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "guest",
+        "--network",
+        "container:base",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    let veths = links_with(&[&w.veth_prefix()]);
+    assert_eq!(veths.len(), 1, "{veths:?}");
+    w.run(&["stop", "-t", "0", "base"]).ok();
+    assert_eq!(links_with(&[&w.veth_prefix()]), Vec::<String>::new());
+    w.run(&["rm", "-f", "guest", "base"]).ok();
+}
+
+#[test]
+fn a_run_rm_veth_goes_with_its_namespace() {
+    let Some(w) = World::new() else { return };
+    w.run(&["run", "--rm", "img", "true"]).ok();
+    // Left to the namespace's teardown, which the kernel runs a few ms
+    // after the last reference is gone.
+    let gone = yurta_testutil::process::poll_until(
+        Duration::from_secs(5),
+        Duration::from_millis(5),
+        || links_with(&[&w.veth_prefix()]).is_empty(),
+    );
+    assert!(gone, "{:?}", links_with(&[&w.veth_prefix()]));
 }
 
 #[test]

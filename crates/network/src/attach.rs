@@ -100,6 +100,20 @@ impl Endpoint {
     }
 }
 
+/// What becomes of an endpoint's veth pair when it is detached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Links {
+    /// Deleted now (one RTM_DELLINK; the kernel waits 10–20 ms of RCU
+    /// grace periods before it returns).
+    Delete,
+    /// Left to the kernel: the caller drops the last reference to the
+    /// container's network namespace right after, and the namespace's
+    /// teardown (a kernel work queue, a few ms later) deletes every link
+    /// in it, the veth pair with its host end included. Only for a
+    /// namespace nothing else is in.
+    DieWithNamespace,
+}
+
 impl Networks {
     /// Attaches the namespace to the network and publishes its ports.
     pub fn attach(&self, req: &AttachRequest) -> Result<Endpoint, Error> {
@@ -187,20 +201,21 @@ impl Networks {
             }
             .into());
         };
-        let mut errs = self.teardown(&lock, &mut net, &ep);
+        let mut errs = self.teardown(&lock, &mut net, &ep, Links::Delete);
         errs.note(self.refresh_hosts(&lock));
         Ok(errs.into_result()?)
     }
 
     /// Detaches the container from every network it is on (cleanup after
-    /// the container is gone: missing links are fine).
-    pub fn detach_all(&self, container_id: &str) -> Result<(), Error> {
+    /// the container is gone: missing links are fine). With
+    /// [`Links::DieWithNamespace`] the veths are left to the kernel.
+    pub fn detach_all(&self, container_id: &str, links: Links) -> Result<(), Error> {
         let lock = self.store.lock()?;
         let mut errs = TeardownError::default();
         let mut peers_changed = false;
         for mut net in lock.load_all()? {
             if let Some(ep) = net.endpoints.remove(container_id) {
-                errs.0.extend(self.teardown(&lock, &mut net, &ep).0);
+                errs.0.extend(self.teardown(&lock, &mut net, &ep, links).0);
                 peers_changed = true;
             }
         }
@@ -210,14 +225,22 @@ impl Networks {
         Ok(errs.into_result()?)
     }
 
-    fn teardown(&self, lock: &Locked, net: &mut Network, ep: &EndpointRecord) -> TeardownError {
+    fn teardown(
+        &self,
+        lock: &Locked,
+        net: &mut Network,
+        ep: &EndpointRecord,
+        links: Links,
+    ) -> TeardownError {
         let mut errs = TeardownError::default();
         // Port rules exist only for published ports (no `nft` process
         // otherwise).
         if !ep.ports.is_empty() {
             errs.note(self.fw.remove_ports(&ep.endpoint_id));
         }
-        errs.note(links::delete_link(&ep.host_veth));
+        if links == Links::Delete {
+            errs.note(links::delete_link(&ep.host_veth));
+        }
         net.release(ep.ip);
         errs.note(lock.save(net));
         errs

@@ -27,7 +27,7 @@ pub mod store;
 pub mod subnet;
 pub mod tap;
 
-pub use attach::{AttachRequest, Endpoint};
+pub use attach::{AttachRequest, Endpoint, Links};
 pub use error::{Error, TeardownError};
 pub use files::{Dns, Hosts, HostsEntry};
 pub use manage::{Config, CreateOptions, Networks, DEFAULT_NETWORK};

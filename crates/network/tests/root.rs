@@ -7,7 +7,7 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 
 use common::*;
-use yurta_network::{AttachRequest, CreateOptions, PortSpec};
+use yurta_network::{AttachRequest, CreateOptions, Links, PortSpec};
 
 fn opts(subnet: &str) -> CreateOptions {
     CreateOptions {
@@ -253,7 +253,9 @@ fn default_network_and_managed_hosts() {
         .attach(&AttachRequest::new("bridge", "bbbbbbbbbbbbbbbb", &b))
         .unwrap();
     assert_eq!(ed.ifname, "eth1");
-    f.nets.detach_all("bbbbbbbbbbbbbbbb").unwrap();
+    f.nets
+        .detach_all("bbbbbbbbbbbbbbbb", Links::Delete)
+        .unwrap();
     assert!(!std::fs::read_to_string(&hosts_a).unwrap().contains("beta"));
     f.finish();
 }
@@ -281,5 +283,38 @@ fn rules_recreated_when_flushed_and_detach_removes_only_the_endpoints() {
     assert_eq!(table_rules(&table), with_port);
     f.nets.detach("n", "cb").unwrap();
     assert_eq!(table_rules(&table), base);
+    f.finish();
+}
+
+#[test]
+fn veths_left_to_the_namespace_go_with_it() {
+    let Some(mut f) = fixture(12) else { return };
+    let net = f.nets.create("n", &opts(&f.subnet(0))).unwrap();
+    let ns = f.add_netns();
+    let ep = f.nets.attach(&AttachRequest::new("n", "ca", &ns)).unwrap();
+    f.nets.detach_all("ca", Links::DieWithNamespace).unwrap();
+    // Released at once: address and endpoint; the link is the kernel's.
+    let n = f.nets.inspect("n").unwrap();
+    assert!(n.endpoints.is_empty() && n.allocations.is_empty(), "{n:?}");
+    assert!(
+        links().contains(&ep.host_veth),
+        "deleted before its namespace"
+    );
+    run("ip", &["netns", "del", &f.netns.pop().unwrap()]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while links().contains(&ep.host_veth) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} outlived its namespace",
+            ep.host_veth
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    // The address is free for the next container.
+    let ns2 = f.add_netns();
+    let mut r = AttachRequest::new("n", "cb", &ns2);
+    r.ip = Some(ep.ip);
+    assert_eq!(f.nets.attach(&r).unwrap().ip, ep.ip);
+    drop(net);
     f.finish();
 }

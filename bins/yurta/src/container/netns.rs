@@ -68,6 +68,31 @@ pub fn remove(path: &Path) -> anyhow::Result<()> {
     }
 }
 
+/// Whether `path` is a bind-mounted namespace file that no process is in.
+/// Then unmounting it drops the namespace's last reference, and the kernel
+/// tears the namespace down with its links. A process of another container
+/// sharing it (`--network container:`), or one that entered it, keeps it
+/// alive. Looks at every process's `/proc/PID/ns/net` (about 3 µs each).
+pub fn unused(path: &Path) -> bool {
+    use nix::sys::statfs::{statfs, NSFS_MAGIC};
+    use std::os::unix::fs::MetadataExt;
+    let is_nsfs = statfs(path).is_ok_and(|s| s.filesystem_type() == NSFS_MAGIC);
+    let Some(meta) = fs::metadata(path).ok().filter(|_| is_nsfs) else {
+        return false;
+    };
+    let want = format!("net:[{}]", meta.ino());
+    let Ok(procs) = fs::read_dir("/proc") else {
+        return false;
+    };
+    !procs.flatten().any(|e| {
+        let name = e.file_name();
+        let is_pid = name.as_encoded_bytes().iter().all(u8::is_ascii_digit);
+        is_pid
+            && fs::read_link(e.path().join("ns/net"))
+                .is_ok_and(|l| l.as_os_str().as_encoded_bytes() == want.as_bytes())
+    })
+}
+
 /// The `-p` specs stored in the record (`HostConfig.PortBindings`, plus
 /// every exposed port with `-P`).
 fn port_specs(rec: &ContainerRecord) -> anyhow::Result<Vec<PortSpec>> {

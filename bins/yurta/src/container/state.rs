@@ -10,6 +10,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::Engine;
+use yurta_network::Links;
 
 use super::{netns, runtime_root, sibling, Paths};
 use crate::Ctx;
@@ -302,10 +303,18 @@ pub fn release(ctx: &Ctx, engine: &Engine, id: &str) -> Vec<String> {
     errors
 }
 
-/// The container's endpoints and its namespace file.
+/// The container's endpoints and its namespace file. Its veths are left
+/// to the namespace's teardown when nothing else is in the namespace
+/// (deleting them here would wait 10–20 ms for the kernel's RCU grace
+/// periods; the teardown does it in the background a few ms later).
 fn release_network(ctx: &Ctx, id: &str, p: &Paths) -> Vec<String> {
     let mut errors = Vec::new();
-    match super::netns::networks(ctx).and_then(|n| Ok(n.detach_all(id)?)) {
+    let links = if netns::unused(&p.netns) {
+        Links::DieWithNamespace
+    } else {
+        Links::Delete
+    };
+    match super::netns::networks(ctx).and_then(|n| Ok(n.detach_all(id, links)?)) {
         Ok(()) => {}
         Err(e) => errors.push(format!("network: {e:#}")),
     }

@@ -171,8 +171,16 @@ impl Drop for World {
         if !records.trim().is_empty() {
             leftovers.push(format!("records {records}"));
         }
+        // A veth left to its namespace's teardown goes a few ms later.
         let user_bridges = format!("ytu{}-", self.tag);
-        leftovers.extend(links_with(&[&self.veth_prefix(), &user_bridges]));
+        let own = [self.veth_prefix(), user_bridges];
+        let own: Vec<&str> = own.iter().map(String::as_str).collect();
+        yurta_testutil::process::poll_until(
+            std::time::Duration::from_secs(3),
+            std::time::Duration::from_millis(10),
+            || links_with(&own).is_empty(),
+        );
+        leftovers.extend(links_with(&own));
         // The default network stays, as in Docker; the test removes it.
         let _ = sh("ip", &["link", "del", &self.bridge()]);
         let _ = sh("nft", &["delete", "table", "ip", &self.table()]);
