@@ -43,8 +43,13 @@ impl Supervisor {
                     break;
                 }
             };
-            let _ = self.rt.delete();
-            if !self.should_restart(code) {
+            let restart = self.should_restart(code);
+            // A foreground `yurta run` holding the lock deletes the
+            // container from the runtime itself, in-process.
+            if restart || !self.cleanup_taken() {
+                let _ = self.rt.delete();
+            }
+            if !restart {
                 break;
             }
             delay = next_delay(delay, self.started.elapsed());
@@ -254,21 +259,29 @@ impl Supervisor {
         }
     }
 
+    /// Whether `--exit-command-lock` is held: a foreground `yurta run`
+    /// attached to the container holds it while the container runs, and
+    /// then cleans up after it, deleting it from the runtime itself.
+    fn cleanup_taken(&self) -> bool {
+        let lock = self.args.exit_command_lock.as_deref();
+        lock.is_some_and(sys::locked_elsewhere)
+    }
+
     /// Runs `--exit-command` without waiting for it (it outlives us),
-    /// unless `--exit-command-lock` is held: then its holder (a foreground
-    /// `yurta run` that got the exit code) cleans up, and starting the
-    /// 10 MB engine binary only to wait for that lock would take CPU from it.
+    /// unless the cleanup is taken: then starting the 10 MB engine binary
+    /// only to wait for that lock would take CPU from its holder.
     fn exit_command(&self) {
         let Some(cmd) = &self.args.exit_command else {
             return;
         };
-        if let Some(lock) = &self.args.exit_command_lock {
-            // Held: its holder cleans up. Its directory gone: the container
-            // was removed, nothing is left to clean up.
-            let removed = lock.parent().is_some_and(|d| !sys::exists(d));
-            if removed || sys::locked_elsewhere(lock) {
-                return;
-            }
+        // Its directory gone: the container was removed, nothing is left
+        // to clean up.
+        let lock = self.args.exit_command_lock.as_deref();
+        let removed = lock
+            .and_then(|l| l.parent())
+            .is_some_and(|d| !sys::exists(d));
+        if removed || self.cleanup_taken() {
+            return;
         }
         let _ = Command::new(cmd)
             .args(&self.args.exit_command_args)

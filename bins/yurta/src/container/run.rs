@@ -39,11 +39,12 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
         }
         if a.attach && a.containers.len() == 1 {
             super::detach::parse(&a.detach_keys)?;
+            let held = hold_cleanup(ctx, &rec);
             let client = start(ctx, &engine, &rec, Some(a.interactive))?;
             let client = client
                 .map(|c| c.with_detach_keys(&a.detach_keys))
                 .transpose()?;
-            return finish_attached(ctx, &engine, &rec, client);
+            return finish_attached(ctx, &engine, &rec, client, held);
         }
         start(ctx, &engine, &rec, None).with_context(|| format!("start {q}"))?;
         println!("{q}");
@@ -61,9 +62,10 @@ pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
     }
     let p = Paths::new(&ctx.root, &rec.id);
     let stdin = !a.no_stdin && rec.config.open_stdin;
+    let held = hold_cleanup(ctx, &rec);
     let client =
         Attach::connect(&p.attach, stdin, rec.config.tty)?.with_detach_keys(&a.detach_keys)?;
-    finish_attached(ctx, &engine, &rec, Some(client))
+    finish_attached(ctx, &engine, &rec, Some(client), held)
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
@@ -78,12 +80,13 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
         println!("{}", rec.id);
         return Ok(());
     }
+    let held = hold_cleanup(ctx, &rec);
     match start(ctx, &engine, &rec, Some(a.interactive)) {
         Ok(attach) => {
             let attach = attach
                 .map(|c| c.with_detach_keys(&a.detach_keys))
                 .transpose()?;
-            finish_attached(ctx, &engine, &rec, attach)
+            finish_attached(ctx, &engine, &rec, attach, held)
         }
         Err(e) => {
             discard(ctx, &engine, &rec, a.rm);
@@ -101,47 +104,57 @@ fn discard(ctx: &Ctx, engine: &Engine, rec: &ContainerRecord, rm: bool) {
     }
 }
 
+/// `cleanup.lock` for a foreground CLI, taken before the container starts
+/// (it may exit at once), when the supervisor will not restart it: see
+/// [`finish_attached`].
+fn hold_cleanup(ctx: &Ctx, rec: &ContainerRecord) -> Option<state::CleanupLock> {
+    single_run(rec)
+        .then(|| state::try_lock_cleanup(&Paths::new(&ctx.root, &rec.id)))
+        .flatten()
+}
+
+fn single_run(rec: &ContainerRecord) -> bool {
+    matches!(rec.host_config.restart_policy.name.as_str(), "" | "no")
+}
+
 /// Streams the container's output, then cleans up after it and ends with
-/// its exit code. When the supervisor will not restart the container, the
-/// cleanup runs as soon as the exit code arrives, while the supervisor
-/// deletes the container from the runtime: the init has exited, and with
-/// it every process of the container's pid namespace (the kernel kills
-/// and reaps them first), so nothing uses the rootfs any more. The lock is
-/// held until the supervisor is gone (awaited through a pidfd, as `--rm`
-/// removes its pid file). Either way nothing of the container is left
-/// when this returns.
+/// its exit code. When the supervisor will not restart the container, this
+/// CLI holds `cleanup.lock` (`held`) from before the start, which tells the
+/// supervisor to leave the cleanup to it: as soon as the exit code arrives it releases
+/// the network, deletes the container from the runtime (in-process, no
+/// `yurta-runtime delete` to exec) and unmounts and removes what it has,
+/// while the supervisor finishes. The init has exited, and with it every
+/// process of the container's pid namespace (the kernel kills and reaps
+/// them first), so nothing uses the rootfs any more. The lock is held until
+/// the supervisor is gone (awaited through a pidfd). Detached (detach keys)
+/// or killed, the CLI drops the lock and the supervisor cleans up. Either
+/// way nothing of the container is left when this returns.
 fn finish_attached(
     ctx: &Ctx,
     engine: &Engine,
     rec: &ContainerRecord,
     attach: Option<Attach>,
+    held: Option<state::CleanupLock>,
 ) -> anyhow::Result<()> {
     let p = Paths::new(&ctx.root, &rec.id);
     super::attach::proxy_signals(ctx.root.clone(), rec.id.clone());
-    let single_run = matches!(rec.host_config.restart_policy.name.as_str(), "" | "no");
-    let mut early = None;
     let code = match &attach {
-        Some(client) if single_run => {
+        Some(client) if single_run(rec) => {
             let code = client.pump(Until::Exit)?;
             if client.detached() {
                 return Ok(());
             }
-            if let Some(code) = code {
-                let supervisor = state::SupervisorExit::open(&p);
-                early = state::Cleanup::begin(ctx, engine, &rec.id)?;
-                if let (Some(mut c), Some(supervisor)) = (early.take(), supervisor) {
-                    c.release_network();
-                    let code = state::read_exit(&p).map_or(code, |e| e.exit_code);
-                    let (r, lock) = c.finish_holding();
-                    client.wait_closed();
-                    supervisor.wait();
-                    drop(lock);
-                    r?;
-                    return Err(exit(code));
-                }
-                if let Some(c) = &mut early {
-                    c.release_network();
-                }
+            let supervisor = state::SupervisorExit::open(&p);
+            let cleanup = held.and_then(|h| state::Cleanup::with_lock(ctx, engine, &rec.id, h));
+            if let (Some(code), Some(mut c), Some(supervisor)) = (code, cleanup, supervisor) {
+                c.release_early();
+                let code = state::read_exit(&p).map_or(code, |e| e.exit_code);
+                let (r, lock) = c.finish_holding();
+                client.wait_closed();
+                supervisor.wait();
+                drop(lock);
+                r?;
+                return Err(exit(code));
             }
             client.wait_closed();
             code
@@ -155,6 +168,9 @@ fn finish_attached(
         }
         None => None,
     };
+    // No exit code (the stream broke) or the supervisor gone: wait for it,
+    // then the usual cleanup, which deletes from the runtime when the
+    // supervisor could not.
     while state::supervisor_alive(&p) {
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
@@ -162,10 +178,7 @@ fn finish_attached(
         .map(|e| e.exit_code)
         .or(code)
         .unwrap_or(125);
-    match early {
-        Some(c) => c.finish()?,
-        None => state::after_exit(ctx, engine, &rec.id)?,
-    }
+    state::after_exit(ctx, engine, &rec.id)?;
     Err(exit(code))
 }
 

@@ -153,11 +153,45 @@ pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
 pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
     match Cleanup::begin(ctx, engine, id)? {
         Some(mut c) => {
-            c.release_network();
+            c.release_early();
             c.finish()
         }
         None => Ok(()),
     }
+}
+
+/// `cleanup.lock`, held: by whoever cleans up after the container's exit,
+/// and by a foreground `run` from the start, which tells the supervisor
+/// that the CLI will clean up (the runtime's delete included).
+pub type CleanupLock = nix::fcntl::Flock<fs::File>;
+
+/// Waits for and takes `cleanup.lock`; None when the container's directory
+/// is gone (removed already).
+pub fn lock_cleanup(p: &Paths) -> anyhow::Result<Option<CleanupLock>> {
+    let Ok(file) = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p.cleanup_lock)
+    else {
+        return Ok(None);
+    };
+    let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
+        .map_err(|(_, e)| e)
+        .context("lock")?;
+    Ok(Some(held))
+}
+
+/// Takes `cleanup.lock` unless someone holds it (a second `attach`, a
+/// cleanup under way): None then, and when the directory is gone.
+pub fn try_lock_cleanup(p: &Paths) -> Option<CleanupLock> {
+    let file = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&p.cleanup_lock)
+        .ok()?;
+    nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).ok()
 }
 
 /// [`after_exit`] in two steps, under `cleanup.lock` from [`Cleanup::begin`]
@@ -170,41 +204,78 @@ pub struct Cleanup<'a> {
     rec: ContainerRecord,
     p: Paths,
     errors: Vec<String>,
-    held: nix::fcntl::Flock<fs::File>,
+    held: CleanupLock,
+    delete_started: bool,
+    deleting: Option<std::thread::JoinHandle<()>>,
 }
 
 impl<'a> Cleanup<'a> {
     /// Takes the lock; None when the container is gone already.
     pub fn begin(ctx: &'a Ctx, engine: &'a Engine, id: &str) -> anyhow::Result<Option<Self>> {
         let p = Paths::new(&ctx.root, id);
-        let Ok(lock) = fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&p.cleanup_lock)
-        else {
-            return Ok(None); // removed already
-        };
-        let held = nix::fcntl::Flock::lock(lock, nix::fcntl::FlockArg::LockExclusive)
-            .map_err(|(_, e)| e)
-            .context("lock")?;
+        match lock_cleanup(&p)? {
+            Some(held) => Ok(Self::with_lock(ctx, engine, id, held)),
+            None => Ok(None), // removed already
+        }
+    }
+
+    /// With the lock from [`lock_cleanup`]; None when the container is gone.
+    pub fn with_lock(
+        ctx: &'a Ctx,
+        engine: &'a Engine,
+        id: &str,
+        held: CleanupLock,
+    ) -> Option<Self> {
+        let p = Paths::new(&ctx.root, id);
         let Ok(rec) = engine.containers.read(id) else {
-            return Ok(None);
+            return None;
         };
-        Ok(Some(Cleanup {
+        Some(Cleanup {
             ctx,
             engine,
             rec,
             p,
             errors: Vec::new(),
             held,
-        }))
+            delete_started: false,
+            deleting: None,
+        })
     }
 
-    /// The network endpoints and the namespace file. Needs nothing of the
-    /// runtime: the container's processes are gone or dying. (Deleting a
-    /// veth takes 10–20 ms of the kernel's RCU grace periods.)
-    pub fn release_network(&mut self) {
+    /// The first step: the container's delete from the runtime starts in a
+    /// thread (joined by [`Cleanup::finish`]), and the network endpoints
+    /// and namespace file are released. Needs nothing of the runtime: the
+    /// container's processes are gone or dying.
+    pub fn release_early(&mut self) {
+        self.start_runtime_delete();
+        self.release_network();
+    }
+
+    /// Deletes the container from the runtime (its state and cgroups),
+    /// in-process. With an exit file the container has stopped, and a
+    /// supervisor that saw this cleanup's lock held left the delete to it
+    /// (`--exit-command-lock`): it runs in a thread beside the rest of the
+    /// cleanup; deleting what is gone already is fine, and a container that
+    /// runs again is not touched. Without one (nobody saw the exit) the
+    /// container may still run: it is killed and deleted before anything
+    /// else. Errors change nothing (the next delete finds the leftovers).
+    fn start_runtime_delete(&mut self) {
+        let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
+        if exited || std::mem::replace(&mut self.delete_started, true) {
+            return;
+        }
+        let (root, id) = (runtime_root(self.ctx), self.rec.id.clone());
+        let delete = move |force| {
+            let _ = yurta_container::container::delete(&root, &id, force);
+        };
+        if read_exit(&self.p).is_none() {
+            delete(true);
+            return;
+        }
+        self.deleting = Some(std::thread::spawn(move || delete(false)));
+    }
+
+    fn release_network(&mut self) {
         // none, host and container: have no endpoints of their own (network
         // connect refuses them): no need to take the network store's lock.
         let mode = self.rec.host_config.network_mode.as_str();
@@ -228,16 +299,16 @@ impl<'a> Cleanup<'a> {
     }
 
     /// [`Cleanup::finish`], still holding the lock (returned): a foreground
-    /// `run` cleans up while the supervisor deletes the container from the
-    /// runtime, and keeps the lock until the supervisor is gone, which
-    /// then starts no exit command.
-    pub fn finish_holding(mut self) -> (anyhow::Result<()>, nix::fcntl::Flock<fs::File>) {
+    /// `run` cleans up while the supervisor finishes, and keeps the lock
+    /// until the supervisor is gone, which then starts no exit command.
+    pub fn finish_holding(mut self) -> (anyhow::Result<()>, CleanupLock) {
         let r = self.finish_inner();
         (r, self.held)
     }
 
     fn finish_inner(&mut self) -> anyhow::Result<()> {
         let (engine, id) = (self.engine, self.rec.id.clone());
+        self.start_runtime_delete();
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
         let exit = (!exited).then(|| self.exit_file());
         let mut removed = false;
@@ -271,16 +342,18 @@ impl<'a> Cleanup<'a> {
                 self.errors.push(e.to_string());
             }
         }
+        if let Some(deleting) = self.deleting.take() {
+            let _ = deleting.join();
+        }
         let errors = &self.errors;
         anyhow::ensure!(errors.is_empty(), "cleanup {id}: {}", errors.join("; "));
         Ok(())
     }
 
     /// The supervisor's exit file; without one (nobody saw the exit) the
-    /// runtime's state and cgroup are deleted and the code is unknown.
+    /// code is unknown.
     fn exit_file(&self) -> ExitFile {
         read_exit(&self.p).unwrap_or_else(|| {
-            let _ = runtime(self.ctx, &["delete", "--force", &self.rec.id]);
             let _ = fs::remove_file(&self.p.attach);
             ExitFile {
                 exit_code: 255,
