@@ -55,9 +55,10 @@ fn forward_signals_to(pid: i32) {
 }
 
 pub fn run(root: &Path, mut opts: CreateOptions, r: &yurta_oci_cli::Run) -> Result<i32> {
-    let terminal = wants_terminal(&opts.bundle);
+    // With a console socket the terminal is the caller's business: no
+    // second read of config.json.
     let mut own_console = None;
-    if terminal && opts.console_socket.is_none() {
+    if opts.console_socket.is_none() && wants_terminal(&opts.bundle) {
         if r.detach {
             bail!("cannot allocate a terminal for a detached container without --console-socket");
         }

@@ -1,5 +1,5 @@
 //! One container's life under the supervisor: create and start it with
-//! pipes or a terminal, report to the engine on the sync fd, wait for the
+//! pipes or a terminal (`runtime run --detach`), report to the engine on the sync fd, wait for the
 //! init to exit, record the exit, and restart it or clean up.
 
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -76,18 +76,21 @@ impl Supervisor {
             None
         };
         let (stdio, err_fd) = self.prepare_stdio().map_err(|e| Failure::engine(e.0))?;
-        let created = self
+        // The cgroup is made by the runtime: a new one counts from 0, and
+        // the container may run out of memory as soon as it starts.
+        self.oom_before = self.oom_count();
+        let ran = self
             .rt
-            .create(stdio, console.as_ref().map(|c| c.path.as_path()));
-        let result = match created {
+            .run_detached(stdio, console.as_ref().map(|c| c.path.as_path()));
+        let result = match ran {
             Ok(status) if status.success() => {
-                self.after_create(console.as_ref()).inspect_err(|_| {
+                self.after_start(console.as_ref()).inspect_err(|_| {
                     let _ = self.rt.delete();
                 })
             }
-            // A failed create removes what it made. No delete here: the id
+            // A failed run removes what it made. No delete here: the id
             // may be another container's ("already exists").
-            Ok(status) => Err(Failure::from_runtime(&read_text(&err_fd), "create", status)),
+            Ok(status) => Err(Failure::from_runtime(&read_text(&err_fd), "run", status)),
             Err(f) => Err(f),
         };
         if result.is_err() {
@@ -138,8 +141,10 @@ impl Supervisor {
         ))
     }
 
-    /// The terminal, the init's pid and the OOM baseline; then `start`.
-    fn after_create(&mut self, console: Option<&ConsoleSocket>) -> Result<(), Failure> {
+    /// The terminal and the init's pid. The container runs already; its
+    /// output waits in the pipe (or the terminal) until the pump reads it,
+    /// after the waiting attach clients are accepted: they see all of it.
+    fn after_start(&mut self, console: Option<&ConsoleSocket>) -> Result<(), Failure> {
         if let Some(c) = console {
             let master = c.receive().map_err(|e| Failure::engine(e.0))?;
             sys::set_nonblock(master.as_raw_fd()).map_err(|e| Failure::engine(e.0))?;
@@ -152,12 +157,9 @@ impl Supervisor {
         }
         self.init = Some(self.rt.init_pid()?);
         self.status = None;
-        self.oom_before = self.oom_count();
-        // A client that connected before start sees all of the output.
         if let Some(a) = &mut self.attach {
             a.accept();
         }
-        self.rt.start()?;
         self.started = Instant::now();
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! Driving the OCI runtime (`yurta-runtime`, or any runc-compatible one):
-//! `create`, `start`, `delete --force`, and turning its error messages
-//! into Docker's exit codes.
+//! `run --detach` (create and start in one process), `delete --force`, and
+//! turning its error messages into Docker's exit codes.
 
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -77,15 +77,21 @@ impl Runtime {
         c
     }
 
-    /// `create --bundle B --pid-file P [--console-socket S] ID`. Returns the
-    /// exit status; the error text is on the stderr given in `stdio`.
-    pub fn create(
+    /// `run --detach --bundle B --pid-file P [--console-socket S] ID`:
+    /// created and started by one runtime process (one exec fewer than
+    /// `create` then `start`; a start that fails deletes what was
+    /// created). Returns the exit status; the error text is on the stderr
+    /// given in `stdio`.
+    pub fn run_detached(
         &self,
         stdio: CreateStdio,
         console: Option<&Path>,
     ) -> Result<ExitStatus, Failure> {
         let mut c = self.cmd();
-        c.arg("create").arg("--bundle").arg(&self.bundle);
+        c.arg("run")
+            .arg("--detach")
+            .arg("--bundle")
+            .arg(&self.bundle);
         c.arg("--pid-file").arg(&self.pid_file);
         if let Some(sock) = console {
             c.arg("--console-socket").arg(sock);
@@ -99,11 +105,6 @@ impl Runtime {
             .map_err(|e| Failure::engine(format!("running runtime {}: {e}", self.bin.display())))?;
         drop(c); // closes our copies of the container's ends
         Ok(status)
-    }
-
-    /// `start ID`.
-    pub fn start(&self) -> Result<(), Failure> {
-        self.run("start", &[])
     }
 
     /// `delete --force ID`; errors are reported but change nothing.
@@ -126,9 +127,7 @@ impl Runtime {
             return Ok(());
         }
         let mut f = Failure::from_runtime(&String::from_utf8_lossy(&out.stderr), verb, out.status);
-        if verb != "create" {
-            f.code = ENGINE_ERROR;
-        }
+        f.code = ENGINE_ERROR;
         Err(f)
     }
 
