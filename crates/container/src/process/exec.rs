@@ -100,6 +100,7 @@ fn process(args: &ExecArgs, console: Option<&UnixStream>) -> Result<Infallible, 
     if let Some(limits) = args.process.rlimits() {
         rlimits::apply(limits).map_err(fail)?;
     }
-    let prepared = finish::prepare(&args.process, &args.spec, args.preserve_fds)?;
+    let seccomp = finish::compile_seccomp(&args.spec).map_err(fail)?;
+    let prepared = finish::prepare(&args.process, &args.spec, args.preserve_fds, seccomp)?;
     finish::exec(&prepared)
 }

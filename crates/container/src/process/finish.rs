@@ -32,11 +32,21 @@ pub struct Prepared {
     preserve_fds: u32,
 }
 
-/// Resolves the executable, environment, capabilities and seccomp program.
+/// The spec's seccomp program, compiled (None without a profile).
+pub fn compile_seccomp(spec: &Spec) -> Result<Option<yurta_seccomp::Program>> {
+    match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+        Some(profile) => Ok(Some(yurta_seccomp::compile(profile)?)),
+        None => Ok(None),
+    }
+}
+
+/// Resolves the executable, environment and capabilities, with the seccomp
+/// program from [`compile_seccomp`].
 pub fn prepare(
     process: &Process,
     spec: &Spec,
     preserve_fds: u32,
+    seccomp: Option<yurta_seccomp::Program>,
 ) -> Result<Prepared, (Error, i32)> {
     let fail = |e: Error| (e, super::SETUP_FAILED);
     let args = process.args().clone().unwrap_or_default();
@@ -65,10 +75,6 @@ pub fn prepare(
                 String::from_utf8_lossy(s)
             )))
         })
-    };
-    let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
-        Some(profile) => Some(yurta_seccomp::compile(profile).map_err(|e| fail(e.into()))?),
-        None => None,
     };
     Ok(Prepared {
         process: process.clone(),

@@ -109,7 +109,8 @@ fn setup(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> Result<PreparedIni
     if let Some(limits) = args.process.rlimits() {
         rlimits::apply(limits).map_err(fail)?;
     }
-    let process = finish::prepare(&args.process, &args.spec, args.preserve_fds)?;
+    let seccomp = args.seccomp.clone();
+    let process = finish::prepare(&args.process, &args.spec, args.preserve_fds, seccomp)?;
     let fifo_link = format!("/proc/self/fd/{}", fifo.as_raw_fd());
     if !Path::new(&fifo_link).exists() {
         return Err(fail(Error::InvalidConfig(

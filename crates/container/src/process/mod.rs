@@ -40,6 +40,8 @@ pub struct InitArgs {
     pub no_pivot: bool,
     pub preserve_fds: u32,
     pub plan: Plan,
+    /// Compiled by the parent before the fork (beside its cgroup work).
+    pub seccomp: Option<yurta_seccomp::Program>,
 }
 
 /// Exit code of a setup process that failed.
