@@ -50,6 +50,9 @@ pub enum Command {
     Login(LoginArgs),
     /// Log out from a registry
     Logout(LogoutArgs),
+    /// `run --pull`'s pull of an image, in yurta-registry (internal)
+    #[command(name = "__pull-for-run", hide = true)]
+    PullForRun(PullForRunArgs),
     /// Manage yurta
     #[command(subcommand)]
     System(SystemCommand),
@@ -255,6 +258,13 @@ pub struct PullArgs {
     #[command(flatten)]
     pub registry: RegistryOpts,
     /// NAME[:TAG|@DIGEST]
+    pub image: String,
+}
+
+#[derive(Args)]
+pub struct PullForRunArgs {
+    #[arg(long)]
+    pub platform: Option<String>,
     pub image: String,
 }
 

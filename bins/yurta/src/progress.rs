@@ -22,6 +22,11 @@ pub fn set_log_level(name: &str) {
     LEVEL.store(level, Ordering::Relaxed);
 }
 
+/// The level's name, as `--log-level` takes it.
+pub fn log_level() -> &'static str {
+    ["error", "warn", "info", "debug"][usize::from(LEVEL.load(Ordering::Relaxed).min(3))]
+}
+
 /// Prints a debug line to stderr when `--log-level debug`.
 pub fn debug(msg: &str) {
     if LEVEL.load(Ordering::Relaxed) >= 3 {

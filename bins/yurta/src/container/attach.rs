@@ -200,7 +200,7 @@ pub fn term_size() -> Option<(u16, u16)> {
 /// SIGHUP, SIGQUIT, SIGUSR1 and SIGUSR2 to this process are blocked and
 /// forwarded to the container by `yurta-runtime kill` from a thread.
 /// Children get an empty mask (std resets it at spawn).
-pub fn proxy_signals(root: std::path::PathBuf, id: String) {
+pub fn proxy_signals(ctx: crate::Ctx, id: String) {
     use nix::sys::signal::{SigSet, Signal};
     let mut set = SigSet::empty();
     for s in [
@@ -217,7 +217,6 @@ pub fn proxy_signals(root: std::path::PathBuf, id: String) {
         return;
     }
     std::thread::spawn(move || {
-        let ctx = crate::Ctx { root };
         while let Ok(sig) = set.wait() {
             let name = sig.as_str().trim_start_matches("SIG");
             let _ = super::state::runtime(&ctx, &["kill", &id, name]);

@@ -137,7 +137,7 @@ fn finish_attached(
     held: Option<state::CleanupLock>,
 ) -> anyhow::Result<()> {
     let p = Paths::new(&ctx.root, &rec.id);
-    super::attach::proxy_signals(ctx.root.clone(), rec.id.clone());
+    super::attach::proxy_signals(ctx.clone(), rec.id.clone());
     let code = match &attach {
         Some(client) if single_run(rec) => {
             let code = client.pump(Until::Exit)?;
@@ -222,7 +222,13 @@ fn ensure_image(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<()
         },
         "missing" if present => Ok(()),
         "never" => Ok(()),
-        "missing" | "always" => crate::registry::pull_quiet(ctx, &a.image, a.platform.as_deref()),
+        "missing" | "always" => (ctx.registry)(
+            ctx,
+            crate::RegistryCommand::PullForRun {
+                image: a.image.clone(),
+                platform: a.platform.clone(),
+            },
+        ),
         other => bail!("invalid --pull {other:?}: expected missing, always or never"),
     }
 }

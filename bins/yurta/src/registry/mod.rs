@@ -20,6 +20,20 @@ pub use pull::{pull, pull_quiet};
 pub use push::push;
 
 use crate::cli::RegistryOpts;
+use crate::{Ctx, RegistryCommand};
+
+/// Runs a registry command in this process (`yurta-registry`).
+pub fn run_in_process(ctx: &Ctx, cmd: RegistryCommand) -> anyhow::Result<()> {
+    match cmd {
+        RegistryCommand::Pull(a) => pull(ctx, a),
+        RegistryCommand::Push(a) => push(ctx, a),
+        RegistryCommand::Login(a) => login(ctx, a),
+        RegistryCommand::Logout(a) => logout(ctx, a),
+        RegistryCommand::PullForRun { image, platform } => {
+            pull_quiet(ctx, &image, platform.as_deref())
+        }
+    }
+}
 
 /// Plain-http registries, one `host[:port]` a line (`#` comments).
 const INSECURE_FILE: &str = "/etc/yurta/insecure-registries";
