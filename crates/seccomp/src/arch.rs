@@ -6,6 +6,8 @@
 //! [`crate::native`]'s job. Tables are parsed on first use of each ABI only, so a
 //! container start on x86_64 never touches the arm or e2k tables.
 
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::OnceLock;
 
 use crate::SeccompError;
@@ -98,10 +100,7 @@ impl Abi {
     /// The syscall number of `name` in this ABI, if the ABI has that syscall.
     pub fn syscall_nr(self, name: &str) -> Option<u32> {
         let table = TABLES[self as usize].get_or_init(|| parse_table(self.info().table));
-        table
-            .binary_search_by(|(n, _)| (*n).cmp(name))
-            .ok()
-            .map(|i| table[i].1)
+        table.get(name).copied()
     }
 
     /// The ABIs a kernel of this native ABI runs and reports in `seccomp_data`.
@@ -234,23 +233,50 @@ impl AbiInfo {
     }
 }
 
-type Table = Vec<(&'static str, u32)>;
+/// Name → number. A compile looks up every name of the profile in each
+/// ABI (~1000 lookups for Docker's profile on x86-64): hashed, with FNV-1a
+/// (short keys, no untrusted input worth SipHash's cost).
+type Table = HashMap<&'static str, u32, BuildHasherDefault<Fnv1a>>;
+
+/// 64-bit FNV-1a.
+struct Fnv1a(u64);
+
+impl Default for Fnv1a {
+    fn default() -> Self {
+        Fnv1a(0xcbf2_9ce4_8422_2325)
+    }
+}
+
+impl Hasher for Fnv1a {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
 
 static TABLES: [OnceLock<Table>; 9] = [const { OnceLock::new() }; 9];
 
-/// Parse "name<TAB>number" lines, skipping `#` comments; sorted by name.
+/// Parse "name<TAB>number" lines, skipping `#` comments; a name listed
+/// twice keeps its lowest number.
 fn parse_table(text: &'static str) -> Table {
-    let mut rows: Table = text
+    let mut table = Table::default();
+    let rows = text
         .lines()
         .filter(|l| !l.is_empty() && !l.starts_with('#'))
         .filter_map(|l| {
             let (name, nr) = l.split_once('\t')?;
-            Some((name, nr.trim().parse().ok()?))
-        })
-        .collect();
-    rows.sort_unstable();
-    rows.dedup_by(|a, b| a.0 == b.0);
-    rows
+            Some((name, nr.trim().parse::<u32>().ok()?))
+        });
+    for (name, nr) in rows {
+        let e = table.entry(name).or_insert(nr);
+        *e = (*e).min(nr);
+    }
+    table
 }
 
 #[cfg(test)]
