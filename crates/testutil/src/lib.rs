@@ -9,12 +9,14 @@
 //!   token auth, TLS) and `skopeo` helpers.
 //! - [`bundle`]: a busybox root filesystem and `config.json` for OCI
 //!   bundles.
+//! - [`elf`]: whether a binary is linked statically.
 //!
 //! Fixtures panic with a clear message when the host lacks something
 //! (a package, a free port): they are for tests only.
 
 pub mod bundle;
 pub mod certs;
+pub mod elf;
 pub mod net;
 pub mod process;
 pub mod registry;

@@ -1,0 +1,6 @@
+//! Links yurta-runtime statically (static-pie): see yurta-static-link.
+//! `YURTA_RUNTIME_DYNAMIC=1` builds it dynamically.
+
+fn main() {
+    yurta_static_link::link_statically("YURTA_RUNTIME_DYNAMIC");
+}
