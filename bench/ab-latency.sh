@@ -25,14 +25,14 @@ while getopts r:n:h opt; do
 done
 shift $((OPTIND - 1))
 [ $# = 2 ] || { sed -n '2,14p' "$0"; exit 2; }
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
+require_root
 old=$(cd "$1" && pwd)/yurta
 new=$(cd "$2" && pwd)/yurta
 for y in "$old" "$new"; do
     [ -x "$y" ] || { echo "no yurta in $(dirname "$y")" >&2; exit 1; }
 done
-busybox=${BUSYBOX:-/bin/busybox}
-
 work=$(mktemp -d)
 export YURTA_NET_TABLE=ybenchab YURTA_NET_BRIDGE=ybenchab0 YURTA_NET_VETH_PREFIX=yab
 cleanup() {
@@ -43,10 +43,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
-cp "$busybox" "$work/rootfs/bin/busybox"
-for t in sh true; do ln -s busybox "$work/rootfs/bin/$t"; done
-tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+busybox_rootfs "$work" sh true
 "$new" --root "$work/root" import -c 'CMD ["sh"]' "$work/rootfs.tar" bb >/dev/null
 
 # One run in microseconds (bash's $EPOCHREALTIME: no process for the clock).
@@ -70,9 +67,8 @@ stats() {
             (NR%2 ? v[(NR+1)/2] : (v[NR/2]+v[NR/2+1])/2), s/NR,
             v[int(NR/4)+1], v[int(3*NR/4)], NR }'
 }
-median() { stats "$1" | awk '{print $2}'; }
 echo "network $network, $runs runs each, interleaved"
 echo "A $(dirname "$old"): $(stats "$work/a")"
 echo "B $(dirname "$new"): $(stats "$work/b")"
 awk -v a="$(median "$work/a")" -v b="$(median "$work/b")" \
-    'BEGIN { printf "median B/A %.3f (%+.2f ms)\n", b/a, b-a }'
+    'BEGIN { printf "median B/A %.3f (%+.2f ms)\n", b/a, (b-a)/1000 }'

@@ -25,15 +25,11 @@ while getopts n:r:h opt; do
     esac
 done
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-command -v podman >/dev/null || { echo "needs podman" >&2; exit 1; }
-yurta=${YURTA:-$repo/target/release/yurta}
-if [ ! -x "$yurta" ]; then
-    (cd "$repo" && cargo build --release -p yurta -p yurta-supervisor -p yurta-runtime)
-fi
-busybox=${BUSYBOX:-/bin/busybox}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
+require_root
+require podman
+yurta=$(yurta_binary)
 
 work=$(mktemp -d)
 export YURTA_NET_TABLE=ymany YURTA_NET_BRIDGE=ymany0 YURTA_NET_VETH_PREFIX=ym
@@ -56,10 +52,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/rootfs/bin"
-cp "$busybox" "$work/rootfs/bin/busybox"
-for t in sh sleep true; do ln -s busybox "$work/rootfs/bin/$t"; done
-tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+busybox_rootfs "$work" sh sleep true
 y import "$work/rootfs.tar" bb >/dev/null
 podman import "$work/rootfs.tar" yurta-bench-bb >/dev/null
 # First runs make the default networks; not measured.
@@ -164,7 +157,6 @@ quiet_down() {
     echo "warning: $(($(procs) - baseline)) container processes still there" >&2
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 baseline=$(procs)
 for r in $(seq "$rounds"); do
@@ -188,11 +180,11 @@ done
 echo "$n detached containers at once (median of $rounds):"
 for tool in yurta podman; do
     printf '  %-6s %6s ms  +%s processes  +%s MiB\n' "$tool" \
-        "$(median <"$work/many-$tool-ms")" "$(median <"$work/many-$tool-procs")" \
-        "$(median <"$work/many-$tool-mib")"
+        "$(median "$work/many-$tool-ms")" "$(median "$work/many-$tool-procs")" \
+        "$(median "$work/many-$tool-mib")"
 done
 echo "one container publishing 100 ports (median of $rounds):"
 for tool in yurta podman; do
     printf '  %-6s %6s ms  +%s processes\n' "$tool" \
-        "$(median <"$work/ports-$tool-ms")" "$(median <"$work/ports-$tool-procs")"
+        "$(median "$work/ports-$tool-ms")" "$(median "$work/ports-$tool-procs")"
 done

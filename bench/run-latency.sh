@@ -24,16 +24,11 @@ while getopts r:h opt; do
     esac
 done
 
-here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-command -v hyperfine >/dev/null || { echo "needs hyperfine" >&2; exit 1; }
-
-yurta=${YURTA:-$repo/target/release/yurta}
-if [ ! -x "$yurta" ]; then
-    (cd "$repo" && cargo build --release -p yurta -p yurta-supervisor -p yurta-runtime)
-fi
-busybox=${BUSYBOX:-/bin/busybox}
+repo=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo/bench/lib.sh"
+require_root
+require hyperfine
+yurta=$(yurta_binary)
 
 work=$(mktemp -d)
 export YURTA_NET_TABLE=ybench YURTA_NET_BRIDGE=ybench0 YURTA_NET_VETH_PREFIX=yb
@@ -46,10 +41,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-mkdir -p "$work/rootfs/bin" "$work/rootfs/etc"
-cp "$busybox" "$work/rootfs/bin/busybox"
-for t in sh true; do ln -s busybox "$work/rootfs/bin/$t"; done
-tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
+busybox_rootfs "$work" sh true
 "$yurta" --root "$work/root" import -c 'CMD ["sh"]' "$work/rootfs.tar" bb >/dev/null
 # First run creates the default network; not measured.
 "$yurta" --root "$work/root" run --rm bb true
