@@ -1,6 +1,7 @@
 #!/bin/sh
-# `run --rm IMAGE true` latency: yurta vs podman (runc), the same busybox
-# rootfs imported into each, measured with hyperfine on the same machine.
+# `run --rm IMAGE true` latency: yurta vs podman (runc) and docker, the same
+# busybox rootfs imported into each, measured with hyperfine on the same
+# machine.
 #
 #   sudo bench/run-latency.sh [-r RUNS]
 #
@@ -8,6 +9,8 @@
 # table and default bridge (YURTA_NET_*), both removed at the end; modes
 # --network none and the default bridge. podman runs with its defaults
 # (netavark bridge) and --network none; skipped when podman is missing.
+# docker likewise (its docker0 bridge and none) when a daemon answers at
+# DOCKER_HOST (Debian's docker.io; skipped otherwise).
 #
 # Environment:
 #   YURTA     (default: target/release/yurta, built with the supervisor and runtime if missing)
@@ -37,6 +40,7 @@ cleanup() {
     ip link del ybench0 2>/dev/null || true
     nft delete table ip ybench 2>/dev/null || true
     if command -v podman >/dev/null; then podman rmi -f yurta-bench-bb >/dev/null 2>&1 || true; fi
+    if [ -n "${docker:-}" ]; then docker rmi -f yurta-bench-bb >/dev/null 2>&1 || true; fi
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -53,5 +57,12 @@ if command -v podman >/dev/null; then
     podman run --rm yurta-bench-bb true
     set -- "$@" "podman run --rm --network none yurta-bench-bb true" \
                 "podman run --rm yurta-bench-bb true"
+fi
+if command -v docker >/dev/null && docker info >/dev/null 2>&1; then
+    docker=docker
+    docker import "$work/rootfs.tar" yurta-bench-bb >/dev/null
+    docker run --rm yurta-bench-bb true
+    set -- "$@" "docker run --rm --network none yurta-bench-bb true" \
+                "docker run --rm yurta-bench-bb true"
 fi
 hyperfine -N -w 3 -r "$runs" "$@"
