@@ -21,9 +21,8 @@ pub struct CreateArgs {
     /// Allocate a pseudo-terminal
     #[arg(short, long)]
     pub tty: bool,
-    /// Keys that detach from an attached terminal, leaving the container running
-    #[arg(long, default_value = crate::container::detach::DEFAULT)]
-    pub detach_keys: String,
+    #[command(flatten)]
+    pub detach_keys: crate::container::detach::DetachKeysArg,
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
@@ -135,9 +134,8 @@ pub struct StartArgs {
     /// Attach stdin
     #[arg(short, long)]
     pub interactive: bool,
-    /// Keys that detach from an attached terminal, leaving the container running
-    #[arg(long, default_value = crate::container::detach::DEFAULT)]
-    pub detach_keys: String,
+    #[command(flatten)]
+    pub detach_keys: crate::container::detach::DetachKeysArg,
     #[arg(required = true)]
     pub containers: Vec<String>,
 }
@@ -287,9 +285,8 @@ pub struct AttachArgs {
     /// Do not attach stdin
     #[arg(long)]
     pub no_stdin: bool,
-    /// Keys that detach from an attached terminal, leaving the container running
-    #[arg(long, default_value = crate::container::detach::DEFAULT)]
-    pub detach_keys: String,
+    #[command(flatten)]
+    pub detach_keys: crate::container::detach::DetachKeysArg,
     pub container: String,
 }
 

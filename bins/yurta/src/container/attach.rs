@@ -43,10 +43,10 @@ impl Attach {
         })
     }
 
-    /// Detaching with `keys` (a `--detach-keys` value) on a terminal.
-    pub fn with_detach_keys(mut self, keys: &str) -> anyhow::Result<Attach> {
-        self.detach_keys = super::detach::parse(keys)?.filter(|_| self.tty && self.stdin);
-        Ok(self)
+    /// Detaching with `keys` (`--detach-keys`) on a terminal.
+    pub fn with_detach_keys(mut self, keys: &super::detach::DetachKeysArg) -> Attach {
+        self.detach_keys = keys.keys.0.clone().filter(|_| self.tty && self.stdin);
+        self
     }
 
     /// The user typed the detach keys: the container runs on.

@@ -7,20 +7,39 @@
 /// Docker's default.
 pub const DEFAULT: &str = "ctrl-p,ctrl-q";
 
-/// The byte sequence of a `--detach-keys` value; `None` for "".
-pub fn parse(spec: &str) -> anyhow::Result<Option<Vec<u8>>> {
+/// `--detach-keys`, shared by run, start and attach.
+#[derive(clap::Args, Clone, Debug)]
+pub struct DetachKeysArg {
+    /// Keys that detach from an attached terminal, leaving the container running
+    #[arg(long = "detach-keys", value_name = "KEYS", default_value = DEFAULT, value_parser = parse)]
+    pub keys: DetachKeys,
+}
+
+/// A parsed `--detach-keys` value: the byte sequence, `None` for "".
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DetachKeys(pub Option<Vec<u8>>);
+
+impl Default for DetachKeysArg {
+    fn default() -> Self {
+        DetachKeysArg {
+            keys: parse(DEFAULT).unwrap_or(DetachKeys(None)),
+        }
+    }
+}
+
+/// Parses a `--detach-keys` value (clap's value parser: a bad value is a
+/// usage error naming it, exit 125, before anything is made).
+pub fn parse(spec: &str) -> Result<DetachKeys, String> {
     if spec.is_empty() {
-        return Ok(None);
+        return Ok(DetachKeys(None));
     }
     let mut keys = Vec::new();
     for key in spec.split(',') {
         keys.push(parse_key(key).ok_or_else(|| {
-            anyhow::anyhow!(
-                "--detach-keys {spec:?}: bad key {key:?}: use a character or ctrl-<a-z, @, [, \\, ], ^ or _>"
-            )
+            format!("bad key {key:?}: use a character or ctrl-<a-z, @, [, \\, ], ^ or _>")
         })?);
     }
-    Ok(Some(keys))
+    Ok(DetachKeys(Some(keys)))
 }
 
 fn parse_key(key: &str) -> Option<u8> {
@@ -86,13 +105,13 @@ mod tests {
 
     #[test]
     fn parses_docker_syntax() {
-        assert_eq!(parse(DEFAULT).unwrap(), Some(vec![0x10, 0x11]));
-        assert_eq!(parse("ctrl-a,x").unwrap(), Some(vec![1, b'x']));
+        assert_eq!(parse(DEFAULT).unwrap().0, Some(vec![0x10, 0x11]));
+        assert_eq!(parse("ctrl-a,x").unwrap().0, Some(vec![1, b'x']));
         assert_eq!(
-            parse("ctrl-@,ctrl-[,ctrl-_").unwrap(),
+            parse("ctrl-@,ctrl-[,ctrl-_").unwrap().0,
             Some(vec![0, 0x1b, 0x1f])
         );
-        assert_eq!(parse("").unwrap(), None);
+        assert_eq!(parse("").unwrap().0, None);
         let e = parse("ctrl-p,ctrl-1").unwrap_err().to_string();
         assert!(e.contains("\"ctrl-1\""), "{e}");
         assert!(parse("ab").is_err());

@@ -38,12 +38,9 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
             bail!("start {q}: the container's supervisor was killed and it may still run: stop or rm -f it first");
         }
         if a.attach && a.containers.len() == 1 {
-            super::detach::parse(&a.detach_keys)?;
             let held = hold_cleanup(ctx, &rec);
             let client = start(ctx, &engine, &rec, Some(a.interactive))?;
-            let client = client
-                .map(|c| c.with_detach_keys(&a.detach_keys))
-                .transpose()?;
+            let client = client.map(|c| c.with_detach_keys(&a.detach_keys));
             return finish_attached(ctx, &engine, &rec, client, held);
         }
         start(ctx, &engine, &rec, None).with_context(|| format!("start {q}"))?;
@@ -64,12 +61,11 @@ pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
     let stdin = !a.no_stdin && rec.config.open_stdin;
     let held = hold_cleanup(ctx, &rec);
     let client =
-        Attach::connect(&p.attach, stdin, rec.config.tty)?.with_detach_keys(&a.detach_keys)?;
+        Attach::connect(&p.attach, stdin, rec.config.tty)?.with_detach_keys(&a.detach_keys);
     finish_attached(ctx, &engine, &rec, Some(client), held)
 }
 
 pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
-    super::detach::parse(&a.detach_keys)?;
     let engine = Engine::open(&ctx.root)?;
     let rec = create(ctx, &engine, &a)?;
     if a.detach {
@@ -83,9 +79,7 @@ pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
     let held = hold_cleanup(ctx, &rec);
     match start(ctx, &engine, &rec, Some(a.interactive)) {
         Ok(attach) => {
-            let attach = attach
-                .map(|c| c.with_detach_keys(&a.detach_keys))
-                .transpose()?;
+            let attach = attach.map(|c| c.with_detach_keys(&a.detach_keys));
             finish_attached(ctx, &engine, &rec, attach, held)
         }
         Err(e) => {
