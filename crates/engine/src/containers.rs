@@ -218,8 +218,12 @@ impl ContainerStore {
         change: impl FnOnce(&mut ContainerRecord),
     ) -> Result<ContainerRecord, ContainerError> {
         let mut locked = self.lock(id)?;
+        let before = locked.record.clone();
         change(&mut locked.record);
-        locked.save()?;
+        // A change that changes nothing is not written (no rename, no fsync).
+        if locked.record != before {
+            locked.save()?;
+        }
         Ok(locked.record)
     }
 

@@ -166,7 +166,6 @@ impl Engine {
             }
         })?;
         match self.attach_volumes(&record.id, &requests) {
-            Ok(mounts) if mounts == record.mounts => Ok(record),
             Ok(mounts) => Ok(self.containers.update(&record.id, |r| r.mounts = mounts)?),
             Err(e) => {
                 let _ = self.remove(&record.id, true);

@@ -315,12 +315,10 @@ fn start_inner(
     attach: Option<bool>,
 ) -> anyhow::Result<Option<Attach>> {
     let (joined, new) = netns::join(ctx, rec, p)?;
-    // Unchanged (none, host, container:) needs no write.
-    if new.network_settings != rec.network_settings {
-        engine.containers.update(&new.id, |r| {
-            r.network_settings = new.network_settings.clone()
-        })?;
-    }
+    // Unchanged (none, host, container:): not written (see update).
+    engine.containers.update(&new.id, |r| {
+        r.network_settings = new.network_settings.clone()
+    })?;
     let rec = new;
     engine.prepare(
         &rec.id,

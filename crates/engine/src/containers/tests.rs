@@ -59,6 +59,20 @@ fn a_name_wins_over_an_id_prefix_and_prefixes_can_be_ambiguous() {
 }
 
 #[test]
+fn an_update_that_changes_nothing_writes_nothing() {
+    use std::os::unix::fs::MetadataExt;
+    let (_d, s) = store();
+    let a = s.create(Some("same"), blank("x")).unwrap();
+    let path = s.container_dir(&a.id).join("container.json");
+    let inode = || fs::metadata(&path).unwrap().ino();
+    let before = inode();
+    s.update(&a.id, |r| r.state.pid = 0).unwrap();
+    assert_eq!(inode(), before, "a no-op update replaced the file");
+    s.update(&a.id, |r| r.state.pid = 7).unwrap();
+    assert_ne!(inode(), before, "a real change is written (renamed in)");
+}
+
+#[test]
 fn update_is_atomic_and_remove_hides_at_once() {
     let (d, s) = store();
     let a = s.create(Some("db"), blank("x")).unwrap();
