@@ -32,8 +32,8 @@ pub use error::CgroupError;
 pub use hybrid::HybridManager;
 pub use mountinfo::{detect, CgroupSetup, ProcCgroups, V1Hierarchy, V2Mount};
 pub use stats::{
-    BlkioEntry, BlkioStats, CpuStats, CpuUsage, HugetlbStats, MemoryEntry, MemoryStats, PidsStats,
-    Stats, Throttling,
+    parse_blkio_v1, parse_io_stat, read_write, BlkioEntry, BlkioStats, CpuStats, CpuUsage,
+    HugetlbStats, MemoryEntry, MemoryStats, PidsStats, Stats, Throttling,
 };
 pub use v1::V1Manager;
 pub use v2::V2Manager;

@@ -87,6 +87,18 @@ pub struct BlkioStats {
     pub io_serviced_recursive: Vec<BlkioEntry>,
 }
 
+/// Bytes (or operations) read and written, summed over the devices of
+/// `entries` ("Read" and "Write" entries; "Sync", "Total", ... ignored).
+pub fn read_write(entries: &[BlkioEntry]) -> (u64, u64) {
+    entries
+        .iter()
+        .fold((0, 0), |(r, w), e| match e.op.as_str() {
+            "Read" => (r + e.value, w),
+            "Write" => (r, w + e.value),
+            _ => (r, w),
+        })
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct BlkioEntry {
     pub major: u64,
@@ -110,7 +122,7 @@ fn dev(s: &str) -> Option<(u64, u64)> {
 }
 
 /// v1 blkio.*_recursive: "8:0 Read 4096" lines (the "Total" line is skipped).
-pub(crate) fn parse_blkio_v1(text: &str) -> Vec<BlkioEntry> {
+pub fn parse_blkio_v1(text: &str) -> Vec<BlkioEntry> {
     text.lines()
         .filter_map(|l| {
             let mut it = l.split_whitespace();
@@ -128,7 +140,7 @@ pub(crate) fn parse_blkio_v1(text: &str) -> Vec<BlkioEntry> {
 }
 
 /// v2 io.stat: "8:0 rbytes=1 wbytes=2 rios=3 wios=4 ..." to (bytes, serviced) entries.
-pub(crate) fn parse_io_stat(text: &str) -> BlkioStats {
+pub fn parse_io_stat(text: &str) -> BlkioStats {
     let mut out = BlkioStats::default();
     for line in text.lines() {
         let mut it = line.split_whitespace();
@@ -243,6 +255,22 @@ pub(crate) fn hugetlb_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_and_written_bytes_from_both_cgroup_versions() {
+        let v1 = "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\n\
+                  8:16 Read 100\n8:16 Write 0\nTotal 12388\n";
+        assert_eq!(read_write(&parse_blkio_v1(v1)), (4196, 8192));
+        let v2 = "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n\
+                  8:16 rbytes=100 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n";
+        let io = parse_io_stat(v2);
+        assert_eq!(read_write(&io.io_service_bytes_recursive), (4196, 8192));
+        assert_eq!(read_write(&io.io_serviced_recursive), (2, 2));
+        assert_eq!(
+            read_write(&parse_io_stat("").io_service_bytes_recursive),
+            (0, 0)
+        );
+    }
 
     #[test]
     fn json_field_names_match_runc() {

@@ -107,7 +107,8 @@ fn pids(id: &str) -> u64 {
 fn block_io(id: &str) -> (u64, u64) {
     if v2() {
         let text = std::fs::read_to_string(format!("/sys/fs/cgroup/yurta/{id}/io.stat"));
-        return text.map(|t| io_stat_v2(&t)).unwrap_or((0, 0));
+        let stats = yurta_cgroups::parse_io_stat(&text.unwrap_or_default());
+        return yurta_cgroups::read_write(&stats.io_service_bytes_recursive);
     }
     // The throttle layer counts where limits are enabled, bfq where it is
     // the disk's scheduler.
@@ -118,39 +119,9 @@ fn block_io(id: &str) -> (u64, u64) {
                 format!("/sys/fs/cgroup/blkio/yurta/{id}/blkio.{kind}.io_service_bytes_recursive");
             std::fs::read_to_string(file).ok()
         })
-        .map(|t| io_service_bytes_v1(&t))
+        .map(|t| yurta_cgroups::read_write(&yurta_cgroups::parse_blkio_v1(&t)))
         .find(|&(r, w)| r > 0 || w > 0)
         .unwrap_or((0, 0))
-}
-
-/// `MAJ:MIN Read N` / `MAJ:MIN Write N` lines, summed over devices.
-fn io_service_bytes_v1(text: &str) -> (u64, u64) {
-    let (mut read, mut write) = (0, 0);
-    for line in text.lines() {
-        let f: Vec<&str> = line.split_whitespace().collect();
-        if let [_, op, n] = f[..] {
-            let n: u64 = n.parse().unwrap_or(0);
-            match op {
-                "Read" => read += n,
-                "Write" => write += n,
-                _ => {}
-            }
-        }
-    }
-    (read, write)
-}
-
-/// `MAJ:MIN rbytes=N wbytes=N rios=…` lines, summed over devices.
-fn io_stat_v2(text: &str) -> (u64, u64) {
-    let (mut read, mut write) = (0, 0);
-    for kv in text.split_whitespace() {
-        match kv.split_once('=') {
-            Some(("rbytes", n)) => read += n.parse::<u64>().unwrap_or(0),
-            Some(("wbytes", n)) => write += n.parse::<u64>().unwrap_or(0),
-            _ => {}
-        }
-    }
-    (read, write)
 }
 
 fn net(pid: i32) -> (u64, u64) {
@@ -246,21 +217,5 @@ pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn block_io_from_both_cgroup_versions() {
-        let v1 = "8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 0\n8:0 Total 12288\n\
-                  8:16 Read 100\n8:16 Write 0\nTotal 12388\n";
-        assert_eq!(io_service_bytes_v1(v1), (4196, 8192));
-        let v2 = "8:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0\n\
-                  8:16 rbytes=100 wbytes=0 rios=1 wios=0 dbytes=0 dios=0\n";
-        assert_eq!(io_stat_v2(v2), (4196, 8192));
-        assert_eq!(io_stat_v2(""), (0, 0));
     }
 }
