@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use yurta_vm::DiskFormat;
 
 use super::args::{NameArg, SnapshotArgs, SnapshotCommand};
-use super::lifecycle::settle;
+use super::lifecycle::{lock_settled, Settled};
 use super::store::{Status, VmDir, VmRecord, VmStore};
 use crate::Ctx;
 
@@ -54,8 +54,11 @@ impl Op {
 fn change(ctx: &Ctx, a: &SnapshotArgs, op: Op) -> anyhow::Result<()> {
     check_name(&a.snapshot)?;
     let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let _lock = vm.lock()?;
-    let mut record = vm.load()?;
+    let Settled {
+        lock: _lock,
+        record,
+        view,
+    } = lock_settled(ctx, &vm)?;
     let disks = snapshot_disks(&vm, &record)?;
     let exists = list_names(&disks[0])?.contains(&a.snapshot);
     match op {
@@ -65,7 +68,7 @@ fn change(ctx: &Ctx, a: &SnapshotArgs, op: Op) -> anyhow::Result<()> {
         }
         _ => {}
     }
-    if settle(ctx, &vm, &mut record)?.status == Status::Running {
+    if view.status == Status::Running {
         let mut q = vm.control()?;
         q.timeout = SAVE_TIMEOUT;
         let out = q.human_monitor_command(&format!("{} {}", op.hmp(), a.snapshot))?;
