@@ -138,15 +138,23 @@ impl ContainerStore {
     /// Every record (unordered). Half-made or half-removed directories
     /// (`.new-*`, `.removing-*`) are skipped, as are unreadable records.
     pub fn list(&self) -> Result<Vec<ContainerRecord>, ContainerError> {
-        let mut out = Vec::new();
+        Ok(self.list_checked()?.0)
+    }
+
+    /// Every readable record, and the errors of the unreadable ones: a
+    /// record that is not JSON any more (a crash before an unsynced
+    /// update reached the disk, on a filesystem without ext4's
+    /// replace-on-rename ordering) must not hide all the others from `ps`.
+    pub fn list_checked(&self) -> Result<(Vec<ContainerRecord>, Vec<String>), ContainerError> {
+        let (mut out, mut unreadable) = (Vec::new(), Vec::new());
         for id in self.ids()? {
             match self.read(&id) {
                 Ok(r) => out.push(r),
                 Err(ContainerError::NotFound(_)) => {}
-                Err(e) => return Err(e),
+                Err(e) => unreadable.push(e.to_string()),
             }
         }
-        Ok(out)
+        Ok((out, unreadable))
     }
 
     /// The IDs of the containers (directory names).

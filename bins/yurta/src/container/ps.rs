@@ -12,9 +12,11 @@ use crate::{format, Ctx};
 
 pub fn ps(ctx: &Ctx, a: PsArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
-    let mut recs: Vec<ContainerRecord> = engine
-        .containers
-        .list()?
+    let (readable, unreadable) = engine.containers.list_checked()?;
+    for e in unreadable {
+        eprintln!("yurta: warning: skipped an unreadable container record: {e}");
+    }
+    let mut recs: Vec<ContainerRecord> = readable
         .into_iter()
         .map(|r| state::refresh(ctx, &engine, r))
         .collect();

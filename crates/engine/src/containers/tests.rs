@@ -59,6 +59,19 @@ fn a_name_wins_over_an_id_prefix_and_prefixes_can_be_ambiguous() {
 }
 
 #[test]
+fn an_unreadable_record_does_not_hide_the_others() {
+    let (_d, s) = store();
+    let a = s.create(Some("fine"), blank("x")).unwrap();
+    let b = s.create(Some("torn"), blank("x")).unwrap();
+    // What an unsynced write can leave after a crash.
+    fs::write(s.container_dir(&b.id).join("container.json"), "").unwrap();
+    let (ok, bad) = s.list_checked().unwrap();
+    assert_eq!(ok.iter().map(|r| &r.id).collect::<Vec<_>>(), [&a.id]);
+    assert!(bad.len() == 1 && bad[0].contains(&b.id), "{bad:?}");
+    assert_eq!(s.list().unwrap().len(), 1);
+}
+
+#[test]
 fn an_update_that_changes_nothing_writes_nothing() {
     use std::os::unix::fs::MetadataExt;
     let (_d, s) = store();
