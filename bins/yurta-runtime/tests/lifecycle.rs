@@ -35,6 +35,27 @@ scenarios!(
     run_reports_killing_signal,
 );
 
+/// A loaded machine can delay the intermediate between forking the init
+/// and reporting its pid: the init must not get to Ready first (the parent
+/// would take it for dead: "container init exited during setup").
+#[test]
+fn the_init_waits_until_its_pid_is_reported() {
+    let rt = Runtime::yurta();
+    let mut ct = Ct::new(&rt, "slow_init_pid");
+    ct.sh("echo started");
+    ct.write_config();
+    let bundle = ct.bundle.to_str().unwrap().to_string();
+    let out = ct
+        .cmd(["run", "--bundle", &bundle, &ct.id])
+        .env("YURTA_RUNTIME_TEST_SLOW_INIT_PID_MS", "300")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "started\n");
+    ct.assert_no_leaks();
+}
+
 /// A container that waits, and exits cleanly on SIGTERM (pid 1 of a pid
 /// namespace only gets signals it handles).
 const WAIT: &str = "trap 'echo got-term; exit 0' TERM; echo ready; while true; do sleep 0.05; done";
