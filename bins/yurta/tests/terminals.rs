@@ -4,9 +4,9 @@
 
 mod common;
 
-use std::io::{Read, Write};
+use std::io::Write;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::world::World;
 
@@ -90,25 +90,7 @@ fn on_a_terminal(w: &World, args: &str, steps: &[&[u8]]) -> (Option<i32>, String
         stdin.write_all(keys).unwrap();
         stdin.flush().unwrap();
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{args}: still attached");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    (status.code(), out)
+    yurta_testutil::process::wait_output(child, Duration::from_secs(10), args)
 }
 
 #[test]

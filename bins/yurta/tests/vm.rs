@@ -333,23 +333,8 @@ fn console_on_a_terminal(lab: &Lab, name: &str, keys: &str) -> String {
 }
 
 /// The child's stdout once it exits (killed after `timeout`: a failure).
-fn wait_output(mut child: Child, timeout: Duration) -> String {
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("still running after {timeout:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let mut out = String::new();
-    child
-        .stdout
-        .take()
-        .unwrap()
-        .read_to_string(&mut out)
-        .unwrap();
-    out
+fn wait_output(child: Child, timeout: Duration) -> String {
+    yurta_testutil::process::wait_output(child, timeout, "a yurta vm command").1
 }
 
 fn read_to_string(p: &Path) -> String {
