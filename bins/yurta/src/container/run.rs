@@ -165,8 +165,14 @@ fn finish_attached(
     // No exit code (the stream broke) or the supervisor gone: wait for it,
     // then the usual cleanup, which deletes from the runtime when the
     // supervisor could not.
-    while state::supervisor_alive(&p) {
-        std::thread::sleep(std::time::Duration::from_millis(5));
+    match state::SupervisorExit::open(&p) {
+        Some(supervisor) => supervisor.wait(),
+        // No pidfd (a kernel before 5.3): poll.
+        None => {
+            while state::supervisor_alive(&p) {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+        }
     }
     let code = state::read_exit(&p)
         .map(|e| e.exit_code)
