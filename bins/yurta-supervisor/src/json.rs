@@ -43,45 +43,12 @@ fn escape_str(out: &mut Vec<u8>, s: &str) {
 }
 
 /// Length of an RFC 3339 UTC time with nanoseconds: 2006-01-02T15:04:05.000000000Z.
-pub const TIME_LEN: usize = 30;
+pub const TIME_LEN: usize = yurta_time::FIXED_LEN;
 
 /// Formats (seconds, nanoseconds) since the epoch as RFC 3339 UTC with
-/// nine fractional digits.
+/// nine fractional digits, without allocating.
 pub fn rfc3339(secs: i64, nanos: u32) -> [u8; TIME_LEN] {
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    let mut out = *b"0000-00-00T00:00:00.000000000Z";
-    put(&mut out[0..4], y as u64);
-    put(&mut out[5..7], m as u64);
-    put(&mut out[8..10], d as u64);
-    put(&mut out[11..13], (rem / 3600) as u64);
-    put(&mut out[14..16], (rem / 60 % 60) as u64);
-    put(&mut out[17..19], (rem % 60) as u64);
-    put(&mut out[20..29], nanos as u64);
-    out
-}
-
-/// Writes `v` as zero-padded decimal filling `dst`.
-fn put(dst: &mut [u8], mut v: u64) {
-    for b in dst.iter_mut().rev() {
-        *b = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-}
-
-/// Howard Hinnant's days-to-civil conversion (proleptic Gregorian).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d)
+    yurta_time::format_fixed(secs, nanos)
 }
 
 /// Appends the decimal form of `v`.
