@@ -559,17 +559,11 @@ impl Stamp {
         Stamp::from_unix(since.map_or(0, |d| d.as_secs()))
     }
 
-    /// Seconds since 1970 to a civil date, by counting days in 400-year
-    /// eras of 146097 days that start on 1 March (so leap days come last).
+    /// Seconds since 1970 to the ISO 9660 forms (years 1900–2155 in a
+    /// directory record, up to 9999 in a volume descriptor).
     fn from_unix(secs: u64) -> Stamp {
-        let days = secs / 86400 + 719_468; // days since 0000-03-01
-        let (era, doe) = (days / 146_097, days % 146_097);
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let march_month = (5 * doy + 2) / 153; // 0 = March
-        let day = doy - (153 * march_month + 2) / 5 + 1;
-        let month = (march_month + 2) % 12 + 1;
-        let year = (era * 400 + yoe + u64::from(month <= 2)).min(9999);
+        let (year, month, day) = yurta_time::civil_from_days((secs / 86400) as i64);
+        let (year, month, day) = (year.clamp(0, 9999) as u64, u64::from(month), u64::from(day));
         let (hour, minute, second) = (secs / 3600 % 24, secs / 60 % 60, secs % 60);
         let volume = format!("{year:04}{month:02}{day:02}{hour:02}{minute:02}{second:02}00\0");
         let fields = [
