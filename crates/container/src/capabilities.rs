@@ -181,6 +181,40 @@ pub fn set(sets: &CapSets) -> Result<()> {
     Ok(())
 }
 
+/// This thread's permitted set (capget(2)); all bits set when the call
+/// fails (the kernel then refuses what is not permitted anyway).
+pub fn permitted() -> u64 {
+    let header = CapHeader {
+        version: LINUX_CAPABILITY_VERSION_3,
+        pid: 0,
+    };
+    let mut data = [
+        CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        },
+        CapData {
+            effective: 0,
+            permitted: 0,
+            inheritable: 0,
+        },
+    ];
+    // SAFETY: header and data point at properly laid out structures for
+    // capget(2) version 3, which writes two CapData entries.
+    let rc = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &header as *const CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
+    if rc < 0 {
+        return u64::MAX;
+    }
+    u64::from(data[0].permitted) | u64::from(data[1].permitted) << 32
+}
+
 /// Replaces the ambient set (each must be permitted and inheritable).
 pub fn set_ambient(ambient: u64) -> Result<()> {
     // SAFETY: prctl with integer arguments only.
@@ -230,6 +264,17 @@ pub fn keep_caps(on: bool) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn permitted_is_what_proc_reports() {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let hex = status
+            .lines()
+            .find_map(|l| l.strip_prefix("CapPrm:"))
+            .unwrap()
+            .trim();
+        assert_eq!(permitted(), u64::from_str_radix(hex, 16).unwrap());
+    }
 
     #[test]
     fn names_map_to_kernel_numbers() {

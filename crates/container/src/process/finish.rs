@@ -162,7 +162,7 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
     }
     user::switch(p.process.user()).map_err(fail)?;
     if let Some(caps) = &p.caps {
-        let available = permitted_now();
+        let available = crate::capabilities::permitted();
         let sets = CapSets {
             effective: caps.effective & available,
             permitted: caps.permitted & available,
@@ -251,18 +251,6 @@ fn reset_signals() {
         libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut());
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-}
-
-/// The permitted capability set of this thread (we cannot grant more).
-fn permitted_now() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapPrm:").map(|v| v.trim().to_string()))
-        })
-        .and_then(|hex| u64::from_str_radix(&hex, 16).ok())
-        .unwrap_or(u64::MAX)
 }
 
 /// Marks every descriptor from `first` up close-on-exec.
