@@ -76,6 +76,18 @@ fn a_missing_command_is_127_and_leaves_nothing() {
     assert!(w.ids().is_empty());
     let o = w.run(&["run", "--rm", "img", "/etc/motd"]);
     assert_eq!(o.code, 126, "{}", o.stderr);
+    // Without --rm the container stays, "created" with the code and the
+    // error in its state (Docker's).
+    assert_eq!(
+        w.run(&["run", "--name", "nocmd", "img", "nosuch"]).code,
+        127
+    );
+    assert_eq!(w.inspect("nocmd", ".State.Status"), "created");
+    assert_eq!(w.inspect("nocmd", ".State.ExitCode"), "127");
+    assert!(w.inspect("nocmd", ".State.Error").contains("nosuch"));
+    let ps = w.run(&["ps", "-a"]).ok().stdout;
+    assert!(ps.contains("Created"), "{ps}");
+    w.run(&["rm", "nocmd"]).ok();
 }
 
 #[test]

@@ -374,8 +374,10 @@ fn start_inner(
     let msg = report
         .error
         .unwrap_or_else(|| format!("yurta-supervisor exited with {status}"));
+    // Docker: a container that could not start stays "created", with the
+    // exit code and the error in its state.
     engine.containers.update(&rec.id, |r| {
-        r.state.set_status(Status::Exited);
+        r.state.set_status(Status::Created);
         r.state.exit_code = code;
         r.state.error = msg.clone();
     })?;
