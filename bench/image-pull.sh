@@ -31,14 +31,13 @@ done
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+. "$repo/bench/lib.sh"
+require_root
 yurta=${YURTA:-$repo/target/release/yurta}
 if [ -z "${YURTA:-}" ] && [ ! -x "$yurta" ]; then
     (cd "$repo" && cargo build --release -p yurta)
 fi
-for t in docker-registry skopeo podman python3; do
-    command -v $t >/dev/null || { echo "$t missing" >&2; exit 1; }
-done
+require docker-registry skopeo podman python3
 
 tmp=$(mktemp -d /tmp/yurta-image-pull.XXXXXX)
 regpid=
@@ -104,7 +103,6 @@ while [ "$i" -le "$n" ]; do
     i=$((i + 1))
 done
 
-median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 ym=$(median "$tmp/yurta.times")
 pm=$(median "$tmp/podman.times")
 mb=$(awk -v l="$layers" -v s="$size" 'BEGIN {printf "%.0f", l * s * 1048576 / 1e6}')

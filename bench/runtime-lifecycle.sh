@@ -34,7 +34,8 @@ done
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+. "$repo/bench/lib.sh"
+require_root
 
 yurta=${YURTA_RUNTIME:-$repo/target/release/yurta-runtime}
 if [ -z "${YURTA_RUNTIME:-}" ] && [ ! -x "$yurta" ]; then

@@ -32,7 +32,8 @@ done
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+. "$repo/bench/lib.sh"
+require_root
 
 sup=${YURTA_SUPERVISOR:-$repo/target/release/yurta-supervisor}
 rt=${YURTA_RUNTIME:-$repo/target/release/yurta-runtime}

@@ -28,7 +28,8 @@ done
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
-[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+. "$repo/bench/lib.sh"
+require_root
 yurta=${YURTA:-$repo/target/release/yurta}
 [ -x "$yurta" ] || (cd "$repo" && cargo build --release -p yurta)
 busybox=${BUSYBOX:-/bin/busybox}
@@ -127,7 +128,6 @@ bare_boot() {
     echo "$(((first - t0) / 1000000)) $(((init - t0) / 1000000))"
 }
 
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 for i in $(seq "$runs"); do
     read -r yf yi ys < <(yurta_boot)
@@ -137,7 +137,7 @@ for i in $(seq "$runs"); do
     echo "run $i: first line yurta $yf / bare $bf ms; init's line yurta $yi / bare $bi ms; vm start returned after $ys ms" >&2
 done
 
-m() { median <"$work/$1"; }
+m() { median "$work/$1"; }
 echo "kernel $kernel, accel $accel, $runs runs each, medians:"
 echo "  first console line:  yurta $(m yurta-first) ms, bare qemu $(m bare-first) ms"
 echo "  init's line:         yurta $(m yurta-init) ms, bare qemu $(m bare-init) ms"

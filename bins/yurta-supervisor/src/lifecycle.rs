@@ -1,6 +1,7 @@
 //! One container's life under the supervisor: create and start it with
-//! pipes or a terminal (`runtime run --detach`), report to the engine on the sync fd, wait for the
-//! init to exit, record the exit, and restart it or clean up.
+//! pipes or a terminal (`runtime run --detach`), report to the engine on
+//! the sync fd, wait for the init to exit, record the exit, and restart it
+//! or clean up.
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::process::{Command, Stdio};

@@ -165,6 +165,9 @@ impl Engine {
                 ..Default::default()
             }
         })?;
+        if requests.is_empty() {
+            return Ok(record);
+        }
         match self.attach_volumes(&record.id, &requests) {
             Ok(mounts) => Ok(self.containers.update(&record.id, |r| r.mounts = mounts)?),
             Err(e) => {

@@ -4,13 +4,14 @@
 //! `NetworkSettings` filled from the endpoints.
 
 use std::fs;
-use std::net::Ipv4Addr;
 use std::path::Path;
 
 use anyhow::{bail, Context};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
-use yurta_engine::record::{ContainerRecord, EndpointSettings, PortBinding as DockerBinding};
+use yurta_engine::record::{
+    ContainerRecord, EndpointSettings, NetworkSettings, PortBinding as DockerBinding,
+};
 use yurta_engine::NetNs;
 use yurta_network::{AttachRequest, Config, Networks, PortSpec};
 
@@ -150,24 +151,24 @@ pub struct Joined {
 
 /// Gives the container its network: none (a new namespace that the
 /// runtime makes, lo up), host, or
-/// a bridge network (namespace file, veth, address, ports). Fills the
-/// record's `NetworkSettings`. Undone by `state::release`.
+/// a bridge network (namespace file, veth, address, ports). Returns the
+/// record's new `NetworkSettings` for a bridge network (none, host and
+/// `container:` have none of their own). Undone by `state::release`.
 pub fn join(
     ctx: &Ctx,
     rec: &ContainerRecord,
     p: &Paths,
-) -> anyhow::Result<(Joined, ContainerRecord)> {
+) -> anyhow::Result<(Joined, Option<NetworkSettings>)> {
     let mode = rec.host_config.network_mode.as_str();
-    let engine_rec = rec.clone();
     match mode {
-        "host" => return Ok((joined(NetNs::Host, vec![]), engine_rec)),
+        "host" => return Ok((joined(NetNs::Host, vec![]), None)),
         // The runtime creates the namespace and brings lo up (as runc):
         // no namespace file to bind-mount and unmount, no netlink here.
         // exec, stats and `container:` reach it through /proc/PID/ns/net.
-        "none" => return Ok((joined(NetNs::New, vec![]), engine_rec)),
+        "none" => return Ok((joined(NetNs::New, vec![]), None)),
         m if m.starts_with("container:") => {
             let ns = other_netns(ctx, &m["container:".len()..])?;
-            return Ok((joined(NetNs::Path(ns), vec![]), engine_rec));
+            return Ok((joined(NetNs::Path(ns), vec![]), None));
         }
         _ => {}
     }
@@ -200,7 +201,7 @@ pub fn join(
             host_port: b.host_port.to_string(),
         });
     }
-    let ns = &mut engine_rec.clone().network_settings;
+    let mut ns = rec.network_settings.clone();
     ns.ip_address = ep.ip.to_string();
     ns.ip_prefix_len = ep.prefix.into();
     ns.gateway = ep.gateway.to_string();
@@ -220,13 +221,10 @@ pub fn join(
             mac_address: ep.mac.clone(),
         },
     );
-    let settings = ns.clone();
-    let mut out = engine_rec;
-    out.network_settings = settings;
-    let ip: Ipv4Addr = ep.ip;
+    let address = ep.ip.to_string();
     Ok((
-        joined(NetNs::Path(p.netns.clone()), vec![ip.to_string()]),
-        out,
+        joined(NetNs::Path(p.netns.clone()), vec![address]),
+        Some(ns),
     ))
 }
 

@@ -140,8 +140,7 @@ fn finish_attached(
             }
             let supervisor = state::SupervisorExit::open(&p);
             let cleanup = held.and_then(|h| state::Cleanup::with_lock(ctx, engine, &rec.id, h));
-            if let (Some(code), Some(mut c), Some(supervisor)) = (code, cleanup, supervisor) {
-                c.release_early();
+            if let (Some(code), Some(c), Some(supervisor)) = (code, cleanup, supervisor) {
                 let code = state::read_exit(&p).map_or(code, |e| e.exit_code);
                 let (r, lock) = c.finish_holding();
                 client.wait_closed();
@@ -320,12 +319,13 @@ fn start_inner(
     p: &Paths,
     attach: Option<bool>,
 ) -> anyhow::Result<Option<Attach>> {
-    let (joined, new) = netns::join(ctx, rec, p)?;
-    // Unchanged (none, host, container:): not written (see update).
-    engine.containers.update(&new.id, |r| {
-        r.network_settings = new.network_settings.clone()
-    })?;
-    let rec = new;
+    let (joined, settings) = netns::join(ctx, rec, p)?;
+    let rec = match settings {
+        Some(s) => engine
+            .containers
+            .update(&rec.id, |r| r.network_settings = s)?,
+        None => rec.clone(),
+    };
     engine.prepare(
         &rec.id,
         &PrepareOptions {

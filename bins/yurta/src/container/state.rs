@@ -152,10 +152,7 @@ pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
 /// `--rm` everything removed. Idempotent, serialized by a lock file.
 pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
     match Cleanup::begin(ctx, engine, id)? {
-        Some(mut c) => {
-            c.release_early();
-            c.finish()
-        }
+        Some(c) => c.finish(),
         None => Ok(()),
     }
 }
@@ -165,15 +162,20 @@ pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
 /// that the CLI will clean up (the runtime's delete included).
 pub type CleanupLock = nix::fcntl::Flock<fs::File>;
 
-/// Waits for and takes `cleanup.lock`; None when the container's directory
-/// is gone (removed already).
-pub fn lock_cleanup(p: &Paths) -> anyhow::Result<Option<CleanupLock>> {
-    let Ok(file) = fs::OpenOptions::new()
+/// `cleanup.lock`, opened (created if missing); an error when the
+/// container's directory is gone (removed already).
+fn open_cleanup_lock(p: &Paths) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(&p.cleanup_lock)
-    else {
+}
+
+/// Waits for and takes `cleanup.lock`; None when the container's directory
+/// is gone (removed already).
+pub fn lock_cleanup(p: &Paths) -> anyhow::Result<Option<CleanupLock>> {
+    let Ok(file) = open_cleanup_lock(p) else {
         return Ok(None);
     };
     let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive)
@@ -185,19 +187,13 @@ pub fn lock_cleanup(p: &Paths) -> anyhow::Result<Option<CleanupLock>> {
 /// Takes `cleanup.lock` unless someone holds it (a second `attach`, a
 /// cleanup under way): None then, and when the directory is gone.
 pub fn try_lock_cleanup(p: &Paths) -> Option<CleanupLock> {
-    let file = fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&p.cleanup_lock)
-        .ok()?;
+    let file = open_cleanup_lock(p).ok()?;
     nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusiveNonblock).ok()
 }
 
-/// [`after_exit`] in two steps, under `cleanup.lock` from [`Cleanup::begin`]
-/// to the end of [`Cleanup::finish`], so that the first step can run while
-/// the supervisor is still deleting the container from the runtime (a
-/// foreground `run` that saw the exit code on the attach socket).
+/// [`after_exit`] under `cleanup.lock`, from [`Cleanup::begin`] (or a lock
+/// a foreground `run` took before the start, [`Cleanup::with_lock`]) to the
+/// end of [`Cleanup::finish`].
 pub struct Cleanup<'a> {
     ctx: &'a Ctx,
     engine: &'a Engine,
@@ -205,8 +201,6 @@ pub struct Cleanup<'a> {
     p: Paths,
     errors: Vec<String>,
     held: CleanupLock,
-    delete_started: bool,
-    deleting: Option<std::thread::JoinHandle<()>>,
 }
 
 impl<'a> Cleanup<'a> {
@@ -237,18 +231,7 @@ impl<'a> Cleanup<'a> {
             p,
             errors: Vec::new(),
             held,
-            delete_started: false,
-            deleting: None,
         })
-    }
-
-    /// The first step: the container's delete from the runtime starts in a
-    /// thread (joined by [`Cleanup::finish`]), and the network endpoints
-    /// and namespace file are released. Needs nothing of the runtime: the
-    /// container's processes are gone or dying.
-    pub fn release_early(&mut self) {
-        self.start_runtime_delete();
-        self.release_network();
     }
 
     /// Deletes the container from the runtime (its state and cgroups),
@@ -259,10 +242,11 @@ impl<'a> Cleanup<'a> {
     /// runs again is not touched. Without one (nobody saw the exit) the
     /// container may still run: it is killed and deleted before anything
     /// else. Errors change nothing (the next delete finds the leftovers).
-    fn start_runtime_delete(&mut self) {
+    /// Returns the thread to join.
+    fn start_runtime_delete(&self) -> Option<std::thread::JoinHandle<()>> {
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
-        if exited || std::mem::replace(&mut self.delete_started, true) {
-            return;
+        if exited {
+            return None;
         }
         let (root, id) = (runtime_root(self.ctx), self.rec.id.clone());
         let delete = move |force| {
@@ -270,9 +254,9 @@ impl<'a> Cleanup<'a> {
         };
         if read_exit(&self.p).is_none() {
             delete(true);
-            return;
+            return None;
         }
-        self.deleting = Some(std::thread::spawn(move || delete(false)));
+        Some(std::thread::spawn(move || delete(false)))
     }
 
     fn release_network(&mut self) {
@@ -291,9 +275,10 @@ impl<'a> Cleanup<'a> {
             .extend(release_network(self.ctx, &self.rec.id, &self.p));
     }
 
-    /// The exit, the mounts, and with `--rm` the container; the exit state
-    /// goes into the record unless the record is removed (an fsync saved).
-    /// Every error is reported.
+    /// The runtime's state (deleted in a thread), the network, the exit, the
+    /// mounts, and with `--rm` the container; the exit state goes into the
+    /// record unless the record is removed (an fsync saved). Every error is
+    /// reported.
     pub fn finish(self) -> anyhow::Result<()> {
         self.finish_holding().0
     }
@@ -308,7 +293,10 @@ impl<'a> Cleanup<'a> {
 
     fn finish_inner(&mut self) -> anyhow::Result<()> {
         let (engine, id) = (self.engine, self.rec.id.clone());
-        self.start_runtime_delete();
+        // The container's processes are gone or dying: its runtime state,
+        // network and mounts need nothing of it any more.
+        let deleting = self.start_runtime_delete();
+        self.release_network();
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
         let exit = (!exited).then(|| self.exit_file());
         let mut removed = false;
@@ -342,7 +330,7 @@ impl<'a> Cleanup<'a> {
                 self.errors.push(e.to_string());
             }
         }
-        if let Some(deleting) = self.deleting.take() {
+        if let Some(deleting) = deleting {
             let _ = deleting.join();
         }
         let errors = &self.errors;

@@ -13,7 +13,7 @@ use yurta_vm::{DiskConfig, Qmp, VmConfig};
 
 use super::args::{DiskAddArgs, DiskCommand, DiskRmArgs};
 use super::create::new_or_existing_disk;
-use super::lifecycle::{lock_settled, Settled};
+use super::lifecycle::lock_settled;
 use super::store::{Status, VmDir, VmStore};
 use crate::Ctx;
 
@@ -34,11 +34,7 @@ fn load_slots(vm: &VmDir) -> Map<String, Value> {
 
 fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
     let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let Settled {
-        lock: _lock,
-        mut record,
-        view,
-    } = lock_settled(ctx, &vm)?;
+    let (_lock, mut record, view) = lock_settled(ctx, &vm)?;
     let running = view.status == Status::Running;
     let disk = new_or_existing_disk(&vm, &a.disk, &record.config.disks)?;
     let index = record.config.disks.len();
@@ -93,11 +89,7 @@ fn plug(vm: &VmDir, config: &VmConfig, disk: &DiskConfig, index: usize) -> anyho
 
 fn remove(ctx: &Ctx, a: &DiskRmArgs) -> anyhow::Result<()> {
     let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let Settled {
-        lock: _lock,
-        mut record,
-        view,
-    } = lock_settled(ctx, &vm)?;
+    let (_lock, mut record, view) = lock_settled(ctx, &vm)?;
     let running = view.status == Status::Running;
     let index = record
         .config

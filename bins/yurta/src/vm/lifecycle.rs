@@ -23,20 +23,14 @@ const START_TIMEOUT: Duration = Duration::from_secs(60);
 /// After `quit`, and after SIGKILL.
 const QUIT_GRACE: Duration = Duration::from_secs(5);
 
-/// A VM under its lock: the record, and its state after [`settle`].
-pub struct Settled {
-    pub lock: Lock,
-    pub record: VmRecord,
-    pub view: View,
-}
-
 /// Takes the VM's lock, loads its record and settles it: how every command
-/// that changes a VM begins.
-pub fn lock_settled(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<Settled> {
+/// that changes a VM begins. Returns the held lock, the record and its
+/// state after [`settle`].
+pub fn lock_settled(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<(Lock, VmRecord, View)> {
     let lock = vm.lock()?;
     let mut record = vm.load()?;
     let view = settle(ctx, vm, &mut record)?;
-    Ok(Settled { lock, record, view })
+    Ok((lock, record, view))
 }
 
 /// The VM's state now, with a finished boot folded into the record and
@@ -71,8 +65,8 @@ fn remove_run_files(vm: &VmDir) {
 
 /// Starts the VM unless it runs.
 pub fn start(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
-    let s = lock_settled(ctx, vm)?;
-    if s.view.status == Status::Running {
+    let (_lock, _, view) = lock_settled(ctx, vm)?;
+    if view.status == Status::Running {
         return Ok(());
     }
     spawn_supervisor(ctx, vm)
@@ -144,11 +138,7 @@ fn read_report(read: OwnedFd, timeout: Duration) -> anyhow::Result<serde_json::V
 
 /// Power button, `quit` after `grace`, SIGKILL after 5 s more.
 pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
-    let Settled {
-        lock: _lock,
-        mut record,
-        view: v,
-    } = lock_settled(ctx, vm)?;
+    let (_lock, mut record, v) = lock_settled(ctx, vm)?;
     let (Status::Running, Some(live)) = (v.status, &v.live) else {
         return Ok(());
     };
@@ -166,11 +156,7 @@ pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
 
 /// Sends `signal` to QEMU; with SIGKILL, waits for the boot to end.
 pub fn kill_vm(ctx: &Ctx, vm: &VmDir, signal: Signal) -> anyhow::Result<()> {
-    let Settled {
-        lock: _lock,
-        mut record,
-        view: v,
-    } = lock_settled(ctx, vm)?;
+    let (_lock, mut record, v) = lock_settled(ctx, vm)?;
     let (Status::Running, Some(live)) = (v.status, &v.live) else {
         bail!("VM {} is not running", vm.name);
     };
@@ -212,11 +198,7 @@ fn wait_gone(live: &Live, timeout: Duration) -> bool {
 
 /// Removes the VM: its directory, the disks yurta made, its addresses.
 pub fn remove(ctx: &Ctx, vm: &VmDir, force: bool) -> anyhow::Result<()> {
-    let Settled {
-        lock,
-        mut record,
-        view: v,
-    } = lock_settled(ctx, vm)?;
+    let (lock, mut record, v) = lock_settled(ctx, vm)?;
     if v.status == Status::Running {
         if !force {
             bail!(

@@ -11,7 +11,7 @@ use anyhow::{bail, Context};
 use yurta_vm::DiskFormat;
 
 use super::args::{NameArg, SnapshotArgs, SnapshotCommand};
-use super::lifecycle::{lock_settled, Settled};
+use super::lifecycle::lock_settled;
 use super::store::{Status, VmDir, VmRecord, VmStore};
 use crate::Ctx;
 
@@ -54,11 +54,7 @@ impl Op {
 fn change(ctx: &Ctx, a: &SnapshotArgs, op: Op) -> anyhow::Result<()> {
     check_name(&a.snapshot)?;
     let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let Settled {
-        lock: _lock,
-        record,
-        view,
-    } = lock_settled(ctx, &vm)?;
+    let (_lock, record, view) = lock_settled(ctx, &vm)?;
     let disks = snapshot_disks(&vm, &record)?;
     let exists = list_names(&disks[0])?.contains(&a.snapshot);
     match op {
