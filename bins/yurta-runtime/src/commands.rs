@@ -10,6 +10,13 @@ use yurta_oci_cli::{Cli, Command, ListFormat};
 
 use crate::console;
 
+/// One line on stdout; an error (never a panic) when stdout is closed or
+/// full.
+fn print_line(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}").and_then(|()| out.flush())
+}
+
 /// Runs the command; returns the process exit code.
 pub fn dispatch(cli: &Cli) -> Result<i32> {
     let root = cli.global.root.as_path();
@@ -25,7 +32,7 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
         Command::Run(r) => crate::run::run(root, create_options(cli, &r.opts), r),
         Command::State(c) => {
             let c = Container::load(root, &c.id)?;
-            println!("{}", c.state_json());
+            print_line(&c.state_json())?;
             Ok(0)
         }
         Command::Kill(k) => {
@@ -57,10 +64,9 @@ pub fn dispatch(cli: &Cli) -> Result<i32> {
             Ok(0)
         }
         Command::Features => {
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&yurta_container::features::features())?
-            );
+            print_line(&serde_json::to_string_pretty(
+                &yurta_container::features::features(),
+            )?)?;
             Ok(0)
         }
         Command::Events(e) => events(root, e),
@@ -128,7 +134,7 @@ fn process_file_wants_tty(path: Option<&Path>) -> bool {
 fn ps(root: &Path, p: &yurta_oci_cli::Ps) -> Result<i32> {
     let pids = container::pids(root, &p.id)?;
     if p.format == ListFormat::Json {
-        println!("{}", serde_json::to_string(&pids)?);
+        print_line(&serde_json::to_string(&pids)?)?;
         return Ok(0);
     }
     let args = if p.ps_args.is_empty() {
@@ -214,10 +220,7 @@ fn events(root: &Path, e: &yurta_oci_cli::Events) -> Result<i32> {
         bail!("only `events --stats` is supported");
     }
     let stats = c.state.cgroup()?.stats()?;
-    println!(
-        "{}",
-        serde_json::json!({"type": "stats", "id": e.id, "data": stats})
-    );
+    print_line(&serde_json::json!({"type": "stats", "id": e.id, "data": stats}).to_string())?;
     Ok(0)
 }
 

@@ -20,6 +20,9 @@ fn main() {
             std::process::exit(code);
         }
     };
+    if cli.command.only_reports() {
+        quiet_on_closed_stdout();
+    }
     let logger = log::Logger::new(&cli.global);
     logger.debug(&format!("{:?}", cli.command));
     match commands::dispatch(&cli) {
@@ -28,6 +31,18 @@ fn main() {
             logger.error(&err);
             std::process::exit(exit_code_of(&err));
         }
+    }
+}
+
+/// A command that only prints (state, list, ps, features, events) ends as a
+/// Unix filter does when its reader goes away: by SIGPIPE, with no
+/// message (Rust ignores SIGPIPE by default; runc, in Go, dies of it).
+/// Commands that change containers keep EPIPE as an error: they must not
+/// die between two steps.
+fn quiet_on_closed_stdout() {
+    // SAFETY: restoring a signal's default action before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

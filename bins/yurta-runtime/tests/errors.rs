@@ -18,6 +18,8 @@ scenarios!(
     nofile_above_hard_limit,
     kill_unknown_signal,
     start_running,
+    duplicate_additional_gids,
+    exec_not_executable_every_time,
 );
 
 /// Checks the wording of yurta's message; runc only has to fail.
@@ -136,4 +138,41 @@ fn start_running(rt: &Runtime) {
         .expect_fail("start of a running container");
     says(rt, &res, "running");
     assert_eq!(ct.status(), "running");
+}
+
+/// A gid listed twice in additionalGids is a mistake in the config: yurta
+/// refuses it at create, naming the gid. runc 1.1 drops the duplicate.
+fn duplicate_additional_gids(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "dup_gids");
+    ct.config["process"]["user"]["additionalGids"] = json!([10, 20, 10]);
+    ct.sh("id -G");
+    let res = ct.try_create(&[]);
+    if rt.is_yurta() {
+        let res = res.expect_fail("create with gid 10 listed twice");
+        assert_eq!(res.stderr.lines().count(), 1, "{res:?}");
+        assert_contains(&res.stderr, "additionalGids lists gid 10 twice");
+        ct.assert_no_leaks();
+    } else {
+        res.expect_ok("create");
+        ct.start();
+        assert_eq!(ct.wait_output("\n"), "0 10 20\n");
+    }
+}
+
+/// The exec'd process's failure must not overtake the intermediate's
+/// report of its pid (yurta then said "permission denied" with exit code 1
+/// instead of 126, about one exec in twenty).
+fn exec_not_executable_every_time(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "exec_noexec");
+    fs::write(ct.rootfs().join("etc/plain"), "not a program\n").unwrap();
+    ct.start_sh("echo ready; sleep 100", "ready");
+    for _ in 0..100 {
+        let res = ct
+            .exec(&[], &["/etc/plain"])
+            .expect_fail("exec of a plain file");
+        if rt.is_yurta() {
+            assert_eq!(res.code, 126, "{res:?}");
+            assert_contains(&res.stderr, "permission denied");
+        }
+    }
 }

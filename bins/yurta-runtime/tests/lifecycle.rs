@@ -33,6 +33,7 @@ scenarios!(
     exec_paused_fails,
     run_forwards_sigterm,
     run_reports_killing_signal,
+    no_namespaces_share_the_host,
 );
 
 /// A loaded machine can delay the intermediate between forking the init
@@ -439,5 +440,65 @@ fn yurta_container_starts_with_default_signals() {
         0,
         "SIGPIPE ignored in the container: {text}"
     );
+    ct.assert_no_leaks();
+}
+
+/// `linux.namespaces: []`: the container shares every namespace with the
+/// runtime, the mount namespace too, so the runtime must not touch a mount
+/// (no rootfs preparation, no pivot, no remount of `/` for `root.readonly`).
+/// The runtime runs in a private copy of the host's mount namespace here,
+/// so that a runtime getting it wrong cannot remount the host's `/`.
+fn no_namespaces_share_the_host(rt: &Runtime) {
+    let mut ct = Ct::new(rt, "no_namespaces");
+    let linux = &mut ct.config["linux"];
+    linux["namespaces"] = json!([]);
+    linux["maskedPaths"] = json!([]);
+    linux["readonlyPaths"] = json!([]);
+    ct.config["root"]["readonly"] = json!(true);
+    // runc refuses a hostname without a UTS namespace of its own.
+    ct.config.as_object_mut().unwrap().remove("hostname");
+    // A child outlives init without a pid namespace: delete must kill it.
+    ct.sh("touch /written && echo root-writable; echo pid=$$; echo ready; sleep 100; true");
+    ct.write_config();
+    let bundle = ct.bundle.to_str().unwrap();
+    let create = ["create", "--bundle", bundle, &ct.id];
+    let out = fs::File::create(ct.dir.join("create.out")).unwrap();
+    let status = std::process::Command::new("unshare")
+        .args(["--mount", "--propagation", "private", "--"])
+        .arg(&rt.bin)
+        .arg("--root")
+        .arg(&ct.root)
+        .args(create)
+        .stdin(std::process::Stdio::null())
+        .stdout(out)
+        .stderr(fs::File::create(ct.dir.join("create.err")).unwrap())
+        .status()
+        .unwrap();
+    assert!(status.success(), "create: {}", ct.file("create.err"));
+    assert_eq!(ct.status(), "created");
+    let pid = ct.pid();
+    for ns in ["pid", "net", "ipc", "uts", "cgroup", "user"] {
+        let theirs = fs::read_link(format!("/proc/{pid}/ns/{ns}")).unwrap();
+        let ours = fs::read_link(format!("/proc/self/ns/{ns}")).unwrap();
+        assert_eq!(
+            theirs, ours,
+            "the container has a {ns} namespace of its own"
+        );
+    }
+    if rt.is_yurta() {
+        // Mounts under init's root: none. (runc 1.1 mounts config.json's
+        // `mounts` even without a mount namespace, and leaves them there.)
+        let mounts = fs::read_to_string(format!("/proc/{pid}/mountinfo")).unwrap();
+        assert_eq!(mounts, "", "yurta mounted in the host's mount namespace");
+    }
+    ct.start();
+    let out = ct.wait_output("ready");
+    assert!(out.starts_with("root-writable\n"), "{out:?}");
+    assert_contains(&out, &format!("pid={pid}\n"));
+    assert_eq!(ct.status(), "running");
+    assert_eq!(ct.pid(), pid);
+    ct.rt(&["kill", &ct.id, "KILL"]).expect_ok("kill");
+    ct.wait_status("stopped");
+    ct.rt(&["delete", &ct.id]).expect_ok("delete");
     ct.assert_no_leaks();
 }

@@ -30,6 +30,9 @@ pub struct Args {
     pub tty: bool,
     pub stdin: bool,
     pub attach_socket: Option<PathBuf>,
+    /// An inherited, connected SOCK_SEQPACKET socket: the first attach
+    /// client, there before the container starts (a foreground `run`).
+    pub attach_fd: Option<i32>,
     pub restart: Restart,
     pub stop_file: Option<PathBuf>,
     pub cgroup_oom: Option<PathBuf>,
@@ -39,15 +42,20 @@ pub struct Args {
     /// Skip the exit command while another process holds an flock on this
     /// file (the engine cleaning up after the container itself).
     pub exit_command_lock: Option<PathBuf>,
+    /// The event journal (`<root>/events`): start, die and oom are
+    /// recorded there with `event_attrs` (the container's name, image and
+    /// labels, which the supervisor does not otherwise know).
+    pub events_dir: Option<PathBuf>,
+    pub event_attrs: Vec<(String, String)>,
 }
 
 pub const USAGE: &str =
     "usage: yurta-supervisor --runtime PATH --runtime-root DIR --bundle DIR --id ID \
 --pid-file FILE [--log-path FILE] [--log-max-size BYTES] [--log-max-files N] [--exit-file FILE] \
-[--sync-fd N] [--tty] [--stdin] [--attach-socket PATH] \
+[--sync-fd N] [--tty] [--stdin] [--attach-socket PATH [--attach-fd N]] \
 [--restart no|on-failure[:N]|always|unless-stopped] [--stop-file FILE] [--cgroup-oom PATH] \
 [--supervisor-pid-file FILE] [--exit-command PATH [--exit-command-arg ARG]... \
-[--exit-command-lock FILE]]";
+[--exit-command-lock FILE]] [--events-dir DIR [--event-attr KEY=VALUE]...]";
 
 impl Args {
     pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Args, Error> {
@@ -92,6 +100,7 @@ struct Builder {
     tty: bool,
     stdin: bool,
     attach_socket: Option<PathBuf>,
+    attach_fd: Option<i32>,
     restart: Option<Restart>,
     stop_file: Option<PathBuf>,
     cgroup_oom: Option<PathBuf>,
@@ -99,6 +108,8 @@ struct Builder {
     exit_command: Option<PathBuf>,
     exit_command_args: Vec<OsString>,
     exit_command_lock: Option<PathBuf>,
+    events_dir: Option<PathBuf>,
+    event_attrs: Vec<(String, String)>,
 }
 
 impl Builder {
@@ -131,7 +142,8 @@ impl Builder {
             "--log-max-size" => self.log_max_size = num(name, &v)?,
             "--log-max-files" => self.log_max_files = Some(num(name, &v)?),
             "--exit-file" => self.exit_file = Some(abs(name, v)?),
-            "--sync-fd" => self.sync_fd = Some(sync_fd(&v)?),
+            "--sync-fd" => self.sync_fd = Some(inherited_fd(name, &v)?),
+            "--attach-fd" => self.attach_fd = Some(inherited_fd(name, &v)?),
             "--attach-socket" => self.attach_socket = Some(abs(name, v)?),
             "--restart" => self.restart = Some(restart(&v)?),
             "--stop-file" => self.stop_file = Some(abs(name, v)?),
@@ -140,6 +152,8 @@ impl Builder {
             "--exit-command" => self.exit_command = Some(abs(name, v)?),
             "--exit-command-arg" => self.exit_command_args.push(v),
             "--exit-command-lock" => self.exit_command_lock = Some(abs(name, v)?),
+            "--events-dir" => self.events_dir = Some(abs(name, v)?),
+            "--event-attr" => self.event_attrs.push(key_value(name, v)?),
             _ => return Err(Error(format!("unknown option {name:?}; {USAGE}"))),
         }
         Ok(())
@@ -150,6 +164,9 @@ impl Builder {
         let log_max_files = self.log_max_files.unwrap_or(1);
         if log_max_files == 0 {
             return Err(Error("--log-max-files 0: at least 1 file is kept".into()));
+        }
+        if self.attach_fd.is_some() && self.attach_socket.is_none() {
+            return Err(Error("--attach-fd needs --attach-socket".into()));
         }
         Ok(Args {
             runtime: self.runtime.ok_or_else(|| need("--runtime"))?,
@@ -165,6 +182,7 @@ impl Builder {
             tty: self.tty,
             stdin: self.stdin,
             attach_socket: self.attach_socket,
+            attach_fd: self.attach_fd,
             restart: self.restart.unwrap_or(Restart::No),
             stop_file: self.stop_file,
             cgroup_oom: self.cgroup_oom,
@@ -172,6 +190,8 @@ impl Builder {
             exit_command: self.exit_command,
             exit_command_args: self.exit_command_args,
             exit_command_lock: self.exit_command_lock,
+            events_dir: self.events_dir,
+            event_attrs: self.event_attrs,
         })
     }
 }
@@ -185,6 +205,14 @@ fn abs(name: &str, v: OsString) -> Result<PathBuf, Error> {
         )));
     }
     Ok(p)
+}
+
+fn key_value(name: &str, v: OsString) -> Result<(String, String), Error> {
+    let s = v.to_string_lossy().into_owned();
+    match s.split_once('=') {
+        Some((k, val)) if !k.is_empty() => Ok((k.to_string(), val.to_string())),
+        _ => Err(Error(format!("{name} {s:?}: expected KEY=VALUE"))),
+    }
 }
 
 fn id(v: OsString) -> Result<String, Error> {
@@ -202,16 +230,16 @@ fn num<T: std::str::FromStr>(name: &str, v: &OsString) -> Result<T, Error> {
 }
 
 /// Above 2: the standard descriptors are pointed at /dev/null.
-fn sync_fd(v: &OsString) -> Result<i32, Error> {
-    match num::<i32>("--sync-fd", v)? {
+fn inherited_fd(name: &str, v: &OsString) -> Result<i32, Error> {
+    match num::<i32>(name, v)? {
         fd if fd > 2 => Ok(fd),
         fd => Err(Error(format!(
-            "--sync-fd {fd}: must be above 2 (stdio goes to /dev/null)"
+            "{name} {fd}: must be above 2 (stdio goes to /dev/null)"
         ))),
     }
 }
 
-fn restart(v: &OsString) -> Result<Restart, Error> {
+pub(crate) fn restart(v: &OsString) -> Result<Restart, Error> {
     let s = v.to_str().unwrap_or("");
     let bad = || {
         Error(format!(
@@ -279,6 +307,11 @@ mod tests {
             "rm",
             "--exit-command-lock",
             "/k",
+            "--events-dir",
+            "/r/events",
+            "--event-attr",
+            "name=web",
+            "--event-attr=image=a=b",
         ])
         .unwrap();
         assert_eq!(a.log_max_size, 1000);
@@ -289,6 +322,14 @@ mod tests {
         assert_eq!(a.exit_command_args, vec![OsString::from("rm")]);
         assert_eq!(a.exit_command_lock, Some(PathBuf::from("/k")));
         assert_eq!(a.log_path, Some(PathBuf::from("/l")));
+        assert_eq!(a.events_dir, Some(PathBuf::from("/r/events")));
+        let attrs = [
+            ("name".into(), "web".into()),
+            ("image".into(), "a=b".into()),
+        ];
+        assert_eq!(a.event_attrs, attrs);
+        let e = parse(&["--event-attr", "=x"]).unwrap_err().0;
+        assert!(e.contains("\"=x\": expected KEY=VALUE"), "{e}");
     }
 
     #[test]

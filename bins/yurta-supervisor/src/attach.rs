@@ -112,6 +112,21 @@ impl Attach {
         self.clients.iter().any(|c| !c.pending.is_empty())
     }
 
+    /// Takes an inherited connected socket (`--attach-fd`) as a client.
+    pub fn adopt(&mut self, fd: OwnedFd) -> Result<(), Error> {
+        sys::set_nonblock(fd.as_raw_fd())?;
+        sys::set_cloexec(fd.as_raw_fd())?;
+        if self.inbuf.is_empty() {
+            self.inbuf = vec![0; PAYLOAD_MAX + 1];
+        }
+        self.clients.push(Client {
+            fd,
+            pending: Vec::new(),
+            dead: false,
+        });
+        Ok(())
+    }
+
     /// Accepts every waiting connection (beyond MAX_CLIENTS they are closed).
     pub fn accept(&mut self) {
         loop {

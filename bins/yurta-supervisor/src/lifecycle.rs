@@ -32,8 +32,11 @@ impl Supervisor {
             self.write_exit(f.code, false, &f.message);
             return 1;
         }
+        yurta_fault::point("supervisor.launched");
         let pid = self.init.unwrap_or(0);
         self.report(&format!("{{\"pid\":{pid}}}\n"));
+        yurta_fault::point("supervisor.reported");
+        self.event("start", None);
         let mut delay = Duration::ZERO;
         loop {
             self.quiet = true; // started: drop start-up pages at once
@@ -44,11 +47,13 @@ impl Supervisor {
                     break;
                 }
             };
+            yurta_fault::point("supervisor.exited");
             let restart = self.should_restart(code);
             // A foreground `yurta run` holding the lock deletes the
             // container from the runtime itself, in-process.
             if restart || !self.cleanup_taken() {
                 let _ = self.rt.delete();
+                yurta_fault::point("supervisor.deleted");
             }
             if !restart {
                 break;
@@ -64,6 +69,8 @@ impl Supervisor {
             }
             // The count the engine shows while the container runs again.
             self.write_exit_file();
+            self.event("start", None);
+            yurta_fault::point("supervisor.restarted");
         }
         self.exit_command();
         0
@@ -162,6 +169,8 @@ impl Supervisor {
             a.accept();
         }
         self.started = Instant::now();
+        let (secs, nanos) = sys::now();
+        self.started_at = Some(json::rfc3339(secs, nanos));
         Ok(())
     }
 
@@ -178,6 +187,8 @@ impl Supervisor {
         let code = sys::exit_code(self.status.take().unwrap_or(0));
         self.init = None;
         let oom = self.oom_count() > self.oom_before;
+        // Before the exit file: whoever sees the exit finds its event.
+        self.exit_events(code, oom);
         self.write_exit(code, oom, "");
         self.pump(Until::Flushed(Instant::now() + FLUSH))?;
         if let Some(a) = &mut self.attach {
@@ -196,11 +207,32 @@ impl Supervisor {
         if self.stopped() {
             return false;
         }
-        match self.args.restart {
+        let policy = match self.updated_policy() {
+            // A foreground `yurta run` attached since the start holds the
+            // cleanup lock only for a container it will not see restarted,
+            // and cleans up after this exit: the new policy waits for the
+            // next start.
+            Some(p) if p != Restart::No && self.cleanup_taken() => return false,
+            Some(p) => p,
+            None => self.args.restart,
+        };
+        match policy {
             Restart::No => false,
             Restart::OnFailure(max) => code != 0 && (max == 0 || self.restarts < max),
             Restart::Always | Restart::UnlessStopped => true,
         }
+    }
+
+    /// A restart policy `yurta update` set while this supervisor runs:
+    /// `<bundle>/restart-policy` holding `PID POLICY` with this process's
+    /// pid (a file an earlier supervisor's container left is not ours).
+    fn updated_policy(&self) -> Option<Restart> {
+        let text = std::fs::read_to_string(self.args.bundle.join("restart-policy")).ok()?;
+        let (pid, policy) = text.trim().split_once(' ')?;
+        if pid.parse::<u32>().ok()? != std::process::id() {
+            return None;
+        }
+        crate::args::restart(&policy.into()).ok()
     }
 
     /// The cgroup's oom_kill count (memory.events on v2, memory.oom_control on v1).
@@ -247,12 +279,15 @@ impl Supervisor {
         json::escape(&mut j, e.error.as_bytes());
         j.extend_from_slice(b"\",\"RestartCount\":");
         json::push_int(&mut j, self.restarts.into());
-        j.extend_from_slice(b"}\n");
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
-        if std::fs::write(&tmp, &j).is_ok() {
-            let _ = std::fs::rename(&tmp, path);
+        if let Some(t) = &self.started_at {
+            j.extend_from_slice(b",\"StartedAt\":\"");
+            j.extend_from_slice(t);
+            j.push(b'"');
         }
+        j.extend_from_slice(b"}\n");
+        // No fsync: a crash loses the exit, which `ps` then reports as
+        // unknown (255), as after a killed supervisor.
+        let _ = yurta_sysutil::replace_file(path, &j, 0o644, yurta_sysutil::Durability::Unsynced);
     }
 
     /// One line on the sync fd, which is then closed.

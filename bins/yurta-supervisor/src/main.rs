@@ -11,6 +11,7 @@
 mod args;
 mod attach;
 mod console;
+mod events;
 mod json;
 mod lifecycle;
 mod logfile;
@@ -66,13 +67,17 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         }
         None => None,
     };
-    let keep: Vec<i32> = args.sync_fd.into_iter().collect();
+    let keep: Vec<i32> = args.sync_fd.into_iter().chain(args.attach_fd).collect();
     sys::close_inherited(&keep);
-    let attach = args
+    let mut attach = args
         .attach_socket
         .as_deref()
         .map(Attach::bind)
         .transpose()?;
+    if let (Some(a), Some(fd)) = (&mut attach, args.attach_fd) {
+        // SAFETY: the engine passed this descriptor for us to own.
+        a.adopt(unsafe { OwnedFd::from_raw_fd(fd) })?;
+    }
     let log = match &args.log_path {
         Some(p) => Some(LogFile::open(p, args.log_max_size, args.log_max_files)?),
         None => None,
@@ -81,6 +86,7 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         parent_exit(&args, child);
     }
     sys::detach()?;
+    yurta_fault::point("supervisor.detached");
     sys::null_stdio()?;
     let sig = sys::signalfd()?;
     let rt = Runtime {
@@ -110,6 +116,7 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         restarts: 0,
         last_exit: None,
         started: Instant::now(),
+        started_at: None,
         oom_before: 0,
         trim: trim::Trim::new(),
         quiet: false,
@@ -120,18 +127,16 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
 /// The parent's part of the fork: record the supervisor's pid, then leave.
 fn parent_exit(args: &Args, child: libc::pid_t) -> ! {
     if let Some(path) = &args.supervisor_pid_file {
-        let mut tmp = path.as_os_str().to_owned();
-        tmp.push(".tmp");
+        let unsynced = yurta_sysutil::Durability::Unsynced;
         let written =
-            std::fs::write(&tmp, format!("{child}")).and_then(|()| std::fs::rename(&tmp, path));
+            yurta_sysutil::replace_file(path, format!("{child}").as_bytes(), 0o644, unsynced);
         if let Err(e) = written {
-            eprintln!(
-                "yurta-supervisor: writing --supervisor-pid-file {}: {e}",
-                path.display()
-            );
             // SAFETY: killing the child we just forked, which has done nothing yet.
             unsafe { libc::kill(child, libc::SIGKILL) };
-            sys::exit_now(runtime::ENGINE_ERROR);
+            // The child held the sync fd too: report on it here, or the
+            // engine would only see it close.
+            let e = Error(format!("writing {}: {e}", path.display()));
+            fail_early(args.sync_fd, &e);
         }
     }
     // No destructors: the attach socket file belongs to the child now.

@@ -45,6 +45,9 @@ pub struct Supervisor {
     /// The last exit, written again with the new count after a restart.
     pub last_exit: Option<LastExit>,
     pub started: Instant,
+    /// When the current run began (wall clock, for the exit file's
+    /// `StartedAt`: `inspect` shows it after a restart).
+    pub started_at: Option<[u8; crate::json::TIME_LEN]>,
     pub oom_before: u64,
     /// Dropping pages before sleeping; None when turned off.
     pub trim: Option<Trim>,

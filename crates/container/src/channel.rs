@@ -7,7 +7,7 @@
 
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 
-use nix::sys::socket::{recv, send, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{recv, socketpair, AddressFamily, MsgFlags, SockFlag, SockType};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
@@ -27,6 +27,11 @@ pub enum Message {
     HooksDone,
     /// init → parent: setup finished; waiting for `start` (or about to exec).
     Ready,
+    /// init or exec'd process → parent: a seccomp notify listener is open
+    /// as this descriptor number; take a copy (pidfd_getfd).
+    SeccompListener { fd: i32 },
+    /// parent → init or exec'd process: the copy is taken.
+    SeccompListenerTaken,
     /// any → parent: setup failed; the text says where and why.
     Failed { message: String, exit_code: i32 },
 }
@@ -50,11 +55,14 @@ pub fn pair() -> Result<(Channel, Channel)> {
 }
 
 impl Channel {
-    /// Sends one message.
+    /// Sends one message. With write(2), not send(2): a seccomp profile may
+    /// make any syscall but `write` wait for a notify agent, and init still
+    /// talks to the parent after its filter is loaded. (The runtime ignores
+    /// SIGPIPE, as every Rust program does, so a closed peer is EPIPE.)
     pub fn send(&self, msg: &Message) -> Result<()> {
         let data = serde_json::to_vec(msg).map_err(|e| Error::Setup(e.to_string()))?;
         loop {
-            match send(self.fd.as_raw_fd(), &data, MsgFlags::MSG_NOSIGNAL) {
+            match nix::unistd::write(&self.fd, &data) {
                 Ok(_) => return Ok(()),
                 Err(nix::Error::EINTR) => continue,
                 Err(e) => return Err(Error::sys("sending on the setup channel", e)),

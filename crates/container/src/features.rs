@@ -2,7 +2,10 @@
 
 use serde_json::{json, Value};
 
-/// Builds the features JSON (runtime-spec features.md).
+/// Builds the features JSON (runtime-spec features.md). Only what works is
+/// listed: the recursive mount options (`rro`, ...) are accepted but apply
+/// to the mount itself only (no mount_setattr), so they are not claimed;
+/// `supportedFlags` are the seccomp flags this kernel takes.
 pub fn features() -> Value {
     let mount_options: Vec<&str> = vec![
         "async",
@@ -41,11 +44,6 @@ pub fn features() -> Value {
         "sync",
         "tmpcopyup",
         "unbindable",
-        "rro",
-        "rrw",
-        "rnosuid",
-        "rnodev",
-        "rnoexec",
     ];
     let hooks = [
         "prestart",
@@ -70,7 +68,7 @@ pub fn features() -> Value {
                 "operators": yurta_seccomp::known_operators(),
                 "archs": yurta_seccomp::supported_archs(),
                 "knownFlags": yurta_seccomp::known_flags(),
-                "supportedFlags": yurta_seccomp::known_flags()
+                "supportedFlags": yurta_seccomp::supported_flags()
             },
             "apparmor": {"enabled": false},
             "selinux": {"enabled": false},

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -168,11 +167,8 @@ impl ContainerDir {
 
 /// Writes `data` to `path` through a temporary file and a rename.
 pub fn write_atomic(path: &Path, data: &[u8]) -> Result<()> {
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp).map_err(|e| Error::write(&tmp, e))?;
-    file.write_all(data).map_err(|e| Error::write(&tmp, e))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(|e| Error::write(path, e))
+    let unsynced = yurta_sysutil::Durability::Unsynced;
+    yurta_sysutil::replace_file(path, data, 0o644, unsynced).map_err(|e| Error::write(path, e))
 }
 
 /// Container ids become directory names: allow what runc allows.
@@ -191,26 +187,7 @@ pub fn validate_id(id: &str) -> Result<()> {
 }
 
 /// What /proc says about a process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ProcStat {
-    pub state: char,
-    pub start_time: u64,
-}
-
-/// Reads state and start time from /proc/PID/stat; None if the process is gone.
-pub fn proc_stat(pid: i32) -> Option<ProcStat> {
-    let data = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    parse_proc_stat(&data)
-}
-
-fn parse_proc_stat(data: &str) -> Option<ProcStat> {
-    // The command name may contain spaces and parentheses: split after the last ')'.
-    let rest = &data[data.rfind(')')? + 1..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let start_time = fields.nth(18)?.parse().ok()?;
-    Some(ProcStat { state, start_time })
-}
+pub use yurta_sysutil::proc::{stat as proc_stat, ProcStat};
 
 impl State {
     /// True while the recorded init process still runs (not a zombie, not a reused pid).
@@ -267,19 +244,6 @@ mod tests {
         for bad in ["", "../x", "a/b", ".hidden", "sp ace", "nul\0"] {
             assert!(validate_id(bad).is_err(), "{bad:?} accepted");
         }
-    }
-
-    #[test]
-    fn proc_stat_survives_odd_command_names() {
-        let line =
-            "42 (we ird) name)) S 1 42 42 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 98765 1000 10";
-        assert_eq!(
-            parse_proc_stat(line),
-            Some(ProcStat {
-                state: 'S',
-                start_time: 98765
-            })
-        );
     }
 
     #[test]

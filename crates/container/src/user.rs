@@ -33,6 +33,20 @@ pub fn write_id_maps(pid: i32, uids: &[LinuxIdMapping], gids: &[LinuxIdMapping])
     write("gid_map", &format_id_map(gids))
 }
 
+/// Refuses a gid listed twice in `additionalGids` (setgroups would take it,
+/// but it is a mistake in the config), naming it.
+pub fn check_additional_gids(user: &User) -> Result<()> {
+    let gids = user.additional_gids().as_deref().unwrap_or(&[]);
+    for (i, gid) in gids.iter().enumerate() {
+        if gids[..i].contains(gid) {
+            return Err(Error::InvalidConfig(format!(
+                "process.user.additionalGids lists gid {gid} twice"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// Switches to the configured user: groups, gid, uid (keeping capabilities
 /// so the caller can set them afterwards), and umask.
 pub fn switch(user: &User) -> Result<()> {
@@ -125,6 +139,16 @@ mod tests {
         assert_eq!(home_of(33, tmp.path()), "/var/www");
         assert_eq!(home_of(7, tmp.path()), "/");
         assert_eq!(home_of(0, Path::new("/nonexistent/passwd")), "/");
+    }
+
+    #[test]
+    fn duplicate_additional_gids_are_named() {
+        let mut user = User::default();
+        user.set_additional_gids(Some(vec![10, 20, 30]));
+        check_additional_gids(&user).unwrap();
+        user.set_additional_gids(Some(vec![10, 20, 10]));
+        let err = check_additional_gids(&user).unwrap_err().to_string();
+        assert!(err.contains("gid 10 twice"), "{err}");
     }
 
     #[test]

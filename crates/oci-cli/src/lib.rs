@@ -111,6 +111,21 @@ pub enum Command {
     Spec(Spec),
 }
 
+impl Command {
+    /// Whether the command only reports (prints) and changes nothing: it
+    /// may end at any instant, e.g. when its reader goes away.
+    pub fn only_reports(&self) -> bool {
+        matches!(
+            self,
+            Command::State(_)
+                | Command::Ps(_)
+                | Command::List(_)
+                | Command::Features
+                | Command::Events(_)
+        )
+    }
+}
+
 /// A single container id.
 #[derive(Debug, Args)]
 pub struct ContainerId {

@@ -63,3 +63,38 @@ pub fn install(program: &Program) -> Result<Option<OwnedFd>, SeccompError> {
     }
     Ok(None)
 }
+
+/// The OCI names of the filter flags this kernel takes, probed as
+/// libseccomp does: seccomp(2) with the flag and no program fails with
+/// EFAULT when the flag passed the kernel's check (EINVAL when unknown).
+/// Nothing is installed. WAIT_KILLABLE_RECV is only valid with a listener.
+pub fn supported_flags() -> Vec<&'static str> {
+    use crate::bpf::{
+        FLAG_LOG, FLAG_NEW_LISTENER, FLAG_SPEC_ALLOW, FLAG_TSYNC, FLAG_WAIT_KILLABLE_RECV,
+    };
+    [
+        ("SECCOMP_FILTER_FLAG_TSYNC", FLAG_TSYNC),
+        ("SECCOMP_FILTER_FLAG_LOG", FLAG_LOG),
+        ("SECCOMP_FILTER_FLAG_SPEC_ALLOW", FLAG_SPEC_ALLOW),
+        (
+            "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+            FLAG_WAIT_KILLABLE_RECV | FLAG_NEW_LISTENER,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, bits)| {
+        // SAFETY: a NULL program: the kernel checks the flags, then fails
+        // to copy the program and installs nothing.
+        let rc = unsafe {
+            libc::syscall(
+                libc::SYS_seccomp,
+                SECCOMP_SET_MODE_FILTER,
+                libc::c_ulong::from(*bits),
+                std::ptr::null::<libc::sock_fprog>(),
+            )
+        };
+        rc < 0 && io::Error::last_os_error().raw_os_error() == Some(libc::EFAULT)
+    })
+    .map(|(name, _)| name)
+    .collect()
+}

@@ -24,8 +24,11 @@ mod error;
 mod install;
 mod native;
 
-#[cfg(test)]
-mod interp;
+/// The classic-BPF checker and evaluator the tests and fuzz targets run
+/// compiled programs in. Not for production use: it panics on a program the
+/// kernel would refuse.
+#[doc(hidden)]
+pub mod interp;
 #[cfg(test)]
 mod tests;
 
@@ -37,7 +40,7 @@ pub use bpf::{
 pub use compile::{compile, compile_for, Program};
 pub use default_profile::{default_profile, default_profile_for};
 pub use error::SeccompError;
-pub use install::install;
+pub use install::{install, supported_flags};
 pub use native::{native_abi, native_arch_names};
 
 use oci_spec::runtime::{LinuxSeccompAction, LinuxSeccompOperator};

@@ -13,6 +13,7 @@ use crate::process::cgroup_fork::fork_in_cgroup;
 use crate::process::{finish, intermediate, InitArgs};
 use crate::state::{proc_stat, ContainerDir, State, Status};
 use crate::{hooks, spec, user};
+use oci_spec::runtime::{LinuxNamespaceType, Process};
 
 /// Options of `create` (and of the create half of `run`).
 #[derive(Debug, Clone)]
@@ -85,6 +86,7 @@ fn init_args(
         .and_then(|l| l.namespaces().clone())
         .unwrap_or_default();
     let plan = Plan::from_config(&namespaces)?;
+    check_config(&spec, &process, &plan)?;
     Ok(InitArgs {
         id: opts.id.clone(),
         process,
@@ -98,6 +100,29 @@ fn init_args(
         spec,
         seccomp: None,
     })
+}
+
+/// Refusals that need no process: settings this config cannot have.
+fn check_config(spec: &oci_spec::runtime::Spec, process: &Process, plan: &Plan) -> Result<()> {
+    user::check_additional_gids(process.user())?;
+    if !plan.has(LinuxNamespaceType::Mount) {
+        // Masking or write-protecting a path would mount over the host's.
+        let linux = spec.linux().as_ref();
+        for (field, paths) in [
+            ("maskedPaths", linux.and_then(|l| l.masked_paths().as_ref())),
+            (
+                "readonlyPaths",
+                linux.and_then(|l| l.readonly_paths().as_ref()),
+            ),
+        ] {
+            if paths.is_some_and(|p| !p.is_empty()) {
+                return Err(Error::InvalidConfig(format!(
+                    "linux.{field} needs a mount namespace (linux.namespaces has no \"mount\")"
+                )));
+            }
+        }
+    }
+    super::seccomp_agent::check_config(spec)
 }
 
 /// What to tear down if create fails half way.
@@ -150,11 +175,15 @@ fn create_in(
     })?;
     drop(child_end);
     undo.pids.push(child);
+    yurta_fault::point("runtime.create.forked");
     follow_setup(&parent_end, args, child, &mut state, undo)?;
+    yurta_fault::point("runtime.create.ready");
     state.pid_start = proc_stat(state.pid)
         .map(|s| s.start_time)
         .ok_or_else(|| Error::Setup("container init exited during setup".into()))?;
+    yurta_fault::point("runtime.create.saving");
     dir.save(&state)?;
+    yurta_fault::point("runtime.create.saved");
     if let Some(pid_file) = &opts.pid_file {
         super::write_pid_file(pid_file, state.pid)?;
     }
@@ -209,6 +238,7 @@ fn prepare_dir_and_cgroup(
     if let Some(resources) = super::devices::effective_resources(&args.spec) {
         cgroup.set(&resources)?;
     }
+    yurta_fault::point("runtime.create.cgroup");
     Ok(state)
 }
 
@@ -250,6 +280,10 @@ fn follow_setup(
                     )?;
                 }
                 ch.send(&Message::HooksDone)?;
+            }
+            Some(Message::SeccompListener { fd }) => {
+                let oci = state.oci(Status::Creating);
+                super::seccomp_agent::hand_over(ch, &args.spec, state.pid, fd, &oci)?;
             }
             Some(Message::Ready) => return Ok(()),
             Some(Message::Failed { message, exit_code }) => {

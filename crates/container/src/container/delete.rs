@@ -40,15 +40,21 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
             None
         }
     };
-    if c.status != Status::Stopped {
-        if let Some(cg) = &cgroup {
+    // Also when init is gone: without a pid namespace its children outlive
+    // it, and a create killed half way leaves processes with no pid saved.
+    if let Some(cg) = &cgroup {
+        let stray = c.status == Status::Stopped && cg.pids().is_ok_and(|p| !p.is_empty());
+        if c.status != Status::Stopped || stray {
             if let Err(e) = cg.kill_all(libc::SIGKILL) {
                 errors.push(e.into());
             }
         }
+    }
+    if c.status != Status::Stopped {
         let _ = kill(Pid::from_raw(c.state.pid), Signal::SIGKILL);
         wait_gone(&c);
     }
+    yurta_fault::point("runtime.delete.killed");
     if let Ok(spec) = c.dir.load_config() {
         if let Some(poststop) = spec.hooks().as_ref().and_then(|h| h.poststop().as_ref()) {
             let json = serde_json::to_string(&c.state.oci(Status::Stopped)).unwrap_or_default();
@@ -63,6 +69,7 @@ pub fn delete(root: &Path, id: &str, force: bool) -> Result<()> {
             errors.push(e.into());
         }
     }
+    yurta_fault::point("runtime.delete.cgroup-removed");
     if let Err(e) = c.dir.remove() {
         errors.push(e);
     }

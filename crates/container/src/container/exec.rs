@@ -61,6 +61,7 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
     let spec = c.dir.load_config()?;
     let base = spec.process().clone().unwrap_or_default();
     let process = build_process(opts, &base)?;
+    crate::user::check_additional_gids(process.user())?;
     let cgroup = c.state.cgroup()?;
     let args = ExecArgs {
         init_pid: c.state.pid,
@@ -93,17 +94,11 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
         _ => unreachable!("expect() only returns accepted messages"),
     };
     let _ = waitpid(Pid::from_raw(intermediate), None);
-    // The process's end of the channel closes on a successful execve.
-    match parent_end.recv()? {
-        None => {}
-        Some(Message::Failed { message, exit_code }) => {
-            let _ = waitpid(Pid::from_raw(pid), None);
-            return Err(match exit_code {
-                126 | 127 => Error::CannotRun { message, exit_code },
-                _ => Error::Setup(message),
-            });
-        }
-        Some(other) => return Err(Error::Setup(format!("unexpected setup message {other:?}"))),
+    let running = c.state.oci(c.status);
+    if let Err(e) = follow_process(&parent_end, &args.spec, pid, &running) {
+        let _ = nix::sys::signal::kill(Pid::from_raw(pid), nix::sys::signal::Signal::SIGKILL);
+        let _ = waitpid(Pid::from_raw(pid), None);
+        return Err(e);
     }
     if let Some(pid_file) = &opts.pid_file {
         super::write_pid_file(pid_file, pid)?;
@@ -114,6 +109,31 @@ pub fn exec(opts: &ExecOptions) -> Result<ExecOutcome> {
     Ok(ExecOutcome::Exited {
         code: wait_exit_code(pid)?,
     })
+}
+
+/// Answers the process until its end of the channel closes on a
+/// successful execve.
+fn follow_process(
+    ch: &channel::Channel,
+    spec: &oci_spec::runtime::Spec,
+    pid: i32,
+    state: &crate::state::OciState,
+) -> Result<()> {
+    loop {
+        match ch.recv()? {
+            None => return Ok(()),
+            Some(Message::SeccompListener { fd }) => {
+                super::seccomp_agent::hand_over(ch, spec, pid, fd, state)?;
+            }
+            Some(Message::Failed { message, exit_code }) => {
+                return Err(match exit_code {
+                    126 | 127 => Error::CannotRun { message, exit_code },
+                    _ => Error::Setup(message),
+                });
+            }
+            Some(other) => return Err(Error::Setup(format!("unexpected setup message {other:?}"))),
+        }
+    }
 }
 
 /// Waits for `pid` and turns its status into a shell-style exit code.

@@ -8,10 +8,11 @@ mod kill;
 mod list;
 mod pause;
 mod ps;
+mod seccomp_agent;
 mod start;
 mod update;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 pub use create::{create, CreateOptions};
 pub use delete::delete;
@@ -87,7 +88,7 @@ impl State {
 
 /// Writes a pid file atomically, as runc does (callers poll for it).
 pub fn write_pid_file(path: &Path, pid: i32) -> Result<()> {
-    let tmp = PathBuf::from(format!("{}.tmp", path.display()));
-    std::fs::write(&tmp, pid.to_string()).map_err(|e| crate::Error::write(&tmp, e))?;
-    std::fs::rename(&tmp, path).map_err(|e| crate::Error::write(path, e))
+    let unsynced = yurta_sysutil::Durability::Unsynced;
+    yurta_sysutil::replace_file(path, pid.to_string().as_bytes(), 0o644, unsynced)
+        .map_err(|e| crate::Error::write(path, e))
 }

@@ -45,6 +45,7 @@ pub fn start(root: &Path, id: &str) -> Result<()> {
             Err(e) => return Err(Error::sys("poll on the exec fifo", e)),
         }
     }
+    yurta_fault::point("runtime.start.released");
     let _ = std::fs::remove_file(&fifo_path);
     let spec = c.dir.load_config()?;
     if let Some(poststart) = spec.hooks().as_ref().and_then(|h| h.poststart().as_ref()) {

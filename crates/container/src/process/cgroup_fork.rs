@@ -38,11 +38,23 @@ pub struct PendingJoin {
     join: SelfJoin,
     /// clone3 was unavailable: write `0` to the v2 cgroup.procs too.
     v2_by_write: bool,
+    /// The runtime process that forked the child.
+    parent: i32,
 }
 
 impl PendingJoin {
-    /// Run first thing in the child.
+    /// Run first thing in the child. The child dies with the runtime
+    /// (PR_SET_PDEATHSIG): a runtime killed before the child is in the
+    /// cgroup (v1 hierarchies: the child joins them itself) would leave a
+    /// process that `delete --force` cannot find there.
     pub fn finish(&self) -> Result<()> {
+        // SAFETY: prctl with integer arguments only.
+        unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) };
+        if nix::unistd::getppid().as_raw() != self.parent {
+            return Err(Error::Setup(
+                "the runtime exited before its setup process started".into(),
+            ));
+        }
         self.join.join_v1()?;
         if let (true, Some(dir)) = (self.v2_by_write, &self.join.v2_dir) {
             let procs = dir.join("cgroup.procs");
@@ -58,6 +70,7 @@ pub fn fork_in_cgroup(
     join: &SelfJoin,
     child: impl FnOnce(PendingJoin) -> Infallible,
 ) -> Result<i32> {
+    let parent = std::process::id() as i32;
     let v2_fd = match &join.v2_dir {
         Some(dir) => Some(open_dir(dir)?),
         None => None,
@@ -68,6 +81,7 @@ pub fn fork_in_cgroup(
                 let pending = PendingJoin {
                     join: join.clone(),
                     v2_by_write: false,
+                    parent,
                 };
                 #[allow(unreachable_code)]
                 return match child(pending) {};
@@ -83,6 +97,7 @@ pub fn fork_in_cgroup(
     let pending = PendingJoin {
         join: join.clone(),
         v2_by_write: v2_fd.is_some(),
+        parent,
     };
     super::fork_child(move || child(pending))
 }

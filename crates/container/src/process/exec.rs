@@ -16,7 +16,7 @@ use crate::namespaces::{self, clone_flag, proc_name};
 use crate::{rlimits, tty};
 
 use super::cgroup_fork::PendingJoin;
-use super::{finish, fork_child, run_role, SETUP_FAILED};
+use super::{finish, fork_held, run_role, SETUP_FAILED};
 
 /// What an exec'd process needs, known before the first fork.
 #[derive(Debug, Clone)]
@@ -53,8 +53,11 @@ fn intermediate(ch: &Channel, args: &ExecArgs, cgroup: PendingJoin) -> Result<In
             )
         })?;
     }
-    let pid = fork_child(|| run_role(ch, || process(args, console.as_ref())))?;
+    // Held until InitPid is sent: the process's Failed or SeccompListener
+    // must not reach the parent first.
+    let (pid, go) = fork_held(|| run_role(ch, || process(ch, args, console.as_ref())))?;
     ch.send(&Message::InitPid { pid })?;
+    drop(go);
     // SAFETY: the intermediate's work is done; leave without unwinding.
     unsafe { libc::_exit(0) }
 }
@@ -77,7 +80,11 @@ fn open_namespaces(pid: i32) -> Result<Vec<(LinuxNamespaceType, File)>> {
     Ok(out)
 }
 
-fn process(args: &ExecArgs, console: Option<&UnixStream>) -> Result<Infallible, (Error, i32)> {
+fn process(
+    ch: &Channel,
+    args: &ExecArgs,
+    console: Option<&UnixStream>,
+) -> Result<Infallible, (Error, i32)> {
     let fail = |e: Error| (e, SETUP_FAILED);
     if args.process.terminal().unwrap_or(false) {
         let socket = console
@@ -102,5 +109,6 @@ fn process(args: &ExecArgs, console: Option<&UnixStream>) -> Result<Infallible, 
     }
     let seccomp = finish::compile_seccomp(&args.spec).map_err(fail)?;
     let prepared = finish::prepare(&args.process, &args.spec, args.preserve_fds, seccomp)?;
-    finish::exec(&prepared)
+    finish::lock_down(&prepared, ch)?;
+    finish::exec_now(&prepared)
 }

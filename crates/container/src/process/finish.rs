@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::runtime::{Process, Spec};
 
+use std::os::fd::AsRawFd;
+
 use crate::capabilities::{self, CapSets};
+use crate::channel::{Channel, Message};
 use crate::error::{Error, Result};
 use crate::user;
 
@@ -137,19 +140,18 @@ fn find_executable(name: &str, path_var: &str, cwd: &Path) -> Result<PathBuf, (E
     ))
 }
 
-/// Applies identity and security settings and replaces this process with the
-/// command. Returns only on failure.
-pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
+/// Applies identity and security settings: working directory, scheduling,
+/// bounding set, user and groups, capabilities, no_new_privs and seccomp
+/// (whose notify listener, if any, goes to the parent over `ch`). What is
+/// left before [`exec_now`] runs under the filter, as in runc.
+pub fn lock_down(p: &Prepared, ch: &Channel) -> Result<(), (Error, i32)> {
     let fail = |e: Error| (e, super::SETUP_FAILED);
     let cwd = p.process.cwd();
     nix::unistd::chdir(cwd).map_err(|e| {
-        (
-            Error::Setup(format!(
-                "chdir to cwd {} set in config.json: {e}",
-                cwd.display()
-            )),
-            super::SETUP_FAILED,
-        )
+        fail(Error::Setup(format!(
+            "chdir to cwd {} set in config.json: {e}",
+            cwd.display()
+        )))
     })?;
     apply_scheduling(p).map_err(fail)?;
     let nnp = p.process.no_new_privileges().unwrap_or(false);
@@ -158,7 +160,7 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
     }
     // Without no_new_privs the filter must go in while CAP_SYS_ADMIN is still held.
     if !nnp {
-        install_seccomp(p).map_err(fail)?;
+        install_seccomp(p, ch).map_err(fail)?;
     }
     user::switch(p.process.user()).map_err(fail)?;
     if let Some(caps) = &p.caps {
@@ -181,8 +183,14 @@ pub fn exec(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
                 nix::Error::last(),
             )));
         }
-        install_seccomp(p).map_err(fail)?;
+        install_seccomp(p, ch).map_err(fail)?;
     }
+    Ok(())
+}
+
+/// Replaces this process with the command, after [`lock_down`]. Returns
+/// only on failure.
+pub fn exec_now(p: &Prepared) -> Result<std::convert::Infallible, (Error, i32)> {
     close_extra_fds(3 + p.preserve_fds);
     reset_signals();
     let argv: Vec<*const libc::c_char> = p
@@ -226,14 +234,22 @@ fn apply_scheduling(p: &Prepared) -> Result<()> {
     Ok(())
 }
 
-fn install_seccomp(p: &Prepared) -> Result<()> {
-    if let Some(program) = &p.seccomp {
-        if let Some(listener) = yurta_seccomp::install(program)? {
-            // No seccomp agent protocol yet: the listener would leave
-            // notifying syscalls blocked forever, so refuse clearly.
-            drop(listener);
-            return Err(Error::InvalidConfig("seccomp SCMP_ACT_NOTIFY needs linux.seccomp.listenerPath support, which is not implemented".into()));
-        }
+/// Loads the filter. A notify listener is handed to the parent at once:
+/// its number goes over the channel (with write(2), which no profile may
+/// notify), the parent copies it with pidfd_getfd and says so, and ours is
+/// closed — if the agent goes away, notified syscalls then fail instead of
+/// waiting forever.
+fn install_seccomp(p: &Prepared, ch: &Channel) -> Result<()> {
+    let Some(program) = &p.seccomp else {
+        return Ok(());
+    };
+    if let Some(listener) = yurta_seccomp::install(program)? {
+        ch.send(&Message::SeccompListener {
+            fd: listener.as_raw_fd(),
+        })?;
+        ch.expect("SeccompListenerTaken", |m| {
+            *m == Message::SeccompListenerTaken
+        })?;
     }
     Ok(())
 }

@@ -22,7 +22,9 @@ use super::{run_role, InitArgs};
 pub fn run(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> ! {
     run_role(ch, || {
         let prepared = setup(ch, args, fds)?;
-        wait_for_start(&prepared.fifo).map_err(|e| (e, 1))?;
+        finish::lock_down(&prepared.process, ch)?;
+        ch.send(&Message::Ready).map_err(|e| (e, 1))?;
+        wait_for_start(&prepared.fifo, prepared.proc.as_ref()).map_err(|e| (e, 1))?;
         let hooks = args
             .spec
             .hooks()
@@ -30,7 +32,7 @@ pub fn run(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> ! {
             .and_then(|h| h.start_container().clone())
             .unwrap_or_default();
         hooks::run("startContainer", &hooks, &state_json(args, "running")).map_err(|e| (e, 1))?;
-        finish::exec(&prepared.process).map_err(|e| (e.0, e.1))
+        finish::exec_now(&prepared.process)
     })
 }
 
@@ -38,11 +40,38 @@ pub fn run(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> ! {
 pub struct InheritedFds {
     pub console: Option<std::os::unix::net::UnixStream>,
     pub fifo: OwnedFd,
+    /// The host's /proc, without a mount namespace of the container's own:
+    /// nothing is mounted in its root, so the fifo is reopened through this.
+    pub proc: Option<OwnedFd>,
+}
+
+impl InheritedFds {
+    /// Opens what init needs from the host (in the intermediate).
+    pub fn open(args: &InitArgs) -> Result<Self> {
+        let proc = if args.plan.has(LinuxNamespaceType::Mount) {
+            None
+        } else {
+            Some(open_flags(
+                Path::new("/proc"),
+                libc::O_PATH | libc::O_DIRECTORY,
+            )?)
+        };
+        Ok(InheritedFds {
+            console: args
+                .console_socket
+                .as_deref()
+                .map(tty::connect)
+                .transpose()?,
+            fifo: open_path(&args.fifo)?,
+            proc,
+        })
+    }
 }
 
 /// What setup leaves for the moment `start` arrives.
 struct PreparedInit {
     fifo: OwnedFd,
+    proc: Option<OwnedFd>,
     process: Prepared,
 }
 
@@ -53,13 +82,21 @@ fn setup(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> Result<PreparedIni
         .map_err(fail)?;
     // SAFETY: umask cannot fail; devices and mountpoints get exact modes.
     unsafe { libc::umask(0) };
-    let InheritedFds { console, fifo } = fds;
+    let InheritedFds {
+        console,
+        fifo,
+        proc,
+    } = fds;
     if let Some(adj) = args.process.oom_score_adj() {
         write_oom_score_adj(adj).map_err(fail)?;
     }
     let sys = LinuxSyscall;
     let plan = &args.plan;
-    if plan.has(LinuxNamespaceType::Mount) {
+    // Without a mount namespace of its own the container shares the host's
+    // mounts: nothing is mounted, pivoted or remounted (as runc leaves
+    // `/` alone), only chroot.
+    let own_mounts = plan.has(LinuxNamespaceType::Mount);
+    if own_mounts {
         let ctx = RootfsContext {
             syscall: &sys,
             rootfs: &args.rootfs,
@@ -71,22 +108,8 @@ fn setup(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> Result<PreparedIni
         };
         rootfs::prepare(&ctx, &args.spec).map_err(fail)?;
     }
-    if let Some(h) = args.spec.hooks() {
-        if h.prestart().is_some() || h.create_runtime().is_some() {
-            ch.send(&Message::RunCreateRuntimeHooks).map_err(fail)?;
-            ch.expect("HooksDone", |m| *m == Message::HooksDone)
-                .map_err(fail)?;
-        }
-        if let Some(create_container) = h.create_container() {
-            hooks::run(
-                "createContainer",
-                create_container,
-                &state_json(args, "created"),
-            )
-            .map_err(fail)?;
-        }
-    }
-    if plan.has(LinuxNamespaceType::Mount) {
+    run_create_hooks(ch, args).map_err(fail)?;
+    if own_mounts {
         // pivot_root cannot move away from an initramfs root: use MS_MOVE there.
         let no_pivot = args.no_pivot || rootfs::root_is_initramfs();
         rootfs::pivot(&sys, &args.rootfs, no_pivot).map_err(fail)?;
@@ -99,51 +122,94 @@ fn setup(ch: &Channel, args: &InitArgs, fds: InheritedFds) -> Result<PreparedIni
                 "process.terminal is true but no --console-socket was given".into(),
             ))
         })?;
-        setup_console(socket, &args.process).map_err(fail)?;
+        setup_console(socket, &args.process, own_mounts).map_err(fail)?;
     }
     if plan.has(LinuxNamespaceType::Uts) {
         rootfs::set_names(&sys, &args.spec).map_err(fail)?;
     }
     rootfs::apply_sysctl(&args.spec).map_err(fail)?;
-    rootfs::finalize(&sys, &args.spec).map_err(fail)?;
+    if own_mounts {
+        rootfs::finalize(&sys, &args.spec).map_err(fail)?;
+    }
     if let Some(limits) = args.process.rlimits() {
         rlimits::apply(limits).map_err(fail)?;
     }
     let seccomp = args.seccomp.clone();
     let process = finish::prepare(&args.process, &args.spec, args.preserve_fds, seccomp)?;
     let fifo_link = format!("/proc/self/fd/{}", fifo.as_raw_fd());
-    if !Path::new(&fifo_link).exists() {
+    if proc.is_none() && !Path::new(&fifo_link).exists() {
         return Err(fail(Error::InvalidConfig(
             "the container has no /proc mount: init needs it to wait for start".into(),
         )));
     }
-    ch.send(&Message::Ready).map_err(fail)?;
-    Ok(PreparedInit { fifo, process })
+    Ok(PreparedInit {
+        fifo,
+        proc,
+        process,
+    })
+}
+
+/// prestart and createRuntime (by the parent), then createContainer.
+fn run_create_hooks(ch: &Channel, args: &InitArgs) -> Result<()> {
+    let Some(h) = args.spec.hooks() else {
+        return Ok(());
+    };
+    if h.prestart().is_some() || h.create_runtime().is_some() {
+        ch.send(&Message::RunCreateRuntimeHooks)?;
+        ch.expect("HooksDone", |m| *m == Message::HooksDone)?;
+    }
+    if let Some(create_container) = h.create_container() {
+        hooks::run(
+            "createContainer",
+            create_container,
+            &state_json(args, "created"),
+        )?;
+    }
+    Ok(())
 }
 
 /// Opens the exec fifo by path only; opening it for writing later blocks until `start`.
 pub fn open_path(path: &Path) -> Result<OwnedFd> {
+    open_flags(path, libc::O_PATH)
+}
+
+fn open_flags(path: &Path, flags: libc::c_int) -> Result<OwnedFd> {
     let file = std::fs::OpenOptions::new()
         .read(true)
-        .custom_flags(libc::O_PATH | libc::O_CLOEXEC)
+        .custom_flags(flags | libc::O_CLOEXEC)
         .open(path)
         .map_err(|e| Error::read(path, e))?;
     Ok(file.into())
 }
 
 /// Blocks until `start` opens the fifo for reading, then tells it we go on.
-fn wait_for_start(fifo: &OwnedFd) -> Result<()> {
-    let path = format!("/proc/self/fd/{}", fifo.as_raw_fd());
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .custom_flags(libc::O_CLOEXEC)
-        .open(&path)
-        .map_err(|e| {
-            Error::Setup(format!(
-                "waiting for start on the exec fifo ({path}; is /proc mounted?): {e}"
-            ))
-        })?;
-    f.write_all(b"0").map_err(|e| Error::write(&path, e))
+/// The fifo is reopened through the container's /proc, or the host's
+/// (`proc`) when the container has no mount namespace of its own.
+fn wait_for_start(fifo: &OwnedFd, proc: Option<&OwnedFd>) -> Result<()> {
+    let link = format!("self/fd/{}", fifo.as_raw_fd());
+    let flags = nix::fcntl::OFlag::O_WRONLY | nix::fcntl::OFlag::O_CLOEXEC;
+    let opened = match proc {
+        Some(dir) => nix::fcntl::openat(
+            Some(dir.as_raw_fd()),
+            link.as_str(),
+            flags,
+            nix::sys::stat::Mode::empty(),
+        ),
+        None => nix::fcntl::open(
+            format!("/proc/{link}").as_str(),
+            flags,
+            nix::sys::stat::Mode::empty(),
+        ),
+    };
+    let fd = opened.map_err(|e| {
+        Error::Setup(format!(
+            "waiting for start on the exec fifo (/proc/{link}; is /proc mounted?): {e}"
+        ))
+    })?;
+    // SAFETY: open returned a new descriptor that nothing else owns.
+    let mut f = unsafe { <File as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    f.write_all(b"0")
+        .map_err(|e| Error::write(format!("/proc/{link}"), e))
 }
 
 fn sys_chroot(rootfs: &Path) -> Result<()> {
@@ -154,6 +220,7 @@ fn sys_chroot(rootfs: &Path) -> Result<()> {
 fn setup_console(
     socket: &std::os::unix::net::UnixStream,
     process: &oci_spec::runtime::Process,
+    own_mounts: bool,
 ) -> Result<()> {
     let pty = tty::open_pty()?;
     if let Some(size) = process.console_size() {
@@ -165,7 +232,9 @@ fn setup_console(
     }
     tty::send_master(socket, &pty.master)?;
     drop(pty.master);
-    bind_console(&pty.slave)?;
+    if own_mounts {
+        bind_console(&pty.slave)?;
+    }
     tty::become_console(&pty.slave)
 }
 

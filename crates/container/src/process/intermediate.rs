@@ -2,14 +2,13 @@
 //! then forks init into them and exits.
 
 use std::convert::Infallible;
-use std::os::fd::AsRawFd;
 
 use crate::channel::{Channel, Message};
 use crate::error::{Error, Result};
 use crate::namespaces;
 
 use super::cgroup_fork::PendingJoin;
-use super::{fork_child, init, run_role, InitArgs, SETUP_FAILED};
+use super::{fork_held, init, run_role, InitArgs, SETUP_FAILED};
 
 /// Entry point of the intermediate process after `fork`.
 pub fn run(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> ! {
@@ -23,14 +22,7 @@ fn setup(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> Result<Infallibl
     cgroup.finish()?;
     // Host paths, opened while we still are the host's root: a new user
     // namespace may not be allowed to reach them.
-    let fds = init::InheritedFds {
-        console: args
-            .console_socket
-            .as_deref()
-            .map(crate::tty::connect)
-            .transpose()?,
-        fifo: init::open_path(&args.fifo)?,
-    };
+    let fds = init::InheritedFds::open(args)?;
     let plan = &args.plan;
     namespaces::join_all(&plan.join)?;
     if plan.new_user {
@@ -58,27 +50,14 @@ fn setup(ch: &Channel, args: &InitArgs, cgroup: PendingJoin) -> Result<Infallibl
     {
         write_time_offsets(args)?;
     }
-    // The init starts its setup only once InitPid is on its way: it waits
-    // for the end of this pipe, whose only writer (this process) exits
-    // right after sending it. Otherwise, on a loaded machine, the whole
-    // setup and its Ready could reach the parent before InitPid does, and
-    // the parent would take the container for dead.
-    let (go_read, go_write) =
-        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
-    let (read_fd, write_fd) = (go_read.as_raw_fd(), go_write.as_raw_fd());
-    let pid = fork_child(|| {
-        // SAFETY: the child's copies of the pipe's ends; each is closed
-        // once, and nothing else in the child owns them.
-        unsafe { libc::close(write_fd) };
-        wait_for_eof(read_fd);
-        // SAFETY: as above.
-        unsafe { libc::close(read_fd) };
-        init::run(ch, args, fds)
-    })?;
-    drop(go_read);
+    // The init starts its setup only once InitPid is on its way (see
+    // fork_held). Otherwise, on a loaded machine, the whole setup and its
+    // Ready could reach the parent before InitPid does, and the parent
+    // would take the container for dead.
+    let (pid, go) = fork_held(|| init::run(ch, args, fds))?;
     slow_down_for_tests();
     ch.send(&Message::InitPid { pid })?;
-    drop(go_write);
+    drop(go);
     // SAFETY: the intermediate's work is done; leave without unwinding.
     unsafe { libc::_exit(0) }
 }
@@ -90,17 +69,6 @@ fn slow_down_for_tests() {
     let ms = std::env::var("YURTA_RUNTIME_TEST_SLOW_INIT_PID_MS").ok();
     if let Some(ms) = ms.and_then(|v| v.parse().ok()) {
         std::thread::sleep(std::time::Duration::from_millis(ms));
-    }
-}
-
-/// Blocks until every write end of the pipe is closed.
-fn wait_for_eof(read_fd: std::os::fd::RawFd) {
-    let mut byte = [0u8; 1];
-    loop {
-        match nix::unistd::read(read_fd, &mut byte) {
-            Err(nix::errno::Errno::EINTR) => continue,
-            _ => return,
-        }
     }
 }
 

@@ -19,6 +19,7 @@ pub mod intermediate;
 pub mod sched;
 
 use std::convert::Infallible;
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::path::PathBuf;
 
 use oci_spec::runtime::{Process, Spec};
@@ -71,5 +72,37 @@ pub fn fork_child(child: impl FnOnce() -> Infallible) -> crate::Result<i32> {
         Ok(nix::unistd::ForkResult::Child) => match child() {},
         Ok(nix::unistd::ForkResult::Parent { child }) => Ok(child.as_raw()),
         Err(e) => Err(Error::sys("fork", e)),
+    }
+}
+
+/// Forks `child`, which starts only once the returned pipe end is dropped:
+/// the caller first sends the child's pid, which a message of the child
+/// on the same channel must not overtake. The pipe's only writer is the
+/// caller, so its exit releases the child too.
+pub fn fork_held(child: impl FnOnce() -> Infallible) -> crate::Result<(i32, OwnedFd)> {
+    let (go_read, go_write) =
+        nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).map_err(|e| Error::sys("pipe", e))?;
+    let (read_fd, write_fd) = (go_read.as_raw_fd(), go_write.as_raw_fd());
+    let pid = fork_child(|| {
+        // SAFETY: the child's copies of the pipe's ends; each is closed
+        // once, and nothing else in the child owns them.
+        unsafe { libc::close(write_fd) };
+        wait_for_eof(read_fd);
+        // SAFETY: as above.
+        unsafe { libc::close(read_fd) };
+        child()
+    })?;
+    drop(go_read);
+    Ok((pid, go_write))
+}
+
+/// Blocks until every write end of the pipe is closed.
+fn wait_for_eof(read_fd: RawFd) {
+    let mut byte = [0u8; 1];
+    loop {
+        match nix::unistd::read(read_fd, &mut byte) {
+            Err(nix::errno::Errno::EINTR) => continue,
+            _ => return,
+        }
     }
 }

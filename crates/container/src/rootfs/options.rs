@@ -50,6 +50,8 @@ pub fn parse(options: &[String]) -> MountOptions {
             }
         } else if let Some(p) = propagation_of(o) {
             out.propagation.push(p);
+        } else if o == "defaults" {
+            // mount(8)'s "defaults": nothing beyond the flags already unset.
         } else if o == "tmpcopyup" {
             out.copy_up = true;
         } else if matches!(o, "idmap" | "ridmap") || o.starts_with("idmap=") {
@@ -172,9 +174,10 @@ mod tests {
 
     #[test]
     fn special_options() {
-        let o = opts(&["tmpcopyup", "idmap", "rro"]);
+        let o = opts(&["tmpcopyup", "idmap", "rro", "defaults"]);
         assert!(o.copy_up);
         assert_eq!(o.unsupported, vec!["idmap".to_string()]);
         assert_eq!(o.flags, MsFlags::MS_RDONLY);
+        assert_eq!(o.data, "");
     }
 }

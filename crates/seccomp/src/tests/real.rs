@@ -115,3 +115,25 @@ fn listener_fd_for_notify_rules() {
     // The kernel may predate user notification (5.0): then install fails with 91.
     assert!(code == 0 || code == 91, "child exit code {code}");
 }
+
+#[test]
+fn supported_flags_are_a_subset_and_install_nothing() {
+    let filters = || {
+        let status = std::fs::read_to_string("/proc/self/status").unwrap();
+        let seccomp = |l: &&str| l.starts_with("Seccomp");
+        status
+            .lines()
+            .filter(seccomp)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let before = filters();
+    let flags = crate::supported_flags();
+    assert!(flags.iter().all(|f| crate::known_flags().contains(f)));
+    // The probe must not have loaded a filter into this process.
+    assert_eq!(filters(), before);
+    // Every kernel since 4.14 takes these.
+    for f in ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG"] {
+        assert!(flags.contains(&f), "{flags:?}");
+    }
+}
