@@ -89,8 +89,9 @@ pub fn import(
         ImportSource::Dir(dir) => crate::dirtar::write_dir(dir, &mut sink).map(drop),
     }
     .map_err(read_err)?;
-    let (diff_id, _, gz) = sink.finish();
+    let (diff_id, diff_size, gz) = sink.finish();
     let blob: BlobWriter = gz.finish().map_err(read_err)?;
+    yurta_fault::point("import.layer");
     let (layer, layer_size) = blob.commit()?;
     progress.end(&format!("layer {layer}"));
     let platform = opts.platform.clone().unwrap_or_else(Platform::host);
@@ -98,12 +99,18 @@ pub fn import(
         .message
         .clone()
         .unwrap_or_else(|| format!("Imported from {name}"));
+    let from = Provenance {
+        diff_sizes: [(diff_id.clone(), diff_size)].into(),
+        ..Default::default()
+    };
     let config = image_config(&platform, run, diff_id, comment);
     let record = store_image(
         store,
         &config,
         Descriptor::new(media::OCI_LAYER_GZIP, layer, layer_size),
+        &from,
     )?;
+    yurta_fault::point("import.recorded");
     if let Some(r) = &opts.reference {
         store.tag(r, &record.manifest.digest)?;
     }
@@ -170,6 +177,7 @@ fn store_image(
     store: &Store,
     config: &ImageConfig,
     layer: Descriptor,
+    from: &Provenance,
 ) -> Result<ImageRecord, StoreError> {
     let config_bytes = serde_json::to_vec(config).expect("config serializes");
     let config_digest = store.put_blob(&config_bytes)?;
@@ -182,7 +190,7 @@ fn store_image(
     };
     let bytes = serde_json::to_vec(&manifest).expect("manifest serializes");
     let digest = store.put_manifest(&bytes)?;
-    store.add_image(&digest, &Provenance::default())
+    store.add_image(&digest, from)
 }
 
 #[cfg(test)]

@@ -187,10 +187,16 @@ pub struct HistoryRow {
     pub comment: String,
 }
 
-/// The history of an image: config entries matched with layers.
+/// The history of an image: config entries matched with layers, each
+/// with its uncompressed size as Docker shows (the stored size in records
+/// that predate `diff_sizes`).
 pub fn history(store: &Store, image: &ImageRecord) -> Result<Vec<HistoryRow>, StoreError> {
     let config: ImageConfig = store.read_json(&image.id)?;
-    let mut layers = image.layers.iter();
+    let sizes: Vec<u64> = match image.diff_sizes.len() == image.layers.len() {
+        true => image.diff_sizes.clone(),
+        false => image.layers.iter().map(|l| l.size).collect(),
+    };
+    let mut layers = sizes.into_iter();
     let mut rows: Vec<HistoryRow> = config
         .history
         .iter()
@@ -201,7 +207,7 @@ pub fn history(store: &Store, image: &ImageRecord) -> Result<Vec<HistoryRow>, St
             size: if h.empty_layer == Some(true) {
                 0
             } else {
-                layers.next().map_or(0, |l| l.size)
+                layers.next().unwrap_or(0)
             },
             comment: h.comment.clone().unwrap_or_default(),
         })

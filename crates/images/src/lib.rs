@@ -1,24 +1,31 @@
 //! yurta's image store: content-addressed blobs with OCI image-layout
 //! semantics, the index of images and tags, layers unpacked once into
 //! snapshots and stacked with overlayfs, platforms (e2k first class),
-//! docker/OCI archives and rootfs import.
+//! docker/OCI archives, rootfs import, and images committed from a
+//! container's changes.
 //!
 //! It does not talk to registries (that is `yurta-registry`) and does not
 //! run containers; it hands out root filesystems.
 
 pub mod archive;
 pub mod changes;
+pub mod commit;
 pub mod digest;
 mod dirtar;
+mod gc;
 pub mod import;
 pub mod inspect;
+mod kind;
 pub mod layers;
 pub mod manage;
 pub mod platform;
 pub mod progress;
 pub mod reference;
+pub mod rwlayer;
+pub mod service;
 pub mod spec;
 pub mod store;
+pub mod summary;
 pub mod time;
 
 pub use archive::{load, save, ArchiveError, ArchiveFormat, Loaded, SaveItem};

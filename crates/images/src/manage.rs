@@ -1,15 +1,28 @@
-//! Removing images and collecting garbage: `rmi`, `image prune` and
-//! `system df`. Blobs and snapshots that no image references are removed
-//! under the exclusive GC lock, so pulls, loads and imports in progress
-//! (which hold a lease) never lose content they have not recorded yet.
+//! Removing images: `rmi`, `image prune`, and the garbage collection they
+//! end with (the sweeps and `system df` are in `gc`).
+//!
+//! One order serves crash safety and full disks alike, under the exclusive
+//! GC lock (so pulls, loads and imports in progress, which hold a lease,
+//! never lose content they have not recorded yet) and the catalog lock:
+//!
+//! 1. decide the new catalog;
+//! 2. remove leftovers of killed writers, and the snapshots no remaining
+//!    image uses — derived data, which an image can do without (it is
+//!    unpacked again when needed), so a crash here loses nothing;
+//! 3. write the catalog — small, last, and possible on a full disk;
+//! 4. remove the blobs no remaining image references.
+//!
+//! A crash after 3 leaves only unreferenced blobs, which the next
+//! collection removes; no record ever names a missing blob.
 
 use std::collections::HashSet;
-use std::fs;
-use std::path::Path;
 
-use crate::digest::{chain_ids, Digest};
+use crate::digest::Digest;
+use crate::gc::{referenced, sweep_blobs, sweep_snapshots, sweep_stale};
 use crate::reference::Reference;
 use crate::store::{Catalog, ImageRecord, Store, StoreError};
+
+pub use crate::gc::{disk_usage, disk_usage_report, DiskUsage};
 
 /// What a removal did, in Docker's words.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +43,7 @@ pub enum ManageError {
 /// `rmi`: a tag is untagged (the image goes with its last tag); an ID
 /// deletes the image, which needs `force` when several tags point at it.
 pub fn remove(store: &Store, query: &str, force: bool) -> Result<Vec<Removed>, ManageError> {
-    let events = store.catalog().update(|c| {
+    let (events, _) = change_and_collect(store, |c| {
         let image = c.find(query).map_err(ManageError::Store)?.clone();
         let tags = c.tags_of(&image.manifest.digest);
         let by_tag = named_tag(query).filter(|t| tags.contains(t));
@@ -55,7 +68,6 @@ pub fn remove(store: &Store, query: &str, force: bool) -> Result<Vec<Removed>, M
         }
         Ok::<_, ManageError>(events)
     })?;
-    collect_garbage(store)?;
     Ok(events)
 }
 
@@ -76,7 +88,7 @@ pub fn prune(
     all: bool,
     in_use: &HashSet<Digest>,
 ) -> Result<(Vec<Removed>, u64), ManageError> {
-    let events = store.catalog().update(|c| {
+    change_and_collect(store, |c| {
         let victims: Vec<ImageRecord> = c
             .images
             .values()
@@ -93,124 +105,38 @@ pub fn prune(
             c.images.remove(&image.manifest.digest);
             events.push(Removed::Deleted(image.id.clone()));
         }
-        Ok::<_, StoreError>(events)
-    })?;
-    let reclaimed = collect_garbage(store)?;
-    Ok((events, reclaimed))
+        Ok::<_, ManageError>(events)
+    })
 }
 
-/// Removes blobs and snapshots no image references (and leftovers of
-/// killed operations in tmp/); returns the bytes freed.
+/// Removes blobs and snapshots no image references and the leftovers of
+/// killed or failed operations; returns the bytes freed.
 pub fn collect_garbage(store: &Store) -> Result<u64, StoreError> {
+    change_and_collect(store, |_| Ok::<_, StoreError>(())).map(|((), freed)| freed)
+}
+
+/// Runs `change` on the catalog and collects garbage, in the order the
+/// module documentation gives; returns `change`'s result and the bytes
+/// freed.
+fn change_and_collect<T, E: From<StoreError>>(
+    store: &Store,
+    change: impl FnOnce(&mut Catalog) -> Result<T, E>,
+) -> Result<(T, u64), E> {
     let _gc = store.gc_lock()?;
-    let catalog = store.list()?;
-    let (blobs, snaps) = referenced(&catalog);
-    let mut freed = 0;
-    for (dir, keep) in [
-        (store.dir().join("blobs/sha256"), &blobs),
-        (store.snapshots_dir(), &snaps),
-    ] {
-        for entry in fs::read_dir(&dir).map_err(StoreError::io("read directory", &dir))? {
-            let entry = entry.map_err(StoreError::io("read directory", &dir))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if !keep.contains(&name) {
-                freed += remove_tree(&entry.path())?;
-            }
-        }
+    let file = store.catalog();
+    let held = file.lock(true)?;
+    let before = file.load()?;
+    let mut after = before.clone();
+    let out = change(&mut after)?;
+    yurta_fault::point("gc.decided");
+    let (blobs, snapshots) = referenced(&after);
+    let mut freed = sweep_stale(store)? + file.remove_stale_temps();
+    freed += sweep_snapshots(store, &snapshots)?;
+    if after != before {
+        file.save(&after)?;
+        yurta_fault::point("gc.saved");
     }
-    let tmp = store.tmp_dir();
-    for entry in fs::read_dir(&tmp).map_err(StoreError::io("read directory", &tmp))? {
-        let entry = entry.map_err(StoreError::io("read directory", &tmp))?;
-        freed += remove_tree(&entry.path())?;
-    }
-    Ok(freed)
-}
-
-/// Hex names of referenced blobs and snapshots.
-fn referenced(c: &Catalog) -> (HashSet<String>, HashSet<String>) {
-    let mut blobs = HashSet::new();
-    let mut snaps = HashSet::new();
-    for i in c.images.values() {
-        blobs.insert(i.manifest.digest.hex().to_string());
-        blobs.insert(i.id.hex().to_string());
-        blobs.extend(i.layers.iter().map(|l| l.digest.hex().to_string()));
-        snaps.extend(chain_ids(&i.diff_ids).iter().map(|d| d.hex().to_string()));
-    }
-    (blobs, snaps)
-}
-
-fn remove_tree(path: &Path) -> Result<u64, StoreError> {
-    let size = disk_usage(path);
-    let meta = fs::symlink_metadata(path).map_err(StoreError::io("stat", path))?;
-    let res = if meta.is_dir() {
-        fs::remove_dir_all(path)
-    } else {
-        fs::remove_file(path)
-    };
-    res.map_err(StoreError::io("remove", path))?;
-    Ok(size)
-}
-
-/// Bytes a file or tree uses on disk (not following symlinks).
-pub fn disk_usage(path: &Path) -> u64 {
-    use std::os::unix::fs::MetadataExt;
-    let Ok(meta) = fs::symlink_metadata(path) else {
-        return 0;
-    };
-    let own = meta.blocks() * 512;
-    if !meta.is_dir() {
-        return own;
-    }
-    let children = fs::read_dir(path).into_iter().flatten().flatten();
-    own + children.map(|e| disk_usage(&e.path())).sum::<u64>()
-}
-
-/// `system df` numbers.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct DiskUsage {
-    pub images: usize,
-    pub active_images: usize,
-    /// Bytes of stored blobs (compressed layers, configs, manifests).
-    pub images_size: u64,
-    /// Bytes only dangling images hold.
-    pub reclaimable: u64,
-    pub layers: usize,
-    /// Bytes of unpacked snapshots.
-    pub layers_size: u64,
-}
-
-/// Counts images and snapshots and their sizes.
-pub fn disk_usage_report(store: &Store, in_use: &HashSet<Digest>) -> Result<DiskUsage, StoreError> {
-    let c = store.list()?;
-    let blobs_dir = store.dir().join("blobs/sha256");
-    let mut report = DiskUsage {
-        images: c.images.len(),
-        active_images: c.images.values().filter(|i| in_use.contains(&i.id)).count(),
-        images_size: disk_usage(&blobs_dir)
-            .saturating_sub(fs::metadata(&blobs_dir).map(|m| m.len()).unwrap_or(0)),
-        ..Default::default()
-    };
-    let tagged: Catalog = Catalog {
-        images: c
-            .images
-            .iter()
-            .filter(|(d, _)| !c.tags_of(d).is_empty())
-            .map(|(d, i)| (d.clone(), i.clone()))
-            .collect(),
-        tags: c.tags.clone(),
-    };
-    let (all_blobs, _) = referenced(&c);
-    let (kept, _) = referenced(&tagged);
-    for hex in all_blobs.difference(&kept) {
-        report.reclaimable += disk_usage(&blobs_dir.join(hex));
-    }
-    for entry in fs::read_dir(store.snapshots_dir())
-        .into_iter()
-        .flatten()
-        .flatten()
-    {
-        report.layers += 1;
-        report.layers_size += disk_usage(&entry.path());
-    }
-    Ok(report)
+    drop(held);
+    freed += sweep_blobs(store, &blobs)?;
+    Ok((out, freed))
 }

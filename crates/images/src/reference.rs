@@ -76,21 +76,9 @@ fn valid_component(c: &str) -> bool {
     if b.is_empty() || !alnum(&b[0]) || !alnum(&b[b.len() - 1]) {
         return false;
     }
-    // Separators: '.', '_', '__', one or more '-'.
-    let mut prev_sep = 0usize;
-    for x in b {
-        if alnum(x) {
-            prev_sep = 0;
-        } else if matches!(x, b'.' | b'_' | b'-') {
-            prev_sep += 1;
-            if prev_sep > 1 && *x != b'-' && !(prev_sep == 2 && *x == b'_') {
-                return false;
-            }
-        } else {
-            return false;
-        }
-    }
-    true
+    // Separators between alphanumeric runs: '.', '_', '__', one or more '-'.
+    b.split(alnum)
+        .all(|sep| matches!(sep, b"" | b"." | b"_" | b"__") || sep.iter().all(|x| *x == b'-'))
 }
 
 fn valid_tag(t: &str) -> bool {
@@ -102,10 +90,38 @@ fn valid_tag(t: &str) -> bool {
             .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'_' | b'.' | b'-'))
 }
 
+/// Docker's grammar: a host name (dot-separated labels of letters, digits
+/// and inner dashes) or a bracketed IPv6 address, then an optional `:port`.
 fn valid_domain(d: &str) -> bool {
-    !d.is_empty()
-        && d.bytes()
-            .all(|x| x.is_ascii_alphanumeric() || matches!(x, b'.' | b'-' | b':' | b'[' | b']'))
+    let (host, port) = match d.find(']').filter(|_| d.starts_with('[')) {
+        Some(i) => match &d[i + 1..] {
+            "" => (&d[..=i], None),
+            rest => match rest.strip_prefix(':') {
+                Some(port) => (&d[..=i], Some(port)),
+                None => return false,
+            },
+        },
+        None => match d.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (d, None),
+        },
+    };
+    let port_ok = port.is_none_or(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    let v6 = host.strip_prefix('[').and_then(|h| h.strip_suffix(']'));
+    let host_ok = match v6 {
+        Some(a) => !a.is_empty() && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'),
+        None => host.split('.').all(valid_label),
+    };
+    port_ok && host_ok
+}
+
+/// A DNS label as Docker takes it: letters and digits, dashes inside.
+fn valid_label(l: &str) -> bool {
+    let b = l.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
 }
 
 impl FromStr for Reference {
@@ -146,13 +162,17 @@ impl FromStr for Reference {
     }
 }
 
-/// Docker's rule: the first component is a domain when it has a `.` or `:`
-/// or is `localhost`; otherwise the domain is docker.io and single names
-/// live under `library/`.
+/// Docker's rule: the first component is a domain when it has a `.` or `:`,
+/// is `localhost`, or has an upper-case letter (a path component cannot);
+/// otherwise the domain is docker.io and single names live under
+/// `library/`.
 fn split_domain(name: &str) -> (&str, String) {
     match name.split_once('/') {
         Some((first, rest))
-            if first.contains('.') || first.contains(':') || first == "localhost" =>
+            if first.contains('.')
+                || first.contains(':')
+                || first == "localhost"
+                || first.bytes().any(|b| b.is_ascii_uppercase()) =>
         {
             let domain = if first == "index.docker.io" {
                 DEFAULT_DOMAIN
@@ -219,6 +239,62 @@ mod tests {
         assert_eq!((r.domain(), r.path()), ("localhost:5000", "a/b"));
     }
 
+    /// Found by fuzz/image_reference (the registry's parser refused it):
+    /// any mix of `[`, `]`, `:` and `.` passed for a registry host.
+    #[test]
+    fn domains_follow_dockers_grammar() {
+        for ok in [
+            "localhost:5000/x",
+            "127.0.0.1:5000/x",
+            "[::1]:5000/x",
+            "[fe80::1]/x",
+            "my-host.example.com/x",
+            "a.b/c",
+        ] {
+            assert!(ok.parse::<Reference>().is_ok(), "{ok}");
+        }
+        for bad in [
+            ":[:[:1]:1:5000/x",
+            "[::1/x",
+            "[]:5000/x",
+            "[::1]x/y",
+            "[::1]0/x",
+            "[::g]/x",
+            "a..b/x",
+            "-a.b/x",
+            "a-.b/x",
+            "a.b:/x",
+            "a.b:5x/x",
+            "a:1:2/x",
+            ".a/x",
+        ] {
+            assert_eq!(
+                bad.parse::<Reference>(),
+                Err(ReferenceError::Invalid(bad.into())),
+                "{bad}"
+            );
+        }
+    }
+
+    /// Mixed separators such as `-_` or `._` are not in Docker's grammar;
+    /// the registry's parser refused them already (fuzz/image_reference
+    /// compares the two parsers).
+    #[test]
+    fn path_separators_are_dockers() {
+        for ok in ["a.b", "a_b", "a__b", "a-b", "a---b", "a-b.c_d__e"] {
+            assert!(ok.parse::<Reference>().is_ok(), "{ok}");
+        }
+        for bad in [
+            "a-_b", "a._b", "a_-b", "a.-b", "a-.b", "a___b", "a..b", "a_.b",
+        ] {
+            assert_eq!(
+                bad.parse::<Reference>(),
+                Err(ReferenceError::Invalid(bad.into())),
+                "{bad}"
+            );
+        }
+    }
+
     #[test]
     fn familiar_names() {
         assert_eq!(familiar("docker.io/library/busybox"), "busybox");
@@ -251,5 +327,18 @@ mod tests {
             "Busybox".parse::<Reference>().unwrap_err().to_string(),
             "invalid reference format: repository name must be lowercase: \"Busybox\""
         );
+    }
+
+    #[test]
+    fn an_upper_case_first_component_is_a_registry_host() {
+        // Docker's splitDockerDomain: a path component cannot be upper-case.
+        let r: Reference = "MyRegistry/team/app:1".parse().unwrap();
+        assert_eq!(r.name, "MyRegistry/team/app");
+        let r: Reference = "Registry.Example:5000/app".parse().unwrap();
+        assert_eq!(r.name, "Registry.Example:5000/app");
+        assert!(matches!(
+            "registry.example/App".parse::<Reference>(),
+            Err(ReferenceError::Uppercase(_))
+        ));
     }
 }

@@ -6,7 +6,7 @@
 //! so port conflicts and addresses are decided once across processes.
 
 use std::collections::BTreeSet;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, TeardownError};
@@ -15,9 +15,10 @@ use crate::hostports::{dynamic_range, host_sockets, resolve, Taken};
 use crate::ids;
 use crate::links::{self, Veth};
 use crate::manage::{find, ifname, Networks};
+use crate::nft::Firewall;
 use crate::ports::{PortBinding, PortSpec};
 use crate::record::{short, EndpointRecord, Network};
-use crate::store::Locked;
+use crate::store::{Locked, Pending};
 
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
@@ -49,6 +50,8 @@ pub struct AttachRequest<'a> {
     pub ports: Vec<PortSpec>,
     /// The container's managed /etc/hosts, kept up to date with its peers.
     pub hosts_file: Option<PathBuf>,
+    /// `--dns`, for the embedded resolver (recorded with the endpoint).
+    pub dns_servers: Vec<IpAddr>,
 }
 
 impl<'a> AttachRequest<'a> {
@@ -64,6 +67,7 @@ impl<'a> AttachRequest<'a> {
             ifname: None,
             ports: Vec::new(),
             hosts_file: None,
+            dns_servers: Vec::new(),
         }
     }
 }
@@ -117,7 +121,7 @@ pub enum Links {
 impl Networks {
     /// Attaches the namespace to the network and publishes its ports.
     pub fn attach(&self, req: &AttachRequest) -> Result<Endpoint, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let mut net = find(&lock, req.network, self)?;
         if net.endpoints.contains_key(req.container_id) {
             return Err(AttachError::AlreadyAttached {
@@ -126,17 +130,33 @@ impl Networks {
             }
             .into());
         }
+        self.ensure_plumbing(&lock, &mut net)?;
         let all = lock.load_all()?;
         let ip = net.allocate(req.container_id, req.ip)?;
-        let ports = resolve_ports(&req.ports, &all)?;
+        let ports = resolve_ports(&req.ports, &all, self.fw.as_ref())?;
         let rec = self.record(req, &all, ip, ports);
-        self.plumb(&net, &rec, req.netns)?;
+        // What the attach makes before its record exists is journaled: a
+        // kill leaves nothing the next verb does not remove (`journal`).
+        lock.begin(&Pending {
+            network: net.name.clone(),
+            link: rec.host_veth.clone(),
+            endpoint_id: (!rec.ports.is_empty()).then(|| rec.endpoint_id.clone()),
+        })?;
+        yurta_fault::point("network.attach.begun");
         net.endpoints.insert(req.container_id.into(), rec.clone());
-        if let Err(e) = lock.save(&net) {
+        let res = self
+            .plumb_endpoint(&net, &rec, req.netns)
+            .and_then(|()| Ok(lock.save(&net)?));
+        if let Err(e) = res {
             let _ = self.fw.remove_ports(&rec.endpoint_id);
             let _ = links::delete_link(&rec.host_veth);
-            return Err(e.into());
+            let _ = lock.done();
+            return Err(e);
         }
+        yurta_fault::point("network.attach.saved");
+        // Left behind, the journal names a recorded veth: the next verb
+        // only drops it.
+        let _ = lock.done();
         self.refresh_hosts(&lock)?;
         Ok(Endpoint::new(&net, &rec))
     }
@@ -163,12 +183,18 @@ impl Networks {
             host_veth: ifname(&self.cfg.veth_prefix, &ids::random_hex(8)),
             ports,
             hosts_file: req.hosts_file.clone(),
+            netns: Some(req.netns.to_path_buf()),
+            dns_servers: req.dns_servers.clone(),
         }
     }
 
-    /// Bridge, veth and port rules; nothing is left when a step fails.
-    fn plumb(&self, net: &Network, rec: &EndpointRecord, netns: &Path) -> Result<(), Error> {
-        self.ensure_plumbing(net)?;
+    /// Veth and port rules; nothing is left when a step fails.
+    fn plumb_endpoint(
+        &self,
+        net: &Network,
+        rec: &EndpointRecord,
+        netns: &Path,
+    ) -> Result<(), Error> {
         let mac = parse_mac(&rec.mac);
         links::attach_veth(&Veth {
             bridge: &net.bridge,
@@ -180,11 +206,12 @@ impl Networks {
             gateway: (!net.internal).then_some(net.gateway),
             netns,
         })?;
+        yurta_fault::point("network.attach.veth");
         if let Err(e) = self.fw.add_ports(&rec.endpoint_id, rec.ip, &rec.ports) {
-            let _ = self.fw.remove_ports(&rec.endpoint_id);
             let _ = links::delete_link(&rec.host_veth);
             return Err(e.into());
         }
+        yurta_fault::point("network.attach.ports");
         Ok(())
     }
 
@@ -192,7 +219,7 @@ impl Networks {
     /// its address. Goes on after errors and reports all of them; the
     /// endpoint's record is removed in any case.
     pub fn detach(&self, network: &str, container_id: &str) -> Result<(), Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let mut net = find(&lock, network, self)?;
         let Some(ep) = net.endpoints.remove(container_id) else {
             return Err(AttachError::NotAttached {
@@ -210,7 +237,7 @@ impl Networks {
     /// the container is gone: missing links are fine). With
     /// [`Links::DieWithNamespace`] the veths are left to the kernel.
     pub fn detach_all(&self, container_id: &str, links: Links) -> Result<(), Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let mut errs = TeardownError::default();
         let mut peers_changed = false;
         for mut net in lock.load_all()? {
@@ -238,9 +265,11 @@ impl Networks {
         if !ep.ports.is_empty() {
             errs.note(self.fw.remove_ports(&ep.endpoint_id));
         }
+        yurta_fault::point("network.detach.ports");
         if links == Links::Delete {
             errs.note(links::delete_link(&ep.host_veth));
         }
+        yurta_fault::point("network.detach.veth");
         net.release(ep.ip);
         errs.note(lock.save(net));
         errs
@@ -248,7 +277,7 @@ impl Networks {
 
     /// The container's endpoints, by network name.
     pub fn endpoints(&self, container_id: &str) -> Result<Vec<Endpoint>, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         Ok(lock
             .load_all()?
             .iter()
@@ -259,8 +288,40 @@ impl Networks {
     /// The other containers on the container's user networks, as hosts
     /// entries (name, aliases, short id), for its /etc/hosts.
     pub fn peers_of(&self, container_id: &str) -> Result<Vec<HostsEntry>, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         Ok(peers(&lock.load_all()?, container_id))
+    }
+
+    /// Whether the container has an endpoint on a user network (not the
+    /// default one): its namespace gets the embedded DNS resolver.
+    pub fn on_user_network(&self, container_id: &str) -> Result<bool, Error> {
+        let lock = self.lock()?;
+        Ok(lock
+            .load_all()?
+            .iter()
+            .any(|n| !n.is_default && n.endpoints.contains_key(container_id)))
+    }
+
+    /// `rename`: the container's endpoints carry its new name, and the
+    /// peers' /etc/hosts and the DNS resolver (which watches the records)
+    /// follow at once.
+    pub fn rename_container(&self, container_id: &str, name: &str) -> Result<(), Error> {
+        let lock = self.lock()?;
+        let mut changed = false;
+        for mut net in lock.load_all()? {
+            let Some(ep) = net.endpoints.get_mut(container_id) else {
+                continue;
+            };
+            if ep.container_name != name {
+                ep.container_name = name.to_string();
+                lock.save(&net)?;
+                changed = true;
+            }
+        }
+        if changed {
+            self.refresh_hosts(&lock)?;
+        }
+        Ok(())
     }
 
     /// Rewrites the managed section of every registered hosts file on user
@@ -307,11 +368,29 @@ fn peers(all: &[Network], container_id: &str) -> Vec<HostsEntry> {
     out
 }
 
-fn resolve_ports(specs: &[PortSpec], all: &[Network]) -> Result<Vec<PortBinding>, Error> {
+/// Host ports for the specs, clear of this root's containers' ports, of
+/// the ports other state roots published in the shared table, and of the
+/// host's sockets.
+fn resolve_ports(
+    specs: &[PortSpec],
+    all: &[Network],
+    fw: &dyn Firewall,
+) -> Result<Vec<PortBinding>, Error> {
     if specs.is_empty() {
         return Ok(Vec::new());
     }
-    let published: Vec<(PortBinding, String)> = all.iter().flat_map(|n| n.published()).collect();
+    let mut published: Vec<(PortBinding, String)> =
+        all.iter().flat_map(|n| n.published()).collect();
+    let ours: BTreeSet<&str> = all
+        .iter()
+        .flat_map(|n| n.endpoints.values().map(|e| e.endpoint_id.as_str()))
+        .collect();
+    for (binding, tag) in fw.published()? {
+        if !ours.contains(tag.as_str()) {
+            let owner = format!("(endpoint {}) of another yurta root", short(&tag));
+            published.push((binding, owner));
+        }
+    }
     let sockets = host_sockets();
     let taken = Taken {
         published: &published,

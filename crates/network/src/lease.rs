@@ -11,9 +11,9 @@ impl Networks {
     /// The network with its bridge and rules in place (after a reboot
     /// too); a tap joins `Network::bridge`.
     pub fn ensure_bridge(&self, network: &str) -> Result<Network, Error> {
-        let lock = self.store.lock()?;
-        let net = find(&lock, network, self)?;
-        self.ensure_plumbing(&net)?;
+        let lock = self.lock()?;
+        let mut net = find(&lock, network, self)?;
+        self.ensure_plumbing(&lock, &mut net)?;
         Ok(net)
     }
 
@@ -25,7 +25,7 @@ impl Networks {
         owner: &str,
         want: Option<Ipv4Addr>,
     ) -> Result<Ipv4Addr, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let mut net = find(&lock, network, self)?;
         let ip = net.allocate(owner, want)?;
         lock.save(&net)?;
@@ -34,7 +34,7 @@ impl Networks {
 
     /// Releases every address `owner` holds in the network.
     pub fn release(&self, network: &str, owner: &str) -> Result<(), Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let mut net = find(&lock, network, self)?;
         net.allocations.retain(|_, o| o != owner);
         Ok(lock.save(&net)?)

@@ -13,9 +13,13 @@
 pub mod attach;
 pub mod error;
 pub mod files;
+pub mod filter;
+pub mod host;
 pub mod hostports;
 pub mod ids;
 pub mod ipam;
+mod journal;
+mod kind;
 pub mod lease;
 pub mod links;
 pub mod manage;

@@ -1,5 +1,6 @@
-//! Links yurta creates: a network's bridge (up, gateway address,
-//! `route_localnet` for publishing on 127.0.0.1) and a container's veth pair
+//! Links yurta creates: a network's bridge (marked with the network's id
+//! in its alias, up, gateway address, `route_localnet` for publishing on
+//! 127.0.0.1) and a container's veth pair
 //! (host side on the bridge, peer made inside the container's namespace and
 //! configured there: address, up, default route, lo up).
 //!
@@ -20,6 +21,8 @@ pub enum LinkError {
     Vanished(String),
     #[error("bridge {0} does not exist")]
     NoBridge(String),
+    #[error("bridge {bridge} belongs to another network (its alias is {alias:?})")]
+    Taken { bridge: String, alias: String },
     #[error("open network namespace {path}: {source}")]
     Netns {
         path: PathBuf,
@@ -49,27 +52,89 @@ pub fn enable_forwarding() -> Result<(), LinkError> {
     sysctl("/proc/sys/net/ipv4/ip_forward".into(), "1")
 }
 
-/// Creates the bridge when missing, gives it the gateway address, sets it up
-/// and allows DNAT of 127.0.0.1 towards it. Idempotent.
-pub fn ensure_bridge(name: &str, gateway: Ipv4Addr, prefix: u8) -> Result<(), LinkError> {
+/// Whose a bridge is, by its alias (`IFLA_IFALIAS`): yurta marks the
+/// bridges it makes with the network's mark (`yurta net <id>`), so that
+/// two state roots on one host never take over or delete each other's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Owner {
+    /// No link of that name.
+    Missing,
+    /// Marked as this network's.
+    Ours,
+    /// No alias: made by an older yurta (or killed before it was marked);
+    /// the network's record names it, so it is taken as the network's.
+    Unmarked,
+    /// Marked for something else (the alias).
+    Other(String),
+}
+
+/// Who owns link `name`, for a network marked `mark`.
+pub fn bridge_owner(name: &str, mark: &str) -> Result<Owner, LinkError> {
     let mut nl = Netlink::new()?;
-    let index = match nl.link_index(name)? {
-        Some(i) => i,
-        None => {
-            match nl.add_bridge(name) {
-                Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e.into()),
-                _ => {}
-            }
-            nl.link_index(name)?
-                .ok_or_else(|| LinkError::Vanished(name.into()))?
+    Ok(owner_of(nl.link_alias(name)?, mark))
+}
+
+fn owner_of(link: Option<(u32, String)>, mark: &str) -> Owner {
+    match link {
+        None => Owner::Missing,
+        Some((_, alias)) if alias == mark => Owner::Ours,
+        Some((_, alias)) if alias.is_empty() => Owner::Unmarked,
+        Some((_, alias)) => Owner::Other(alias),
+    }
+}
+
+/// Creates the bridge when missing, marks it with `mark` (its alias),
+/// sets it up, gives it the gateway address (so its route appears with
+/// the address) and allows DNAT of 127.0.0.1 towards it. Idempotent; a
+/// bridge marked for someone else is refused.
+pub fn ensure_bridge(
+    name: &str,
+    mark: &str,
+    gateway: Ipv4Addr,
+    prefix: u8,
+) -> Result<(), LinkError> {
+    let mut nl = Netlink::new()?;
+    let mut link = nl.link_alias(name)?;
+    if link.is_none() {
+        match nl.add_bridge(name) {
+            Err(e) if e.errno() != Some(libc::EEXIST) => return Err(e.into()),
+            _ => {}
         }
+        link = nl.link_alias(name)?;
+    }
+    let Some((index, _)) = link else {
+        return Err(LinkError::Vanished(name.into()));
     };
-    nl.add_address(index, gateway, prefix)?;
+    match owner_of(link, mark) {
+        Owner::Other(alias) => {
+            return Err(LinkError::Taken {
+                bridge: name.into(),
+                alias,
+            })
+        }
+        Owner::Unmarked => nl.set_alias(index, mark)?,
+        Owner::Ours | Owner::Missing => {}
+    }
     nl.set_up(index, None)?;
+    nl.add_address(index, gateway, prefix)?;
     sysctl(
         format!("/proc/sys/net/ipv4/conf/{name}/route_localnet"),
         "1",
     )
+}
+
+/// Deletes the network's bridge unless another owner marked it; returns
+/// false when nothing was deleted.
+pub fn delete_bridge(name: &str, mark: &str) -> Result<bool, LinkError> {
+    match bridge_owner(name, mark)? {
+        Owner::Ours | Owner::Unmarked => delete_link(name),
+        Owner::Missing | Owner::Other(_) => Ok(false),
+    }
+}
+
+/// Whether a link called `name` exists.
+pub fn exists(name: &str) -> Result<bool, LinkError> {
+    Ok(Netlink::new()?.link_index(name)?.is_some())
 }
 
 /// Deletes link `name`; returns false when it did not exist.

@@ -1,9 +1,10 @@
 //! Network verbs: create, list, inspect, remove, prune, and the default
 //! network "bridge" made on first use.
 //!
-//! Each verb holds the store's lock from its first read to its last write,
-//! and creates the network's bridge and firewall rules eagerly (as Docker
-//! does), rolling back what it made when a later step fails.
+//! Each verb holds the store's lock from its first read to its last write
+//! (and the host-wide lock while it picks or changes host objects), and
+//! creates the network's bridge and firewall rules eagerly (as Docker
+//! does), rolling back what it made when a later step fails (`host`).
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use crate::error::{Error, TeardownError};
 use crate::ids;
 use crate::links;
-use crate::nft::{Firewall, NetRules, Nft};
+use crate::nft::{Firewall, Nft};
 use crate::record::{short, Network};
 use crate::store::{Locked, Store};
 use crate::subnet::{host_routes, parse_ip, Ipv4Net, Pools};
@@ -39,6 +40,8 @@ pub enum ManageError {
     HasEndpoints { network: String, containers: String },
     #[error("network {0} is the default network and cannot be removed")]
     Default(String),
+    #[error("no free name for a default network's bridge: {0} and the next 99 are links")]
+    NoBridgeName(String),
 }
 
 /// Where state lives and which names yurta's objects get.
@@ -59,6 +62,8 @@ pub struct Config {
     /// that 4 hex digits at least are left).
     pub tap_prefix: String,
     pub pools: Pools,
+    /// The host-wide lock shared by every state root on the host.
+    pub host_lock: PathBuf,
 }
 
 impl Config {
@@ -73,6 +78,7 @@ impl Config {
             veth_prefix: "yv".into(),
             tap_prefix: "ytap".into(),
             pools: Pools::default(),
+            host_lock: PathBuf::from("/run/lock/yurta-network.lock"),
         }
     }
 
@@ -147,7 +153,7 @@ impl Networks {
 
     /// Creates a user network with its bridge and rules.
     pub fn create(&self, name: &str, opts: &CreateOptions) -> Result<Network, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let all = lock.load_all()?;
         if !valid_name(name) {
             return Err(ManageError::BadName(name.into()).into());
@@ -159,6 +165,7 @@ impl Networks {
         if driver != "bridge" {
             return Err(ManageError::Driver(driver.into()).into());
         }
+        let _host = self.host_lock()?;
         let subnet = match &opts.subnet {
             Some(s) => check_free(s.parse()?, &all)?,
             None => self.cfg.pools.pick_user(&taken(&all)?)?,
@@ -186,33 +193,9 @@ impl Networks {
         Ok(net)
     }
 
-    /// Makes bridge and rules and saves the record; undoes them on failure.
-    fn materialize(&self, lock: &Locked, net: &Network) -> Result<(), Error> {
-        let res = self
-            .ensure_plumbing(net)
-            .and_then(|()| lock.save(net).map_err(Error::from));
-        if res.is_err() {
-            let _ = self.fw.remove_network(&net.bridge);
-            let _ = links::delete_link(&net.bridge);
-        }
-        res
-    }
-
-    /// The bridge and the network's rules (again after a reboot). Idempotent.
-    pub(crate) fn ensure_plumbing(&self, net: &Network) -> Result<(), Error> {
-        links::enable_forwarding()?;
-        links::ensure_bridge(&net.bridge, net.gateway, net.subnet.prefix())?;
-        self.fw.add_network(&NetRules {
-            bridge: &net.bridge,
-            subnet: net.subnet,
-            internal: net.internal,
-        })?;
-        Ok(())
-    }
-
     /// The default network, created when missing.
     pub fn ensure_default(&self) -> Result<Network, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         self.default_locked(&lock)
     }
 
@@ -221,13 +204,14 @@ impl Networks {
             return Ok(n);
         }
         let all = lock.load_all()?;
+        let _host = self.host_lock()?;
         let subnet = self.cfg.pools.pick_default(&taken(&all)?)?;
         let net = Network {
             name: DEFAULT_NETWORK.into(),
             id: ids::random_hex(32),
             created: ids::now_rfc3339(),
             driver: "bridge".into(),
-            bridge: self.cfg.default_bridge.clone(),
+            bridge: self.free_default_bridge()?,
             subnet,
             gateway: gateway_of(subnet, None)?,
             internal: false,
@@ -245,21 +229,21 @@ impl Networks {
 
     /// Every network (the default one included, made on first use).
     pub fn list(&self) -> Result<Vec<Network>, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         self.default_locked(&lock)?;
         Ok(lock.load_all()?)
     }
 
     /// A network by name, full id or unique id prefix.
     pub fn inspect(&self, name_or_id: &str) -> Result<Network, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         find(&lock, name_or_id, self)
     }
 
     /// Removes a network without endpoints: rules, bridge, record; the
-    /// table too when it was the last network.
+    /// table too when no network of any root is left in it.
     pub fn remove(&self, name_or_id: &str) -> Result<(), Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let net = find(&lock, name_or_id, self)?;
         if net.is_default {
             return Err(ManageError::Default(net.name).into());
@@ -272,27 +256,18 @@ impl Networks {
             }
             .into());
         }
-        self.destroy(&lock, &net).into_result().map_err(Error::from)
-    }
-
-    /// Tears a network down, going on after errors.
-    fn destroy(&self, lock: &Locked, net: &Network) -> TeardownError {
-        let mut errs = TeardownError::default();
-        errs.note(self.fw.remove_network(&net.bridge));
-        errs.note(links::delete_link(&net.bridge));
-        errs.note(lock.delete(&net.name));
-        if errs
-            .note(lock.load_all())
-            .is_some_and(|rest| rest.is_empty())
-        {
-            errs.note(self.fw.delete_table());
-        }
-        errs
+        let _host = self.host_lock()?;
+        let mut errs = self.destroy(&lock, &net);
+        errs.note(self.fw.drop_if_unused());
+        errs.into_result().map_err(Error::from)
     }
 
     /// Removes every user network without endpoints; returns their names.
+    /// Ends by dropping the table if nothing uses it (what a killed
+    /// removal may have left).
     pub fn prune(&self) -> Result<Vec<String>, Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
+        let _host = self.host_lock()?;
         let mut removed = Vec::new();
         let mut errs = TeardownError::default();
         for net in lock.load_all()? {
@@ -305,15 +280,18 @@ impl Networks {
             }
             errs.0.extend(e.0);
         }
+        errs.note(self.fw.drop_if_unused());
         errs.into_result()?;
         Ok(removed)
     }
 
-    /// Removes every network, endpoint record and the table, whatever their
-    /// state (uninstall, tests). Links of endpoints and VMs' taps are
-    /// deleted too.
+    /// Removes every network and endpoint record of this root, whatever
+    /// their state (uninstall, tests), and the table unless another root
+    /// still has rules in it. Links of endpoints and VMs' taps are deleted
+    /// too.
     pub fn destroy_all(&self) -> Result<(), Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
+        let _host = self.host_lock()?;
         let mut errs = TeardownError::default();
         for net in lock.load_all()? {
             for ep in net.endpoints.values() {
@@ -325,13 +303,13 @@ impl Networks {
             }
             errs.0.extend(self.destroy(&lock, &net).0);
         }
-        errs.note(self.fw.delete_table());
+        errs.note(self.fw.drop_if_unused());
         Ok(errs.into_result()?)
     }
 }
 
 /// Who uses the network: its containers (by name) and other leases.
-fn users(net: &Network) -> Vec<String> {
+pub(crate) fn users(net: &Network) -> Vec<String> {
     let mut out: Vec<String> = net
         .endpoints
         .values()
@@ -368,7 +346,7 @@ pub(crate) fn find(lock: &Locked, key: &str, nets: &Networks) -> Result<Network,
 
 /// Subnets in use: yurta's networks and the host's routes (yurta's own
 /// bridges' routes are the same subnets).
-fn taken(all: &[Network]) -> Result<Vec<Ipv4Net>, Error> {
+pub(crate) fn taken(all: &[Network]) -> Result<Vec<Ipv4Net>, Error> {
     let mut t: Vec<Ipv4Net> = all.iter().map(|n| n.subnet).collect();
     t.extend(host_routes()?.into_iter().map(|r| r.dest));
     Ok(t)
@@ -390,7 +368,7 @@ fn check_free(subnet: Ipv4Net, all: &[Network]) -> Result<Ipv4Net, Error> {
     Ok(subnet)
 }
 
-fn gateway_of(subnet: Ipv4Net, given: Option<&str>) -> Result<Ipv4Addr, Error> {
+pub(crate) fn gateway_of(subnet: Ipv4Net, given: Option<&str>) -> Result<Ipv4Addr, Error> {
     let (first, last) = subnet.hosts();
     let gateway = match given {
         Some(g) => parse_ip(g)?,

@@ -168,6 +168,29 @@ impl Netlink {
         }))
     }
 
+    /// Link `name`'s index and alias (`IFLA_IFALIAS`, empty when
+    /// unset), None when there is none.
+    pub fn link_alias(&mut self, name: &str) -> Result<Option<(u32, String)>, NetlinkError> {
+        Ok(self.get_link(name)?.map(|l| {
+            let alias = l.attributes.iter().find_map(|a| match a {
+                LinkAttribute::IfAlias(s) => Some(s.clone()),
+                _ => None,
+            });
+            (l.header.index, alias.unwrap_or_default())
+        }))
+    }
+
+    /// Sets link `index`'s alias (the kernel ignores one given at
+    /// creation).
+    pub fn set_alias(&mut self, index: u32, alias: &str) -> Result<(), NetlinkError> {
+        let mut msg = LinkMessage::default();
+        msg.header.index = index;
+        msg.attributes.push(LinkAttribute::IfAlias(alias.into()));
+        let what = format!("set alias of link {index}");
+        self.request(&what, RouteNetlinkMessage::SetLink(msg), 0)
+            .map(drop)
+    }
+
     /// Creates a bridge (down, no address).
     pub fn add_bridge(&mut self, name: &str) -> Result<(), NetlinkError> {
         let mut msg = LinkMessage::default();

@@ -16,14 +16,19 @@
 //!   it is a reply (`route_localnet` must not expose the host's loopback
 //!   services to containers).
 //!
-//! Network rules are commented `yurta net <bridge>`; removal lists the table
-//! with handles and deletes exactly the rules with the comment.
+//! Network rules are commented `yurta net <network id>` (ids are unique
+//! across state roots; older yurta commented `yurta net <bridge>`, which
+//! is replaced when the network's rules are next ensured and removed with
+//! the network); removal lists the table with handles and deletes exactly
+//! the rules with the comment. The table is shared by every state root
+//! using its name: it is deleted only when no rule with a comment is left
+//! in it, i.e. when no network of any root and no published port uses it.
 
 use std::io::Write;
 use std::net::Ipv4Addr;
 use std::process::{Command, Stdio};
 
-use crate::ports::PortBinding;
+use crate::ports::{PortBinding, Protocol};
 use crate::subnet::Ipv4Net;
 
 /// Errors of this module.
@@ -38,10 +43,12 @@ pub enum FirewallError {
 }
 
 /// A rule of the table: (chain, handle, comment).
-type Rule = (String, u64, String);
+pub type Rule = (String, u64, String);
 
 /// What the firewall needs to know about a network.
 pub struct NetRules<'a> {
+    /// The network's id: its rules' comment.
+    pub id: &'a str,
     pub bridge: &'a str,
     pub subnet: Ipv4Net,
     pub internal: bool,
@@ -49,10 +56,12 @@ pub struct NetRules<'a> {
 
 /// A firewall backend (netavark's `FirewallDriver`): nftables today.
 pub trait Firewall {
-    /// Adds the network's rules unless they are there.
+    /// Adds the network's rules unless they are there (replacing rules an
+    /// older yurta commented with the bridge's name).
     fn add_network(&self, net: &NetRules) -> Result<(), FirewallError>;
-    /// Removes the network's rules (none: fine).
-    fn remove_network(&self, bridge: &str) -> Result<(), FirewallError>;
+    /// Removes the rules of network `id`, and those an older yurta
+    /// commented with `legacy_bridge` (none: fine).
+    fn remove_network(&self, id: &str, legacy_bridge: Option<&str>) -> Result<(), FirewallError>;
     /// Adds DNAT rules for one endpoint's published ports.
     fn add_ports(
         &self,
@@ -62,8 +71,12 @@ pub trait Firewall {
     ) -> Result<(), FirewallError>;
     /// Removes exactly the rules added with `tag` (none: fine).
     fn remove_ports(&self, tag: &str) -> Result<(), FirewallError>;
-    /// Deletes the whole table (gone already: fine).
-    fn delete_table(&self) -> Result<(), FirewallError>;
+    /// Every published port in the table, of any state root, with the
+    /// tag it was added with.
+    fn published(&self) -> Result<Vec<(PortBinding, String)>, FirewallError>;
+    /// Deletes the table when no network or endpoint of any state root
+    /// has a rule in it (gone already: fine); true when it is gone.
+    fn drop_if_unused(&self) -> Result<bool, FirewallError>;
 }
 
 /// The nftables backend, on table `ip <table>`.
@@ -126,32 +139,8 @@ impl Nft {
             })
     }
 
-    fn exists(&self) -> Result<bool, FirewallError> {
-        let st = Command::new("nft")
-            .args(["list", "table", "ip", &self.table])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .map_err(FirewallError::Spawn)?;
-        Ok(st.success())
-    }
-
-    fn ensure_table(&self) -> Result<(), FirewallError> {
-        if self.exists()? {
-            return Ok(());
-        }
-        self.run("create table", &base_script(&self.table))
-    }
-
-    fn delete_tagged(&self, what: &str, comment: &str) -> Result<(), FirewallError> {
-        let script: String = self
-            .rules()?
-            .iter()
-            .filter(|(_, _, c)| c == comment)
-            .map(|(chain, handle, _)| {
-                format!("delete rule ip {} {chain} handle {handle}\n", self.table)
-            })
-            .collect();
+    fn delete_tagged(&self, what: &str, comments: &[String]) -> Result<(), FirewallError> {
+        let script = delete_script(&self.table, &self.rules()?, comments);
         if script.is_empty() {
             return Ok(());
         }
@@ -163,20 +152,18 @@ impl Firewall for Nft {
     /// One `nft` listing when the rules are there (every attach), one more
     /// process (table and rules in one script) when they are not.
     fn add_network(&self, net: &NetRules) -> Result<(), FirewallError> {
-        let tag = net_comment(net.bridge);
-        let rules = network_script(&self.table, net);
-        let script = match self.listing()? {
-            Some(r) if r.iter().any(|(_, _, c)| *c == tag) => return Ok(()),
-            Some(_) => rules,
-            None => base_script(&self.table) + &rules,
+        let Some(script) = add_network_script(&self.table, self.listing()?.as_deref(), net) else {
+            return Ok(());
         };
         let what = format!("add rules of bridge {}", net.bridge);
         self.run(&what, &script)
     }
 
-    fn remove_network(&self, bridge: &str) -> Result<(), FirewallError> {
-        let what = format!("remove rules of bridge {bridge}");
-        self.delete_tagged(&what, &net_comment(bridge))
+    fn remove_network(&self, id: &str, legacy_bridge: Option<&str>) -> Result<(), FirewallError> {
+        let what = format!("remove rules of network {}", crate::record::short(id));
+        let mut tags = vec![net_comment(id)];
+        tags.extend(legacy_bridge.map(net_comment));
+        self.delete_tagged(&what, &tags)
     }
 
     fn add_ports(
@@ -185,24 +172,44 @@ impl Firewall for Nft {
         ip: Ipv4Addr,
         ports: &[PortBinding],
     ) -> Result<(), FirewallError> {
+        // The table is there: the network's rules, ensured first, keep it.
         if ports.is_empty() {
             return Ok(());
         }
-        self.ensure_table()?;
         let what = format!("publish ports of endpoint {tag} ({} rules)", ports.len());
         self.run(&what, &ports_script(&self.table, tag, ip, ports))
     }
 
     fn remove_ports(&self, tag: &str) -> Result<(), FirewallError> {
         let what = format!("remove published ports of endpoint {tag}");
-        self.delete_tagged(&what, &ports_comment(tag))
+        self.delete_tagged(&what, &[ports_comment(tag)])
     }
 
-    fn delete_table(&self) -> Result<(), FirewallError> {
-        if !self.exists()? {
-            return Ok(());
+    /// One `nft` process (the `ports` chain only).
+    fn published(&self) -> Result<Vec<(PortBinding, String)>, FirewallError> {
+        let out = Command::new("nft")
+            .args(["-j", "list", "chain", "ip", &self.table, "ports"])
+            .stderr(Stdio::null())
+            .output()
+            .map_err(FirewallError::Spawn)?;
+        if !out.status.success() {
+            return Ok(Vec::new());
         }
-        self.run("delete table", &format!("delete table ip {}\n", self.table))
+        parse_published(&out.stdout).map_err(|detail| FirewallError::Json {
+            table: self.table.clone(),
+            detail,
+        })
+    }
+
+    fn drop_if_unused(&self) -> Result<bool, FirewallError> {
+        match self.listing()? {
+            None => Ok(true),
+            Some(rules) if unused(&rules) => {
+                let script = format!("delete table ip {}\n", self.table);
+                self.run("delete table", &script).map(|()| true)
+            }
+            Some(_) => Ok(false),
+        }
     }
 }
 
@@ -216,8 +223,10 @@ fn first_error(stderr: &str) -> String {
         .to_string()
 }
 
-pub fn net_comment(bridge: &str) -> String {
-    format!("yurta net {bridge}")
+/// The comment of a network's rules and the alias of its bridge: `yurta
+/// net <id>` (older yurta: `yurta net <bridge>`).
+pub fn net_comment(tag: &str) -> String {
+    format!("yurta net {tag}")
 }
 
 pub fn ports_comment(tag: &str) -> String {
@@ -239,10 +248,38 @@ add rule ip {t} output fib daddr type local jump ports\n"
     )
 }
 
+/// Whether no network or endpoint has a rule in the table (the base
+/// chains' jumps have no comment).
+pub fn unused(rules: &[Rule]) -> bool {
+    rules.iter().all(|(_, _, c)| !c.starts_with("yurta "))
+}
+
+/// `delete rule` lines for every rule whose comment is one of `comments`.
+pub fn delete_script(t: &str, rules: &[Rule], comments: &[String]) -> String {
+    rules
+        .iter()
+        .filter(|(_, _, c)| comments.contains(c))
+        .map(|(chain, handle, _)| format!("delete rule ip {t} {chain} handle {handle}\n"))
+        .collect()
+}
+
+/// What makes the network's rules complete, given the table's listing
+/// (None: no table): nothing when they are there; otherwise the table (if
+/// missing), the removal of rules an older yurta commented with the
+/// bridge's name, and the rules, in one script (one transaction).
+pub fn add_network_script(t: &str, listing: Option<&[Rule]>, n: &NetRules) -> Option<String> {
+    let tag = net_comment(n.id);
+    match listing {
+        Some(r) if r.iter().any(|(_, _, c)| *c == tag) => None,
+        Some(r) => Some(delete_script(t, r, &[net_comment(n.bridge)]) + &network_script(t, n)),
+        None => Some(base_script(t) + &network_script(t, n)),
+    }
+}
+
 /// A network's rules.
 pub fn network_script(t: &str, n: &NetRules) -> String {
     let (br, s) = (n.bridge, n.subnet);
-    let c = net_comment(br);
+    let c = net_comment(n.id);
     let mut rules = vec![
         format!("postrouting ct status dnat ip saddr {s} oifname \"{br}\" masquerade"),
         format!("postrouting ip saddr 127.0.0.0/8 oifname \"{br}\" masquerade"),
@@ -304,20 +341,63 @@ pub fn parse_rules(json: &[u8]) -> Result<Vec<(String, u64, String)>, String> {
         .collect())
 }
 
+/// The published ports of `nft -j list chain ... ports` output, with the
+/// tag of their comment (`yurta ep <tag>`); other rules are skipped.
+pub fn parse_published(json: &[u8]) -> Result<Vec<(PortBinding, String)>, String> {
+    let v: serde_json::Value = serde_json::from_slice(json).map_err(|e| e.to_string())?;
+    let items = v["nftables"].as_array().ok_or("no \"nftables\" array")?;
+    Ok(items
+        .iter()
+        .filter_map(|i| i.get("rule"))
+        .filter_map(|r| {
+            let tag = r["comment"].as_str()?.strip_prefix("yurta ep ")?;
+            Some((dnat_binding(r["expr"].as_array()?)?, tag.to_string()))
+        })
+        .collect())
+}
+
+/// `[ip daddr H] tcp|udp dport P dnat to C:P'` as a binding.
+fn dnat_binding(expr: &[serde_json::Value]) -> Option<PortBinding> {
+    let mut host_ip = Ipv4Addr::UNSPECIFIED;
+    let mut dport = None;
+    let mut container_port = None;
+    for e in expr {
+        let m = &e["match"];
+        match (m["left"]["payload"]["field"].as_str(), &e["dnat"]) {
+            (Some("daddr"), _) => host_ip = m["right"].as_str()?.parse().ok()?,
+            (Some("dport"), _) => {
+                let proto: Protocol = m["left"]["payload"]["protocol"].as_str()?.parse().ok()?;
+                dport = Some((proto, u16::try_from(m["right"].as_u64()?).ok()?));
+            }
+            (_, d) if d.is_object() => {
+                container_port = u16::try_from(d["port"].as_u64()?).ok();
+            }
+            _ => {}
+        }
+    }
+    let (protocol, host_port) = dport?;
+    Some(PortBinding {
+        host_ip,
+        host_port,
+        container_port: container_port?,
+        protocol,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ports::Protocol;
 
     #[test]
     fn scripts() {
         let n = NetRules {
+            id: "ab12",
             bridge: "yt-1",
             subnet: "10.110.0.0/24".parse().unwrap(),
             internal: false,
         };
         let s = network_script("yurta", &n);
-        assert!(s.contains("add rule ip yurta postrouting ip saddr 10.110.0.0/24 oifname != \"yt-1\" masquerade comment \"yurta net yt-1\"\n"));
+        assert!(s.contains("add rule ip yurta postrouting ip saddr 10.110.0.0/24 oifname != \"yt-1\" masquerade comment \"yurta net ab12\"\n"));
         assert!(s.contains("forward oifname \"yt-1\" ct status dnat accept"));
         let i = network_script(
             "yurta",
@@ -327,7 +407,7 @@ mod tests {
             },
         );
         assert!(
-            !i.contains("masquerade comment \"yurta net yt-1\"\nadd rule ip yurta forward oifname")
+            !i.contains("masquerade comment \"yurta net ab12\"\nadd rule ip yurta forward oifname")
         );
         assert!(i.contains("forward iifname \"yt-1\" drop"));
         assert!(!i.contains("oifname != "));
@@ -339,6 +419,69 @@ mod tests {
         }];
         let s = ports_script("yurta", "e1", Ipv4Addr::new(10, 0, 0, 2), &p);
         assert_eq!(s, "add rule ip yurta ports ip daddr 127.0.0.1 udp dport 8080 dnat to 10.0.0.2:80 comment \"yurta ep e1\"\n");
+    }
+
+    #[test]
+    fn adds_once_and_replaces_legacy_rules() {
+        let n = NetRules {
+            id: "ab12",
+            bridge: "yurta0",
+            subnet: "10.100.0.0/16".parse().unwrap(),
+            internal: false,
+        };
+        let rule = |chain: &str, h, c: &str| (chain.to_string(), h, c.to_string());
+        let fresh = add_network_script("t", None, &n).unwrap();
+        assert!(fresh.starts_with("add table ip t\n"), "{fresh}");
+        // Another root's network on another bridge, and this bridge's
+        // rules as an older yurta commented them.
+        let listing = [
+            rule("prerouting", 1, ""),
+            rule("postrouting", 2, "yurta net cd34"),
+            rule("forward", 3, "yurta net yurta0"),
+            rule("input", 4, "yurta net yurta0"),
+        ];
+        let s = add_network_script("t", Some(&listing), &n).unwrap();
+        assert!(s.starts_with(
+            "delete rule ip t forward handle 3\ndelete rule ip t input handle 4\nadd rule ip t "
+        ));
+        assert!(!s.contains("add table") && !s.contains("handle 2"), "{s}");
+        let done = [rule("forward", 9, "yurta net ab12")];
+        assert_eq!(add_network_script("t", Some(&done), &n), None);
+        assert!(!unused(&listing));
+        assert!(unused(&[rule("prerouting", 1, ""), rule("output", 2, "")]));
+        assert!(!unused(&[rule("ports", 5, "yurta ep e1")]));
+        let tags = [net_comment("cd34")];
+        assert_eq!(
+            delete_script("t", &listing, &tags),
+            "delete rule ip t postrouting handle 2\n"
+        );
+    }
+
+    #[test]
+    fn parses_published_ports() {
+        let j = br#"{"nftables": [{"metainfo": {"version": "1.0.6"}},
+            {"chain": {"family": "ip", "table": "t", "name": "ports", "handle": 1}},
+            {"rule": {"chain": "ports", "handle": 2, "comment": "yurta ep e1", "expr": [
+                {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "127.0.0.1"}},
+                {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}},
+                {"dnat": {"addr": "10.0.0.2", "port": 80}}]}},
+            {"rule": {"chain": "ports", "handle": 3, "comment": "yurta ep e2", "expr": [
+                {"match": {"op": "==", "left": {"payload": {"protocol": "udp", "field": "dport"}}, "right": 53}},
+                {"dnat": {"addr": "10.0.0.3", "port": 5353}}]}},
+            {"rule": {"chain": "ports", "handle": 4, "comment": "someone's", "expr": []}}]}"#;
+        let b = |ip: [u8; 4], h, c, protocol| PortBinding {
+            host_ip: Ipv4Addr::from(ip),
+            host_port: h,
+            container_port: c,
+            protocol,
+        };
+        assert_eq!(
+            parse_published(j).unwrap(),
+            vec![
+                (b([127, 0, 0, 1], 8080, 80, Protocol::Tcp), "e1".to_string()),
+                (b([0, 0, 0, 0], 53, 5353, Protocol::Udp), "e2".to_string()),
+            ]
+        );
     }
 
     #[test]

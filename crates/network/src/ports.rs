@@ -100,7 +100,9 @@ impl PortSpec {
             None => (spec, Protocol::Tcp),
         };
         if rest.starts_with('[') {
-            return Err(bad("IPv6 host addresses are not supported yet"));
+            return Err(bad(
+                "IPv6 host addresses are not supported: ports are published on IPv4 only",
+            ));
         }
         let parts: Vec<&str> = rest.split(':').collect();
         let (ip, host, container) = match parts.as_slice() {
@@ -114,7 +116,8 @@ impl PortSpec {
             Some(ip) => Some(ip.parse().map_err(|_| bad("host address is not IPv4"))?),
         };
         let host = match host {
-            None | Some("") => None,
+            // Docker: `-p 0:80` as `-p 80`, any free port.
+            None | Some("") | Some("0") => None,
             Some(h) => Some(PortRange::parse(h)?),
         };
         let container = PortRange::parse(container)?;
@@ -196,6 +199,9 @@ mod tests {
         assert_eq!(s.protocol, Protocol::Udp);
         assert_eq!(p("127.0.0.1::80").host, None);
         assert_eq!(p("0.0.0.0:81:80").host_ip, None);
+        assert_eq!(p("0:80").host, None);
+        assert_eq!(p("127.0.0.1:0:80").host, None);
+        assert_eq!(p("0:80").container, r(80, 80).unwrap());
         let s = p("8000-8099:9000-9099/TCP");
         assert_eq!(
             (s.host, s.container),
@@ -207,7 +213,8 @@ mod tests {
     #[test]
     fn rejects_with_the_value() {
         let e = |s: &str| PortSpec::parse(s).unwrap_err().to_string();
-        assert_eq!(e("0:80"), r#"bad port "0": ports are 1-65535"#);
+        assert_eq!(e("0"), r#"bad port "0": ports are 1-65535"#);
+        assert_eq!(e("8080:0"), r#"bad port "0": ports are 1-65535"#);
         assert_eq!(e("70000"), r#"bad port "70000": ports are 1-65535"#);
         assert_eq!(
             e("80/sctp"),
@@ -217,7 +224,10 @@ mod tests {
         assert!(e("90-80").contains("below its start"));
         assert!(e("a:b:c:d").contains("expected"));
         assert!(e("x.y:80:80").contains("not IPv4"));
-        assert!(e("[::1]:80:80").contains("IPv6"));
+        assert_eq!(
+            e("[::1]:8080:80"),
+            r#"bad publish spec "[::1]:8080:80": IPv6 host addresses are not supported: ports are published on IPv4 only"#
+        );
     }
 
     #[test]

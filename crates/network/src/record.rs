@@ -3,7 +3,7 @@
 //! Docker-compatible `network inspect` JSON made from it.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
@@ -72,6 +72,14 @@ pub struct EndpointRecord {
     /// containers join or leave this network.
     #[serde(default)]
     pub hosts_file: Option<PathBuf>,
+    /// The container's network namespace (its bind-mounted file), where
+    /// the embedded DNS resolver answers on user networks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub netns: Option<PathBuf>,
+    /// `--dns`: the servers the resolver forwards the container's other
+    /// names to (the host's when empty).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_servers: Vec<IpAddr>,
 }
 
 impl Network {
@@ -174,6 +182,8 @@ mod tests {
                 host_veth: "yv1".into(),
                 ports: vec![],
                 hosts_file: None,
+                netns: None,
+                dns_servers: vec![],
             },
         );
         let v = n.inspect_json();

@@ -3,12 +3,17 @@
 //! exclusive flock on `<root>/networks/.lock`. Every operation that reads,
 //! decides and writes (create, attach, publish…) holds the lock throughout,
 //! so any number of yurta processes may run at once.
+//!
+//! The host's objects (the nft table, bridge names, subnets as routes) are
+//! shared by every state root on the host, so the steps that decide or
+//! change them also hold a host-wide flock ([`HostLock`]), always taken
+//! after a root's lock, never before.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
+use serde::{Deserialize, Serialize};
 
 use crate::record::Network;
 
@@ -73,10 +78,27 @@ impl Store {
             .map_err(io("open", &path))?;
         let lock = Flock::lock(file, FlockArg::LockExclusive)
             .map_err(|(_, errno)| StoreError::Lock { path, errno })?;
+        self.remove_stale_temp_files();
         Ok(Locked {
             store: self,
             _lock: lock,
         })
+    }
+
+    /// Records are written only under the lock: with it held, a temporary
+    /// file of [`yurta_sysutil::replace_file`] is a killed writer's.
+    fn remove_stale_temp_files(&self) {
+        let Ok(entries) = fs::read_dir(&self.dir) else {
+            return;
+        };
+        for e in entries.flatten() {
+            if e.file_name()
+                .to_str()
+                .is_some_and(yurta_sysutil::is_temp_name)
+            {
+                let _ = fs::remove_file(e.path());
+            }
+        }
     }
 }
 
@@ -111,15 +133,9 @@ impl Locked<'_> {
     /// Replaces the network's file atomically.
     pub fn save(&self, net: &Network) -> Result<(), StoreError> {
         let path = self.path(&net.name);
-        let tmp = self
-            .store
-            .dir
-            .join(format!(".{}.json.{}", net.name, std::process::id()));
         let text = serde_json::to_vec_pretty(net).expect("network records serialize");
-        let mut f = File::create(&tmp).map_err(io("create", &tmp))?;
-        f.write_all(&text).map_err(io("write", &tmp))?;
-        f.sync_all().map_err(io("fsync", &tmp))?;
-        fs::rename(&tmp, &path).map_err(io("rename", &path))
+        let durability = yurta_sysutil::Durability::Synced;
+        yurta_sysutil::replace_file(&path, &text, 0o644, durability).map_err(io("write", &path))
     }
 
     /// Removes the network's file; a missing file is fine.
@@ -129,6 +145,86 @@ impl Locked<'_> {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove", &path)(e)),
             _ => Ok(()),
         }
+    }
+}
+
+/// An attach in progress (`<root>/networks/.pending.json`): the link it
+/// makes (a veth's host side or a tap) and the endpoint whose port rules
+/// it adds, before its record is saved. Written under the lock without an
+/// fsync (only a killed process matters: after a power loss the links and
+/// rules are gone too) and removed once the record is saved, so whoever
+/// takes the lock next and finds it knows the writer died, and removes
+/// what it names unless the record has it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Pending {
+    pub network: String,
+    pub link: String,
+    /// Set when the endpoint publishes ports (it has rules).
+    #[serde(default)]
+    pub endpoint_id: Option<String>,
+}
+
+impl Locked<'_> {
+    fn journal(&self) -> PathBuf {
+        self.store.dir.join(".pending.json")
+    }
+
+    /// Notes an attach in progress.
+    pub fn begin(&self, p: &Pending) -> Result<(), StoreError> {
+        let path = self.journal();
+        let text = serde_json::to_vec(p).expect("pending attaches serialize");
+        fs::write(&path, text).map_err(io("write", &path))
+    }
+
+    /// The attach is recorded (or undone): forget it.
+    pub fn done(&self) -> Result<(), StoreError> {
+        let path = self.journal();
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io("remove", &path)(e)),
+            _ => Ok(()),
+        }
+    }
+
+    /// An attach a dead process left; a file it could not finish writing
+    /// is removed (nothing was made before it was written).
+    pub fn pending(&self) -> Result<Option<Pending>, StoreError> {
+        let path = self.journal();
+        let text = match fs::read(&path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            r => r.map_err(io("read", &path))?,
+        };
+        match serde_json::from_slice(&text) {
+            Ok(p) => Ok(Some(p)),
+            Err(_) => self.done().map(|()| None),
+        }
+    }
+}
+
+/// The host-wide lock (a flock on a file in `/run/lock` by default);
+/// dropping it unlocks.
+pub struct HostLock {
+    _lock: Flock<File>,
+}
+
+impl HostLock {
+    /// Waits for the exclusive lock on `path` (made, with its directory,
+    /// when missing).
+    pub fn take(path: &Path) -> Result<HostLock, StoreError> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).map_err(io("create", dir))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .map_err(io("open", path))?;
+        let lock =
+            Flock::lock(file, FlockArg::LockExclusive).map_err(|(_, errno)| StoreError::Lock {
+                path: path.to_path_buf(),
+                errno,
+            })?;
+        Ok(HostLock { _lock: lock })
     }
 }
 

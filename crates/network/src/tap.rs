@@ -20,6 +20,7 @@ use crate::ids;
 use crate::links::LinkError;
 use crate::manage::{find, ifname, Networks};
 use crate::netlink::{Netlink, NetlinkError};
+use crate::store::{Locked, Pending};
 
 const TUN_PATH: &str = "/dev/net/tun";
 
@@ -99,7 +100,7 @@ impl Networks {
         if owner.is_empty() {
             return Err(TapError::NoOwner.into());
         }
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         let mut net = find(&lock, network, self)?;
         if let Some((ip, _)) = net.allocations.iter().find(|(_, o)| *o == owner) {
             return Err(TapError::AlreadyLeased {
@@ -109,16 +110,19 @@ impl Networks {
             }
             .into());
         }
+        self.ensure_plumbing(&lock, &mut net)?;
         // The lease exists only in memory until the record is saved last.
         let ip = net.allocate(owner, want_ip)?;
-        self.ensure_plumbing(&net)?;
-        let tap = self.new_tap()?;
+        let tap = self.new_tap(&lock, &net.name)?;
         net.taps.insert(tap.clone(), owner.into());
         let res = plug(&tap, &net.bridge).and_then(|()| Ok(lock.save(&net)?));
         if let Err(e) = res {
             let _ = delete_tap(&tap);
+            let _ = lock.done();
             return Err(e);
         }
+        yurta_fault::point("network.tap.saved");
+        let _ = lock.done();
         Ok(TapEndpoint {
             network: net.name,
             tap,
@@ -135,7 +139,7 @@ impl Networks {
     /// deleted; a tap a network records for another owner is refused (and
     /// nothing is done).
     pub fn detach_tap(&self, network: &str, owner: &str, tap: &str) -> Result<(), Error> {
-        let lock = self.store.lock()?;
+        let lock = self.lock()?;
         // Another owner's tap, on this network or any other (a wrong
         // network name must not let it go either).
         for n in lock.load_all()? {
@@ -176,23 +180,37 @@ impl Networks {
         Ok(errs.into_result()?)
     }
 
-    /// Creates a persistent tap with a fresh name: prefix + random hex.
-    fn new_tap(&self) -> Result<String, Error> {
+    /// Creates a persistent tap with a fresh name: prefix + random hex,
+    /// each name journaled before it is tried (`journal`).
+    fn new_tap(&self, lock: &Locked, network: &str) -> Result<String, Error> {
         let prefix = &self.cfg.tap_prefix;
         if prefix.len() > MAX_PREFIX || !valid_ifname(&format!("{prefix}0")) {
             return Err(TapError::BadPrefix(prefix.clone()).into());
         }
         for _ in 0..8 {
             let name = ifname(prefix, &ids::random_hex(8));
+            lock.begin(&Pending {
+                network: network.into(),
+                link: name.clone(),
+                endpoint_id: None,
+            })?;
             match create_tap(&name) {
                 // IFF_TUN_EXCL: a link of that name exists.
                 Err(TapError::Create {
                     errno: Errno::EBUSY,
                     ..
                 }) => continue,
-                r => return r.map(|()| name).map_err(Error::from),
+                Ok(()) => {
+                    yurta_fault::point("network.tap.made");
+                    return Ok(name);
+                }
+                Err(e) => {
+                    let _ = lock.done();
+                    return Err(e.into());
+                }
             }
         }
+        lock.done()?;
         Err(TapError::NoFreeName(prefix.clone()).into())
     }
 }

@@ -196,7 +196,7 @@ impl Download<'_, '_> {
                     return Err(Failure::Transient(Error::Transport {
                         method: "GET".into(),
                         url: self.url.clone(),
-                        source: ureq::Error::Io(e),
+                        error: ureq::Error::Io(e),
                     }))
                 }
             };
@@ -215,9 +215,9 @@ impl Download<'_, '_> {
         if self.hashing {
             self.hasher.update(data);
         }
-        self.out.write_all(data).map_err(|source| Error::Write {
+        self.out.write_all(data).map_err(|error| Error::Write {
             digest: self.digest.to_string(),
-            source,
+            error,
         })
     }
 

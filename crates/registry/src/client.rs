@@ -266,10 +266,10 @@ pub(crate) fn map_transport(ep: &Endpoint, method: &Method, url: &str, e: ureq::
             detail: t.to_string(),
             hint: ep.tls_hint.clone(),
         },
-        source => Error::Transport {
+        error => Error::Transport {
             method: method.to_string(),
             url: url.to_string(),
-            source,
+            error,
         },
     }
 }

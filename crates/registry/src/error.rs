@@ -13,12 +13,11 @@ pub enum Error {
     Reference(#[from] ReferenceError),
 
     /// Connection, DNS, timeout or protocol failure below HTTP status codes.
-    #[error("{method} {url}: {source}")]
+    #[error("{method} {url}: {error}")]
     Transport {
         method: String,
         url: String,
-        #[source]
-        source: ureq::Error,
+        error: ureq::Error,
     },
 
     /// TLS handshake failed; `hint` tells the user how to trust the server.
@@ -70,21 +69,15 @@ pub enum Error {
     #[error("{url}: {reason}")]
     Protocol { url: String, reason: String },
 
-    /// Writing a downloaded blob to the caller's writer failed.
-    #[error("write blob {digest}: {source}")]
-    Write {
-        digest: String,
-        #[source]
-        source: io::Error,
-    },
+    /// Writing a downloaded blob to the caller's writer failed. (The cause
+    /// is in the message, so it is not also a `source`, which would print
+    /// it twice in a chain.)
+    #[error("write blob {digest}: {error}")]
+    Write { digest: String, error: io::Error },
 
     /// Reading data to upload from the caller's reader failed.
-    #[error("read blob {digest} for upload: {source}")]
-    Read {
-        digest: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error("read blob {digest} for upload: {error}")]
+    Read { digest: String, error: io::Error },
 
     #[error("{path}: {reason}")]
     File { path: PathBuf, reason: String },

@@ -28,8 +28,8 @@ pub use endpoint::is_loopback;
 pub use error::{Error, ReferenceError, Result};
 pub use login::{login, logout};
 pub use manifest::{
-    Manifest, ManifestInfo, MANIFEST_MEDIA_TYPES, MEDIA_DOCKER_LIST, MEDIA_DOCKER_MANIFEST,
-    MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST,
+    media_type_of, next_link, Manifest, ManifestInfo, MANIFEST_MEDIA_TYPES, MEDIA_DOCKER_LIST,
+    MEDIA_DOCKER_MANIFEST, MEDIA_OCI_INDEX, MEDIA_OCI_MANIFEST,
 };
 pub use reference::{Reference, Repository, DOCKER_HUB};
 pub use upload::{BlobPush, PushedBlob, UploadMethod};

@@ -209,8 +209,8 @@ fn strip_params(content_type: &str) -> String {
 }
 
 /// The Content-Type, unless it is generic; then the document's own
-/// `mediaType`, else a guess from its shape.
-fn media_type_of(content_type: Option<&str>, bytes: &[u8]) -> String {
+/// `mediaType`, else a guess from its shape. Public for the fuzz targets.
+pub fn media_type_of(content_type: Option<&str>, bytes: &[u8]) -> String {
     let ct = content_type.map(strip_params).unwrap_or_default();
     let generic = ct.is_empty() || ct == "application/json" || ct == "text/plain";
     if !generic {
@@ -227,8 +227,9 @@ fn media_type_of(content_type: Option<&str>, bytes: &[u8]) -> String {
     }
 }
 
-/// `</v2/x/tags/list?last=a&n=1>; rel="next"` → the URL.
-fn next_link(link: &str) -> Option<String> {
+/// `</v2/x/tags/list?last=a&n=1>; rel="next"` → the URL. Public for the
+/// fuzz targets.
+pub fn next_link(link: &str) -> Option<String> {
     link.split(',').find_map(|part| {
         let (url, params) = part.split_once(';')?;
         let is_next = params

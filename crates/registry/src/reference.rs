@@ -237,20 +237,28 @@ fn validate_registry(input: &str, registry: &str) -> Result<(), ReferenceError> 
         v6.strip_suffix(']')
             .is_some_and(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_hexdigit() || b == b':'))
     } else {
-        !host.is_empty()
-            && host
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-')
+        host.split('.').all(valid_label)
     };
     let port_ok = match port {
         Some(p) => !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()),
         None => true,
     };
-    if host_ok && port_ok {
+    // Nothing may follow "[v6]" but ":port" (split_host_port drops it).
+    let whole = host.len() + port.map_or(0, |p| p.len() + 1) == registry.len();
+    if host_ok && port_ok && whole {
         Ok(())
     } else {
         Err(invalid(input, format!("bad registry host {registry:?}")))
     }
+}
+
+/// A DNS label as Docker takes it: letters and digits, dashes inside.
+fn valid_label(l: &str) -> bool {
+    let b = l.as_bytes();
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(|x| x.is_ascii_alphanumeric() || *x == b'-')
 }
 
 /// `host:port` → (`host`, `port`); an IPv6 literal keeps its brackets.
@@ -370,6 +378,26 @@ mod tests {
         }
         let e = Reference::parse("a/B").unwrap_err().to_string();
         assert!(e.contains("\"a/B\"") && e.contains("lowercase"), "{e}");
+    }
+
+    /// Docker's host grammar, as the store's parser checks it too
+    /// (fuzz/image_reference compares the two): empty or dash-edged labels
+    /// and text after "[v6]" other than ":port" are not hosts.
+    #[test]
+    fn registry_hosts_follow_dockers_grammar() {
+        for bad in [
+            "a..b/x", "-a.b/x", "a-.b/x", ".a/x", "[::1]x/y", "[::1]0/x", "[::1]:/x",
+        ] {
+            assert!(Reference::parse(bad).is_err(), "{bad:?} parsed");
+        }
+        for ok in [
+            "my-host.example.com/x",
+            "[fe80::1]/x",
+            "[::1]:5000/x",
+            "a.b:1/x",
+        ] {
+            assert!(Reference::parse(ok).is_ok(), "{ok:?}");
+        }
     }
 
     #[test]

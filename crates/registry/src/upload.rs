@@ -276,10 +276,10 @@ fn check_read(r: HashingReader, digest: &Digest, size: u64, result: Result<()>) 
     result
 }
 
-fn read_error(digest: &Digest, source: io::Error) -> Error {
+fn read_error(digest: &Digest, error: io::Error) -> Error {
     Error::Read {
         digest: digest.to_string(),
-        source,
+        error,
     }
 }
 

@@ -234,13 +234,9 @@ impl<P: KvmProbe> KvmProbe for CachedProbe<P> {
             answers.clear();
         }
         answers.insert(key.clone(), boots);
-        let tmp = self
-            .cache
-            .with_extension(format!("tmp-{}", std::process::id()));
         if let Ok(doc) = serde_json::to_vec(&answers) {
-            if std::fs::write(&tmp, doc).is_ok() {
-                let _ = std::fs::rename(&tmp, &self.cache);
-            }
+            let unsynced = yurta_sysutil::Durability::Unsynced;
+            let _ = yurta_sysutil::replace_file(&self.cache, &doc, 0o644, unsynced);
         }
         Ok(boots)
     }

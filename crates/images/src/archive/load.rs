@@ -46,6 +46,7 @@ pub fn load(
         return Err(ArchiveError::Unknown);
     };
     // Everything verified: now commit and record.
+    yurta_fault::point("load.verified");
     let mut out = Vec::new();
     for (image, names) in images {
         out.push(files.commit(image, names)?);
@@ -57,6 +58,8 @@ pub fn load(
 struct Pending {
     config: Vec<u8>,
     layers: Vec<(String, Descriptor)>,
+    /// Uncompressed sizes learnt while checking diff IDs.
+    diff_sizes: HashMap<Digest, u64>,
 }
 
 struct Files {
@@ -99,6 +102,7 @@ impl Files {
                 let mut w = store.ingest()?;
                 io::copy(&mut entry, &mut w)
                     .map_err(ArchiveError::io(format!("read {path} from archive")))?;
+                yurta_fault::point("load.ingested");
                 files.large.insert(path.clone(), w);
             }
             progress.end(&path);
@@ -155,10 +159,18 @@ impl Files {
                 });
             }
             let mut layers = Vec::new();
+            let mut diff_sizes = HashMap::new();
             for (path, diff_id) in e.layers.iter().zip(diff_ids) {
-                layers.push((path.clone(), self.docker_layer(path, diff_id)?));
+                let (desc, size) = self.docker_layer(path, diff_id)?;
+                layers.push((path.clone(), desc));
+                diff_sizes.insert(diff_id.clone(), size);
             }
-            out.push((Pending { config, layers }, e.repo_tags.unwrap_or_default()));
+            let p = Pending {
+                config,
+                layers,
+                diff_sizes,
+            };
+            out.push((p, e.repo_tags.unwrap_or_default()));
         }
         Ok(out)
     }
@@ -177,7 +189,12 @@ impl Files {
 
     /// A docker-archive layer: an uncompressed tar whose digest is its diff
     /// ID, or (newer Docker) a compressed blob that must unpack to it.
-    fn docker_layer(&self, path: &str, diff_id: &Digest) -> Result<Descriptor, ArchiveError> {
+    /// Returns its descriptor and uncompressed size.
+    fn docker_layer(
+        &self,
+        path: &str,
+        diff_id: &Digest,
+    ) -> Result<(Descriptor, u64), ArchiveError> {
         let digest = self.digest_of(path)?;
         let size = self.size_of(path);
         let compression = detect(&mut io::BufReader::new(self.open(path)?))
@@ -187,15 +204,15 @@ impl Files {
             Compression::Gzip => media::OCI_LAYER_GZIP,
             Compression::Zstd => media::OCI_LAYER_ZSTD,
         };
-        let actual = if compression == Compression::None {
-            digest.clone()
+        let (actual, diff_size) = if compression == Compression::None {
+            (digest.clone(), size)
         } else {
             let r = decompress(self.open(path)?)
                 .map_err(ArchiveError::io(format!("decompress {path}")))?;
-            HashingReader::new(r)
+            let (d, n, _) = HashingReader::new(r)
                 .finish()
-                .map_err(ArchiveError::io(format!("decompress {path}")))?
-                .0
+                .map_err(ArchiveError::io(format!("decompress {path}")))?;
+            (d, n)
         };
         if &actual != diff_id {
             return Err(ArchiveError::DiffId {
@@ -204,7 +221,7 @@ impl Files {
                 actual,
             });
         }
-        Ok(Descriptor::new(media_type, digest, size))
+        Ok((Descriptor::new(media_type, digest, size), diff_size))
     }
 
     fn size_of(&self, path: &str) -> u64 {
@@ -269,7 +286,11 @@ impl Files {
             d.media_type = media::to_oci(&l.media_type).to_string();
             layers.push((path, d));
         }
-        Ok(Pending { config, layers })
+        Ok(Pending {
+            config,
+            layers,
+            diff_sizes: HashMap::new(),
+        })
     }
 
     /// Stores a verified image: layers, config, a fresh OCI manifest; tags.
@@ -292,7 +313,12 @@ impl Files {
         let digest = self
             .store
             .put_manifest(&serde_json::to_vec(&manifest).expect("serializes"))?;
-        let image = self.store.add_image(&digest, &Provenance::default())?;
+        let from = Provenance {
+            diff_sizes: p.diff_sizes,
+            ..Default::default()
+        };
+        let image = self.store.add_image(&digest, &from)?;
+        yurta_fault::point("load.recorded");
         let mut tags = Vec::new();
         for n in names {
             tags.push(self.store.tag(&n, &digest)?);

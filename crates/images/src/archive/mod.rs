@@ -43,16 +43,17 @@ impl std::str::FromStr for ArchiveFormat {
 pub enum ArchiveError {
     #[error("unknown archive format {0:?}: expected docker-archive or oci-archive")]
     Format(String),
-    #[error("{what}: {source}")]
-    Io { what: String, source: io::Error },
+    // Causes are in the messages, not also `source`s (printed twice).
+    #[error("{what}: {error}")]
+    Io { what: String, error: io::Error },
     #[error("not a docker or OCI archive: it has neither manifest.json nor index.json")]
     Unknown,
     #[error("archive has no file {0:?}")]
     Missing(String),
-    #[error("invalid {what} in archive: {source}")]
+    #[error("invalid {what} in archive: {error}")]
     Json {
         what: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("archive file {path} has digest {actual}, not {expected}")]
     DigestMismatch {
@@ -85,12 +86,12 @@ pub enum ArchiveError {
 impl ArchiveError {
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(io::Error) -> ArchiveError {
         let what = what.into();
-        move |source| ArchiveError::Io { what, source }
+        move |error| ArchiveError::Io { what, error }
     }
 
     pub(crate) fn json(what: impl Into<String>) -> impl FnOnce(serde_json::Error) -> ArchiveError {
         let what = what.into();
-        move |source| ArchiveError::Json { what, source }
+        move |error| ArchiveError::Json { what, error }
     }
 }
 

@@ -274,3 +274,45 @@ fn gzip_compressed_archive_loads() {
     let loaded = load(&dst, &gz.finish().unwrap()[..], None, &Silent).unwrap();
     assert_eq!(loaded[0].image.id, f.image.id);
 }
+
+#[test]
+fn one_image_id_has_one_size_however_its_layers_are_stored() {
+    let f = fixture();
+    // A docker-archive stores the layer uncompressed; loaded back into the
+    // same store under another tag it is a second record of the same ID.
+    let mut tar = saved(&f, ArchiveFormat::DockerArchive);
+    tar = tamper(
+        &tar,
+        |p| p == "manifest.json",
+        |b| {
+            *b = String::from_utf8(b.clone())
+                .unwrap()
+                .replace("myorg/app:1", "myorg/app:2")
+                .into_bytes()
+        },
+    );
+    let loaded = load(&f.src, &tar[..], None, &Silent).unwrap();
+    let again = &loaded[0].image;
+    assert_eq!(again.id, f.image.id);
+    assert_ne!(again.manifest.digest, f.image.manifest.digest);
+    assert_eq!(again.size, f.image.size, "same ID, same size");
+    let oci = load(
+        &fresh(&f, "o"),
+        &saved(&f, ArchiveFormat::OciArchive)[..],
+        None,
+        &Silent,
+    );
+    assert_eq!(oci.unwrap()[0].image.size, f.image.size);
+    let docker = load(&fresh(&f, "d"), &tar[..], None, &Silent);
+    assert_eq!(docker.unwrap()[0].image.size, f.image.size);
+    // The size is the config plus the uncompressed layer, as Docker's.
+    let layer_tar = fs::metadata(f.src.blob_path(&again.layers[0].digest)).unwrap();
+    assert_eq!(f.image.diff_sizes, [layer_tar.len()]);
+    let config = f.src.blob_size(&f.image.id).unwrap();
+    assert_eq!(f.image.size, config + layer_tar.len());
+    let rows = crate::inspect::rows(&f.src.list().unwrap());
+    assert_eq!(rows.len(), 2);
+    assert!(rows.iter().all(|r| r.size == f.image.size), "{rows:?}");
+    let h = crate::inspect::history(&f.src, again).unwrap();
+    assert_eq!(h[0].size, layer_tar.len());
+}

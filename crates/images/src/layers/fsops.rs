@@ -124,9 +124,7 @@ fn cstring(bytes: &[u8]) -> Result<CString, Errno> {
 /// symlink (`lsetxattr` on `/proc/self/fd/<dir>/<name>`, which resolves the
 /// directory by descriptor, not by a path the layer could redirect).
 pub fn set_xattr_at(dir: &OwnedFd, name: &OsStr, key: &str, value: &[u8]) -> Result<(), Errno> {
-    let mut path = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
-    path.extend_from_slice(name.as_bytes());
-    let path = cstring(&path)?;
+    let path = proc_path(dir, name)?;
     let key = cstring(key.as_bytes())?;
     // SAFETY: both strings are NUL-terminated and live across the call;
     // `value` is a valid buffer of `value.len()` bytes.
@@ -159,13 +157,18 @@ pub fn set_xattr_fd(fd: &OwnedFd, key: &str, value: &[u8]) -> Result<(), Errno> 
     Errno::result(rc).map(drop)
 }
 
-#[cfg(test)]
+/// `/proc/self/fd/<dir>/<name>`: `name` in `dir` by descriptor, for the
+/// `l*xattr` calls, which have no `*at` form.
+fn proc_path(dir: &OwnedFd, name: &OsStr) -> Result<CString, Errno> {
+    let mut path = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
+    path.extend_from_slice(name.as_bytes());
+    cstring(&path)
+}
+
 /// Reads an extended attribute of `name` in `dir` (no symlink following);
 /// None when absent.
 pub fn get_xattr_at(dir: &OwnedFd, name: &OsStr, key: &str) -> Result<Option<Vec<u8>>, Errno> {
-    let mut path = format!("/proc/self/fd/{}/", dir.as_raw_fd()).into_bytes();
-    path.extend_from_slice(name.as_bytes());
-    let path = cstring(&path)?;
+    let path = proc_path(dir, name)?;
     let key = cstring(key.as_bytes())?;
     let mut buf = vec![0u8; 65536];
     // SAFETY: strings are NUL-terminated; `buf` is writable for its length.
@@ -185,4 +188,26 @@ pub fn get_xattr_at(dir: &OwnedFd, name: &OsStr, key: &str) -> Result<Option<Vec
         Err(Errno::ENODATA) => Ok(None),
         Err(e) => Err(e),
     }
+}
+
+/// The extended attributes of `name` in `dir` (no symlink following), in
+/// the order the filesystem lists them; none where xattrs are unsupported.
+pub fn list_xattrs_at(dir: &OwnedFd, name: &OsStr) -> Result<Vec<(String, Vec<u8>)>, Errno> {
+    let path = proc_path(dir, name)?;
+    let mut names = vec![0u8; 65536];
+    // SAFETY: `path` is NUL-terminated; `names` is writable for its length.
+    let n = unsafe { libc::llistxattr(path.as_ptr(), names.as_mut_ptr().cast(), names.len()) };
+    let n = match Errno::result(n) {
+        Ok(n) => n as usize,
+        Err(Errno::ENOTSUP) => return Ok(Vec::new()),
+        Err(e) => return Err(e),
+    };
+    let mut out = Vec::new();
+    for key in names[..n].split(|b| *b == 0).filter(|k| !k.is_empty()) {
+        let key = String::from_utf8_lossy(key).into_owned();
+        if let Some(value) = get_xattr_at(dir, name, &key)? {
+            out.push((key, value));
+        }
+    }
+    Ok(out)
 }

@@ -7,7 +7,7 @@
 //! snapshot) is in `extract`; descriptor-relative primitives in `fsops`.
 
 mod extract;
-mod fsops;
+pub(crate) mod fsops;
 mod mount;
 
 use std::fs;
@@ -17,10 +17,10 @@ use std::path::{Path, PathBuf};
 use nix::errno::Errno;
 
 pub use extract::{Extractor, Whiteouts, OVERLAY_OPAQUE_XATTR};
-pub use mount::{copy_rootfs, mount_rootfs, unmount_rootfs, RootfsKind};
+pub use mount::{copy_rootfs, mount_overlay_only, mount_rootfs, unmount_rootfs, RootfsKind};
 
 use crate::digest::{chain_ids, Digest, HashingReader};
-use crate::store::{fsync_dir, ImageRecord, Store, StoreError};
+use crate::store::{fsync_dir, hold, ImageRecord, Store, StoreError};
 
 /// Errors of this module. Each names the layer entry or value involved.
 #[derive(Debug, thiserror::Error)]
@@ -45,11 +45,12 @@ pub enum LayerError {
         entry: String,
         errno: Errno,
     },
-    #[error("{what} {entry:?}: {source}")]
+    // The cause is in the message, not also a `source` (printed twice).
+    #[error("{what} {entry:?}: {error}")]
     Io {
         what: String,
         entry: String,
-        source: io::Error,
+        error: io::Error,
     },
     #[error("layer {layer} unpacks to {actual}, but the image config says {expected}")]
     DiffIdMismatch {
@@ -78,11 +79,11 @@ impl LayerError {
         }
     }
 
-    pub(crate) fn io(what: &str, entry: &str, source: io::Error) -> LayerError {
+    pub(crate) fn io(what: &str, entry: &str, error: io::Error) -> LayerError {
         LayerError::Io {
             what: what.to_string(),
             entry: entry.to_string(),
-            source,
+            error,
         }
     }
 
@@ -134,14 +135,23 @@ pub fn decompress<'a>(r: impl Read + 'a) -> io::Result<Box<dyn Read + 'a>> {
 /// Extracts a (possibly compressed) layer stream into `dest` and returns
 /// the digest of the uncompressed tar (its diff ID).
 pub fn unpack(r: impl Read, dest: &Path, mode: Whiteouts) -> Result<Digest, LayerError> {
+    unpack_counted(r, dest, mode).map(|(diff_id, _)| diff_id)
+}
+
+/// [`unpack`], also returning the length of the uncompressed tar stream.
+pub fn unpack_counted(
+    r: impl Read,
+    dest: &Path,
+    mode: Whiteouts,
+) -> Result<(Digest, u64), LayerError> {
     let tarstream = decompress(r).map_err(LayerError::tar("decompress", "layer"))?;
     let mut archive = tar::Archive::new(HashingReader::new(tarstream));
     Extractor::new(dest, mode)?.extract(&mut archive)?;
-    let (diff_id, _, _) = archive
+    let (diff_id, size, _) = archive
         .into_inner()
         .finish()
         .map_err(LayerError::tar("read the end of", "layer"))?;
-    Ok(diff_id)
+    Ok((diff_id, size))
 }
 
 impl Store {
@@ -164,34 +174,39 @@ impl Store {
         let chains = chain_ids(&image.diff_ids);
         let mut dirs = Vec::with_capacity(chains.len());
         for ((layer, diff_id), chain) in image.layers.iter().zip(&image.diff_ids).zip(&chains) {
-            dirs.push(self.unpack_layer(&layer.digest, diff_id, chain)?);
+            dirs.push(self.unpack_layer(&layer.digest, diff_id, chain)?.0);
         }
         Ok(dirs)
     }
 
     /// Unpacks one layer blob into `snapshots/<chain>/fs` unless it is
-    /// there. The work happens in a temporary directory renamed into place
-    /// when complete and verified, so a crash or a hostile layer leaves no
-    /// snapshot behind; two processes racing both succeed.
+    /// there; returns the directory and, when it unpacked now, the length
+    /// of the uncompressed tar. The work happens in a `snapshots/tmp-*`
+    /// directory, flock'ed while in use and renamed into place when
+    /// complete and verified, so a crash or a hostile layer leaves no
+    /// snapshot behind (only a directory garbage collection can lock and
+    /// remove); two processes racing both succeed.
     pub fn unpack_layer(
         &self,
         blob: &Digest,
         diff_id: &Digest,
         chain: &Digest,
-    ) -> Result<PathBuf, LayerError> {
+    ) -> Result<(PathBuf, Option<u64>), LayerError> {
         let done = self.snapshot_path(chain);
         if done.is_dir() {
-            return Ok(done);
+            return Ok((done, None));
         }
+        let _lease = self.lease()?;
+        let snapshots = self.snapshots_dir();
         let tmp = tempfile::Builder::new()
-            .prefix(&format!("tmp-{}-", chain.short()))
-            .tempdir_in(self.snapshots_dir())
-            .map_err(|e| {
-                StoreError::io("create temporary directory in", &self.snapshots_dir())(e)
-            })?;
+            .prefix(&format!("{UNPACK_PREFIX}{}-", chain.short()))
+            .tempdir_in(&snapshots)
+            .map_err(|e| StoreError::io("create temporary directory in", &snapshots)(e))?;
+        let _held = hold(tmp.path())?;
         let fs_dir = tmp.path().join("fs");
         fs::create_dir(&fs_dir).map_err(|e| StoreError::io("create", &fs_dir)(e))?;
-        let actual = unpack(self.open_blob(blob)?, &fs_dir, Whiteouts::Overlay)?;
+        yurta_fault::point("store.unpack.dir");
+        let (actual, size) = unpack_counted(self.open_blob(blob)?, &fs_dir, Whiteouts::Overlay)?;
         if &actual != diff_id {
             return Err(LayerError::DiffIdMismatch {
                 layer: blob.clone(),
@@ -199,19 +214,24 @@ impl Store {
                 actual,
             });
         }
+        yurta_fault::point("store.unpack.rename");
         let target = done.parent().expect("snapshot has a parent").to_path_buf();
         match fs::rename(tmp.path(), &target) {
             Ok(()) => {
                 let _ = tmp.keep();
-                fsync_dir(&self.snapshots_dir())?;
+                fsync_dir(&snapshots)?;
             }
             // Another process finished the same snapshot first; ours is dropped.
             Err(e) if done.is_dir() => drop(e),
             Err(e) => return Err(StoreError::io("rename into", &target)(e).into()),
         }
-        Ok(done)
+        Ok((done, Some(size)))
     }
 }
+
+/// How directories under `snapshots/` that are not (yet, or any more) a
+/// snapshot are named: unpacks in progress and snapshots being removed.
+pub(crate) const UNPACK_PREFIX: &str = "tmp-";
 
 #[cfg(test)]
 #[path = "tests.rs"]

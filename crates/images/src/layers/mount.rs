@@ -70,6 +70,29 @@ pub fn mount_rootfs(
     }
 }
 
+/// Mounts the image as an overlay on `target` with `upper` and `work`,
+/// like [`mount_rootfs`], but never falls back to a flattened copy: a
+/// stopped container's root, mounted again to read it (`export`), where a
+/// copy into `target` would be neither the container's view nor removed.
+pub fn mount_overlay_only(
+    store: &Store,
+    image: &ImageRecord,
+    target: &Path,
+    upper: &Path,
+    work: &Path,
+) -> Result<(), LayerError> {
+    let lowers = store.unpack_image(image)?;
+    for d in [target, upper, work] {
+        fs::create_dir_all(d).map_err(|e| StoreError::io("create", d)(e))?;
+    }
+    let mount_err = |errno| LayerError::Mount {
+        target: target.to_path_buf(),
+        errno,
+    };
+    let options = overlay_options(&lowers, upper, work).ok_or(mount_err(Errno::EINVAL))?;
+    mount_overlay(target, &options).map_err(mount_err)
+}
+
 fn mount_overlay(target: &Path, options: &str) -> Result<(), Errno> {
     mount(
         Some("overlay"),

@@ -433,11 +433,11 @@ fn snapshot_is_made_once_and_atomically() {
     let tar = rich_layer();
     let diff = Digest::of(&tar);
     let (_d, store, blob) = store_with_layer(&tar);
-    let path = store.unpack_layer(&blob, &diff, &diff).unwrap();
+    let path = store.unpack_layer(&blob, &diff, &diff).unwrap().0;
     assert_eq!(path, store.snapshots_dir().join(diff.hex()).join("fs"));
     check_rich(&path);
     fs::write(path.join("marker"), "").unwrap();
-    assert_eq!(store.unpack_layer(&blob, &diff, &diff).unwrap(), path);
+    assert_eq!(store.unpack_layer(&blob, &diff, &diff).unwrap().0, path);
     assert!(path.join("marker").exists(), "not unpacked twice");
     assert_eq!(listing(&store.snapshots_dir()), [diff.hex().to_string()]);
 }
@@ -488,6 +488,7 @@ fn overlay_stack_and_copy_fallback_agree() {
         platform: crate::Platform::host(),
         layers: layers.to_vec(),
         diff_ids,
+        diff_sizes: vec![],
         size: 0,
         repo_digests: vec![],
         added: String::new(),

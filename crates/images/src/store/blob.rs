@@ -2,6 +2,11 @@
 //! verified and renamed into `blobs/sha256/`. Nothing is visible under
 //! `blobs/` until it is complete and verified; a killed write leaves only a
 //! partial file that the next writer of the same digest resumes from.
+//!
+//! Every writer holds an exclusive flock on its ingest file while it works,
+//! so garbage collection removes only files nobody holds. A write that
+//! fails for lack of space drops what was written: the disk needs the
+//! space more than a later attempt needs to resume.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -11,7 +16,7 @@ use std::path::PathBuf;
 use nix::fcntl::Flock;
 use sha2::{Digest as _, Sha256};
 
-use super::lock::lock_file;
+use super::lock::{hold, lock_file};
 use super::{fsync_dir, Store, StoreError};
 use crate::digest::Digest;
 
@@ -23,6 +28,8 @@ use crate::digest::Digest;
 pub struct BlobWriter {
     file: Option<Flock<File>>,
     temp: Option<tempfile::NamedTempFile>,
+    /// The flock that marks a temporary file as in use.
+    _held: Option<Flock<File>>,
     partial: PathBuf,
     blobs_dir: PathBuf,
     expected: Option<(Digest, u64)>,
@@ -42,6 +49,7 @@ impl BlobWriter {
         let mut w = BlobWriter {
             file: Some(file),
             temp: None,
+            _held: None,
             partial,
             blobs_dir: store.blobs_dir(),
             expected: Some((digest.clone(), size)),
@@ -65,10 +73,12 @@ impl BlobWriter {
             .prefix("new-")
             .tempfile_in(&dir)
             .map_err(StoreError::io("create temporary file in", &dir))?;
+        let held = hold(temp.path())?;
         Ok(BlobWriter {
             file: None,
             partial: temp.path().to_path_buf(),
             temp: Some(temp),
+            _held: Some(held),
             blobs_dir: store.blobs_dir(),
             expected: None,
             hasher: Sha256::new(),
@@ -127,9 +137,13 @@ impl BlobWriter {
             return Err(e);
         }
         let path = self.partial.clone();
-        self.file_mut()
-            .sync_all()
-            .map_err(StoreError::io("fsync", &path))?;
+        yurta_fault::point("store.blob.written");
+        if let Err(e) = self.file_mut().sync_all() {
+            if is_no_space(&e) {
+                self.discard();
+            }
+            return Err(StoreError::io("fsync", &path)(e));
+        }
         let target = self.blobs_dir.join(actual.hex());
         match self.temp.take() {
             Some(temp) => temp
@@ -139,8 +153,29 @@ impl BlobWriter {
             None => fs::rename(&self.partial, &target)
                 .map_err(StoreError::io("rename into", &target))?,
         }
+        yurta_fault::point("store.blob.committed");
         fsync_dir(&self.blobs_dir)?;
         Ok((actual, self.written))
+    }
+
+    /// Drops the bytes written so far and the partial file (a temporary
+    /// file goes when the writer is dropped).
+    fn discard(&mut self) {
+        let _ = self.file_mut().set_len(0);
+        if self.temp.is_none() {
+            let _ = fs::remove_file(&self.partial);
+        }
+        self.hasher = Sha256::new();
+        self.written = 0;
+    }
+
+    /// A failed write, naming the file; on a full disk the partial file is
+    /// dropped so that the failure does not keep the disk full.
+    fn failed(&mut self, e: io::Error) -> io::Error {
+        if is_no_space(&e) {
+            self.discard();
+        }
+        io::Error::new(e.kind(), format!("write {}: {e}", self.partial.display()))
     }
 
     fn verify(&self, actual: &Digest) -> Result<(), StoreError> {
@@ -211,7 +246,10 @@ impl Write for BlobWriter {
                 ));
             }
         }
-        let n = self.file_mut().write(buf)?;
+        let n = match self.file_mut().write(buf) {
+            Ok(n) => n,
+            Err(e) => return Err(self.failed(e)),
+        };
         self.hasher.update(&buf[..n]);
         self.written += n as u64;
         Ok(n)
@@ -220,6 +258,11 @@ impl Write for BlobWriter {
     fn flush(&mut self) -> io::Result<()> {
         self.file_mut().flush()
     }
+}
+
+/// ENOSPC or EDQUOT: the file system (or the user's quota) is full.
+pub(crate) fn is_no_space(e: &io::Error) -> bool {
+    matches!(e.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
 }
 
 /// Opens and locks `ingest/<hex>.partial`. When the lock is granted the

@@ -2,14 +2,21 @@
 //! which `name:tag` points at which. One JSON file, `catalog.json`, read
 //! under a shared lock and replaced (write, fsync, rename) under an
 //! exclusive one, so readers never see a half-written file.
+//!
+//! On a full disk the temporary file cannot be written; a catalog that
+//! shrinks (`rmi`, `image prune`) is then written over the old one in
+//! place, padded with JSON whitespace to its length, which needs no new
+//! blocks (see [`CatalogFile::save`]).
 
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Write};
-use std::path::Path;
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use super::blob::is_no_space;
 use super::lock::{lock, LockGuard};
 use super::{fsync_dir, StoreError};
 use crate::digest::Digest;
@@ -29,7 +36,13 @@ pub struct ImageRecord {
     pub platform: Platform,
     pub layers: Vec<Descriptor>,
     pub diff_ids: Vec<Digest>,
-    /// Bytes of the blobs (config and layers) as stored.
+    /// Uncompressed bytes of each layer (its tar stream), in order; empty
+    /// in records written before yurta kept them.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub diff_sizes: Vec<u64>,
+    /// The image's size as Docker shows it: the config plus the
+    /// uncompressed layers, so the same for every record of one image ID
+    /// (records written before `diff_sizes` hold the stored blob bytes).
     pub size: u64,
     /// `name@sha256:...` under which registries know the image.
     #[serde(default)]
@@ -39,7 +52,7 @@ pub struct ImageRecord {
 }
 
 /// The catalog file's content.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Catalog {
     #[serde(default)]
     pub images: BTreeMap<Digest, ImageRecord>,
@@ -145,31 +158,94 @@ impl CatalogFile<'_> {
         lock(&self.dir.join("catalog.lock"), exclusive)
     }
 
-    pub(super) fn load(&self) -> Result<Catalog, StoreError> {
+    pub(crate) fn load(&self) -> Result<Catalog, StoreError> {
         let path = self.path();
         match fs::read(&path) {
             Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| StoreError::Json {
                 what: path.display().to_string(),
-                source: e,
+                error: e,
             }),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Catalog::default()),
             Err(e) => Err(StoreError::io("read", &path)(e)),
         }
     }
 
-    pub(super) fn save(&self, catalog: &Catalog) -> Result<(), StoreError> {
+    /// Replaces the catalog (the caller holds the exclusive lock): write
+    /// `catalog.json.tmp-<pid>`, fsync, rename. The temporary file never
+    /// outlives a failure. When the disk is full and the new catalog is no
+    /// longer than the old one, the old one is overwritten in place.
+    pub(crate) fn save(&self, catalog: &Catalog) -> Result<(), StoreError> {
         let path = self.path();
-        let tmp = self
-            .dir
-            .join(format!("catalog.json.tmp-{}", std::process::id()));
+        let tmp = self.temp_path();
         let bytes = serde_json::to_vec_pretty(catalog).expect("catalog serializes");
-        let write = || -> io::Result<()> {
-            let mut f = fs::File::create(&tmp)?;
-            f.write_all(&bytes)?;
-            f.sync_all()
-        };
-        write().map_err(StoreError::io("write", &tmp))?;
-        fs::rename(&tmp, &path).map_err(StoreError::io("rename into", &path))?;
+        if let Err(e) = write_synced(&tmp, &bytes) {
+            let _ = fs::remove_file(&tmp);
+            if is_no_space(&e) && self.overwrite(&bytes)? {
+                return Ok(());
+            }
+            return Err(StoreError::io("write", &tmp)(e));
+        }
+        yurta_fault::point("store.catalog.written");
+        if let Err(e) = fs::rename(&tmp, &path) {
+            let _ = fs::remove_file(&tmp);
+            return Err(StoreError::io("rename into", &path)(e));
+        }
         fsync_dir(self.dir)
     }
+
+    fn temp_path(&self) -> PathBuf {
+        self.dir
+            .join(format!("{TEMP_PREFIX}{}", std::process::id()))
+    }
+
+    /// Writes `bytes` over `catalog.json` in place, padded with spaces to
+    /// its length so that the file is valid JSON before and after the one
+    /// write, then cuts it to size. False when `bytes` is longer than the
+    /// file (that would need new blocks).
+    fn overwrite(&self, bytes: &[u8]) -> Result<bool, StoreError> {
+        let path = self.path();
+        let file = match fs::OpenOptions::new().write(true).open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(StoreError::io("open", &path)(e)),
+        };
+        let len = file
+            .metadata()
+            .map_err(StoreError::io("stat", &path))?
+            .len();
+        if bytes.len() as u64 > len {
+            return Ok(false);
+        }
+        let mut padded = bytes.to_vec();
+        padded.resize(len as usize, b' ');
+        file.write_all_at(&padded, 0)
+            .and_then(|_| file.sync_data())
+            .and_then(|_| file.set_len(bytes.len() as u64))
+            .and_then(|_| file.sync_all())
+            .map_err(StoreError::io("overwrite", &path))?;
+        Ok(true)
+    }
+
+    /// Removes temporary files of killed writers (the caller holds the
+    /// exclusive lock, so no live writer has one); returns the bytes freed.
+    pub(crate) fn remove_stale_temps(&self) -> u64 {
+        let entries = fs::read_dir(self.dir).into_iter().flatten().flatten();
+        let mut freed = 0;
+        for e in entries.filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX)) {
+            let size = crate::manage::disk_usage(&e.path());
+            if fs::remove_file(e.path()).is_ok() {
+                freed += size;
+            }
+        }
+        freed
+    }
+}
+
+/// How temporary catalog files are named (`catalog.json.tmp-<pid>`).
+pub(crate) const TEMP_PREFIX: &str = "catalog.json.tmp-";
+
+fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let mut f = fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }

@@ -37,6 +37,23 @@ pub fn lock_file(file: File, exclusive: bool, path: &Path) -> Result<Flock<File>
     Flock::lock(file, arg).map_err(|(_, errno)| StoreError::Io {
         what: "lock".to_string(),
         path: path.to_path_buf(),
-        source: std::io::Error::from(errno),
+        error: std::io::Error::from(errno),
     })
+}
+
+/// An exclusive lock on a file or directory that nobody else holds, or
+/// None when a live process holds it (or the path is gone). Garbage
+/// collection and `system df` tell leftovers of killed writers (ingest
+/// files, unpack directories) from work in progress this way: every
+/// writer holds such a lock for as long as it works on the path.
+pub fn try_lock_unheld(path: &Path) -> Option<Flock<File>> {
+    let file = File::open(path).ok()?;
+    Flock::lock(file, FlockArg::LockExclusiveNonblock).ok()
+}
+
+/// Takes an exclusive lock on a path the caller just created (a file or a
+/// directory), held until dropped: marks it as work in progress.
+pub fn hold(path: &Path) -> Result<Flock<File>, StoreError> {
+    let file = File::open(path).map_err(StoreError::io("open", path))?;
+    lock_file(file, true, path)
 }

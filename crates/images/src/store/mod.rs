@@ -18,6 +18,7 @@ mod blob;
 mod catalog;
 mod lock;
 
+use std::collections::HashMap;
 use std::fs::{self, File};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
@@ -25,6 +26,7 @@ use std::path::{Path, PathBuf};
 pub use blob::BlobWriter;
 pub use catalog::{Catalog, CatalogFile, ImageRecord};
 pub use lock::LockGuard;
+pub(crate) use lock::{hold, try_lock_unheld};
 
 use crate::digest::Digest;
 use crate::reference::{Reference, ReferenceError};
@@ -40,11 +42,13 @@ pub const MAX_JSON_BLOB: u64 = 8 << 20;
 /// Errors of this module.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{what} {}: {source}", path.display())]
+    // The cause is in the message, so it is not also a `source` (which
+    // would print it twice in a chain).
+    #[error("{what} {}: {error}", path.display())]
     Io {
         what: String,
         path: PathBuf,
-        source: io::Error,
+        error: io::Error,
     },
     #[error("digest mismatch: expected {expected}, got {actual}")]
     DigestMismatch { expected: Digest, actual: Digest },
@@ -58,10 +62,10 @@ pub enum StoreError {
     BlobMissing(Digest),
     #[error("blob {digest} is too large for a JSON document: {size} bytes")]
     TooLarge { digest: Digest, size: u64 },
-    #[error("invalid JSON in {what}: {source}")]
+    #[error("invalid JSON in {what}: {error}")]
     Json {
         what: String,
-        source: serde_json::Error,
+        error: serde_json::Error,
     },
     #[error("{digest} is an index, not an image manifest; choose a platform first")]
     NotAManifest { digest: Digest },
@@ -78,10 +82,10 @@ pub enum StoreError {
 impl StoreError {
     /// `map_err` helper: an I/O error naming the operation and the path.
     pub fn io<'a>(what: &'a str, path: &'a Path) -> impl FnOnce(io::Error) -> StoreError + 'a {
-        move |source| StoreError::Io {
+        move |error| StoreError::Io {
             what: what.to_string(),
             path: path.to_path_buf(),
-            source,
+            error,
         }
     }
 }
@@ -91,6 +95,10 @@ impl StoreError {
 pub struct Provenance {
     /// `name@sha256:...` a registry knows it by (pull).
     pub repo_digest: Option<String>,
+    /// Uncompressed sizes of layers (diff ID → bytes of the tar stream)
+    /// the caller learnt while writing or unpacking them; the others are
+    /// looked up or counted (see [`Store::add_image`]).
+    pub diff_sizes: HashMap<Digest, u64>,
 }
 
 /// An open image store.
@@ -119,7 +127,10 @@ impl Store {
                 .join(format!("oci-layout.tmp-{}", std::process::id()));
             fs::write(&tmp, br#"{"imageLayoutVersion":"1.0.0"}"#)
                 .and_then(|_| fs::rename(&tmp, &layout))
-                .map_err(StoreError::io("write", &layout))?;
+                .map_err(|e| {
+                    let _ = fs::remove_file(&tmp);
+                    StoreError::io("write", &layout)(e)
+                })?;
         }
         Ok(store)
     }
@@ -251,6 +262,31 @@ impl Store {
         manifest: &Digest,
         from: &Provenance,
     ) -> Result<ImageRecord, StoreError> {
+        let catalog = self.list()?;
+        let record = match catalog.images.get(manifest) {
+            Some(known) => known.clone(),
+            None => self.new_record(manifest, &catalog, from)?,
+        };
+        self.catalog().update(|c| {
+            let entry = c
+                .images
+                .entry(manifest.clone())
+                .or_insert_with(|| record.clone());
+            if let Some(rd) = &from.repo_digest {
+                if !entry.repo_digests.contains(rd) {
+                    entry.repo_digests.push(rd.clone());
+                }
+            }
+            Ok(entry.clone())
+        })
+    }
+
+    fn new_record(
+        &self,
+        manifest: &Digest,
+        catalog: &Catalog,
+        from: &Provenance,
+    ) -> Result<ImageRecord, StoreError> {
         let bytes = self.read_blob(manifest)?;
         let probe: Probe = parse_json(&bytes, &manifest.to_string())?;
         if probe.is_index() {
@@ -260,37 +296,61 @@ impl Store {
         }
         let m: Manifest = parse_json(&bytes, &manifest.to_string())?;
         let config: ImageConfig = self.read_json(&m.config.digest)?;
-        let mut size = m.config.size;
-        for layer in &m.layers {
-            size += self.blob_size(&layer.digest)?;
-        }
+        let diff_ids = &config.rootfs.diff_ids;
+        let diff_sizes = self.diff_sizes(&m.layers, diff_ids, catalog, &from.diff_sizes)?;
         let media_type = m
             .media_type
             .clone()
             .unwrap_or_else(|| media::OCI_MANIFEST.to_string());
-        let record = ImageRecord {
+        Ok(ImageRecord {
             manifest: Descriptor::new(&media_type, manifest.clone(), bytes.len() as u64),
             id: m.config.digest.clone(),
             created: config.created.clone(),
             platform: config.platform(),
             layers: m.layers.clone(),
-            diff_ids: config.rootfs.diff_ids.clone(),
-            size,
-            repo_digests: from.repo_digest.iter().cloned().collect(),
+            diff_ids: diff_ids.clone(),
+            size: m.config.size + diff_sizes.iter().sum::<u64>(),
+            diff_sizes,
+            repo_digests: Vec::new(),
             added: now_rfc3339(),
-        };
-        self.catalog().update(|c| {
-            let entry = c
-                .images
-                .entry(manifest.clone())
-                .or_insert_with(|| record.clone());
-            for rd in &record.repo_digests {
-                if !entry.repo_digests.contains(rd) {
-                    entry.repo_digests.push(rd.clone());
-                }
-            }
-            Ok(entry.clone())
         })
+    }
+
+    /// The uncompressed size of each layer (the length of its tar stream,
+    /// which its diff ID names): told by the caller, known from another
+    /// image with that diff ID, the blob's own size when it is not
+    /// compressed, else counted by decompressing the blob. An image's size
+    /// is thus the same however its layers are stored (a loaded
+    /// docker-archive stores them uncompressed, a pull as the registry has
+    /// them).
+    fn diff_sizes(
+        &self,
+        layers: &[Descriptor],
+        diff_ids: &[Digest],
+        catalog: &Catalog,
+        told: &HashMap<Digest, u64>,
+    ) -> Result<Vec<u64>, StoreError> {
+        let mut known: HashMap<&Digest, u64> = HashMap::new();
+        for i in catalog.images.values() {
+            known.extend(i.diff_ids.iter().zip(i.diff_sizes.iter().copied()));
+        }
+        known.extend(told.iter().map(|(d, s)| (d, *s)));
+        let mut sizes = Vec::with_capacity(layers.len());
+        for (layer, diff_id) in layers.iter().zip(diff_ids) {
+            sizes.push(match known.get(diff_id) {
+                Some(s) => *s,
+                None if &layer.digest == diff_id => self.blob_size(&layer.digest)?,
+                None => self.count_uncompressed(&layer.digest)?,
+            });
+        }
+        Ok(sizes)
+    }
+
+    fn count_uncompressed(&self, blob: &Digest) -> Result<u64, StoreError> {
+        let path = self.blob_path(blob);
+        crate::layers::decompress(self.open_blob(blob)?)
+            .and_then(|mut r| io::copy(&mut r, &mut io::sink()))
+            .map_err(StoreError::io("decompress", &path))
     }
 
     /// Points `reference` (`name[:tag]`, `latest` by default) at the image
@@ -355,9 +415,9 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
     what: &str,
 ) -> Result<T, StoreError> {
-    serde_json::from_slice(bytes).map_err(|source| StoreError::Json {
+    serde_json::from_slice(bytes).map_err(|error| StoreError::Json {
         what: what.to_string(),
-        source,
+        error,
     })
 }
 
@@ -370,4 +430,4 @@ pub(crate) fn fsync_dir(dir: &Path) -> Result<(), StoreError> {
 
 #[cfg(test)]
 #[path = "tests.rs"]
-mod tests;
+pub(crate) mod tests;
