@@ -136,10 +136,13 @@ impl Engine {
         let (config, host_config) = options::build(&run, opts)?;
         let requests = mount_requests(&config, &host_config)?;
         let platform = image.platform.os.clone();
+        let host_network = host_config.network_mode == "host";
         let record = self.containers.create(opts.name.as_deref(), |id, _| {
             let mut config = config;
             if config.hostname.is_empty() {
-                config.hostname = id[..12].to_string();
+                // Docker: with --network host, the host's hostname.
+                let host = host_network.then(etcfiles::host_hostname).flatten();
+                config.hostname = host.unwrap_or_else(|| id[..12].to_string());
             }
             let args: Vec<String> = config
                 .entrypoint
@@ -165,6 +168,7 @@ impl Engine {
                 ..Default::default()
             }
         })?;
+        yurta_fault::point("create.record");
         if requests.is_empty() {
             return Ok(record);
         }
@@ -208,6 +212,7 @@ impl Engine {
                         ..Default::default()
                     })?;
                     self.volumes.add_user(name, id)?;
+                    yurta_fault::point("create.volume");
                     (mp.name, mp.source, mp.driver) = (Some(v.name), v.mountpoint, Some(v.driver));
                 }
                 Source::Anonymous => {
@@ -252,6 +257,7 @@ impl Engine {
         let paths = RootfsPaths::new(&dir);
         let volatile = record.host_config.auto_remove;
         let kind = rootfs::mount(&self.images, &image, &paths, &record.driver, volatile)?;
+        yurta_fault::point("prepare.rootfs");
         let mut record = self.containers.update(id, |r| {
             r.driver = rootfs::kind_name(kind).to_string();
             r.yurta.rootfs = Some(paths.rootfs.clone());
@@ -266,6 +272,7 @@ impl Engine {
                 volume::copy_up(&paths.rootfs, &m.destination, &data)?;
             }
             m.source = data.display().to_string();
+            yurta_fault::point("prepare.volume");
         }
         let user = user::resolve_in_rootfs(&paths.rootfs, &record.config.user)?;
         if !record.config.working_dir.is_empty() {
@@ -291,6 +298,7 @@ impl Engine {
             dns: hc.dns.clone(),
             host_resolv_conf: read_host("/etc/resolv.conf"),
             host_network,
+            embedded_dns: etcfiles::embedded_dns(&hc.network_mode),
         };
         let mut etc = etcfiles::write(&dir, &content)?;
         if host_network {
@@ -369,11 +377,18 @@ impl Engine {
         }
         let record = self.containers.read(id).ok();
         let paths = RootfsPaths::new(&self.containers.container_dir(id));
+        yurta_fault::point("remove.cleaned");
         let rootfs_errors = rootfs::remove(&paths);
         let rootfs_ok = rootfs_errors.is_empty();
         errors.extend(rootfs_errors.iter().map(ToString::to_string));
         if rootfs_ok {
             if let Err(e) = self.containers.remove(id) {
+                errors.push(e.to_string());
+            }
+            yurta_fault::point("remove.record");
+            // Gone: its volumes forget it (by marker, not by its Mounts,
+            // which a killed create may not have written).
+            if let Err(e) = self.volumes.forget_container(id) {
                 errors.push(e.to_string());
             }
         }
@@ -383,9 +398,6 @@ impl Engine {
             .filter(|m| m.kind == MountType::Volume)
         {
             let name = m.name.as_deref().unwrap_or_default();
-            if let Err(e) = self.volumes.remove_user(name, id) {
-                errors.push(e.to_string());
-            }
             if remove_volumes && m.extra.anonymous {
                 match self.volumes.remove(name, true) {
                     Ok(()) | Err(VolumeError::InUse { .. }) => {}

@@ -22,6 +22,20 @@ pub struct EtcContent {
     pub host_resolv_conf: String,
     /// `--network host`: the host's resolv.conf unchanged.
     pub host_network: bool,
+    /// On a user network: the embedded resolver at 127.0.0.11 (which
+    /// forwards to `--dns` or the host's servers), as Docker writes it.
+    pub embedded_dns: bool,
+}
+
+/// The resolver containers on user networks ask (Docker's address).
+pub const EMBEDDED_DNS: &str = "127.0.0.11";
+
+/// Whether a container of this `--network` mode gets the embedded
+/// resolver: user networks, not the default `bridge` (Docker's default
+/// bridge has none), `host`, `none` or `container:`.
+pub fn embedded_dns(network_mode: &str) -> bool {
+    !matches!(network_mode, "" | "default" | "bridge" | "host" | "none")
+        && !network_mode.starts_with("container:")
 }
 
 /// Docker's `/etc/hosts`: localhost lines, extra hosts, then the
@@ -48,6 +62,9 @@ pub fn hosts(c: &EtcContent) -> String {
 pub fn resolv_conf(c: &EtcContent) -> String {
     if c.host_network && c.dns.is_empty() {
         return c.host_resolv_conf.clone();
+    }
+    if c.embedded_dns {
+        return embedded_resolv_conf(&c.host_resolv_conf);
     }
     let mut out = String::new();
     let mut servers = 0;
@@ -76,6 +93,41 @@ pub fn resolv_conf(c: &EtcContent) -> String {
         out.push_str("nameserver 8.8.8.8\nnameserver 8.8.4.4\n");
     }
     out
+}
+
+/// resolv.conf on a user network: `nameserver 127.0.0.11` only (the
+/// resolver forwards to the real servers), the host's `search` and
+/// `domain` lines, and its options with Docker's `ndots:0` (names without
+/// dots are tried as they are first: container names).
+pub fn embedded_resolv_conf(host_resolv_conf: &str) -> String {
+    let mut out = format!("nameserver {EMBEDDED_DNS}\n");
+    let mut options = vec!["ndots:0".to_string()];
+    for line in host_resolv_conf.lines() {
+        let mut words = line.split_whitespace();
+        match words.next() {
+            Some("search" | "domain") => {
+                out.push_str(line.trim());
+                out.push('\n');
+            }
+            Some("options") => {
+                options.extend(
+                    words
+                        .filter(|w| !w.starts_with("ndots:"))
+                        .map(str::to_string),
+                );
+            }
+            _ => {}
+        }
+    }
+    out.push_str(&format!("options {}\n", options.join(" ")));
+    out
+}
+
+/// The host's hostname (`--network host` containers take it, as in
+/// Docker), from the kernel of yurta's own UTS namespace.
+pub fn host_hostname() -> Option<String> {
+    let h = std::fs::read_to_string("/proc/sys/kernel/hostname").ok()?;
+    Some(h.trim().to_string()).filter(|h| !h.is_empty())
 }
 
 /// Writes the three files into `dir` (each replaced atomically, without
@@ -135,6 +187,21 @@ mod tests {
             ..only_local
         };
         assert_eq!(resolv_conf(&host), "nameserver 127.0.0.1\n");
+        let user = EtcContent {
+            embedded_dns: true,
+            ..c.clone()
+        };
+        assert_eq!(
+            resolv_conf(&user),
+            "nameserver 127.0.0.11\nsearch lan\noptions ndots:0\n"
+        );
+        let opts = "nameserver 10.0.0.1\noptions ndots:5 edns0\ndomain d.test\n";
+        assert_eq!(
+            embedded_resolv_conf(opts),
+            "nameserver 127.0.0.11\ndomain d.test\noptions ndots:0 edns0\n"
+        );
+        assert!(embedded_dns("n1") && !embedded_dns("bridge") && !embedded_dns("default"));
+        assert!(!embedded_dns("host") && !embedded_dns("none") && !embedded_dns("container:x"));
         let d = tempfile::tempdir().unwrap();
         let files = write(d.path(), &c).unwrap();
         assert_eq!(

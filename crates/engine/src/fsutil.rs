@@ -3,7 +3,7 @@
 //! without leaving it through symlinks.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Component, Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -97,15 +97,13 @@ pub fn replace_json<T: serde::Serialize>(path: &Path, value: &T) -> Result<(), F
 }
 
 fn write_via_rename(path: &Path, data: &[u8], durable: bool) -> Result<(), FsError> {
-    let tmp = path.with_extension(format!("tmp-{}", std::process::id()));
-    let mut f = File::create(&tmp).map_err(FsError::io("create", &tmp))?;
-    f.write_all(data)
-        .and_then(|()| if durable { f.sync_all() } else { Ok(()) })
-        .map_err(FsError::io("write", &tmp))?;
-    fs::rename(&tmp, path).map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        FsError::io("rename", path)(e)
-    })
+    use yurta_sysutil::Durability;
+    let durability = if durable {
+        Durability::Synced
+    } else {
+        Durability::Unsynced
+    };
+    yurta_sysutil::replace_file(path, data, 0o644, durability).map_err(FsError::io("write", path))
 }
 
 /// Reads and parses a JSON file.

@@ -11,19 +11,23 @@
 //! `yurta-runtime` do), and does not make networks (`yurta-network`
 //! provides the namespace path and addresses).
 
+pub mod binaries;
 pub mod caps;
 pub mod containers;
 pub mod engine;
 pub mod etcfiles;
 pub mod fsutil;
 pub mod ids;
+mod kind;
 pub mod options;
 pub mod record;
 pub mod rootfs;
 pub mod spec;
+pub mod system;
 pub mod user;
 pub mod volume;
 
+pub use binaries::Binaries;
 pub use containers::{ContainerError, ContainerStore};
 pub use engine::{Engine, EngineError, PrepareOptions, Prepared};
 pub use options::{CreateOptions, OptionError};

@@ -8,7 +8,9 @@
 //! side and arrive ready in `port_bindings`.
 
 pub mod env;
+pub mod limits;
 pub mod parse;
+pub mod update;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -17,7 +19,7 @@ use serde_json::{json, Value};
 use yurta_images::spec::RunConfig;
 
 use crate::caps;
-use crate::record::{Config, HostConfig, LogConfig, MountSpec, PortBinding};
+use crate::record::{Config, HostConfig, LogConfig, MountSpec, MountType, PortBinding};
 use crate::volume::parse as volparse;
 use crate::volume::VolumeSpecError;
 
@@ -36,6 +38,23 @@ pub enum OptionError {
     SwapBelowMemory,
     #[error("invalid --cpus {0:?}: a number of CPUs from 0.01")]
     Cpus(String),
+    #[error("invalid --cpus {value:?}: Range of CPUs is from 0.01 to {cpus}.00, as there are only {cpus} CPUs available")]
+    CpusAboveHost { value: String, cpus: usize },
+    #[error("{what} name {value:?} is too long: {len} bytes, at most {max}")]
+    NameTooLong {
+        what: &'static str,
+        value: String,
+        len: usize,
+        max: usize,
+    },
+    #[error("invalid --cpu-shares {0}: a relative weight, 0 (unchanged) or more")]
+    CpuShares(i64),
+    #[error("invalid --memory {value:?}: Memory limit should be smaller than already set memoryswap limit ({swap} bytes), update the memoryswap at the same time")]
+    MemoryAboveSwap { value: String, swap: i64 },
+    #[error("invalid --restart {0:?}: Restart policy cannot be updated because AutoRemove is enabled for the container")]
+    RestartAutoRemove(String),
+    #[error("you must provide one or more flags when using this command")]
+    NothingToUpdate,
     #[error("invalid --cpuset-cpus {0:?}")]
     Cpuset(String),
     #[error("bad ulimit {value:?}: {why}")]
@@ -192,7 +211,19 @@ impl CreateOptions {
 /// configuration. The hostname is left empty when not given (the ID's
 /// first 12 digits, once known).
 pub fn build(image: &RunConfig, opts: &CreateOptions) -> Result<(Config, HostConfig), OptionError> {
-    Ok((config(image, opts)?, host_config(opts)?))
+    build_for(image, opts, limits::host_cpus())
+}
+
+/// [`build`] on a host with `host_cpus` CPUs (`--cpus` may not ask for more).
+pub fn build_for(
+    image: &RunConfig,
+    opts: &CreateOptions,
+    host_cpus: usize,
+) -> Result<(Config, HostConfig), OptionError> {
+    if let Some(name) = &opts.name {
+        limits::container_name(name)?;
+    }
+    Ok((config(image, opts)?, host_config(opts, host_cpus)?))
 }
 
 fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError> {
@@ -282,7 +313,7 @@ fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError
     })
 }
 
-fn host_config(opts: &CreateOptions) -> Result<HostConfig, OptionError> {
+fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, OptionError> {
     let (memory, memory_swap) = parse::memory(opts.memory.as_deref(), opts.memory_swap.as_deref())?;
     let network = opts.network.clone().unwrap_or_else(|| "bridge".to_string());
     validate_network(&network)?;
@@ -321,7 +352,16 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig, OptionError> {
     }
     let mut mounts: Vec<MountSpec> = Vec::new();
     for m in &opts.mounts {
-        mounts.push(volparse::mount_flag(m)?);
+        let spec = volparse::mount_flag(m)?;
+        if spec.kind == MountType::Volume && !spec.source.is_empty() {
+            limits::volume_name(&spec.source)?;
+        }
+        mounts.push(spec);
+    }
+    for v in &opts.volumes {
+        if let volparse::Source::Named(name) = volparse::volume_flag(v)?.source {
+            limits::volume_name(&name)?;
+        }
     }
     let binds: Vec<String> = opts
         .volumes
@@ -358,7 +398,7 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig, OptionError> {
         nano_cpus: opts
             .cpus
             .as_deref()
-            .map(parse::cpus)
+            .map(|c| cpus(c, host_cpus))
             .transpose()?
             .unwrap_or(0),
         cpu_shares: opts.cpu_shares.unwrap_or(0),
@@ -407,6 +447,13 @@ fn host_config(opts: &CreateOptions) -> Result<HostConfig, OptionError> {
             .transpose()?
             .unwrap_or(64 << 20),
     })
+}
+
+/// `--cpus` → NanoCpus, at most the host's CPUs.
+pub fn cpus(value: &str, host_cpus: usize) -> Result<i64, OptionError> {
+    let nano = parse::cpus(value)?;
+    limits::cpus_on_host(value, nano, host_cpus)?;
+    Ok(nano)
 }
 
 /// `none`, `host`, `bridge`, `default`, `container:NAME`, or a network name.

@@ -57,7 +57,8 @@ pub fn memory(memory: Option<&str>, swap: Option<&str>) -> Result<(i64, i64), Op
     let swap = match swap {
         None | Some("") | Some("0") => {
             if mem > 0 {
-                mem * 2
+                // Saturating: sizes go up to i64::MAX, twice that does not fit.
+                mem.saturating_mul(2)
             } else {
                 0
             }
@@ -280,15 +281,18 @@ pub fn signal(s: &str) -> Result<i32, OptionError> {
     let upper = s.to_ascii_uppercase();
     let name = upper.strip_prefix("SIG").unwrap_or(&upper);
     if let Some(rest) = name.strip_prefix("RTMIN") {
-        let off = rest
-            .strip_prefix('+')
-            .map_or(Ok(0), |n| n.parse::<i32>().map_err(|_| bad()))?;
-        let n = libc::SIGRTMIN() + off;
-        return if rest.is_empty() || rest.starts_with('+') && n <= libc::SIGRTMAX() {
-            Ok(n)
-        } else {
-            Err(bad())
+        // Digits only after '+': "RTMIN+-5" and "RTMIN++5" are not offsets.
+        let off = match rest.strip_prefix('+') {
+            None if rest.is_empty() => 0,
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                n.parse::<i32>().map_err(|_| bad())?
+            }
+            _ => return Err(bad()),
         };
+        return libc::SIGRTMIN()
+            .checked_add(off)
+            .filter(|n| *n <= libc::SIGRTMAX())
+            .ok_or_else(bad);
     }
     format!("SIG{name}")
         .parse::<nix::sys::signal::Signal>()
@@ -346,6 +350,17 @@ mod tests {
         assert_eq!(
             e(Some("64m"), Some("1q")),
             "invalid memory-swap size \"1q\""
+        );
+    }
+
+    /// Found by fuzz/run_options: twice a memory limit above 4 EiB
+    /// overflowed (a panic with debug assertions, a negative swap without).
+    #[test]
+    fn default_swap_of_a_huge_memory_limit_saturates() {
+        assert_eq!(memory(Some("5000p"), None).unwrap(), (5000 << 50, i64::MAX));
+        assert_eq!(
+            memory(Some("4894725449591879792"), None).unwrap().1,
+            i64::MAX
         );
     }
 
@@ -446,6 +461,26 @@ mod tests {
         assert_eq!(signal("SIGRTMIN+3").unwrap(), libc::SIGRTMIN() + 3);
         for bad in ["SIGFOO", "0", "65", "RTMIN+99"] {
             assert!(signal(bad).unwrap_err().to_string().contains(bad));
+        }
+    }
+
+    /// Found by fuzz/run_options: a negative offset gave a negative
+    /// "signal", a huge one overflowed (a panic with debug assertions).
+    #[test]
+    fn realtime_signal_offsets_are_bounded() {
+        assert_eq!(signal("RTMIN").unwrap(), libc::SIGRTMIN());
+        assert_eq!(signal("SIGRTMIN+0").unwrap(), libc::SIGRTMIN());
+        let top = libc::SIGRTMAX() - libc::SIGRTMIN();
+        assert_eq!(signal(&format!("RTMIN+{top}")).unwrap(), libc::SIGRTMAX());
+        for bad in [
+            "RTMIN+-6602",
+            "RTMIN+-1",
+            "RTMIN++1",
+            "RTMIN+",
+            "RTMIN+2147483647",
+            "RTMINX",
+        ] {
+            assert!(signal(bad).unwrap_err().to_string().contains(bad), "{bad}");
         }
     }
 }

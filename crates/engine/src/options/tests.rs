@@ -313,3 +313,60 @@ fn load_files_inlines_env_files_and_seccomp_profiles() {
         "{err}"
     );
 }
+
+#[test]
+fn names_longer_than_the_file_system_allows_are_refused_up_front() {
+    let long = |n| "a".repeat(n);
+    let with = |set: &dyn Fn(&mut CreateOptions)| {
+        let mut o = opts();
+        set(&mut o);
+        build(&image(), &o).map(drop).map_err(|e| e.to_string())
+    };
+    assert!(with(&|o| o.name = Some(long(253))).is_ok());
+    let e = with(&|o| o.name = Some(long(254))).unwrap_err();
+    assert_eq!(
+        e,
+        format!(
+            "container name \"{}\" is too long: 254 bytes, at most 253",
+            long(254)
+        )
+    );
+    assert!(with(&|o| o.volumes = vec![format!("{}:/d", long(245))]).is_ok());
+    let e = with(&|o| o.volumes = vec![format!("{}:/d", long(246))]).unwrap_err();
+    assert_eq!(
+        e,
+        format!(
+            "volume name \"{}\" is too long: 246 bytes, at most 245",
+            long(246)
+        )
+    );
+    let e = with(&|o| o.mounts = vec![format!("type=volume,source={},target=/d", long(300))])
+        .unwrap_err();
+    assert!(e.starts_with("volume name \"aaa"), "{e}");
+    // Host paths and anonymous volumes are not volume names.
+    assert!(with(&|o| o.volumes = vec![format!("/{}:/d", long(300)), "/anon".into()]).is_ok());
+}
+
+#[test]
+fn cpus_above_the_host_s_count_are_refused_as_docker_does() {
+    let mut o = opts();
+    o.cpus = Some("2".into());
+    assert_eq!(
+        build_for(&image(), &o, 2).unwrap().1.nano_cpus,
+        2_000_000_000
+    );
+    o.cpus = Some("2.5".into());
+    assert_eq!(
+        build_for(&image(), &o, 2).unwrap_err().to_string(),
+        "invalid --cpus \"2.5\": Range of CPUs is from 0.01 to 2.00, as there are only 2 CPUs available"
+    );
+    assert!(limits::host_cpus() >= 1);
+}
+
+#[test]
+fn volume_name_limit_comes_from_the_file_system() {
+    let d = tempfile::tempdir().unwrap();
+    // statvfs(2) of the directory, or of the nearest one above that exists.
+    assert_eq!(limits::volume_name_max(&d.path().join("no/such")), 245);
+    assert_eq!(limits::volume_name_max(d.path()), limits::MAX_VOLUME_NAME);
+}

@@ -65,6 +65,9 @@ pub enum VolumeError {
     },
     #[error(transparent)]
     Id(#[from] ids::IdError),
+    /// A name longer than the file system allows.
+    #[error(transparent)]
+    Name(crate::options::OptionError),
     #[error(transparent)]
     Fs(#[from] FsError),
 }
@@ -147,7 +150,11 @@ impl VolumeStore {
 
     fn create_locked(&self, req: &VolumeCreate) -> Result<Volume, VolumeError> {
         let name = match &req.name {
-            Some(n) if ids::validate_volume_name(n) => n.clone(),
+            Some(n) if ids::validate_volume_name(n) => {
+                let max = crate::options::limits::volume_name_max(&self.dir);
+                crate::options::limits::name_within("volume", n, max).map_err(VolumeError::Name)?;
+                n.clone()
+            }
             Some(n) => return Err(VolumeError::BadName(n.clone())),
             None => ids::new_id()?,
         };
@@ -259,10 +266,25 @@ impl VolumeStore {
         touch(&self.vdir(name).join("users").join(id))
     }
 
-    /// Forgets container `id` as a user (its `rm`).
-    pub fn remove_user(&self, name: &str, id: &str) -> Result<(), VolumeError> {
+    /// Forgets container `id` in every volume: as a user and as a mounter
+    /// (the driver's device unmounted when it was the last). `rm` calls
+    /// this rather than going by the record's `Mounts`, which a create
+    /// killed after marking a volume used has not written yet.
+    pub fn forget_container(&self, id: &str) -> Result<(), VolumeError> {
         let _lock = self.lock()?;
-        remove_file(&self.vdir(name).join("users").join(id))
+        for v in self.list()? {
+            let vdir = self.vdir(&v.name);
+            remove_file(&vdir.join("users").join(id))?;
+            let mounts = vdir.join("mounts");
+            if !mounts.join(id).exists() {
+                continue;
+            }
+            remove_file(&mounts.join(id))?;
+            if v.mounts_device() && self.live_entries(&mounts)?.is_empty() {
+                unmount_if_mounted(&self.data_dir(&v.name))?;
+            }
+        }
+        Ok(())
     }
 
     /// Removes a volume: refused while a container uses it (also with
