@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use yurta_images::{ArchiveFormat, ImportOptions, ImportSource, SaveItem};
+use yurta_images::{ArchiveFormat, ImportOptions, ImportSource};
 
 use crate::cli::{ImportArgs, LoadArgs, SaveArgs};
 use crate::{progress, Ctx};
@@ -16,12 +16,9 @@ pub fn save(ctx: &Ctx, a: SaveArgs) -> anyhow::Result<()> {
     let catalog = store.list()?;
     let mut items = Vec::new();
     for name in &a.images {
-        let image = catalog
-            .find(name)
-            .with_context(|| format!("save {name}"))?
-            .clone();
-        let names = tag_named(name, &image.id).into_iter().collect();
-        items.push(SaveItem { image, names });
+        let one = yurta_images::service::save_items(&catalog, std::slice::from_ref(name))
+            .with_context(|| format!("save {name}"))?;
+        items.extend(one);
     }
     let report = progress::reporter(false);
     match &a.output {
@@ -29,14 +26,20 @@ pub fn save(ctx: &Ctx, a: SaveArgs) -> anyhow::Result<()> {
             let tmp = path.with_extension("yurta-partial");
             let file =
                 File::create(&tmp).with_context(|| format!("save: create {}", tmp.display()))?;
-            let out = yurta_images::save(
+            let saved = yurta_images::save(
                 &store,
                 &items,
                 format,
                 BufWriter::new(file),
                 report.as_ref(),
-            )?;
-            finish(out, &tmp, path)
+            )
+            .map_err(anyhow::Error::from)
+            .and_then(|out| finish(out, &tmp, path));
+            if saved.is_err() {
+                // A failed save (a full disk, say) leaves no partial archive.
+                let _ = std::fs::remove_file(&tmp);
+            }
+            saved
         }
         None if io::stdout().is_terminal() => bail!(
             "save: refusing to write an archive to a terminal; use -o FILE or redirect stdout"
@@ -46,7 +49,7 @@ pub fn save(ctx: &Ctx, a: SaveArgs) -> anyhow::Result<()> {
                 &store,
                 &items,
                 format,
-                BufWriter::new(io::stdout().lock()),
+                BufWriter::new(crate::out::Stdout::lock()),
                 report.as_ref(),
             )?;
             out.into_inner()
@@ -67,20 +70,6 @@ fn finish(out: BufWriter<File>, tmp: &Path, path: &Path) -> anyhow::Result<()> {
     file.sync_all()
         .with_context(|| format!("save: fsync {}", tmp.display()))?;
     std::fs::rename(tmp, path).with_context(|| format!("save: rename into {}", path.display()))
-}
-
-/// The tag a user named (`busybox` → its full `name:tag`), or None when
-/// the image was named by ID or digest (then Docker saves no tag).
-fn tag_named(query: &str, id: &yurta_images::Digest) -> Option<String> {
-    let hex = query.strip_prefix("sha256:").unwrap_or(query);
-    if id.hex().starts_with(hex) {
-        return None;
-    }
-    let r: yurta_images::Reference = query.parse().ok()?;
-    r.digest
-        .is_none()
-        .then(|| r.with_default_tag().tagged())
-        .flatten()
 }
 
 pub fn load(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<()> {
@@ -106,10 +95,11 @@ pub fn load(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<()> {
     .context("load")?;
     for l in loaded {
         if l.tags.is_empty() {
-            println!("Loaded image ID: {}", l.image.id);
+            outln!("Loaded image ID: {}", l.image.id)?;
         }
         for t in l.tags {
-            println!("Loaded image: {}", yurta_images::inspect::familiar_tag(&t));
+            crate::events::image_ref("load", &yurta_images::inspect::familiar_tag(&t));
+            outln!("Loaded image: {}", yurta_images::inspect::familiar_tag(&t))?;
         }
     }
     Ok(())
@@ -143,6 +133,7 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
     };
     let report = progress::reporter(false);
     let image = yurta_images::import(&store, source, &opts, report.as_ref())?;
-    println!("{}", image.id);
+    crate::events::image("import", &image.id.to_string(), &a.source);
+    outln!("{}", image.id)?;
     Ok(())
 }

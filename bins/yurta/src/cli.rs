@@ -70,6 +70,17 @@ pub enum Command {
     Vm(crate::vm::args::VmCommand),
     #[command(flatten)]
     Containers(crate::container::ContainerCommand),
+    /// Show what happened: container, image, network, volume and VM events
+    Events(crate::events::EventsArgs),
+    /// Show the yurta version information
+    Version(crate::version::VersionArgs),
+    /// Show system-wide information
+    Info(crate::info::InfoArgs),
+    /// Print the shell completion script (bash, zsh or fish)
+    Completion(crate::completion::CompletionArgs),
+    /// Write the manual pages into a directory (the install script)
+    #[command(name = "__man", hide = true)]
+    Man(crate::completion::ManArgs),
 }
 
 #[derive(Subcommand)]
@@ -104,9 +115,18 @@ pub enum ImageCommand {
 pub enum SystemCommand {
     /// Show disk usage
     Df(DfArgs),
+    /// Remove stopped containers, unused networks, dangling (or, with -a,
+    /// unused) images and, with --volumes, unused anonymous volumes
+    Prune(crate::prune::SystemPruneArgs),
+    /// Show system-wide information
+    Info(crate::info::InfoArgs),
+    /// Show what happened (as `yurta events`)
+    Events(crate::events::EventsArgs),
     /// After a host reboot: start the containers whose restart policy asks for it
     /// (always; unless-stopped unless stopped by the user). Run once at boot
     Boot,
+    /// Serve the Docker Engine API (docs/api.md) on a unix socket or TCP
+    Service(crate::system::ServiceArgs),
 }
 
 #[derive(Args)]
@@ -117,7 +137,7 @@ pub struct ListArgs {
     /// Show all images (the default hides nothing: there are no intermediate images)
     #[arg(short, long)]
     pub all: bool,
-    /// table (default) or json (one object per line)
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
     /// reference=PATTERN, dangling=true|false
@@ -135,7 +155,7 @@ pub struct ListArgs {
 
 #[derive(Args)]
 pub struct InspectArgs {
-    /// json (default), or a Go-template-like {{.Field}} path
+    /// A Go template over each image, or json (default: indented JSON)
     #[arg(short, long)]
     pub format: Option<String>,
     #[arg(required = true)]
@@ -178,7 +198,7 @@ pub struct HistoryArgs {
     /// Print sizes and dates in a human-readable format
     #[arg(short = 'H', long, default_value_t = true, action = clap::ArgAction::Set)]
     pub human: bool,
-    /// table (default) or json
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
     pub image: String,
@@ -311,7 +331,7 @@ pub struct DfArgs {
     /// Show detailed information
     #[arg(short, long)]
     pub verbose: bool,
-    /// table (default) or json
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
 }

@@ -1,37 +1,57 @@
-//! Docker's human-readable sizes and ages, and table printing.
+//! Docker's human-readable sizes and ages, its tables, and `--format`:
+//! every command renders through [`yurta_template`] (Go's template
+//! language, Docker's `table`/`json` conventions), so a format means the
+//! same everywhere.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-/// Decimal units with three significant digits: `4.26MB`, `812kB`, `0B`.
-pub fn size(bytes: u64) -> String {
-    const UNITS: [&str; 7] = ["B", "kB", "MB", "GB", "TB", "PB", "EB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < UNITS.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    let digits = if v >= 100.0 {
-        0
-    } else if v >= 10.0 {
-        1
-    } else {
-        2
-    };
-    let text = if unit == 0 {
-        format!("{bytes}")
-    } else {
-        format!("{v:.digits$}")
-    };
-    format!("{}{}", trim_zeros(&text), UNITS[unit])
+use serde_json::Value;
+pub use yurta_template::docker::{Format, Row};
+
+/// go-units' `HumanSizeWithPrecision`: decimal units, `precision`
+/// significant digits (`%.*g`): `4.26MB`, `812kB`, `0B`.
+pub fn human_size(bytes: f64, precision: i32) -> String {
+    scaled(
+        bytes,
+        1000.0,
+        &["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"],
+        precision,
+    )
 }
 
-fn trim_zeros(s: &str) -> &str {
-    if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        s
+fn scaled(mut v: f64, base: f64, units: &[&str], precision: i32) -> String {
+    let mut unit = 0;
+    while v >= base && unit < units.len() - 1 {
+        v /= base;
+        unit += 1;
     }
+    format!(
+        "{}{}",
+        yurta_template::format_float(v, 'g', precision),
+        units[unit]
+    )
+}
+
+/// Docker's sizes in lists (3 significant digits).
+pub fn size(bytes: u64) -> String {
+    human_size(bytes as f64, 3)
+}
+
+/// go-units' `HumanSize` (4 significant digits), as `system df` prints.
+pub fn size4(bytes: u64) -> String {
+    human_size(bytes as f64, 4)
+}
+
+/// go-units' `BytesSize`: binary units, `1.5MiB`, `7.672GiB`.
+pub fn bytes_iec(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    scaled(bytes as f64, 1024.0, &units, 4)
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }
 
 /// `About an hour ago`, `3 days ago`, as `docker images` prints.
@@ -39,58 +59,65 @@ pub fn ago(epoch_secs: i64) -> String {
     if epoch_secs == 0 {
         return "N/A".to_string();
     }
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
-    format!("{} ago", duration(now.saturating_sub(epoch_secs).max(0)))
+    format!("{} ago", duration(now().saturating_sub(epoch_secs).max(0)))
 }
 
 /// go-units' HumanDuration.
 pub fn duration(secs: i64) -> String {
-    let (m, h, d) = (secs / 60, secs / 3600, secs / 86_400);
+    let m = secs / 60;
+    // time.Duration.Round(time.Hour): halves away from zero.
+    let h = (secs + 1800) / 3600;
     match secs {
         s if s < 1 => "Less than a second".into(),
         1 => "1 second".into(),
         s if s < 60 => format!("{s} seconds"),
         _ if m == 1 => "About a minute".into(),
         _ if m < 60 => format!("{m} minutes"),
-        _ if (h as f64 + 0.5) as i64 == 1 && h < 2 => "About an hour".into(),
+        _ if h == 1 => "About an hour".into(),
         _ if h < 48 => format!("{h} hours"),
-        _ if h < 24 * 7 * 2 => format!("{d} days"),
-        _ if h < 24 * 30 * 2 => format!("{} weeks", d / 7),
-        _ if h < 24 * 365 * 2 => format!("{} months", d / 30),
-        _ => format!("{} years", d / 365),
+        _ if h < 24 * 7 * 2 => format!("{} days", h / 24),
+        _ if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
+        _ if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
+        _ => format!("{} years", secs / 3600 / 24 / 365),
     }
 }
 
-/// Prints rows as left-aligned columns separated by three spaces (the
-/// last column unpadded), the way Docker's tabwriter does.
-pub fn table(header: &[&str], rows: &[Vec<String>]) {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.len()).collect();
-    for r in rows {
-        for (w, c) in widths.iter_mut().zip(r) {
-            *w = (*w).max(c.chars().count());
-        }
+/// Prints rows as Docker's tabwriter aligns them (minimum width 10,
+/// padding 3, the last column unpadded).
+pub fn table(header: &[&str], rows: &[Vec<String>]) -> Result<(), crate::out::StdoutError> {
+    let mut text = String::new();
+    for line in
+        std::iter::once(header.iter().map(|h| h.to_string()).collect()).chain(rows.iter().cloned())
+    {
+        let line: Vec<String> = line;
+        text.push_str(&line.join("\t"));
+        text.push('\n');
     }
-    let line = |cells: Vec<&str>| {
-        let last = cells.len() - 1;
-        let parts: Vec<String> = cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if i == last {
-                    c.to_string()
-                } else {
-                    format!("{c:<w$}", w = widths[i])
-                }
-            })
-            .collect();
-        println!("{}", parts.join("   ").trim_end());
-    };
-    line(header.to_vec());
-    for r in rows {
-        line(r.iter().map(String::as_str).collect());
-    }
+    out!("{}", yurta_template::tabwriter::align(&text, 10, 3))
+}
+
+/// Prints a list the way the Docker CLI does for `format` (see
+/// [`yurta_template::docker`]); `headers` maps the fields to their
+/// column names.
+pub fn list(format: &Format, rows: &[Row<'_>], headers: &[(&str, &str)]) -> anyhow::Result<()> {
+    let text = yurta_template::docker::render_list(format, rows, headers)?;
+    out!("{text}")?;
+    Ok(())
+}
+
+/// Prints `inspect`'s output: the JSON array (indented as Docker's), or
+/// `format` executed over each item.
+pub fn inspect(format: Option<&str>, items: &[Value]) -> anyhow::Result<()> {
+    let text = yurta_template::docker::render_inspect(format, items)?;
+    out!("{text}")?;
+    Ok(())
+}
+
+/// One value through `--format` as `docker version` and `docker info`
+/// render theirs: `json` is the value as JSON, anything else a template
+/// over it. No trailing newline.
+pub fn render(format: &str, data: &Value) -> anyhow::Result<String> {
+    Ok(yurta_template::render(format, data)?)
 }
 
 /// A 12-digit ID unless `no_trunc` (Docker's short IDs drop `sha256:`).
@@ -111,6 +138,34 @@ pub fn created_at(epoch_secs: i64) -> String {
     )
 }
 
+/// Go's `time.Time.String()` of an RFC 3339 UTC time:
+/// `2024-03-01 10:00:00.5 +0000 UTC`.
+pub fn go_time(rfc3339: &str) -> String {
+    let t = rfc3339.trim_end_matches('Z').replacen('T', " ", 1);
+    let t = match t.split_once('.') {
+        Some((secs, frac)) if frac.trim_end_matches('0').is_empty() => secs.to_string(),
+        Some((secs, frac)) => format!("{secs}.{}", frac.trim_end_matches('0')),
+        None => t,
+    };
+    format!("{t} +0000 UTC")
+}
+
+/// Docker's `Ellipsis`: at most `max` characters, the last one `…`.
+pub fn ellipsis(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
+/// `k=v,k2=v2`, sorted (Docker's `.Labels` of lists).
+pub fn labels(labels: &std::collections::BTreeMap<String, String>) -> String {
+    let l: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    l.join(",")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +179,11 @@ mod tests {
         assert_eq!(size(12_345_678), "12.3MB");
         assert_eq!(size(123_456_789), "123MB");
         assert_eq!(size(1_500_000_000), "1.5GB");
+        assert_eq!(size(999_500), "1e+03kB");
+        assert_eq!(size4(16_434_000), "16.43MB");
+        assert_eq!(bytes_iec(1_572_864), "1.5MiB");
+        assert_eq!(bytes_iec(8_237_764_608), "7.672GiB");
+        assert_eq!(bytes_iec(512), "512B");
     }
 
     #[test]
@@ -133,12 +193,26 @@ mod tests {
         assert_eq!(duration(90), "About a minute");
         assert_eq!(duration(600), "10 minutes");
         assert_eq!(duration(3700), "About an hour");
+        assert_eq!(duration(5399), "About an hour");
+        assert_eq!(duration(5400), "2 hours");
         assert_eq!(duration(3 * 3600), "3 hours");
         assert_eq!(duration(3 * 86_400), "3 days");
         assert_eq!(duration(21 * 86_400), "3 weeks");
         assert_eq!(duration(100 * 86_400), "3 months");
         assert_eq!(duration(800 * 86_400), "2 years");
         assert_eq!(created_at(1_709_251_200), "2024-03-01 00:00:00 +0000 UTC");
+        assert_eq!(
+            go_time("2024-03-01T10:00:00.500000Z"),
+            "2024-03-01 10:00:00.5 +0000 UTC"
+        );
+        assert_eq!(
+            go_time("2024-03-01T10:00:00Z"),
+            "2024-03-01 10:00:00 +0000 UTC"
+        );
         assert_eq!(id("sha256:0123456789abcdef", false), "0123456789ab");
+        assert_eq!(
+            ellipsis("sh -c 'echo hello; sleep 1000'", 20),
+            "sh -c 'echo hello; …"
+        );
     }
 }

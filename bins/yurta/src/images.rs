@@ -1,16 +1,35 @@
 //! images / image ls, image inspect, rmi / image rm, tag, history, image prune.
 
-use std::collections::HashSet;
-use std::io::{BufRead, Write};
+use std::collections::{BTreeMap, HashSet};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use serde_json::json;
 use yurta_images::inspect::{self, Filter};
 use yurta_images::manage::{self, Removed};
+use yurta_images::service::RemoveError;
 use yurta_images::Digest;
 
 use crate::cli::{HistoryArgs, InspectArgs, ListArgs, PruneArgs, RmArgs, TagArgs};
-use crate::{format, Ctx};
+use crate::format::{self, Format, Row};
+use crate::Ctx;
+
+const IMAGES_FORMAT: &str = r"table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}";
+const IMAGES_DIGEST_FORMAT: &str = r"table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{if .CreatedSince }}{{.CreatedSince}}{{else}}N/A{{end}}\t{{.Size}}";
+
+/// Docker's column names of the image context.
+const IMAGE_HEADERS: [(&str, &str); 11] = [
+    ("ID", "IMAGE ID"),
+    ("Repository", "REPOSITORY"),
+    ("Tag", "TAG"),
+    ("Digest", "DIGEST"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("Size", "SIZE"),
+    ("Containers", "CONTAINERS"),
+    ("VirtualSize", "SIZE"),
+    ("SharedSize", "SHARED SIZE"),
+    ("UniqueSize", "UNIQUE SIZE"),
+];
 
 pub fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<()> {
     let filters = a
@@ -18,7 +37,9 @@ pub fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<()> {
         .iter()
         .map(|f| f.parse::<Filter>())
         .collect::<Result<Vec<_>, _>>()?;
-    let mut rows = inspect::rows(&ctx.store()?.list()?);
+    let store = ctx.store()?;
+    let catalog = store.list()?;
+    let mut rows = inspect::rows(&catalog);
     rows.retain(|r| filters.iter().all(|f| f.matches(r)));
     if let Some(r) = &a.reference {
         let pattern = Filter::Reference(r.clone());
@@ -27,43 +48,60 @@ pub fn list(ctx: &Ctx, a: ListArgs) -> anyhow::Result<()> {
     if a.quiet {
         let mut seen = HashSet::new();
         for r in rows.iter().filter(|r| seen.insert(r.id.clone())) {
-            println!("{}", format::id(&r.id, a.no_trunc));
+            outln!("{}", format::id(&r.id, a.no_trunc))?;
         }
         return Ok(());
     }
-    match a.format.as_deref() {
-        Some("json") => rows
-            .iter()
-            .for_each(|r| println!("{}", row_json(r, a.no_trunc))),
-        None | Some("table") => {
-            let table: Vec<Vec<String>> = rows
-                .iter()
-                .map(|r| {
-                    let mut cells = vec![r.repository.clone(), r.tag.clone()];
-                    if a.digests {
-                        cells.push(r.digest.clone());
-                    }
-                    cells.extend([
-                        format::id(&r.id, a.no_trunc),
-                        format::ago(r.created),
-                        format::size(r.size),
-                    ]);
-                    cells
-                })
-                .collect();
-            let mut header = vec!["REPOSITORY", "TAG"];
-            if a.digests {
-                header.push("DIGEST");
-            }
-            header.extend(["IMAGE ID", "CREATED", "SIZE"]);
-            format::table(&header, &table);
-        }
-        Some(other) => bail!("unsupported --format: {other} (table or json)"),
+    let default = if a.digests {
+        IMAGES_DIGEST_FORMAT
+    } else {
+        IMAGES_FORMAT
+    };
+    let mut f = Format::new(a.format.as_deref(), default);
+    if a.digests && f.is_table() && !f.contains("{{.Digest}}") {
+        f.push(r"\t{{.Digest}}");
     }
-    Ok(())
+    // `.Label "key"` (yurta's; Docker's image list has no labels) reads
+    // each image's configuration, so only when the format asks for it.
+    let labels: Vec<BTreeMap<String, String>> = rows
+        .iter()
+        .map(|r| match f.contains(".Label") {
+            true => image_labels(&store, &catalog, &r.id),
+            false => BTreeMap::new(),
+        })
+        .collect();
+    let rows: Vec<Row<'_>> = rows
+        .iter()
+        .zip(&labels)
+        .map(|(r, l)| Row::with_labels(image_context(r, a.no_trunc), l))
+        .collect();
+    format::list(&f, &rows, &IMAGE_HEADERS)
 }
 
-fn row_json(r: &inspect::ImageRow, no_trunc: bool) -> serde_json::Value {
+fn image_labels(
+    store: &yurta_images::Store,
+    catalog: &yurta_images::store::Catalog,
+    id: &str,
+) -> BTreeMap<String, String> {
+    let Some(v) = catalog
+        .find(id)
+        .ok()
+        .and_then(|img| inspect::inspect(store, catalog, img).ok())
+    else {
+        return BTreeMap::new();
+    };
+    v["Config"]["Labels"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Docker's image context for `--format`.
+fn image_context(r: &inspect::ImageRow, no_trunc: bool) -> serde_json::Value {
     json!({
         "Containers": "N/A",
         "CreatedAt": format::created_at(r.created),
@@ -75,7 +113,7 @@ fn row_json(r: &inspect::ImageRow, no_trunc: bool) -> serde_json::Value {
         "Size": format::size(r.size),
         "Tag": r.tag,
         "UniqueSize": "N/A",
-        "VirtualSize": format::size(r.size),
+        "VirtualSize": format::size4(r.size),
     })
 }
 
@@ -89,38 +127,7 @@ pub fn inspect(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<()> {
             .with_context(|| format!("inspect {name}"))?;
         out.push(inspect::inspect(&store, &catalog, image)?);
     }
-    match a.format.as_deref() {
-        None | Some("json") => println!("{}", serde_json::to_string_pretty(&out)?),
-        Some(template) => {
-            for v in &out {
-                println!("{}", field(v, template)?);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// The `{{.A.B}}` subset of Go templates: one field path.
-pub(crate) fn field(v: &serde_json::Value, template: &str) -> anyhow::Result<String> {
-    let path = template
-        .trim()
-        .strip_prefix("{{")
-        .and_then(|t| t.strip_suffix("}}"))
-        .map(str::trim)
-        .filter(|t| t.starts_with('.'))
-        .with_context(|| {
-            format!("unsupported --format {template:?}: only {{{{.Field.Path}}}} or json")
-        })?;
-    let mut cur = v;
-    for key in path.split('.').filter(|k| !k.is_empty()) {
-        cur = cur
-            .get(key)
-            .with_context(|| format!("--format {template:?}: no field {key}"))?;
-    }
-    Ok(match cur {
-        serde_json::Value::String(s) => s.clone(),
-        other => other.to_string(),
-    })
+    format::inspect(a.format.as_deref(), &out)
 }
 
 pub fn remove(ctx: &Ctx, a: RmArgs) -> anyhow::Result<()> {
@@ -130,22 +137,15 @@ pub fn remove(ctx: &Ctx, a: RmArgs) -> anyhow::Result<()> {
     let mut last = None;
     let users = images_in_use(ctx)?;
     for name in &a.images {
-        if let Some(user) = blocking_user(&store, name, &users) {
-            let err = anyhow::anyhow!(
-                "unable to delete {name}: container {user} is using it (remove the container first)"
-            );
-            if let Some(prev) = last.replace(err) {
-                eprintln!("yurta: {prev:#}");
-            }
-            continue;
-        }
-        match manage::remove(&store, name, a.force) {
-            Ok(events) => print_removed(&events),
+        match yurta_images::service::remove(&store, name, a.force, &users) {
+            Ok(events) => print_removed(&events)?,
             Err(e) => {
-                if let Some(prev) =
-                    last.replace(anyhow::Error::new(e).context(format!("rmi {name}")))
-                {
-                    eprintln!("yurta: {prev:#}");
+                let err = match e {
+                    e @ RemoveError::InUse { .. } => anyhow::Error::new(e),
+                    e => anyhow::Error::new(e).context(format!("rmi {name}")),
+                };
+                if let Some(prev) = last.replace(err) {
+                    errln!("yurta: {}", crate::out::OneLine(&prev));
                 }
             }
         }
@@ -153,13 +153,15 @@ pub fn remove(ctx: &Ctx, a: RmArgs) -> anyhow::Result<()> {
     last.map_or(Ok(()), Err)
 }
 
-fn print_removed(events: &[Removed]) {
+fn print_removed(events: &[Removed]) -> Result<(), crate::out::StdoutError> {
     for e in events {
+        crate::events::image_removed(e);
         match e {
-            Removed::Untagged(t) => println!("Untagged: {}", inspect::familiar_tag(t)),
-            Removed::Deleted(d) => println!("Deleted: {d}"),
+            Removed::Untagged(t) => outln!("Untagged: {}", inspect::familiar_tag(t))?,
+            Removed::Deleted(d) => outln!("Deleted: {d}")?,
         }
     }
+    Ok(())
 }
 
 pub fn tag(ctx: &Ctx, a: TagArgs) -> anyhow::Result<()> {
@@ -170,8 +172,18 @@ pub fn tag(ctx: &Ctx, a: TagArgs) -> anyhow::Result<()> {
     store
         .tag(&a.target, &image.manifest.digest)
         .with_context(|| format!("tag {}", a.target))?;
+    crate::events::image("tag", &image.id.to_string(), &a.target);
     Ok(())
 }
+
+const HISTORY_HEADERS: [(&str, &str); 6] = [
+    ("ID", "IMAGE"),
+    ("CreatedSince", "CREATED"),
+    ("CreatedAt", "CREATED AT"),
+    ("CreatedBy", "CREATED BY"),
+    ("Size", "SIZE"),
+    ("Comment", "COMMENT"),
+];
 
 pub fn history(ctx: &Ctx, a: HistoryArgs) -> anyhow::Result<()> {
     let store = ctx.store()?;
@@ -179,113 +191,69 @@ pub fn history(ctx: &Ctx, a: HistoryArgs) -> anyhow::Result<()> {
         .resolve(&a.image)
         .with_context(|| format!("history {}", a.image))?;
     let rows = inspect::history(&store, &image)?;
-    if a.quiet {
-        rows.iter()
-            .for_each(|r| println!("{}", format::id(&r.id, a.no_trunc)));
-        return Ok(());
-    }
-    if a.format.as_deref() == Some("json") {
-        for r in &rows {
-            let v = json!({"ID": r.id, "CreatedAt": format::created_at(r.created), "CreatedSince": format::ago(r.created),
-                "CreatedBy": r.created_by, "Size": format::size(r.size), "Comment": r.comment});
-            println!("{v}");
-        }
-        return Ok(());
-    }
-    let cut = |s: &str| {
-        if a.no_trunc || s.chars().count() <= 45 {
-            s.to_string()
-        } else {
-            format!("{}…", s.chars().take(44).collect::<String>())
-        }
+    let default = if a.human {
+        r"table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
+    } else {
+        r"table {{.ID}}\t{{.CreatedAt}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}"
     };
-    let table: Vec<Vec<String>> = rows
+    let f = match a.quiet {
+        true => Format::new(Some("{{.ID}}"), ""),
+        false => Format::new(a.format.as_deref(), default),
+    };
+    let rows: Vec<Row<'_>> = rows
         .iter()
-        .map(|r| {
-            let id = if r.id.starts_with('<') {
-                r.id.clone()
-            } else {
-                format::id(&r.id, a.no_trunc)
-            };
-            let (created, size) = if a.human {
-                (format::ago(r.created), format::size(r.size))
-            } else {
-                (format::created_at(r.created), r.size.to_string())
-            };
-            vec![id, created, cut(&r.created_by), size, r.comment.clone()]
-        })
+        .map(|r| Row::new(history_context(r, a.human, !a.no_trunc)))
         .collect();
-    format::table(
-        &["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"],
-        &table,
-    );
-    Ok(())
+    format::list(&f, &rows, &HISTORY_HEADERS)
+}
+
+/// Docker's history context for `--format`.
+fn history_context(r: &inspect::HistoryRow, human: bool, trunc: bool) -> serde_json::Value {
+    let created_at = yurta_images::time::format_rfc3339(r.created, 0);
+    let created_by = r.created_by.replace('\t', " ");
+    json!({
+        "ID": if r.id.starts_with('<') { r.id.clone() } else { format::id(&r.id, !trunc) },
+        "CreatedAt": created_at,
+        "CreatedSince": if human { format::ago(r.created) } else { created_at.clone() },
+        "CreatedBy": if trunc { format::ellipsis(&created_by, 45) } else { created_by },
+        "Size": if human { format::size(r.size) } else { r.size.to_string() },
+        "Comment": r.comment,
+    })
 }
 
 pub fn prune(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<()> {
-    if !a.force && !confirm(a.all)? {
-        return Ok(());
-    }
-    // No containers exist yet in this store, so no image is in use.
-    let in_use: HashSet<Digest> = images_in_use(ctx)?.into_iter().map(|(d, _)| d).collect();
-    let (events, reclaimed) = manage::prune(&ctx.store()?, a.all, &in_use)?;
-    if !events.is_empty() {
-        println!("Deleted Images:");
-        for e in &events {
-            match e {
-                Removed::Untagged(t) => println!("untagged: {}", inspect::familiar_tag(t)),
-                Removed::Deleted(d) => println!("deleted: {d}"),
-            }
-        }
-        println!();
-    }
-    println!("Total reclaimed space: {}", format::size(reclaimed));
-    Ok(())
-}
-
-fn confirm(all: bool) -> anyhow::Result<bool> {
-    let what = if all {
+    let what = if a.all {
         "all images without at least one container associated to them"
     } else {
         "all dangling images"
     };
-    print!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-    std::io::stdout().flush()?;
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim(), "y" | "Y" | "yes"))
+    if !a.force && !crate::prune::confirm(&[what])? {
+        return Ok(());
+    }
+    let in_use: HashSet<Digest> = images_in_use(ctx)?.into_iter().map(|(d, _)| d).collect();
+    let (events, reclaimed) = manage::prune(&ctx.store()?, a.all, &in_use)?;
+    report_pruned(&events)?;
+    crate::prune::total(reclaimed)?;
+    Ok(())
+}
+
+/// `Deleted Images:` with Docker's `untagged:`/`deleted:` lines.
+pub fn report_pruned(events: &[Removed]) -> Result<(), crate::out::StdoutError> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    outln!("Deleted Images:")?;
+    for e in events {
+        crate::events::image_removed(e);
+        match e {
+            Removed::Untagged(t) => outln!("untagged: {}", inspect::familiar_tag(t))?,
+            Removed::Deleted(d) => outln!("deleted: {d}")?,
+        }
+    }
+    outln!()
 }
 
 /// Image IDs that containers use, each with one container naming it.
 pub fn images_in_use(ctx: &Ctx) -> anyhow::Result<Vec<(Digest, String)>> {
-    let engine = yurta_engine::Engine::open(&ctx.root)?;
-    Ok(engine
-        .list()?
-        .into_iter()
-        .filter_map(|r| {
-            let id = r.image.parse::<Digest>().ok()?;
-            let short = r.id.get(..12).unwrap_or(&r.id).to_string();
-            Some((id, format!("{short} ({})", r.name.trim_start_matches('/'))))
-        })
-        .collect())
-}
-
-/// The container that keeps `rmi QUERY` from deleting an image: removing one
-/// of several tags only untags (allowed, as Docker), removing the last tag or
-/// the ID would delete an image a container uses (refused, even with -f).
-fn blocking_user(
-    store: &yurta_images::Store,
-    query: &str,
-    users: &[(Digest, String)],
-) -> Option<String> {
-    let image = store.resolve(query).ok()?;
-    let (_, user) = users.iter().find(|(id, _)| *id == image.id)?;
-    let tags = store.catalog().read().ok()?.tags_of(&image.manifest.digest);
-    let tag = query
-        .parse::<yurta_images::Reference>()
-        .ok()
-        .filter(|r| r.digest.is_none())
-        .and_then(|r| r.with_default_tag().tagged());
-    let only_untags = tags.len() > 1 && tag.is_some_and(|t| tags.contains(&t));
-    (!only_untags).then(|| user.clone())
+    Ok(yurta_engine::system::images_in_use(&ctx.root)?)
 }

@@ -8,17 +8,24 @@
 //! `yurta` hands them to its sibling (same command line) and so starts
 //! without them (see [`RegistryCommand`]).
 
+#[macro_use]
+pub mod out;
 pub mod archive;
 pub mod cli;
+pub mod completion;
 pub mod container;
+pub mod events;
 pub mod format;
 pub mod images;
+pub mod info;
 pub mod network;
 pub mod platform;
 pub mod progress;
+pub mod prune;
 pub mod registry;
 pub mod registry_helper;
 pub mod system;
+pub mod version;
 pub mod vm;
 pub mod volume;
 
@@ -36,6 +43,7 @@ pub const ENGINE_ERROR: u8 = 125;
 /// Parses the command line and runs it; the registry commands go to
 /// `registry`.
 pub fn main_with(registry: RegistryRunner) -> ExitCode {
+    completion::complete_if_asked();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
@@ -45,17 +53,19 @@ pub fn main_with(registry: RegistryRunner) -> ExitCode {
         }
     };
     progress::set_log_level(&cli.log_level);
-    match run(cli, registry) {
+    let result = run(cli, registry);
+    out::exit_if_stdout_failed();
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => match err.downcast_ref::<container::Exit>() {
             Some(e) => {
                 if let Some(m) = &e.message {
-                    eprintln!("yurta: {m}");
+                    errln!("yurta: {}", out::printable(m));
                 }
                 ExitCode::from(e.code)
             }
             None => {
-                eprintln!("yurta: {err:#}");
+                errln!("yurta: {}", out::OneLine(&err));
                 ExitCode::from(ENGINE_ERROR)
             }
         },
@@ -84,6 +94,8 @@ pub type RegistryRunner = fn(&Ctx, RegistryCommand) -> anyhow::Result<()>;
 pub struct Ctx {
     pub root: PathBuf,
     pub registry: RegistryRunner,
+    /// yurta's binaries, beside this one.
+    pub binaries: yurta_engine::Binaries,
 }
 
 impl Ctx {
@@ -93,11 +105,19 @@ impl Ctx {
     }
 }
 
+/// yurta's binaries, beside the running one (found on PATH without /proc).
+pub fn binaries() -> yurta_engine::Binaries {
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from("yurta"));
+    yurta_engine::Binaries::beside(&exe)
+}
+
 fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
     let ctx = Ctx {
         root: cli.root,
         registry,
+        binaries: binaries(),
     };
+    events::set_root(&ctx.root);
     let reg = |c| (ctx.registry)(&ctx, c);
     match cli.command {
         Command::Images(a) => images::list(&ctx, a),
@@ -120,11 +140,18 @@ fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
             platform: a.platform,
         }),
         Command::System(SystemCommand::Df(a)) => system::df(&ctx, a),
+        Command::System(SystemCommand::Prune(a)) => prune::system(&ctx, a),
         Command::System(SystemCommand::Boot) => container::boot::boot(&ctx),
+        Command::System(SystemCommand::Service(a)) => system::service(&ctx, a),
         Command::Volume(c) => volume::run(&ctx, c),
         Command::Container(c) => container::run_sub(&ctx, c),
         Command::Containers(c) => container::run(&ctx, c),
         Command::Network(c) => network::run(&ctx, c),
         Command::Vm(c) => vm::run(&ctx, c),
+        Command::Events(a) | Command::System(SystemCommand::Events(a)) => events::events(&ctx, a),
+        Command::Version(a) => version::version(&ctx, a),
+        Command::Info(a) | Command::System(SystemCommand::Info(a)) => info::info(&ctx, a),
+        Command::Completion(a) => completion::print_script(a),
+        Command::Man(a) => completion::write_man_pages(a),
     }
 }

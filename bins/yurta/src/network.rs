@@ -5,11 +5,14 @@ use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
+use serde_json::json;
 use yurta_engine::Engine;
+use yurta_network::filter::{passes, NetworkFilter};
 use yurta_network::{AttachRequest, CreateOptions};
 
 use crate::container::networks;
-use crate::{format, Ctx};
+use crate::format::{self, Format, Row};
+use crate::Ctx;
 
 #[derive(Subcommand)]
 pub enum NetworkCommand {
@@ -19,7 +22,7 @@ pub enum NetworkCommand {
     #[command(alias = "list")]
     Ls(LsArgs),
     /// Display detailed information on networks
-    Inspect(NamesArgs),
+    Inspect(InspectArgs),
     /// Remove networks
     #[command(alias = "remove")]
     Rm(NamesArgs),
@@ -54,11 +57,23 @@ pub struct CreateArgs {
 pub struct LsArgs {
     #[arg(short, long)]
     pub quiet: bool,
-    /// table (default) or json
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
     #[arg(long)]
     pub no_trunc: bool,
+    /// name=, id=, label=KEY[=VALUE], driver=, type=custom|builtin, dangling=true|false
+    #[arg(short, long)]
+    pub filter: Vec<String>,
+}
+
+#[derive(Args)]
+pub struct InspectArgs {
+    /// A Go template over each network, or json (default: indented JSON)
+    #[arg(short, long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
 }
 
 #[derive(Args)]
@@ -82,6 +97,7 @@ pub struct ConnectArgs {
 
 #[derive(Args)]
 pub struct PruneArgs {
+    /// Do not prompt for confirmation
     #[arg(short, long)]
     pub force: bool,
 }
@@ -111,50 +127,44 @@ pub fn run(ctx: &Ctx, c: NetworkCommand) -> anyhow::Result<()> {
                     options: kv(&a.opt),
                 },
             )?;
-            println!("{}", n.id);
+            crate::events::network("create", &n);
+            outln!("{}", n.id)?;
         }
         NetworkCommand::Ls(a) => {
+            let filters = a
+                .filter
+                .iter()
+                .map(|f| {
+                    let (k, v) = f.split_once('=').unwrap_or((f, ""));
+                    NetworkFilter::from_pair(k, v)
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             nets.ensure_default()?;
-            let list = nets.list()?;
-            if a.quiet {
-                list.iter()
-                    .for_each(|n| println!("{}", format::id(&n.id, a.no_trunc)));
-            } else if a.format.as_deref() == Some("json") {
-                for n in &list {
-                    println!("{}", n.inspect_json());
-                }
-            } else {
-                let rows: Vec<Vec<String>> = list
-                    .iter()
-                    .map(|n| {
-                        vec![
-                            format::id(&n.id, a.no_trunc),
-                            n.name.clone(),
-                            n.driver.clone(),
-                            "local".into(),
-                        ]
-                    })
-                    .collect();
-                format::table(&["NETWORK ID", "NAME", "DRIVER", "SCOPE"], &rows);
-            }
+            let mut all = nets.list()?;
+            all.retain(|n| passes(n, &filters));
+            list(&all, &a)?;
         }
         NetworkCommand::Inspect(a) => {
             let mut out = Vec::new();
             for n in &a.names {
                 out.push(nets.inspect(n)?.inspect_json());
             }
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            format::inspect(a.format.as_deref(), &out)?;
         }
         NetworkCommand::Rm(a) => {
             for n in &a.names {
+                let gone = nets.inspect(n).ok();
                 nets.remove(n).with_context(|| format!("remove {n}"))?;
-                println!("{n}");
+                crate::events::network_gone(gone.as_ref());
+                outln!("{n}")?;
             }
         }
-        NetworkCommand::Prune(_) => {
-            println!("Deleted Networks:");
-            for n in nets.prune()? {
-                println!("{n}");
+        NetworkCommand::Prune(a) => {
+            let what = "all custom networks not used by at least one container";
+            if a.force || crate::prune::confirm(&[what])? {
+                let pruned = nets.prune()?;
+                crate::events::networks_pruned(&pruned);
+                crate::prune::report("Networks", &pruned)?;
             }
         }
         NetworkCommand::Connect(a) => connect(ctx, &nets, &a)?,
@@ -162,6 +172,7 @@ pub fn run(ctx: &Ctx, c: NetworkCommand) -> anyhow::Result<()> {
             let engine = Engine::open(&ctx.root)?;
             let rec = engine.containers.lookup(&a.container)?;
             nets.detach(&a.network, &rec.id)?;
+            crate::events::network_disconnected(&nets, &a.network, &rec.id);
             let name = nets.inspect(&a.network)?.name;
             engine.containers.update(&rec.id, |r| {
                 r.network_settings.networks.remove(&name);
@@ -169,6 +180,47 @@ pub fn run(ctx: &Ctx, c: NetworkCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Docker's column names of the network context.
+const HEADERS: [(&str, &str); 9] = [
+    ("ID", "NETWORK ID"),
+    ("Name", "NAME"),
+    ("Driver", "DRIVER"),
+    ("Scope", "SCOPE"),
+    ("IPv4", "IPV4"),
+    ("IPv6", "IPV6"),
+    ("Internal", "INTERNAL"),
+    ("Labels", "LABELS"),
+    ("CreatedAt", "CREATED AT"),
+];
+
+fn list(networks: &[yurta_network::Network], a: &LsArgs) -> anyhow::Result<()> {
+    let f = match a.quiet {
+        true => Format::new(Some("{{.ID}}"), ""),
+        false => Format::new(
+            a.format.as_deref(),
+            r"table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}",
+        ),
+    };
+    let rows: Vec<Row<'_>> = networks
+        .iter()
+        .map(|n| {
+            let data = json!({
+                "ID": format::id(&n.id, a.no_trunc),
+                "Name": n.name,
+                "Driver": n.driver,
+                "Scope": "local",
+                "IPv4": "true",
+                "IPv6": "false",
+                "Internal": n.internal.to_string(),
+                "Labels": format::labels(&n.labels),
+                "CreatedAt": format::go_time(&n.created),
+            });
+            Row::with_labels(data, &n.labels)
+        })
+        .collect();
+    format::list(&f, &rows, &HEADERS)
 }
 
 /// Attaches a running container's namespace to one more network.
@@ -188,6 +240,7 @@ fn connect(ctx: &Ctx, nets: &yurta_network::Networks, a: &ConnectArgs) -> anyhow
     req.ip = a.ip;
     req.hosts_file = Some(p.dir.join("hosts"));
     let ep = nets.attach(&req)?;
+    crate::events::network_connection("connect", &ep.network_id, &ep.network, &rec.id);
     engine.containers.update(&rec.id, |r| {
         r.network_settings.networks.insert(
             ep.network.clone(),

@@ -1,6 +1,9 @@
-//! Progress for long operations: an indicatif bar on stderr when stdout is
-//! a terminal, plain lines on stderr otherwise (stdout may carry an archive
-//! or be parsed by a script). Also the `--log-level` switch.
+//! Progress for long operations (load, import, save): an indicatif bar on
+//! stderr when both stdout and stderr are terminals, nothing otherwise.
+//! Docker's `load` is quiet when its output is not a terminal; a script
+//! that runs `yurta load -i x.tar` or `id=$(yurta import ...)` gets only
+//! the result, never `layer sha256:…: done` lines. Also the `--log-level`
+//! switch.
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -30,30 +33,25 @@ pub fn log_level() -> &'static str {
 /// Prints a debug line to stderr when `--log-level debug`.
 pub fn debug(msg: &str) {
     if LEVEL.load(Ordering::Relaxed) >= 3 {
-        eprintln!("yurta: debug: {msg}");
+        errln!("yurta: debug: {msg}");
     }
 }
 
-/// The reporter for a command; `quiet` reports nothing.
+/// The reporter for a command; `quiet` reports nothing, and neither does
+/// a command whose output is not a terminal.
 pub fn reporter(quiet: bool) -> Box<dyn Progress> {
-    if quiet {
+    if quiet || !on_terminal() {
         Box::new(yurta_images::Silent)
-    } else if std::io::stdout().is_terminal() {
+    } else {
         Box::new(Bar {
             bar: Mutex::new(None),
         })
-    } else {
-        Box::new(Lines)
     }
 }
 
-/// Plain lines: one when a step ends.
-struct Lines;
-
-impl Progress for Lines {
-    fn end(&self, what: &str) {
-        eprintln!("{what}: done");
-    }
+/// Whether stdout and stderr (where the bar is drawn) are terminals.
+fn on_terminal() -> bool {
+    std::io::stdout().is_terminal() && std::io::stderr().is_terminal()
 }
 
 struct Bar {

@@ -8,7 +8,7 @@ use std::process::Command;
 
 use anyhow::Context;
 
-use crate::container::{sibling, Exit};
+use crate::container::Exit;
 use crate::{Ctx, RegistryCommand};
 
 /// The helper's file name, next to `yurta`.
@@ -20,7 +20,7 @@ pub const HELPER: &str = "yurta-registry";
 /// signals are the command's. `run --pull`'s pull: the helper's hidden
 /// `__pull-for-run`, waited for; it reports its own error.
 pub fn run_in_sibling(ctx: &Ctx, cmd: RegistryCommand) -> anyhow::Result<()> {
-    let bin = sibling(HELPER)?;
+    let bin = ctx.binaries.sibling(HELPER);
     let RegistryCommand::PullForRun { image, platform } = cmd else {
         let mut args = std::env::args_os();
         let arg0 = args.next().unwrap_or_else(|| "yurta".into());

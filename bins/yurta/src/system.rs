@@ -1,55 +1,154 @@
-//! system df.
+//! `system df`: Docker's disk usage summary over its disk-usage context
+//! (`.Type`, `.TotalCount`, `.Active`, `.Size`, `.Reclaimable`), and
+//! `system service`: the Engine API server, run in the sibling binary
+//! `yurta-service` (it links OpenSSL for TLS, which `yurta` does not).
 
-use std::collections::HashSet;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Duration;
 
-use yurta_images::manage;
+use anyhow::Context;
+use clap::{Args, Parser};
+use serde_json::json;
 
 use crate::cli::DfArgs;
-use crate::{format, Ctx};
+use crate::format::{self, Format, Row};
+use crate::Ctx;
+
+const HEADERS: [(&str, &str); 5] = [
+    ("Type", "TYPE"),
+    ("TotalCount", "TOTAL"),
+    ("Active", "ACTIVE"),
+    ("Size", "SIZE"),
+    ("Reclaimable", "RECLAIMABLE"),
+];
+
+/// One row of `system df` (Docker's diskUsage*Context: strings).
+fn row(kind: &str, total: usize, active: usize, size: u64, reclaimable: u64) -> Row<'static> {
+    let r = match (reclaimable * 100).checked_div(size) {
+        Some(pct) => format!("{} ({pct}%)", format::size4(reclaimable)),
+        None => format::size4(reclaimable),
+    };
+    Row::new(json!({
+        "Type": kind,
+        "TotalCount": total.to_string(),
+        "Active": active.to_string(),
+        "Size": format::size4(size),
+        "Reclaimable": r,
+    }))
+}
 
 pub fn df(ctx: &Ctx, a: DfArgs) -> anyhow::Result<()> {
-    // No containers exist yet in this store, so no image is active.
-    let u = manage::disk_usage_report(
-        &ctx.store()?,
-        &crate::images::images_in_use(ctx)?
-            .into_iter()
-            .map(|(d, _)| d)
-            .collect::<HashSet<_>>(),
-    )?;
-    if a.format.as_deref() == Some("json") {
-        println!(
-            "{}",
-            serde_json::json!({"Type": "Images", "TotalCount": u.images, "Active": u.active_images,
-            "Size": format::size(u.images_size), "Reclaimable": format::size(u.reclaimable)})
-        );
-        println!(
-            "{}",
-            serde_json::json!({"Type": "Layers", "TotalCount": u.layers, "Active": u.layers,
-            "Size": format::size(u.layers_size), "Reclaimable": "0B"})
-        );
-        return Ok(());
-    }
-    let pct = |part: u64, whole: u64| (part * 100).checked_div(whole).unwrap_or(0);
-    let rows = vec![
-        vec![
-            "Images".into(),
-            u.images.to_string(),
-            u.active_images.to_string(),
-            format::size(u.images_size),
-            format!(
-                "{} ({}%)",
-                format::size(u.reclaimable),
-                pct(u.reclaimable, u.images_size)
-            ),
-        ],
-        vec![
-            "Layers".into(),
-            u.layers.to_string(),
-            u.layers.to_string(),
-            format::size(u.layers_size),
-            "0B (0%)".into(),
-        ],
+    let u = yurta_engine::system::df::disk_usage(&ctx.root)?;
+    let rows = [
+        row(
+            "Images",
+            u.images,
+            u.active_images,
+            u.images_size,
+            u.reclaimable,
+        ),
+        row(
+            "Layers",
+            u.layers,
+            u.layers,
+            u.layers_size,
+            u.layers_reclaimable,
+        ),
     ];
-    format::table(&["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"], &rows);
-    Ok(())
+    let f = Format::new(
+        a.format.as_deref(),
+        r"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
+    );
+    format::list(&f, &rows, &HEADERS)
+}
+
+/// `system service`'s flags (podman's, plus TLS).
+#[derive(Args)]
+pub struct ServiceArgs {
+    /// Exit after this many seconds without a connection (0: never)
+    #[arg(short, long, default_value_t = 5)]
+    pub time: u64,
+    /// PEM certificate chain for TLS on tcp://
+    #[arg(long, requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// CA whose client certificates are required (mutual TLS)
+    #[arg(long, requires = "tls_cert")]
+    pub tls_verify: Option<PathBuf>,
+    /// Seconds a client has to send its request headers and JSON body
+    #[arg(long, default_value_t = 30, hide = true)]
+    pub read_timeout: u64,
+    /// Largest JSON request body, in bytes
+    #[arg(long, default_value_t = 4 << 20, hide = true)]
+    pub max_body: usize,
+    /// unix:///PATH (default unix:///run/yurta/yurta.sock) or tcp://HOST:PORT;
+    /// without it, sockets passed by systemd (LISTEN_FDS) if any
+    pub uri: Option<String>,
+}
+
+/// `yurta system service`: becomes `yurta-service` with the same
+/// command line (already parsed and valid here).
+pub fn service(ctx: &Ctx, _a: ServiceArgs) -> anyhow::Result<()> {
+    let bin = ctx.binaries.sibling("yurta-service");
+    let mut args = std::env::args_os();
+    let arg0 = args.next().unwrap_or_else(|| "yurta".into());
+    let err = Command::new(&bin).arg0(arg0).args(args).exec();
+    Err(err).with_context(|| format!("run {}", bin.display()))
+}
+
+/// `yurta-service`'s main: parses `yurta`'s command line and serves.
+pub fn service_main() -> ExitCode {
+    let cli = match crate::cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                crate::ENGINE_ERROR
+            } else {
+                0
+            });
+        }
+    };
+    let crate::cli::Command::System(crate::cli::SystemCommand::Service(a)) = cli.command else {
+        errln!("yurta-service: only `system service` runs here; use yurta");
+        return ExitCode::from(crate::ENGINE_ERROR);
+    };
+    match serve(cli.root, a) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            errln!("yurta: {}", crate::out::OneLine(&e));
+            ExitCode::from(crate::ENGINE_ERROR)
+        }
+    }
+}
+
+fn serve(root: PathBuf, a: ServiceArgs) -> anyhow::Result<()> {
+    let endpoint = a.uri.as_deref().map(str::parse).transpose()?;
+    let tls = match (a.tls_cert, a.tls_key) {
+        (Some(cert), Some(key)) => Some(yurta_api::TlsFiles {
+            cert,
+            key,
+            client_ca: a.tls_verify,
+        }),
+        _ => None,
+    };
+    let read = Duration::from_secs(a.read_timeout.max(1));
+    let cfg = yurta_api::Config {
+        endpoint,
+        idle: (a.time > 0).then(|| Duration::from_secs(a.time)),
+        tls,
+        host: crate::info::host(&crate::binaries())?,
+        limits: yurta_api::Limits {
+            body: a.max_body,
+            header_timeout: read,
+            body_timeout: read,
+            ..Default::default()
+        },
+        root,
+    };
+    Ok(yurta_api::serve(cfg)?)
 }

@@ -1,14 +1,15 @@
 //! volume create / ls / inspect / rm / prune, over `yurta_engine::volume`.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, Write};
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::json;
+use yurta_engine::system::VolumeFilter;
 use yurta_engine::volume::{Volume, VolumeCreate, VolumeStore};
 
-use crate::{format, Ctx};
+use crate::format::{Format, Row};
+use crate::Ctx;
 
 #[derive(Subcommand)]
 pub enum VolumeCommand {
@@ -46,7 +47,7 @@ pub struct LsArgs {
     /// Only display volume names
     #[arg(short, long)]
     pub quiet: bool,
-    /// table (default) or json (one object per line)
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
     /// dangling=true|false, name=SUBSTRING, label=KEY[=VALUE], driver=local
@@ -56,7 +57,7 @@ pub struct LsArgs {
 
 #[derive(Args)]
 pub struct InspectArgs {
-    /// json (default), or a {{.Field}} path
+    /// A Go template over each volume, or json (default: indented JSON)
     #[arg(short, long)]
     pub format: Option<String>,
     #[arg(required = true)]
@@ -113,92 +114,61 @@ fn create(store: &VolumeStore, a: CreateArgs) -> anyhow::Result<()> {
         labels: key_values(&a.label, "label")?,
         options: key_values(&a.opt, "option")?,
     };
-    println!("{}", store.create(&req)?.name);
+    let v = store.create(&req)?;
+    crate::events::volume("create", &v.name);
+    outln!("{}", v.name)?;
     Ok(())
 }
 
-/// One `--filter` of ls/prune.
-fn matches(v: &Volume, store: &VolumeStore, filter: &str) -> anyhow::Result<bool> {
-    let label = |want: &str| {
-        let labels = v.labels.clone().unwrap_or_default();
-        match want.split_once('=') {
-            Some((k, val)) => labels.get(k).is_some_and(|x| x == val),
-            None => labels.contains_key(want),
-        }
-    };
-    Ok(match filter.split_once("!=") {
-        Some(("label", want)) => !label(want),
-        Some(_) => bail!("unsupported filter {filter:?}"),
-        None => match filter.split_once('=') {
-            Some(("label", want)) => label(want),
-            Some(("name", want)) => v.name.contains(want),
-            Some(("driver", want)) => v.driver == want,
-            Some(("dangling", b)) => {
-                let want: bool = b
-                    .parse()
-                    .with_context(|| format!("invalid filter {filter:?}"))?;
-                store.users(&v.name)?.is_empty() == want
-            }
-            _ => bail!("unsupported filter {filter:?} (dangling, name, label, driver)"),
-        },
-    })
+/// The `--filter`s of ls/prune (yurta_engine::system::volumes).
+fn filters(list: &[String]) -> anyhow::Result<Vec<VolumeFilter>> {
+    Ok(list
+        .iter()
+        .map(|f| VolumeFilter::parse(f))
+        .collect::<Result<Vec<_>, _>>()?)
 }
 
 fn list(store: &VolumeStore, a: LsArgs) -> anyhow::Result<()> {
-    for f in &a.filter {
-        let key = f.split(['=', '!']).next().unwrap_or_default();
-        if !matches!(key, "dangling" | "name" | "label" | "driver") {
-            bail!("unsupported filter {f:?} (dangling, name, label, driver)");
-        }
-    }
-    let mut vols = Vec::new();
-    for v in store.list()? {
-        let mut keep = true;
-        for f in &a.filter {
-            keep &= matches(&v, store, f)?;
-        }
-        if keep {
-            vols.push(v);
-        }
-    }
-    if a.quiet {
-        vols.iter().for_each(|v| println!("{}", v.name));
-        return Ok(());
-    }
-    match a.format.as_deref() {
-        None | Some("table") => {
-            // Docker's tabwriter: minimum width 10, padding 3.
-            let w = vols
-                .iter()
-                .map(|v| v.driver.len())
-                .max()
-                .unwrap_or(0)
-                .max(6)
-                + 3;
-            let w = w.max(10);
-            println!("{:<w$}VOLUME NAME", "DRIVER");
-            vols.iter()
-                .for_each(|v| println!("{:<w$}{}", v.driver, v.name));
-        }
-        Some("json") => {
-            for v in &vols {
-                let labels: Vec<String> = v
-                    .labels
-                    .iter()
-                    .flatten()
-                    .map(|(k, val)| format!("{k}={val}"))
-                    .collect();
-                let row = json!({
-                    "Availability": "N/A", "Driver": v.driver, "Group": "N/A",
-                    "Labels": labels.join(","), "Links": "N/A", "Mountpoint": v.mountpoint,
-                    "Name": v.name, "Scope": v.scope, "Size": "N/A", "Status": "N/A",
-                });
-                println!("{row}");
-            }
-        }
-        Some(other) => bail!("unsupported --format: {other} (table or json)"),
-    }
-    Ok(())
+    let vols = yurta_engine::system::volumes::list(store, &filters(&a.filter)?)?;
+    let f = match a.quiet {
+        true => Format::new(Some("{{.Name}}"), ""),
+        false => Format::new(a.format.as_deref(), r"table {{.Driver}}\t{{.Name}}"),
+    };
+    let labels: Vec<BTreeMap<String, String>> = vols
+        .iter()
+        .map(|v| v.labels.clone().unwrap_or_default())
+        .collect();
+    let rows: Vec<Row<'_>> = vols
+        .iter()
+        .zip(&labels)
+        .map(|(v, l)| Row::with_labels(volume_context(v, l), l))
+        .collect();
+    crate::format::list(&f, &rows, &HEADERS)
+}
+
+/// Docker's column names of the volume context.
+const HEADERS: [(&str, &str); 11] = [
+    ("ID", "ID"),
+    ("Name", "VOLUME NAME"),
+    ("Group", "GROUP"),
+    ("Driver", "DRIVER"),
+    ("Scope", "SCOPE"),
+    ("Availability", "AVAILABILITY"),
+    ("Mountpoint", "MOUNTPOINT"),
+    ("Labels", "LABELS"),
+    ("Links", "LINKS"),
+    ("Size", "SIZE"),
+    ("Status", "STATUS"),
+];
+
+/// Docker's volume context for `--format` (no cluster volumes, no
+/// usage data: those are N/A, as `docker volume ls` shows them).
+fn volume_context(v: &Volume, labels: &BTreeMap<String, String>) -> serde_json::Value {
+    json!({
+        "Availability": "N/A", "Driver": v.driver, "Group": "N/A",
+        "Labels": crate::format::labels(labels), "Links": "N/A", "Mountpoint": v.mountpoint,
+        "Name": v.name, "Scope": v.scope, "Size": "N/A", "Status": "N/A",
+    })
 }
 
 fn inspect(store: &VolumeStore, a: InspectArgs) -> anyhow::Result<()> {
@@ -209,15 +179,7 @@ fn inspect(store: &VolumeStore, a: InspectArgs) -> anyhow::Result<()> {
             .with_context(|| format!("inspect {name}"))?;
         out.push(serde_json::to_value(v)?);
     }
-    match a.format.as_deref() {
-        None | Some("json") => println!("{}", serde_json::to_string_pretty(&out)?),
-        Some(template) => {
-            for v in &out {
-                println!("{}", crate::images::field(v, template)?);
-            }
-        }
-    }
-    Ok(())
+    crate::format::inspect(a.format.as_deref(), &out)
 }
 
 fn remove(store: &VolumeStore, a: RmArgs) -> anyhow::Result<()> {
@@ -226,10 +188,10 @@ fn remove(store: &VolumeStore, a: RmArgs) -> anyhow::Result<()> {
     let mut last: Option<anyhow::Error> = None;
     for name in &a.volumes {
         match store.remove(name, a.force) {
-            Ok(()) => println!("{name}"),
+            Ok(()) => outln!("{name}").map(|()| crate::events::volume("destroy", name))?,
             Err(e) => {
                 if let Some(prev) = last.replace(e.into()) {
-                    eprintln!("yurta: {prev:#}");
+                    errln!("yurta: {}", crate::out::OneLine(&prev));
                 }
             }
         }
@@ -243,32 +205,19 @@ fn prune(store: &VolumeStore, a: PruneArgs) -> anyhow::Result<()> {
     } else {
         "anonymous local volumes not used by at least one container"
     };
-    if !a.force {
-        print!("WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] ");
-        std::io::stdout().flush()?;
-        let mut line = String::new();
-        std::io::stdin().lock().read_line(&mut line)?;
-        if !matches!(line.trim(), "y" | "Y" | "yes") {
-            return Ok(());
-        }
+    if !a.force && !crate::prune::confirm(&[what])? {
+        return Ok(());
     }
-    for f in &a.filter {
-        if !f.starts_with("label=") && !f.starts_with("label!=") {
-            bail!("unsupported filter {f:?} (label=, label!=)");
-        }
+    let wanted = filters(&a.filter)?;
+    if let Some(f) = a.filter.iter().zip(&wanted).find(|(_, w)| !w.is_label()) {
+        bail!("unsupported filter {:?} (label=, label!=)", f.0);
     }
-    let filter = |v: &Volume| {
-        a.filter
-            .iter()
-            .all(|f| matches(v, store, f).unwrap_or(false))
-    };
+    let filter = |v: &Volume| wanted.iter().all(|f| f.matches(v, store).unwrap_or(false));
     let removed = store.prune(a.all, &filter)?;
-    if !removed.is_empty() {
-        println!("Deleted Volumes:");
-        removed.iter().for_each(|(name, _)| println!("{name}"));
-        println!();
-    }
     let total: u64 = removed.iter().map(|(_, size)| size).sum();
-    println!("Total reclaimed space: {}", format::size(total));
+    let names: Vec<String> = removed.into_iter().map(|(n, _)| n).collect();
+    crate::events::volumes_pruned(&names);
+    crate::prune::report("Volumes", &names)?;
+    crate::prune::total(total)?;
     Ok(())
 }

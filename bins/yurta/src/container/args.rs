@@ -26,11 +26,13 @@ pub struct CreateArgs {
     /// Remove the container when it exits
     #[arg(long)]
     pub rm: bool,
+    /// Assign a name to the container
     #[arg(long)]
     pub name: Option<String>,
     /// Set environment variables (K=V, or K to take the caller's)
     #[arg(short, long)]
     pub env: Vec<String>,
+    /// Read environment variables from a file (K=V lines)
     #[arg(long)]
     pub env_file: Vec<PathBuf>,
     /// Bind mount or volume: SRC:DST[:OPTS], or DST for an anonymous volume
@@ -39,12 +41,14 @@ pub struct CreateArgs {
     /// type=bind|volume|tmpfs,source=,target=,...
     #[arg(long)]
     pub mount: Vec<String>,
+    /// Working directory inside the container
     #[arg(short, long)]
     pub workdir: Option<String>,
     /// user[:group]
     #[arg(short, long)]
     pub user: Option<String>,
-    /// Publish ports: [ip:][hostport:]containerport[/proto]
+    /// Publish ports: [ip:][hostport:]containerport[/proto]; no or a 0
+    /// hostport: a free one; IPv4 host addresses only
     #[arg(short, long)]
     pub publish: Vec<String>,
     /// Publish every exposed port to a free host port
@@ -59,36 +63,52 @@ pub struct CreateArgs {
     /// Extra names of the container on its network
     #[arg(long)]
     pub network_alias: Vec<String>,
+    /// Container host name (default: the short ID)
     #[arg(short = 'h', long)]
     pub hostname: Option<String>,
+    /// Add a line to /etc/hosts: HOST:IP
     #[arg(long)]
     pub add_host: Vec<String>,
+    /// Set a DNS server in /etc/resolv.conf
     #[arg(long)]
     pub dns: Vec<String>,
+    /// Memory limit, e.g. 512m or 1g
     #[arg(short, long)]
     pub memory: Option<String>,
+    /// Memory plus swap limit (-1: unlimited swap)
     #[arg(long)]
     pub memory_swap: Option<String>,
+    /// Size of /dev/shm, e.g. 64m
     #[arg(long)]
     pub shm_size: Option<String>,
+    /// Number of CPUs, e.g. 1.5
     #[arg(long)]
     pub cpus: Option<String>,
+    /// CPU weight relative to other containers (default 1024)
     #[arg(short = 'c', long)]
     pub cpu_shares: Option<i64>,
+    /// CPUs the container may run on, e.g. 0-2 or 0,3
     #[arg(long)]
     pub cpuset_cpus: Option<String>,
+    /// Maximum number of processes (-1: unlimited)
     #[arg(long, allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,
+    /// Mount the root filesystem read-only
     #[arg(long)]
     pub read_only: bool,
+    /// Add a Linux capability (e.g. NET_ADMIN, or ALL)
     #[arg(long)]
     pub cap_add: Vec<String>,
+    /// Drop a Linux capability (e.g. CHOWN, or ALL)
     #[arg(long)]
     pub cap_drop: Vec<String>,
+    /// Give every capability and device, no seccomp or masked paths
     #[arg(long)]
     pub privileged: bool,
+    /// seccomp=PROFILE.json|unconfined, no-new-privileges, ...
     #[arg(long)]
     pub security_opt: Vec<String>,
+    /// Override the image's ENTRYPOINT
     #[arg(long)]
     pub entrypoint: Option<String>,
     /// no, on-failure[:N], always, unless-stopped
@@ -97,10 +117,13 @@ pub struct CreateArgs {
     /// Run an init (catatonit/tini) as pid 1
     #[arg(long)]
     pub init: bool,
+    /// Set a label: KEY=VALUE
     #[arg(short, long)]
     pub label: Vec<String>,
+    /// Signal that stops the container (default SIGTERM)
     #[arg(long)]
     pub stop_signal: Option<String>,
+    /// Seconds to wait after the stop signal before SIGKILL (default 10)
     #[arg(long)]
     pub stop_timeout: Option<i64>,
     /// os/arch[/variant] of the image
@@ -109,10 +132,13 @@ pub struct CreateArgs {
     /// missing (default), always or never
     #[arg(long, default_value = "missing")]
     pub pull: String,
+    /// Resource limit: NAME=SOFT[:HARD], e.g. nofile=1024:2048
     #[arg(long)]
     pub ulimit: Vec<String>,
+    /// Namespaced kernel parameter: NAME=VALUE
     #[arg(long)]
     pub sysctl: Vec<String>,
+    /// Add a host device: HOST[:CONTAINER[:PERMISSIONS]]
     #[arg(long)]
     pub device: Vec<String>,
     /// json-file only (accepted)
@@ -121,7 +147,9 @@ pub struct CreateArgs {
     /// max-size=SIZE, max-file=N
     #[arg(long)]
     pub log_opt: Vec<String>,
+    /// The image: name[:tag], ID or digest
     pub image: String,
+    /// The command and its arguments (default: the image's CMD)
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
 }
@@ -148,18 +176,24 @@ pub struct PsArgs {
     /// Only IDs
     #[arg(short, long)]
     pub quiet: bool,
-    /// status=, name=, id=, label=KEY[=VALUE]
+    /// status=, name=, id=, label=KEY[=VALUE], ancestor=
     #[arg(short, long)]
     pub filter: Vec<String>,
-    /// table (default) or json (one object per line)
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
     /// Do not truncate output
     #[arg(long)]
     pub no_trunc: bool,
-    /// Show the last created container only
+    /// Show the last created container only (of any state)
     #[arg(short, long)]
     pub latest: bool,
+    /// Show the N last created containers (of any state)
+    #[arg(short = 'n', long, default_value_t = -1, allow_negative_numbers = true)]
+    pub last: i64,
+    /// Show the containers' sizes (writable layer, and with the image)
+    #[arg(short, long)]
+    pub size: bool,
 }
 
 #[derive(Args)]
@@ -240,7 +274,7 @@ pub struct ExecArgs {
 
 #[derive(Args)]
 pub struct InspectArgs {
-    /// json (default), or a {{.Field}} path
+    /// A Go template over each object, or json (default: indented JSON)
     #[arg(short, long)]
     pub format: Option<String>,
     /// container, image (default: a container, else an image)
@@ -266,6 +300,9 @@ pub struct RenameArgs {
 #[derive(Args)]
 pub struct TopArgs {
     pub container: String,
+    /// Options for ps(1) (default: -ef)
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub ps_options: Vec<String>,
 }
 
 #[derive(Args)]
@@ -292,12 +329,18 @@ pub struct AttachArgs {
 
 #[derive(Args)]
 pub struct StatsArgs {
+    /// Show all containers (default: running only)
+    #[arg(short, long)]
+    pub all: bool,
     /// Print once instead of redrawing every second
     #[arg(long)]
     pub no_stream: bool,
     /// Do not truncate IDs
     #[arg(long)]
     pub no_trunc: bool,
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
+    #[arg(long)]
+    pub format: Option<String>,
     /// Containers (default: every running one)
     pub containers: Vec<String>,
 }
@@ -326,4 +369,72 @@ pub struct CpHelperArgs {
     /// destination becomes that directory.
     #[arg(long)]
     pub contents: bool,
+}
+
+/// `commit`: Docker's flags.
+#[derive(Args)]
+pub struct CommitArgs {
+    /// Author (e.g. "Jo Doe <jo@example.org>")
+    #[arg(short, long)]
+    pub author: Option<String>,
+    /// Apply a Dockerfile instruction to the image (CMD, ENTRYPOINT, ENV, ...)
+    #[arg(short, long)]
+    pub change: Vec<String>,
+    /// Commit message
+    #[arg(short, long)]
+    pub message: Option<String>,
+    /// Pause the container during the commit (--pause=false: do not)
+    #[arg(short, long, default_value_t = true, action = clap::ArgAction::Set,
+          num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    pub pause: bool,
+    pub container: String,
+    /// REPOSITORY[:TAG]
+    pub reference: Option<String>,
+}
+
+#[derive(Args)]
+pub struct DiffArgs {
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct ExportArgs {
+    /// Write to a file instead of stdout
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+    pub container: String,
+}
+
+#[derive(Args)]
+pub struct ExportHelperArgs {
+    /// The container's full ID.
+    pub container: String,
+}
+
+/// `update`: Docker's resource flags and restart policy.
+#[derive(Args)]
+pub struct UpdateArgs {
+    /// Memory limit
+    #[arg(short, long)]
+    pub memory: Option<String>,
+    /// Memory plus swap limit; -1 for unlimited swap
+    #[arg(long, allow_hyphen_values = true)]
+    pub memory_swap: Option<String>,
+    /// Number of CPUs
+    #[arg(long)]
+    pub cpus: Option<String>,
+    /// CPU shares (relative weight)
+    #[arg(short = 'c', long, allow_hyphen_values = true)]
+    pub cpu_shares: Option<i64>,
+    /// CPUs in which to allow execution (0-3, 0,1)
+    #[arg(long)]
+    pub cpuset_cpus: Option<String>,
+    /// Process limit; -1 for unlimited
+    #[arg(long, allow_hyphen_values = true)]
+    pub pids_limit: Option<i64>,
+    /// Restart policy: no, on-failure[:N], always, unless-stopped
+    #[arg(long)]
+    pub restart: Option<String>,
+    #[arg(required = true)]
+    pub containers: Vec<String>,
 }

@@ -34,13 +34,37 @@ impl Attach {
         )?;
         let addr = UnixAddr::new(path)?;
         connect(sock.as_raw_fd(), &addr).with_context(|| format!("attach {}", path.display()))?;
-        Ok(Attach {
+        Ok(Attach::on(sock, stdin, tty))
+    }
+
+    /// A socket pair for a supervisor about to start: our end, and the end
+    /// it inherits (`--attach-fd`, not close-on-exec), so that this client
+    /// is there before the container starts, however late this process
+    /// gets to run (connecting by path raced a container that ends at once).
+    pub fn pair() -> anyhow::Result<(OwnedFd, OwnedFd)> {
+        let (ours, theirs) = nix::sys::socket::socketpair(
+            AddressFamily::Unix,
+            SockType::SeqPacket,
+            None,
+            SockFlag::empty(),
+        )
+        .context("attach socket pair")?;
+        nix::fcntl::fcntl(
+            ours.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
+        )?;
+        Ok((ours, theirs))
+    }
+
+    /// A client on our end of [`Attach::pair`].
+    pub fn on(sock: OwnedFd, stdin: bool, tty: bool) -> Attach {
+        Attach {
             sock,
             stdin,
             tty,
             detach_keys: None,
             detached: Arc::default(),
-        })
+        }
     }
 
     /// Detaching with `keys` (`--detach-keys`) on a terminal.
@@ -98,7 +122,7 @@ impl Attach {
     fn read_loop(&self, until: Until) -> anyhow::Result<Option<i32>> {
         let mut buf = vec![0u8; 65536];
         let mut code = None;
-        let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+        let mut err = std::io::stderr();
         loop {
             let n = match recv(self.sock.as_raw_fd(), &mut buf, MsgFlags::empty()) {
                 Ok(0) => return Ok(code),
@@ -108,9 +132,9 @@ impl Attach {
             };
             let data = &buf[1..n];
             match buf[0] {
-                1 => {
-                    let _ = out.write_all(data).and_then(|_| out.flush());
-                }
+                // A closed stdout ends the CLI (main dies of SIGPIPE); the
+                // container goes on, and its supervisor cleans up after it.
+                1 => crate::out::write_bytes(data)?,
                 2 => {
                     let _ = err.write_all(data);
                 }

@@ -10,22 +10,22 @@
 use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::Engine;
 
-use super::{run, state, Paths};
+use super::{reconcile, run, Paths};
 use crate::Ctx;
 
 pub fn boot(ctx: &Ctx) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
     let mut failed = 0;
     for rec in engine.containers.list()? {
-        let rec = state::refresh(ctx, &engine, rec);
+        let rec = reconcile::refresh(ctx, &engine, rec);
         if !wants_start(ctx, &rec) {
             continue;
         }
         let name = rec.name.trim_start_matches('/').to_string();
         match run::start(ctx, &engine, &rec, None) {
-            Ok(_) => println!("{name}"),
+            Ok(_) => outln!("{name}")?,
             Err(e) => {
-                eprintln!("yurta: start {name}: {e:#}");
+                errln!("yurta: start {name}: {}", crate::out::OneLine(&e));
                 failed += 1;
             }
         }

@@ -61,7 +61,7 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
         });
     }
     let mut from = std::fs::File::from(master);
-    let mut out = std::io::stdout();
+    let mut out = crate::out::Stdout::lock();
     let mut buf = [0u8; 8192];
     // EIO once the last process holding the terminal's other side is gone.
     while let Ok(n) = from.read(&mut buf) {

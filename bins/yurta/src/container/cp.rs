@@ -15,7 +15,7 @@ use anyhow::{bail, Context};
 use yurta_engine::Engine;
 
 use super::args::{CpArgs, CpHelperArgs};
-use super::{state, Paths};
+use super::{reconcile, state, Paths};
 use crate::Ctx;
 
 /// `CONTAINER:PATH` → (container, path); a host path → None.
@@ -36,9 +36,9 @@ pub fn cp(ctx: &Ctx, a: CpArgs) -> anyhow::Result<()> {
         ),
     };
     let engine = Engine::open(&ctx.root)?;
-    let rec = state::refresh(ctx, &engine, engine.containers.lookup(name)?);
+    let rec = reconcile::refresh(ctx, &engine, engine.containers.lookup(name)?);
     let pid = state::init_pid(&Paths::new(&ctx.root, &rec.id)).filter(|_| rec.state.running);
-    let mut helper = Command::new(std::env::current_exe()?);
+    let mut helper = Command::new(&ctx.binaries.yurta);
     helper.args(["container", "cp-helper"]);
     let _stopped = match pid {
         Some(pid) => {
@@ -58,7 +58,7 @@ pub fn cp(ctx: &Ctx, a: CpArgs) -> anyhow::Result<()> {
         let mut child = helper.stdout(Stdio::piped()).spawn()?;
         let out = child.stdout.take().context("helper stdout")?;
         let r = if host == "-" {
-            io::copy(&mut { out }, &mut io::stdout())
+            io::copy(&mut { out }, &mut crate::out::Stdout::lock())
                 .map(|_| ())
                 .map_err(Into::into)
         } else {
@@ -155,7 +155,7 @@ pub fn helper(a: CpHelperArgs) -> anyhow::Result<()> {
     }
     std::env::set_current_dir("/")?;
     match (a.pack, a.unpack) {
-        (Some(p), None) => pack(Path::new(&p), io::stdout()),
+        (Some(p), None) => pack(Path::new(&p), crate::out::Stdout::lock()),
         (None, Some(d)) => unpack(io::stdin(), Path::new(&d), a.contents),
         _ => bail!("cp-helper: --pack or --unpack"),
     }

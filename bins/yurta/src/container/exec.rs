@@ -8,16 +8,16 @@ use anyhow::{bail, Context};
 use yurta_engine::Engine;
 
 use super::args::ExecArgs;
-use super::{exit, runtime_root, sibling, state};
+use super::{exit, reconcile, runtime_root};
 use crate::Ctx;
 
 pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
-    let rec = state::refresh(ctx, &engine, engine.containers.lookup(&a.container)?);
+    let rec = reconcile::refresh(ctx, &engine, engine.containers.lookup(&a.container)?);
     if !rec.state.running || rec.state.paused {
         bail!("container {} is not running", a.container);
     }
-    let mut c = Command::new(sibling("yurta-runtime")?);
+    let mut c = Command::new(ctx.binaries.runtime.clone());
     c.arg("--root").arg(runtime_root(ctx)).arg("exec");
     for e in rec.config.env.iter().chain(&a.env) {
         c.args(["--env", e]);
@@ -69,6 +69,7 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
         c.stdin(Stdio::null());
     }
     c.stderr(Stdio::piped());
+    crate::events::exec_started(&rec, &a.command);
     let code = match &console {
         Some(sock) => super::console::run(&mut c, sock, a.interactive && !a.detach)?,
         None => {

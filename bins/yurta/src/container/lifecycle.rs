@@ -8,7 +8,7 @@ use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::Engine;
 
 use super::args::{CleanupArgs, ContainersArgs, KillArgs, PruneArgs, RenameArgs, RmArgs, StopArgs};
-use super::{run, state, Paths};
+use super::{reconcile, run, state, Paths};
 use crate::Ctx;
 
 fn each(
@@ -23,11 +23,11 @@ fn each(
             .containers
             .lookup(q)
             .map_err(anyhow::Error::from)
-            .map(|rec| state::refresh(ctx, &engine, rec))
+            .map(|rec| reconcile::refresh(ctx, &engine, rec))
             .and_then(|rec| f(&engine, rec));
         match r {
-            Ok(()) => println!("{q}"),
-            Err(e) => failed.push(format!("{q}: {e:#}")),
+            Ok(()) => outln!("{q}")?,
+            Err(e) => failed.push(format!("{q}: {}", crate::out::OneLine(&e))),
         }
     }
     if failed.is_empty() {
@@ -52,7 +52,9 @@ pub fn restart_cmd(ctx: &Ctx, a: StopArgs) -> anyhow::Result<()> {
 }
 
 /// Docker's stop: the stop file (no restart), the stop signal, SIGKILL
-/// after the timeout; then the exit's cleanup.
+/// after the timeout; then the exit's cleanup. A container whose
+/// supervisor was killed is waited for by its init; its exit code is the
+/// signal that ended it (nobody reaps it to learn more).
 pub fn stop(
     ctx: &Ctx,
     engine: &Engine,
@@ -62,12 +64,10 @@ pub fn stop(
 ) -> anyhow::Result<()> {
     let p = Paths::new(&ctx.root, &rec.id);
     if !rec.state.running {
-        if rec.state.status == Status::Dead {
-            return kill_orphan(ctx, engine, rec);
-        }
         return Ok(());
     }
     std::fs::write(&p.stop, b"").context("stop file")?;
+    let supervised = state::supervisor_alive(&p);
     if rec.state.paused {
         let _ = state::runtime(ctx, &["resume", &rec.id]);
     }
@@ -75,20 +75,43 @@ pub fn stop(
         .map(str::to_string)
         .or_else(|| rec.config.stop_signal.clone())
         .unwrap_or_else(|| "TERM".into());
+    let sig = sig.trim_start_matches("SIG").to_string();
     let timeout = timeout.or(rec.config.stop_timeout).unwrap_or(10).max(0);
-    let _ = state::runtime(ctx, &["kill", &rec.id, sig.trim_start_matches("SIG")]);
+    let _ = state::runtime(ctx, &["kill", &rec.id, &sig]);
+    yurta_fault::point("stop.signalled");
+    crate::events::killed(rec, &sig);
+    let mut ended_by = signal_number(&sig);
     if !wait_gone(&p, Duration::from_secs(timeout as u64)) {
         let _ = state::runtime(ctx, &["kill", &rec.id, "KILL"]);
+        ended_by = libc::SIGKILL;
         if !wait_gone(&p, Duration::from_secs(10)) {
             bail!("the container did not stop after SIGKILL");
         }
     }
+    if !supervised && state::read_exit(&p).is_none() {
+        state::write_unsupervised_exit(&p, 128 + ended_by)?;
+    }
+    crate::events::container(rec, "stop");
     state::after_exit(ctx, engine, &rec.id)
 }
 
+/// `TERM`, `15`, `USR1`... → the signal's number (SIGKILL's for a name
+/// the runtime took but we do not know: it was killed in the end).
+fn signal_number(sig: &str) -> i32 {
+    if let Ok(n) = sig.parse() {
+        return n;
+    }
+    format!("SIG{}", sig.to_ascii_uppercase())
+        .parse::<nix::sys::signal::Signal>()
+        .map_or(libc::SIGKILL, |s| s as i32)
+}
+
+/// Waits until the container is gone: its supervisor (which reaps the
+/// init and records the exit), or the init itself when the supervisor was
+/// killed before.
 fn wait_gone(p: &Paths, limit: Duration) -> bool {
     let start = Instant::now();
-    while state::supervisor_alive(p) {
+    while state::supervisor_alive(p) || state::init_pid(p).is_some() {
         if start.elapsed() >= limit {
             return false;
         }
@@ -97,31 +120,14 @@ fn wait_gone(p: &Paths, limit: Duration) -> bool {
     true
 }
 
-/// A container whose supervisor was killed: the runtime kills and
-/// deletes it; then the usual cleanup.
-fn kill_orphan(ctx: &Ctx, engine: &Engine, rec: &ContainerRecord) -> anyhow::Result<()> {
-    let p = Paths::new(&ctx.root, &rec.id);
-    let _ = state::runtime(ctx, &["kill", &rec.id, "KILL"]);
-    let start = Instant::now();
-    while state::init_pid(&p).is_some() && start.elapsed() < Duration::from_secs(5) {
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    let _ = state::runtime(ctx, &["delete", "--force", &rec.id]);
-    let _ = std::fs::remove_file(&p.attach);
-    engine.containers.update(&rec.id, |r| {
-        r.state.set_status(Status::Exited);
-        r.state.exit_code = 137;
-        r.state.finished_at = yurta_images::time::now_rfc3339();
-    })?;
-    state::after_exit(ctx, engine, &rec.id)
-}
-
 pub fn kill_cmd(ctx: &Ctx, a: KillArgs) -> anyhow::Result<()> {
     each(ctx, &a.containers, |_, rec| {
         if !rec.state.running {
             bail!("container {} is not running", rec.id);
         }
-        state::runtime(ctx, &["kill", &rec.id, a.signal.trim_start_matches("SIG")])
+        state::runtime(ctx, &["kill", &rec.id, a.signal.trim_start_matches("SIG")])?;
+        crate::events::killed(&rec, a.signal.trim_start_matches("SIG"));
+        Ok(())
     })
 }
 
@@ -131,6 +137,12 @@ pub fn rm_cmd(ctx: &Ctx, a: RmArgs) -> anyhow::Result<()> {
     })
 }
 
+/// `rm [-f] [-v]`: under `start.lock` (a start under way finishes first;
+/// what a killed one left is settled). With `-f` a running container is
+/// killed; whatever else of it may still run (a supervisor between
+/// restarts, a container the runtime made for a killed start) is killed
+/// too, and the removal fails rather than report success while a process
+/// of the container runs.
 pub fn remove(
     ctx: &Ctx,
     engine: &Engine,
@@ -138,7 +150,16 @@ pub fn remove(
     force: bool,
     volumes: bool,
 ) -> anyhow::Result<()> {
-    if rec.state.running || rec.state.status == Status::Dead {
+    let p = Paths::new(&ctx.root, &rec.id);
+    let Some(_held) = reconcile::lock_start(&p) else {
+        return Ok(()); // removed meanwhile
+    };
+    let rec = match reconcile::refresh_held(ctx, engine, &rec.id) {
+        Ok(r) => r,
+        Err(yurta_engine::ContainerError::NotFound(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    if rec.state.running {
         if !force {
             bail!(
                 "cannot remove container {}: container is {}: stop the container before removing or force remove",
@@ -146,17 +167,22 @@ pub fn remove(
                 rec.state.status
             );
         }
-        stop(ctx, engine, rec, Some(0), Some("KILL"))?;
+        stop(ctx, engine, &rec, Some(0), Some("KILL"))?;
     }
-    let mut errors = state::release(ctx, engine, &rec.id);
-    let p = Paths::new(&ctx.root, &rec.id);
-    let _ = std::fs::remove_file(&p.attach);
+    yurta_fault::point("rm.stopped");
+    state::kill_supervisor(&p);
+    let mut errors = reconcile::release(ctx, engine, &p);
+    yurta_fault::point("rm.released");
+    if let Some(pid) = state::init_pid(&p) {
+        bail!("its process {pid} still runs: {}", errors.join("; "));
+    }
     if let Err(e) = engine.remove(&rec.id, volumes) {
         errors.push(e.to_string());
     }
     if !errors.is_empty() {
         bail!("{}", errors.join("; "));
     }
+    crate::events::container(&rec, "destroy");
     Ok(())
 }
 
@@ -165,7 +191,7 @@ pub fn wait_cmd(ctx: &Ctx, a: ContainersArgs) -> anyhow::Result<()> {
     for q in &a.containers {
         let rec = engine.containers.lookup(q)?;
         let p = Paths::new(&ctx.root, &rec.id);
-        while state::refresh(ctx, &engine, engine.containers.read(&rec.id)?)
+        while reconcile::refresh(ctx, &engine, engine.containers.read(&rec.id)?)
             .state
             .running
         {
@@ -180,15 +206,17 @@ pub fn wait_cmd(ctx: &Ctx, a: ContainersArgs) -> anyhow::Result<()> {
                     .map(|r| r.state.exit_code)
                     .unwrap_or(0)
             });
-        println!("{code}");
+        outln!("{code}")?;
     }
     Ok(())
 }
 
 pub fn rename(ctx: &Ctx, a: RenameArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
-    engine.containers.rename(&a.container, &a.new_name)?;
-    Ok(())
+    let old = engine.containers.lookup(&a.container)?.name;
+    let rec = engine.containers.rename(&a.container, &a.new_name)?;
+    crate::events::renamed(&engine, &a.new_name, &old);
+    super::netns::renamed(ctx, &rec.id, rec.bare_name())
 }
 
 pub fn pause(ctx: &Ctx, a: ContainersArgs, pause: bool) -> anyhow::Result<()> {
@@ -207,24 +235,55 @@ pub fn pause(ctx: &Ctx, a: ContainersArgs, pause: bool) -> anyhow::Result<()> {
             r.state.set_status(status);
             r.state.pid = pid;
         })?;
+        crate::events::container(&rec, if pause { "pause" } else { "unpause" });
         Ok(())
     })
 }
 
-pub fn prune(ctx: &Ctx, _a: PruneArgs) -> anyhow::Result<()> {
-    let engine = Engine::open(&ctx.root)?;
-    println!("Deleted Containers:");
-    for rec in engine.containers.list()? {
-        let rec = state::refresh(ctx, &engine, rec);
-        if matches!(rec.state.status, Status::Exited | Status::Created) {
-            remove(ctx, &engine, &rec, false, false)?;
-            println!("{}", rec.id);
-        }
+/// `container prune [-f]`: every stopped container (exited or created).
+pub fn prune(ctx: &Ctx, a: PruneArgs) -> anyhow::Result<()> {
+    if !a.force && !crate::prune::confirm(&["all stopped containers"])? {
+        return Ok(());
     }
+    let mut errors = Vec::new();
+    let (ids, reclaimed) = prune_stopped(ctx, &mut errors)?;
+    crate::prune::report("Containers", &ids)?;
+    crate::prune::total(reclaimed)?;
+    anyhow::ensure!(errors.is_empty(), "{}", errors.join("; "));
     Ok(())
 }
 
+/// Removes every stopped container; their IDs and the bytes their
+/// writable layers held. A container that cannot be removed is reported
+/// in `errors`, and the others go on.
+pub fn prune_stopped(ctx: &Ctx, errors: &mut Vec<String>) -> anyhow::Result<(Vec<String>, u64)> {
+    let engine = Engine::open(&ctx.root)?;
+    let (mut ids, mut reclaimed) = (Vec::new(), 0);
+    for rec in engine.containers.list()? {
+        let rec = reconcile::refresh(ctx, &engine, rec);
+        if !matches!(rec.state.status, Status::Exited | Status::Created) {
+            continue;
+        }
+        let dir = engine.containers.container_dir(&rec.id);
+        let size = yurta_images::manage::disk_usage(&dir.join("diff"));
+        match remove(ctx, &engine, &rec, false, false) {
+            Ok(()) => {
+                ids.push(rec.id);
+                reclaimed += size;
+            }
+            Err(e) => errors.push(format!("{}: {}", rec.id, crate::out::OneLine(&e))),
+        }
+    }
+    Ok((ids, reclaimed))
+}
+
+/// The supervisor's exit command: after a start under way has recorded
+/// the container as running (so that this exit is not overwritten).
 pub fn cleanup_cmd(ctx: &Ctx, a: CleanupArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
+    let p = Paths::new(&ctx.root, &a.container);
+    let Some(_start) = reconcile::lock_start(&p) else {
+        return Ok(()); // removed already
+    };
     state::after_exit(ctx, &engine, &a.container)
 }

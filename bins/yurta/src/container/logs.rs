@@ -56,7 +56,7 @@ pub fn logs(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<()> {
         .collect();
     let skip = tail.map_or(0, |t| records.len().saturating_sub(t));
     for r in &records[skip..] {
-        print_record(r, a.timestamps);
+        print_record(r, a.timestamps)?;
     }
     if !a.follow {
         return Ok(());
@@ -81,18 +81,19 @@ pub fn logs(ctx: &Ctx, a: LogsArgs) -> anyhow::Result<()> {
             while let Some(i) = pending.find('\n') {
                 let line: String = pending.drain(..=i).collect();
                 if let Ok(r) = serde_json::from_str::<Record>(&line) {
-                    print_record(&r, a.timestamps);
+                    print_record(&r, a.timestamps)?;
                 }
             }
         }
-        if !alive {
+        // Nobody reads any more (`logs -f c | head -1`): stop, as `tail -f`.
+        if !alive || crate::out::reader_gone() {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));
     }
 }
 
-fn print_record(r: &Record, timestamps: bool) {
+fn print_record(r: &Record, timestamps: bool) -> Result<(), crate::out::StdoutError> {
     let text = if timestamps {
         format!("{} {}", r.time, r.log)
     } else {
@@ -100,9 +101,9 @@ fn print_record(r: &Record, timestamps: bool) {
     };
     if r.stream == "stderr" {
         let _ = std::io::stderr().write_all(text.as_bytes());
+        Ok(())
     } else {
-        let mut out = std::io::stdout();
-        let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
+        crate::out::write_bytes(text.as_bytes())
     }
 }
 

@@ -9,18 +9,23 @@
 pub mod args;
 pub mod attach;
 pub mod boot;
+mod commit;
 mod console;
 mod cp;
 pub mod detach;
+mod diff;
 mod exec;
+mod export;
 mod inspect;
 mod lifecycle;
 mod logs;
 mod netns;
 mod ps;
+mod reconcile;
 mod run;
 mod state;
 mod stats;
+mod update;
 
 use std::path::{Path, PathBuf};
 
@@ -28,6 +33,7 @@ use clap::Subcommand;
 
 use crate::Ctx;
 use args::*;
+pub use lifecycle::prune_stopped;
 pub use netns::{networks, refresh_peers};
 
 /// The verbs Docker has at the top level (`yurta run`, `yurta ps`, ...).
@@ -72,6 +78,14 @@ pub enum ContainerCommand {
     Stats(StatsArgs),
     /// Copy files between a running container and the host
     Cp(CpArgs),
+    /// Create a new image from a container's changes
+    Commit(CommitArgs),
+    /// Inspect changes to files or directories on a container's filesystem
+    Diff(DiffArgs),
+    /// Export a container's filesystem as a tar archive
+    Export(ExportArgs),
+    /// Update configuration (resources, restart policy) of containers
+    Update(UpdateArgs),
 }
 
 /// `yurta container ...`.
@@ -93,6 +107,9 @@ pub enum ContainerSub {
     /// Internal: `cp`'s side inside the container's mount namespace
     #[command(hide = true)]
     CpHelper(CpHelperArgs),
+    /// Internal: `export`'s side, in a mount namespace of its own
+    #[command(hide = true)]
+    ExportHelper(ExportHelperArgs),
 }
 
 /// Ends the command with this exit code; a message is printed as
@@ -141,6 +158,10 @@ pub fn run(ctx: &Ctx, c: ContainerCommand) -> anyhow::Result<()> {
         ContainerCommand::Attach(a) => run::attach_cmd(ctx, a),
         ContainerCommand::Stats(a) => stats::stats(ctx, a),
         ContainerCommand::Cp(a) => cp::cp(ctx, a),
+        ContainerCommand::Commit(a) => commit::commit(ctx, a),
+        ContainerCommand::Diff(a) => diff::diff(ctx, a),
+        ContainerCommand::Export(a) => export::export(ctx, a),
+        ContainerCommand::Update(a) => update::update(ctx, a),
     }
 }
 
@@ -152,6 +173,7 @@ pub fn run_sub(ctx: &Ctx, c: ContainerSub) -> anyhow::Result<()> {
         ContainerSub::Prune(a) => lifecycle::prune(ctx, a),
         ContainerSub::Cleanup(a) => lifecycle::cleanup_cmd(ctx, a),
         ContainerSub::CpHelper(a) => cp::helper(a),
+        ContainerSub::ExportHelper(a) => export::helper(ctx, a),
     }
 }
 
@@ -169,6 +191,8 @@ pub struct Paths {
     pub exit: PathBuf,
     pub stop: PathBuf,
     pub cleanup_lock: PathBuf,
+    /// Held while the container is being started, settled or removed.
+    pub start_lock: PathBuf,
     /// Short (sun_path is 108 bytes): `<root>/attach/<12 hex>`.
     pub attach: PathBuf,
 }
@@ -183,15 +207,11 @@ impl Paths {
             exit: dir.join("exit.json"),
             stop: dir.join("stop"),
             cleanup_lock: dir.join("cleanup.lock"),
+            start_lock: dir.join("start.lock"),
             attach: root.join("attach").join(&id[..12.min(id.len())]),
             dir,
         }
     }
-}
-
-/// `yurta-supervisor` / `yurta-runtime`: next to this binary.
-pub fn sibling(name: &str) -> anyhow::Result<PathBuf> {
-    Ok(std::env::current_exe()?.with_file_name(name))
 }
 
 /// The runtime's `--root`.

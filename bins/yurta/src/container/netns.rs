@@ -188,6 +188,7 @@ pub fn join(
         .unwrap_or_default();
     req.ports = port_specs(rec)?;
     req.hosts_file = Some(p.dir.join("hosts"));
+    req.dns_servers = yurta_network::files::parse_dns(&rec.host_config.dns)?;
     let ep = nets.attach(&req)?;
     let mut ports = std::collections::BTreeMap::new();
     for key in rec.config.exposed_ports.iter().flatten().map(|(k, _)| k) {
@@ -247,9 +248,44 @@ fn joined(netns: NetNs, addresses: Vec<String>) -> Joined {
     Joined { netns, addresses }
 }
 
-/// Rewrites the managed peers section of the container's /etc/hosts.
+/// Rewrites the managed peers section of the container's /etc/hosts and,
+/// on a user network, has the embedded DNS resolver serve its namespace
+/// (before the container's process starts, or at `network connect`). As
+/// in Docker, a resolver that cannot serve is a warning, not a failed
+/// start: the container runs, with the names of its /etc/hosts.
 pub fn refresh_peers(ctx: &Ctx, id: &str, hosts: &Path) -> anyhow::Result<()> {
-    let peers = networks(ctx)?.peers_of(id)?;
+    let nets = networks(ctx)?;
+    let peers = nets.peers_of(id)?;
     yurta_network::files::update_peers(hosts, &peers)?;
+    if nets.on_user_network(id)? {
+        if let Err(e) = serve_dns(ctx, &Paths::new(&ctx.root, id)) {
+            errln!("yurta: warning: {}", crate::out::OneLine(&e));
+        }
+    }
     Ok(())
+}
+
+/// The root's resolver (started if needed) answers at 127.0.0.11 in the
+/// container's namespace, and its /etc/resolv.conf points there (a
+/// container that started on the default network and was connected to a
+/// user network gets it rewritten, in place: it is bind-mounted).
+fn serve_dns(ctx: &Ctx, p: &Paths) -> anyhow::Result<()> {
+    let bin = ctx.binaries.dns.clone();
+    let start = yurta_resolver::Start::With(&bin);
+    yurta_resolver::sync(&ctx.root, Some(&p.netns), start)?;
+    let resolv = p.dir.join("resolv.conf");
+    let text = fs::read_to_string(&resolv).unwrap_or_default();
+    let ours = format!("nameserver {}", yurta_engine::etcfiles::EMBEDDED_DNS);
+    if !text.lines().any(|l| l.trim() == ours) {
+        let host = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
+        let new = yurta_engine::etcfiles::embedded_resolv_conf(&host);
+        fs::write(&resolv, new).with_context(|| format!("write {}", resolv.display()))?;
+    }
+    Ok(())
+}
+
+/// After `rename`: the container's endpoints carry the new name, so the
+/// peers' /etc/hosts and the DNS resolver answer it at once.
+pub fn renamed(ctx: &Ctx, id: &str, name: &str) -> anyhow::Result<()> {
+    Ok(networks(ctx)?.rename_container(id, name)?)
 }

@@ -1,102 +1,115 @@
-//! `ps`: Docker's columns, filters and JSON lines, from records
-//! reconciled with their supervisors (a killed supervisor shows as dead).
+//! `ps`: Docker's container list (filters, `-a`, `-n`/`-l`, `-s`, `-q`,
+//! `--format` over Docker's container context: `.ID`, `.Names`, `.Ports`,
+//! `.Label "key"`, ...), from records reconciled with their supervisors (a
+//! killed supervisor shows as dead).
+
+use std::collections::{BTreeMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
 
 use anyhow::bail;
-use serde_json::json;
+use serde_json::{json, Value};
 use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::Engine;
 
 use super::args::PsArgs;
-use super::state;
-use crate::{format, Ctx};
+use super::reconcile;
+use crate::format::{self, Format, Row};
+use crate::Ctx;
+
+const DEFAULT_FORMAT: &str = r"table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}";
+
+/// Docker's column names of the container context.
+pub const HEADERS: [(&str, &str); 15] = [
+    ("ID", "CONTAINER ID"),
+    ("Names", "NAMES"),
+    ("Image", "IMAGE"),
+    ("Command", "COMMAND"),
+    ("CreatedAt", "CREATED AT"),
+    ("RunningFor", "CREATED"),
+    ("Ports", "PORTS"),
+    ("State", "STATE"),
+    ("Status", "STATUS"),
+    ("Size", "SIZE"),
+    ("Labels", "LABELS"),
+    ("Mounts", "MOUNTS"),
+    ("LocalVolumes", "LOCAL VOLUMES"),
+    ("Networks", "NETWORKS"),
+    ("Platform", "PLATFORM"),
+];
+
+const FILTERS: [&str; 5] = ["status", "name", "id", "label", "ancestor"];
 
 pub fn ps(ctx: &Ctx, a: PsArgs) -> anyhow::Result<()> {
+    let filters = parse_filters(&a.filter)?;
     let engine = Engine::open(&ctx.root)?;
     let (readable, unreadable) = engine.containers.list_checked()?;
     for e in unreadable {
-        eprintln!("yurta: warning: skipped an unreadable container record: {e}");
+        errln!("yurta: warning: skipped an unreadable container record: {e}");
     }
     let mut recs: Vec<ContainerRecord> = readable
         .into_iter()
-        .map(|r| state::refresh(ctx, &engine, r))
+        .map(|r| reconcile::refresh(ctx, &engine, r))
         .collect();
     recs.sort_by(|a, b| b.created.cmp(&a.created));
-    let filters = a
-        .filter
+    // `-n`/`-l` show the last created containers whatever their state.
+    let last = if a.latest { 1 } else { a.last };
+    let all = a.all || last > 0 || filters.iter().any(|(k, _)| k == "status");
+    let mut shown: Vec<ContainerRecord> = recs
+        .into_iter()
+        .filter(|r| all || r.state.running)
+        .filter(|r| filters.iter().all(|(k, v)| matches(r, k, v)))
+        .collect();
+    if last > 0 {
+        shown.truncate(last as usize);
+    }
+    let format = if a.quiet {
+        Format::new(Some("{{.ID}}"), "")
+    } else {
+        let default = match a.size {
+            true => format!(r"{DEFAULT_FORMAT}\t{{{{.Size}}}}"),
+            false => DEFAULT_FORMAT.to_string(),
+        };
+        Format::new(a.format.as_deref(), &default)
+    };
+    // Sizes and platforms come from the image store: only when shown.
+    let size = a.size || (!a.quiet && format.contains(".Size"));
+    let platform = !a.quiet && (format.is_json() || format.contains(".Platform"));
+    let store = match size || platform {
+        true => Some(ctx.store()?),
+        false => None,
+    };
+    let rows: Vec<Row<'_>> = shown
         .iter()
-        .map(|f| {
-            f.split_once('=')
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .ok_or_else(|| anyhow::anyhow!("bad filter {f:?}: expected KEY=VALUE"))
+        .map(|r| {
+            let mut c = context(
+                r,
+                !a.no_trunc,
+                store.as_ref().filter(|_| size).map(|s| sizes(ctx, s, r)),
+            );
+            if let (Some(s), true) = (&store, platform) {
+                let p = s.resolve(&r.image).map(|i| i.platform.to_string());
+                c["Platform"] = p.map_or(Value::Null, Value::String);
+            }
+            Row::with_labels(c, &r.config.labels)
         })
-        .collect::<anyhow::Result<Vec<_>>>()?;
-    let has_status = filters.iter().any(|(k, _)| k == "status");
-    let mut shown = Vec::new();
-    for r in recs {
-        if !a.all && !has_status && !r.state.running {
-            continue;
-        }
-        if filters
-            .iter()
-            .all(|(k, v)| matches(&r, k, v))
-            .then_some(())
-            .is_none()
-        {
-            continue;
-        }
-        for (k, _) in &filters {
-            if !["status", "name", "id", "label", "ancestor"].contains(&k.as_str()) {
-                bail!("invalid filter {k:?}");
-            }
-        }
-        shown.push(r);
-        if a.latest {
-            break;
-        }
-    }
-    if a.quiet {
-        for r in &shown {
-            println!("{}", format::id(&r.id, a.no_trunc));
-        }
-        return Ok(());
-    }
-    let rows: Vec<Vec<String>> = shown.iter().map(|r| row(r, a.no_trunc)).collect();
-    match a.format.as_deref() {
-        None | Some("table") => format::table(
-            &[
-                "CONTAINER ID",
-                "IMAGE",
-                "COMMAND",
-                "CREATED",
-                "STATUS",
-                "PORTS",
-                "NAMES",
-            ],
-            &rows,
-        ),
-        Some("json") | Some("{{json .}}") => {
-            for (r, c) in shown.iter().zip(rows) {
-                let v = json!({
-                    "ID": c[0], "Image": c[1], "Command": c[2], "CreatedAt": r.created,
-                    "RunningFor": c[3], "Status": c[4], "State": r.state.status.to_string(),
-                    "Ports": c[5], "Names": c[6], "Labels": labels(r),
-                });
-                println!("{v}");
-            }
-        }
-        Some(f) => bail!("unsupported --format {f:?}: table or json"),
-    }
-    Ok(())
+        .collect();
+    format::list(&format, &rows, &HEADERS)
 }
 
-fn labels(r: &ContainerRecord) -> String {
-    let l: Vec<String> = r
-        .config
-        .labels
+fn parse_filters(filter: &[String]) -> anyhow::Result<Vec<(String, String)>> {
+    filter
         .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect();
-    l.join(",")
+        .map(|f| {
+            let Some((k, v)) = f.split_once('=') else {
+                bail!("bad filter {f:?}: expected KEY=VALUE");
+            };
+            if !FILTERS.contains(&k) {
+                bail!("invalid filter {k:?}");
+            }
+            Ok((k.to_string(), v.to_string()))
+        })
+        .collect()
 }
 
 fn matches(r: &ContainerRecord, k: &str, v: &str) -> bool {
@@ -111,6 +124,119 @@ fn matches(r: &ContainerRecord, k: &str, v: &str) -> bool {
         "ancestor" => r.image_name.as_deref() == Some(v) || r.image.contains(v),
         _ => true,
     }
+}
+
+/// Docker's container context for `--format` (its `ContainerContext`).
+fn context(r: &ContainerRecord, trunc: bool, size: Option<(u64, u64)>) -> Value {
+    let created = secs(&r.created);
+    let mut command = command(r);
+    if trunc {
+        command = format::ellipsis(&command, 20);
+    }
+    let image = match &r.image_name {
+        Some(name) => name.clone(),
+        None => format::id(&r.image, !trunc),
+    };
+    let local = r
+        .mounts
+        .iter()
+        .filter(|m| m.driver.as_deref() == Some("local"));
+    json!({
+        "ID": format::id(&r.id, !trunc),
+        "Image": image,
+        "Command": yurta_template::quote(&command),
+        "CreatedAt": format::created_at(created),
+        "RunningFor": format::ago(created),
+        "Ports": ports(r),
+        "State": r.state.status.to_string(),
+        "Status": status_text(r),
+        "Size": size_text(size.unwrap_or_default()),
+        "Names": r.bare_name(),
+        "Labels": format::labels(&r.config.labels),
+        "Mounts": mounts(r, trunc),
+        "LocalVolumes": local.count().to_string(),
+        "Networks": r.network_settings.networks.keys().cloned().collect::<Vec<_>>().join(","),
+        "Platform": Value::Null,
+    })
+}
+
+/// The daemon's `Command`: the path and the arguments, those with spaces
+/// in single quotes.
+fn command(r: &ContainerRecord) -> String {
+    let mut parts = vec![r.path.clone()];
+    for a in &r.args {
+        parts.push(if a.contains(' ') {
+            format!("'{a}'")
+        } else {
+            a.clone()
+        });
+    }
+    parts.join(" ")
+}
+
+fn mounts(r: &ContainerRecord, trunc: bool) -> String {
+    let names: Vec<String> = r
+        .mounts
+        .iter()
+        .map(|m| {
+            let name = m.name.clone().unwrap_or_else(|| m.source.clone());
+            if trunc {
+                format::ellipsis(&name, 15)
+            } else {
+                name
+            }
+        })
+        .collect();
+    names.join(",")
+}
+
+/// `2B (virtual 21.5MB)`.
+fn size_text((rw, rootfs): (u64, u64)) -> String {
+    let srw = format::human_size(rw as f64, 3);
+    if rootfs > 0 {
+        return format!("{srw} (virtual {})", format::human_size(rootfs as f64, 3));
+    }
+    srw
+}
+
+/// The container's writable layer (its overlay's upper directory, or
+/// what its copied root filesystem adds to the image) and its whole
+/// root filesystem (the image and that layer).
+fn sizes(ctx: &Ctx, store: &yurta_images::Store, r: &ContainerRecord) -> (u64, u64) {
+    let dir = super::Paths::new(&ctx.root, &r.id).dir;
+    let image = store.resolve(&r.image).map_or(0, |i| i.size);
+    let rw = match r.driver.as_str() {
+        "copy" => dir_size(&dir.join("rootfs")).saturating_sub(image),
+        _ => dir_size(&dir.join("diff")),
+    };
+    (rw, image + rw)
+}
+
+/// Bytes in the files under `path` on its file system, each inode once.
+fn dir_size(path: &Path) -> u64 {
+    let Ok(top) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    let mut todo = vec![path.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.dev() != top.dev() {
+                continue;
+            }
+            if m.is_dir() {
+                todo.push(e.path());
+            } else if seen.insert(m.ino()) {
+                total += m.len();
+            }
+        }
+    }
+    total
 }
 
 fn secs(t: &str) -> i64 {
@@ -144,44 +270,101 @@ pub fn status_text(r: &ContainerRecord) -> String {
     }
 }
 
-fn row(r: &ContainerRecord, no_trunc: bool) -> Vec<String> {
-    let mut cmd = std::iter::once(r.path.clone())
-        .chain(r.args.iter().cloned())
-        .collect::<Vec<_>>()
-        .join(" ");
-    if !no_trunc && cmd.chars().count() > 20 {
-        cmd = cmd.chars().take(19).collect::<String>() + "…";
-    }
-    vec![
-        format::id(&r.id, no_trunc),
-        r.image_name
-            .clone()
-            .unwrap_or_else(|| format::id(&r.image, false)),
-        format!("\"{cmd}\""),
-        format::ago(secs(&r.created)),
-        status_text(r),
-        ports(r),
-        r.bare_name().to_string(),
-    ]
+/// One published or exposed port (Docker's PortSummary).
+struct Port {
+    ip: Option<String>,
+    private: u16,
+    public: u16,
+    proto: String,
 }
 
-/// `0.0.0.0:8080->80/tcp, 443/tcp`.
-pub fn ports(r: &ContainerRecord) -> String {
+fn summary(r: &ContainerRecord) -> Vec<Port> {
     let mut out = Vec::new();
     for (key, bindings) in &r.network_settings.ports {
+        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
+        let private = port.parse().unwrap_or(0);
+        let proto = proto.to_string();
         match bindings {
-            Some(b) if !b.is_empty() => {
-                for b in b {
-                    let ip = if b.host_ip.is_empty() {
-                        "0.0.0.0"
-                    } else {
-                        &b.host_ip
-                    };
-                    out.push(format!("{ip}:{}->{key}", b.host_port));
-                }
-            }
-            _ => out.push(key.clone()),
+            Some(b) if !b.is_empty() => out.extend(b.iter().map(|b| Port {
+                ip: Some(if b.host_ip.is_empty() {
+                    "0.0.0.0".into()
+                } else {
+                    b.host_ip.clone()
+                }),
+                private,
+                public: b.host_port.parse().unwrap_or(0),
+                proto: proto.clone(),
+            })),
+            _ => out.push(Port {
+                ip: None,
+                private,
+                public: 0,
+                proto,
+            }),
         }
     }
-    out.join(", ")
+    out
+}
+
+fn join_host_port(ip: &str, port: &str) -> String {
+    if ip.contains(':') {
+        format!("[{ip}]:{port}")
+    } else {
+        format!("{ip}:{port}")
+    }
+}
+
+fn form_group(key: &str, first: u16, last: u16) -> String {
+    let (ip, proto) = match key.rsplit_once('/') {
+        Some((ip, proto)) => (Some(ip), proto),
+        None => (None, key),
+    };
+    let mut group = first.to_string();
+    if first != last {
+        group = format!("{group}-{last}");
+    }
+    if let Some(ip) = ip {
+        group = format!("{}->{group}", join_host_port(ip, &group));
+    }
+    format!("{group}/{proto}")
+}
+
+/// Docker's PORTS: `0.0.0.0:8080->80/tcp, 443/tcp`, consecutive ports
+/// as ranges (`8000-8002/tcp`).
+pub fn ports(r: &ContainerRecord) -> String {
+    let mut ports = summary(r);
+    ports.sort_by(|a, b| {
+        (a.private, &a.ip, a.public, &a.proto).cmp(&(b.private, &b.ip, b.public, &b.proto))
+    });
+    let mut groups: BTreeMap<String, (u16, u16)> = BTreeMap::new();
+    let mut order = Vec::new();
+    let (mut result, mut mappings) = (Vec::new(), Vec::new());
+    for p in ports {
+        let mut key = p.proto.clone();
+        if let Some(ip) = &p.ip {
+            if p.public != p.private {
+                let host = join_host_port(ip, &p.public.to_string());
+                mappings.push(format!("{host}->{}/{}", p.private, p.proto));
+                continue;
+            }
+            key = format!("{ip}/{}", p.proto);
+        }
+        match groups.get_mut(&key) {
+            None => {
+                groups.insert(key.clone(), (p.private, p.private));
+                order.push(key);
+            }
+            Some(g) if p.private == g.1.wrapping_add(1) => g.1 = p.private,
+            Some(g) => {
+                result.push(form_group(&key, g.0, g.1));
+                *g = (p.private, p.private);
+            }
+        }
+    }
+    for key in order {
+        let (first, last) = groups[&key];
+        result.push(form_group(&key, first, last));
+    }
+    result.extend(mappings);
+    result.join(", ")
 }

@@ -16,35 +16,31 @@ use yurta_engine::{CreateOptions, Engine, PrepareOptions};
 
 use super::args::{AttachArgs, CreateArgs, StartArgs};
 use super::attach::{Attach, Until};
-use super::{exit, netns, runtime_root, sibling, state, Exit, Paths};
+use super::{exit, netns, reconcile, runtime_root, state, Exit, Paths};
 use crate::Ctx;
 
 pub fn create_cmd(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
     let rec = create(ctx, &engine, &a)?;
-    println!("{}", rec.id);
+    outln!("{}", rec.id)?;
     Ok(())
 }
 
 pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
     for q in &a.containers {
-        let rec = state::refresh(ctx, &engine, engine.containers.lookup(q)?);
+        let rec = reconcile::refresh(ctx, &engine, engine.containers.lookup(q)?);
         if rec.state.running {
-            println!("{q}");
+            outln!("{q}")?;
             continue;
         }
-        if rec.state.status == Status::Dead {
-            bail!("start {q}: the container's supervisor was killed and it may still run: stop or rm -f it first");
-        }
         if a.attach && a.containers.len() == 1 {
-            let held = hold_cleanup(ctx, &rec);
-            let client = start(ctx, &engine, &rec, Some(a.interactive))?;
-            let client = client.map(|c| c.with_detach_keys(&a.detach_keys));
-            return finish_attached(ctx, &engine, &rec, client, held);
+            let started = start(ctx, &engine, &rec, Some(a.interactive))?;
+            let client = started.attach.map(|c| c.with_detach_keys(&a.detach_keys));
+            return finish_attached(ctx, &engine, &rec, client, started.cleanup);
         }
         start(ctx, &engine, &rec, None).with_context(|| format!("start {q}"))?;
-        println!("{q}");
+        outln!("{q}")?;
     }
     Ok(())
 }
@@ -53,13 +49,15 @@ pub fn start_cmd(ctx: &Ctx, a: StartArgs) -> anyhow::Result<()> {
 /// when it was started with `-i`), then its exit code.
 pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
-    let rec = state::refresh(ctx, &engine, engine.containers.lookup(&a.container)?);
+    let rec = reconcile::refresh(ctx, &engine, engine.containers.lookup(&a.container)?);
     if !rec.state.running {
         bail!("You cannot attach to a stopped container, start it first");
     }
     let p = Paths::new(&ctx.root, &rec.id);
     let stdin = !a.no_stdin && rec.config.open_stdin;
-    let held = hold_cleanup(ctx, &rec);
+    let held = single_run(&rec)
+        .then(|| state::try_lock_cleanup(&p))
+        .flatten();
     let client =
         Attach::connect(&p.attach, stdin, rec.config.tty)?.with_detach_keys(&a.detach_keys);
     finish_attached(ctx, &engine, &rec, Some(client), held)
@@ -68,43 +66,33 @@ pub fn attach_cmd(ctx: &Ctx, a: AttachArgs) -> anyhow::Result<()> {
 pub fn run(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
     let rec = create(ctx, &engine, &a)?;
+    yurta_fault::point("run.created");
     if a.detach {
         if let Err(e) = start(ctx, &engine, &rec, None) {
-            discard(ctx, &engine, &rec, a.rm);
+            discard(&engine, &rec, a.rm);
             return Err(e);
         }
-        println!("{}", rec.id);
+        outln!("{}", rec.id)?;
         return Ok(());
     }
-    let held = hold_cleanup(ctx, &rec);
     match start(ctx, &engine, &rec, Some(a.interactive)) {
-        Ok(attach) => {
-            let attach = attach.map(|c| c.with_detach_keys(&a.detach_keys));
-            finish_attached(ctx, &engine, &rec, attach, held)
+        Ok(started) => {
+            let attach = started.attach.map(|c| c.with_detach_keys(&a.detach_keys));
+            finish_attached(ctx, &engine, &rec, attach, started.cleanup)
         }
         Err(e) => {
-            discard(ctx, &engine, &rec, a.rm);
+            discard(&engine, &rec, a.rm);
             Err(e)
         }
     }
 }
 
-/// After a failed start: the record stays (Docker keeps a "created"
-/// container) unless `--rm`.
-fn discard(ctx: &Ctx, engine: &Engine, rec: &ContainerRecord, rm: bool) {
-    let _ = state::release(ctx, engine, &rec.id);
+/// After a failed start (which released what it made): the record stays
+/// (Docker keeps a "created" container) unless `--rm`.
+fn discard(engine: &Engine, rec: &ContainerRecord, rm: bool) {
     if rm {
         let _ = engine.remove(&rec.id, true);
     }
-}
-
-/// `cleanup.lock` for a foreground CLI, taken before the container starts
-/// (it may exit at once), when the supervisor will not restart it: see
-/// [`finish_attached`].
-fn hold_cleanup(ctx: &Ctx, rec: &ContainerRecord) -> Option<state::CleanupLock> {
-    single_run(rec)
-        .then(|| state::try_lock_cleanup(&Paths::new(&ctx.root, &rec.id)))
-        .flatten()
 }
 
 fn single_run(rec: &ContainerRecord) -> bool {
@@ -185,9 +173,11 @@ fn finish_attached(
 /// per `--pull`).
 pub fn create(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<ContainerRecord> {
     ensure_image(ctx, engine, a)?;
+    warn_platform(engine, a);
     let mut opts = options(a)?;
     opts.load_files(&|k| std::env::var(k).ok())?;
     let rec = engine.create(&opts)?;
+    crate::events::container(&rec, "create");
     if !a.network_alias.is_empty() {
         let aliases = serde_json::json!(a.network_alias);
         engine
@@ -229,6 +219,25 @@ fn ensure_image(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<()
             },
         ),
         other => bail!("invalid --pull {other:?}: expected missing, always or never"),
+    }
+}
+
+/// Docker's warning (on stderr; the container is created all the same)
+/// when, without `--platform`, the image is for a platform this host does
+/// not run.
+fn warn_platform(engine: &Engine, a: &CreateArgs) {
+    if a.platform.is_some() {
+        return;
+    }
+    let Ok(image) = engine.images.resolve(&a.image) else {
+        return;
+    };
+    let host = yurta_images::Platform::host();
+    if host.rank(&image.platform).is_none() {
+        errln!(
+            "WARNING: The requested image's platform ({}) does not match the detected host platform ({host}) and no specific platform was requested",
+            image.platform
+        );
     }
 }
 
@@ -290,26 +299,53 @@ struct SyncReport {
     exit_code: Option<i32>,
 }
 
+/// What [`start`] gives an attached CLI.
+#[derive(Default)]
+pub struct Started {
+    /// Connected to the supervisor before the container started.
+    pub attach: Option<Attach>,
+    /// `cleanup.lock`, held for a foreground CLI whose container will not
+    /// be restarted: see [`finish_attached`].
+    pub cleanup: Option<state::CleanupLock>,
+}
+
 /// Starts a created or exited container: network, bundle, supervisor.
 /// With `attach` (Some(stdin)), connects to the attach socket before the
-/// container starts so that no output is missed. On failure everything
+/// container starts so that no output is missed, and takes `cleanup.lock`
+/// before the container may exit. Holds `start.lock` throughout: what a
+/// killed earlier start left is released first (or a container it started
+/// is found running: then nothing is done), and a start killed in turn is
+/// settled by the next command (`reconcile`). On failure everything
 /// started is undone.
 pub fn start(
     ctx: &Ctx,
     engine: &Engine,
     rec: &ContainerRecord,
     attach: Option<bool>,
-) -> anyhow::Result<Option<Attach>> {
+) -> anyhow::Result<Started> {
     let p = Paths::new(&ctx.root, &rec.id);
+    let Some(_starting) = reconcile::lock_start(&p) else {
+        bail!("No such container: {}", rec.id);
+    };
+    let rec = reconcile::refresh_held(ctx, engine, &rec.id)?;
+    if rec.state.running {
+        return Ok(Started::default());
+    }
+    let cleanup = match attach {
+        Some(_) if single_run(&rec) => state::try_lock_cleanup(&p),
+        _ => None,
+    };
     for f in [&p.exit, &p.stop, &p.pid, &p.supervisor_pid, &p.attach] {
         let _ = std::fs::remove_file(f);
     }
-    let r = start_inner(ctx, engine, rec, &p, attach);
-    if r.is_err() {
-        let _ = state::release(ctx, engine, &rec.id);
-        let _ = std::fs::remove_file(&p.attach);
+    yurta_fault::point("start.locked");
+    match start_inner(ctx, engine, &rec, &p, attach) {
+        Ok(attach) => Ok(Started { attach, cleanup }),
+        Err(e) => {
+            let _ = reconcile::release(ctx, engine, &p);
+            Err(e)
+        }
     }
-    r
 }
 
 fn start_inner(
@@ -320,12 +356,15 @@ fn start_inner(
     attach: Option<bool>,
 ) -> anyhow::Result<Option<Attach>> {
     let (joined, settings) = netns::join(ctx, rec, p)?;
+    yurta_fault::point("start.network");
     let rec = match settings {
         Some(s) => engine
             .containers
             .update(&rec.id, |r| r.network_settings = s)?,
         None => rec.clone(),
     };
+    yurta_fault::point("start.settings");
+    crate::events::connected(&rec);
     engine.prepare(
         &rec.id,
         &PrepareOptions {
@@ -334,6 +373,7 @@ fn start_inner(
             ..Default::default()
         },
     )?;
+    yurta_fault::point("start.prepared");
     if rec.host_config.network_mode != "host" && rec.host_config.network_mode != "none" {
         netns::refresh_peers(ctx, &rec.id, &p.dir.join("hosts"))?;
     }
@@ -342,22 +382,26 @@ fn start_inner(
         read.as_raw_fd(),
         nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
     )?;
-    let status = supervisor_command(ctx, &rec, p, &write)?
+    let pair = attach.map(|_| Attach::pair()).transpose()?;
+    let mut cmd = supervisor_command(ctx, &rec, p, &write)?;
+    if let Some((_, theirs)) = &pair {
+        cmd.arg("--attach-fd").arg(theirs.as_raw_fd().to_string());
+    }
+    let status = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()
         .context("yurta-supervisor")?;
     drop(write);
-    let client = match attach {
-        Some(stdin) => Some(Attach::connect(
-            &p.attach,
-            stdin && rec.config.open_stdin,
-            rec.config.tty,
-        )?),
-        None => None,
-    };
+    yurta_fault::point("start.supervisor");
+    let client = pair.map(|(ours, theirs)| {
+        drop(theirs);
+        let stdin = attach.unwrap_or(false) && rec.config.open_stdin;
+        Attach::on(ours, stdin, rec.config.tty)
+    });
     let report = read_report(read)?;
+    yurta_fault::point("start.reported");
     if let Some(pid) = report.pid {
         engine.containers.update(&rec.id, |r| {
             r.state.set_status(Status::Running);
@@ -405,8 +449,8 @@ fn supervisor_command(
 ) -> anyhow::Result<Command> {
     std::fs::create_dir_all(p.attach.parent().unwrap_or(&ctx.root))?;
     let hc = &rec.host_config;
-    let mut c = Command::new(sibling("yurta-supervisor")?);
-    c.arg("--runtime").arg(sibling("yurta-runtime")?);
+    let mut c = Command::new(ctx.binaries.supervisor.clone());
+    c.arg("--runtime").arg(ctx.binaries.runtime.clone());
     c.arg("--runtime-root").arg(runtime_root(ctx));
     c.arg("--bundle").arg(&p.dir).args(["--id", &rec.id]);
     c.arg("--pid-file").arg(&p.pid);
@@ -439,7 +483,7 @@ fn supervisor_command(
     c.arg("--stop-file").arg(&p.stop);
     c.arg("--cgroup-oom").arg(oom_file(&rec.id));
     c.arg("--supervisor-pid-file").arg(&p.supervisor_pid);
-    c.arg("--exit-command").arg(std::env::current_exe()?);
+    c.arg("--exit-command").arg(&ctx.binaries.yurta);
     for a in [
         "--root",
         &ctx.root.display().to_string(),
@@ -452,6 +496,7 @@ fn supervisor_command(
     // Held by a foreground `run` from the exit code to the end of its
     // cleanup; a killed CLI's leftovers are finished by the next refresh.
     c.arg("--exit-command-lock").arg(&p.cleanup_lock);
+    crate::events::supervisor_args(&mut c, &ctx.root, rec);
     Ok(c)
 }
 

@@ -12,7 +12,7 @@ use yurta_engine::record::{ContainerRecord, Status};
 use yurta_engine::Engine;
 use yurta_network::Links;
 
-use super::{netns, runtime_root, sibling, Paths};
+use super::{netns, runtime_root, Paths};
 use crate::Ctx;
 
 /// The supervisor's exit file.
@@ -28,10 +28,29 @@ pub struct ExitFile {
     /// Restarts by the policy since the container was started.
     #[serde(default)]
     pub restart_count: u32,
+    /// When the run that is going on (or ended last) began; the
+    /// supervisor writes it after each restart.
+    #[serde(default)]
+    pub started_at: String,
 }
 
 pub fn read_exit(p: &Paths) -> Option<ExitFile> {
     serde_json::from_slice(&fs::read(&p.exit).ok()?).ok()
+}
+
+/// Writes the exit file for a container that ended without its supervisor
+/// (killed earlier): `stop` knows only the signal it sent.
+pub fn write_unsupervised_exit(p: &Paths, exit_code: i32) -> anyhow::Result<()> {
+    let e = serde_json::json!({
+        "ExitCode": exit_code,
+        "OOMKilled": false,
+        "FinishedAt": yurta_images::time::now_rfc3339(),
+        "Error": super::reconcile::UNSUPERVISED_EXIT,
+        "RestartCount": 0,
+    });
+    let unsynced = yurta_sysutil::Durability::Unsynced;
+    yurta_sysutil::replace_file(&p.exit, e.to_string().as_bytes(), 0o644, unsynced)
+        .with_context(|| format!("write {}", p.exit.display()))
 }
 
 fn read_pid(path: &std::path::Path) -> Option<i32> {
@@ -48,14 +67,9 @@ pub fn supervisor_alive(p: &Paths) -> bool {
     let cmdline = String::from_utf8_lossy(&cmdline);
     let id = p.dir.file_name().unwrap_or_default().to_string_lossy();
     // After a reboot the pid may be another container's supervisor.
-    cmdline.contains("yurta-supervisor") && cmdline.contains(id.as_ref()) && !is_zombie(pid)
-}
-
-fn is_zombie(pid: i32) -> bool {
-    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    stat.rsplit(')')
-        .next()
-        .is_some_and(|s| s.trim_start().starts_with('Z'))
+    cmdline.contains("yurta-supervisor")
+        && cmdline.contains(id.as_ref())
+        && yurta_sysutil::proc::running(pid)
 }
 
 /// A live supervisor pinned by a pidfd: its exit can be awaited after the
@@ -78,6 +92,22 @@ impl SupervisorExit {
         supervisor_alive(p).then_some(SupervisorExit(fd))
     }
 
+    /// Kills the supervisor (SIGKILL through the pidfd: never another
+    /// process that took its pid).
+    pub fn kill(&self) {
+        use std::os::fd::AsRawFd;
+        // SAFETY: pidfd_send_signal with our pidfd, no siginfo, no flags.
+        unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_send_signal,
+                self.0.as_raw_fd(),
+                libc::SIGKILL,
+                std::ptr::null::<libc::siginfo_t>(),
+                0,
+            );
+        }
+    }
+
     /// Waits until the supervisor has exited.
     pub fn wait(&self) {
         use std::os::fd::AsRawFd;
@@ -93,47 +123,24 @@ impl SupervisorExit {
     }
 }
 
+/// Kills the container's supervisor if it still runs (a restart pending
+/// when the container is removed) and waits until it is gone.
+pub fn kill_supervisor(p: &Paths) {
+    if let Some(s) = SupervisorExit::open(p) {
+        s.kill();
+        s.wait();
+    }
+}
+
 /// The container's init pid, if it runs.
 pub fn init_pid(p: &Paths) -> Option<i32> {
     let pid = read_pid(&p.pid)?;
-    (pid > 0 && std::path::Path::new(&format!("/proc/{pid}")).exists() && !is_zombie(pid))
-        .then_some(pid)
-}
-
-/// The record as it really is: a "running" container whose supervisor is
-/// gone is exited (exit file) or dead (no exit file: the supervisor was
-/// killed). Finishes the cleanup when the exit command did not.
-pub fn refresh(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRecord {
-    if !matches!(
-        rec.state.status,
-        Status::Running | Status::Paused | Status::Restarting
-    ) {
-        return rec;
-    }
-    let p = Paths::new(&ctx.root, &rec.id);
-    if supervisor_alive(&p) {
-        // Rewritten by the supervisor after each restart.
-        let mut rec = rec;
-        rec.restart_count = read_exit(&p).map_or(0, |e| e.restart_count);
-        return rec;
-    }
-    // An exit file: the exit command did not finish. None and no init
-    // either: the supervisor and the container are both gone (killed, a
-    // reboot) — exited, code unknown (255, as Docker after a crash).
-    if read_exit(&p).is_some() || init_pid(&p).is_none() {
-        let _ = after_exit(ctx, engine, &rec.id);
-        return engine.containers.read(&rec.id).unwrap_or(rec);
-    }
-    let mut rec = rec;
-    rec.state.set_status(Status::Dead);
-    rec.state.error =
-        "the supervisor is gone; the container may still run (rm -f cleans up)".into();
-    rec
+    yurta_sysutil::proc::running(pid).then_some(pid)
 }
 
 /// Runs `yurta-runtime --root R ARGS`, quietly; its stderr on failure.
 pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
-    let out = Command::new(sibling("yurta-runtime")?)
+    let out = Command::new(ctx.binaries.runtime.clone())
         .arg("--root")
         .arg(runtime_root(ctx))
         .args(args)
@@ -208,7 +215,10 @@ impl<'a> Cleanup<'a> {
     pub fn begin(ctx: &'a Ctx, engine: &'a Engine, id: &str) -> anyhow::Result<Option<Self>> {
         let p = Paths::new(&ctx.root, id);
         match lock_cleanup(&p)? {
-            Some(held) => Ok(Self::with_lock(ctx, engine, id, held)),
+            Some(held) => {
+                yurta_fault::point("cleanup.locked");
+                Ok(Self::with_lock(ctx, engine, id, held))
+            }
             None => Ok(None), // removed already
         }
     }
@@ -267,7 +277,7 @@ impl<'a> Cleanup<'a> {
             // A namespace file only from yurta before the runtime made
             // none's namespace: a stat when there is none.
             if let Err(e) = netns::remove(&self.p.netns) {
-                self.errors.push(format!("{e:#}"));
+                self.errors.push(crate::out::OneLine(&e).to_string());
             }
             return;
         }
@@ -297,7 +307,9 @@ impl<'a> Cleanup<'a> {
         // network and mounts need nothing of it any more.
         let deleting = self.start_runtime_delete();
         self.release_network();
+        yurta_fault::point("cleanup.network");
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
+        crate::events::disconnected_if(!exited, &self.rec);
         let exit = (!exited).then(|| self.exit_file());
         let mut removed = false;
         if self.rec.host_config.auto_remove {
@@ -307,9 +319,11 @@ impl<'a> Cleanup<'a> {
                 Err(e) => self.errors.push(e.to_string()),
             }
             let _ = fs::remove_file(&self.p.attach);
+            crate::events::destroyed_if(removed, &self.rec);
         } else if let Err(e) = engine.cleanup(&id) {
             self.errors.push(e.to_string());
         }
+        yurta_fault::point("cleanup.unmounted");
         if let (Some(ex), false) = (exit, removed) {
             let r = engine.containers.update(&id, |r| {
                 r.state.set_status(Status::Exited);
@@ -317,6 +331,9 @@ impl<'a> Cleanup<'a> {
                 r.state.oom_killed = ex.oom_killed;
                 r.state.error = ex.error.clone();
                 r.restart_count = ex.restart_count;
+                if !ex.started_at.is_empty() {
+                    r.state.started_at = ex.started_at.clone();
+                }
                 r.state.finished_at = if ex.finished_at.is_empty() {
                     yurta_images::time::now_rfc3339()
                 } else {
@@ -377,10 +394,14 @@ fn release_network(ctx: &Ctx, id: &str, p: &Paths) -> Vec<String> {
     };
     match super::netns::networks(ctx).and_then(|n| Ok(n.detach_all(id, links)?)) {
         Ok(()) => {}
-        Err(e) => errors.push(format!("network: {e:#}")),
+        Err(e) => errors.push(format!("network: {}", crate::out::OneLine(&e))),
     }
+    // A running DNS resolver drops its sockets in the namespace now (they
+    // would keep it, and the veths, alive until it saw the records
+    // change); with no other container to serve, it exits.
+    let _ = yurta_resolver::sync(&ctx.root, None, yurta_resolver::Start::No);
     if let Err(e) = netns::remove(&p.netns) {
-        errors.push(format!("{e:#}"));
+        errors.push(crate::out::OneLine(&e).to_string());
     }
     errors
 }

@@ -1,39 +1,22 @@
 //! `stats`: CPU, memory, network, block I/O and pids of running containers, from
 //! their cgroups (v1, v2 or hybrid: cgroupsPath `/yurta/<id>`) and the
-//! init's /proc/PID/net/dev. `--no-stream` prints once; otherwise the
-//! table is redrawn every second.
+//! init's /proc/PID/net/dev, over Docker's stats context (`--format`).
+//! `--no-stream` prints once; otherwise a new sample every second, drawn
+//! over the last on a terminal and appended elsewhere.
 
 use std::fs;
+use std::io::IsTerminal;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use serde_json::{json, Value};
 use yurta_engine::record::ContainerRecord;
 use yurta_engine::Engine;
 
 use super::args::StatsArgs;
-use super::{state, Paths};
-use crate::{format, Ctx};
-
-/// Docker's memory column: binary units, `1.5MiB`, `7.67GiB`.
-fn bytes_iec(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let (mut v, mut u) = (n as f64, 0);
-    while v >= 1024.0 && u < UNITS.len() - 1 {
-        v /= 1024.0;
-        u += 1;
-    }
-    let s = if u == 0 {
-        n.to_string()
-    } else {
-        format!("{v:.3}")
-    };
-    let s = if s.contains('.') {
-        s.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        s
-    };
-    format!("{s}{}", UNITS[u])
-}
+use super::{reconcile, state, Paths};
+use crate::format::{self, Format, Row};
+use crate::Ctx;
 
 fn read_u64(path: &str) -> Option<u64> {
     fs::read_to_string(path).ok()?.trim().parse().ok()
@@ -146,74 +129,109 @@ fn net(pid: i32) -> (u64, u64) {
     rx_tx
 }
 
+const DEFAULT_FORMAT: &str = r"table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}";
+
+/// Docker's column names of the stats context.
+const HEADERS: [(&str, &str); 9] = [
+    ("Container", "CONTAINER"),
+    ("Name", "NAME"),
+    ("ID", "CONTAINER ID"),
+    ("CPUPerc", "CPU %"),
+    ("MemUsage", "MEM USAGE / LIMIT"),
+    ("MemPerc", "MEM %"),
+    ("NetIO", "NET I/O"),
+    ("BlockIO", "BLOCK I/O"),
+    ("PIDs", "PIDS"),
+];
+
+/// The containers to show, each with the name `.Container` shows (what
+/// was asked for, or the short ID).
+fn targets(
+    ctx: &Ctx,
+    engine: &Engine,
+    a: &StatsArgs,
+) -> anyhow::Result<Vec<(String, ContainerRecord)>> {
+    if a.containers.is_empty() {
+        return Ok(engine
+            .containers
+            .list()?
+            .into_iter()
+            .map(|r| reconcile::refresh(ctx, engine, r))
+            .filter(|r| a.all || r.state.running)
+            .map(|r| (format::id(&r.id, false), r))
+            .collect());
+    }
+    let mut v = Vec::new();
+    for q in &a.containers {
+        let rec = reconcile::refresh(ctx, engine, engine.containers.lookup(q)?);
+        v.push((q.clone(), rec));
+    }
+    Ok(v)
+}
+
+/// Docker's stats context of one container: CPU over `wall` nanoseconds
+/// from `cpu_before`.
+fn context(
+    ctx: &Ctx,
+    a: &StatsArgs,
+    shown: &str,
+    r: &ContainerRecord,
+    cpu_before: Option<u64>,
+    wall: f64,
+) -> Value {
+    let cpu = match (cpu_before, cpu_ns(&r.id)) {
+        (Some(b), Some(a)) if r.state.running => a.saturating_sub(b) as f64 / wall * 100.0,
+        _ => 0.0,
+    };
+    let (used, limit) = memory(&r.id);
+    let limit = limit.unwrap_or(0);
+    let pct = if limit > 0 {
+        used as f64 / limit as f64 * 100.0
+    } else {
+        0.0
+    };
+    let p = Paths::new(&ctx.root, &r.id);
+    let (rx, tx) = state::init_pid(&p).map(net).unwrap_or((0, 0));
+    let (read, written) = block_io(&r.id);
+    let name = match r.bare_name() {
+        "" => "--",
+        n => n,
+    };
+    json!({
+        "Container": shown,
+        "Name": name,
+        "ID": format::id(&r.id, a.no_trunc),
+        "CPUPerc": format!("{cpu:.2}%"),
+        "MemUsage": format!("{} / {}", format::bytes_iec(used), format::bytes_iec(limit)),
+        "MemPerc": format!("{pct:.2}%"),
+        "NetIO": format!("{} / {}", format::size(rx), format::size(tx)),
+        "BlockIO": format!("{} / {}", format::size(read), format::size(written)),
+        "PIDs": pids(&r.id).to_string(),
+    })
+}
+
 pub fn stats(ctx: &Ctx, a: StatsArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
+    let f = Format::new(a.format.as_deref(), DEFAULT_FORMAT);
+    // Redraw in place on a terminal; elsewhere (a pipe, a file) each
+    // sample follows the last, without control codes.
+    let redraw = !a.no_stream && std::io::stdout().is_terminal();
     loop {
-        let recs: Vec<ContainerRecord> = if a.containers.is_empty() {
-            engine
-                .containers
-                .list()?
-                .into_iter()
-                .map(|r| state::refresh(ctx, &engine, r))
-                .filter(|r| r.state.running)
-                .collect()
-        } else {
-            let mut v = Vec::new();
-            for q in &a.containers {
-                v.push(state::refresh(ctx, &engine, engine.containers.lookup(q)?));
-            }
-            v
-        };
-        let before: Vec<Option<u64>> = recs.iter().map(|r| cpu_ns(&r.id)).collect();
+        let recs = targets(ctx, &engine, &a)?;
+        let before: Vec<Option<u64>> = recs.iter().map(|(_, r)| cpu_ns(&r.id)).collect();
         let t0 = Instant::now();
         std::thread::sleep(Duration::from_millis(500));
         let wall = t0.elapsed().as_nanos() as f64;
-        let mut rows = Vec::new();
-        for (r, b) in recs.iter().zip(before) {
-            let cpu = match (b, cpu_ns(&r.id)) {
-                (Some(b), Some(a)) if r.state.running => {
-                    format!("{:.2}%", (a.saturating_sub(b)) as f64 / wall * 100.0)
-                }
-                _ => "0.00%".into(),
-            };
-            let (used, limit) = memory(&r.id);
-            let limit = limit.unwrap_or(0);
-            let pct = if limit > 0 {
-                used as f64 / limit as f64 * 100.0
-            } else {
-                0.0
-            };
-            let p = Paths::new(&ctx.root, &r.id);
-            let (rx, tx) = state::init_pid(&p).map(net).unwrap_or((0, 0));
-            let (read, written) = block_io(&r.id);
-            rows.push(vec![
-                format::id(&r.id, a.no_trunc),
-                r.bare_name().to_string(),
-                cpu,
-                format!("{} / {}", bytes_iec(used), bytes_iec(limit)),
-                format!("{pct:.2}%"),
-                format!("{} / {}", format::size(rx), format::size(tx)),
-                format!("{} / {}", format::size(read), format::size(written)),
-                pids(&r.id).to_string(),
-            ]);
+        let rows: Vec<Row<'_>> = recs
+            .iter()
+            .zip(before)
+            .map(|((shown, r), b)| Row::new(context(ctx, &a, shown, r, b, wall)))
+            .collect();
+        if redraw {
+            out!("\x1b[2J\x1b[H")?;
         }
-        if !a.no_stream {
-            print!("\x1b[2J\x1b[H");
-        }
-        format::table(
-            &[
-                "CONTAINER ID",
-                "NAME",
-                "CPU %",
-                "MEM USAGE / LIMIT",
-                "MEM %",
-                "NET I/O",
-                "BLOCK I/O",
-                "PIDS",
-            ],
-            &rows,
-        );
-        if a.no_stream {
+        format::list(&f, &rows, &HEADERS)?;
+        if a.no_stream || (recs.is_empty() && !a.containers.is_empty()) {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(500));

@@ -3,6 +3,7 @@
 //! `ingest/<hex>.partial`, which the next pull resumes with `Range`), and
 //! unpacking each layer into its snapshot as soon as it is complete.
 
+use std::collections::HashMap;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -30,29 +31,51 @@ pub struct Fetcher<'a> {
     pub report: &'a Report,
 }
 
+/// What fetching the layers did.
+#[derive(Default)]
+pub struct Fetched {
+    /// Anything was downloaded or unpacked.
+    pub fresh: bool,
+    /// Uncompressed sizes of the layers unpacked now, by diff ID.
+    pub diff_sizes: HashMap<Digest, u64>,
+}
+
 impl Fetcher<'_> {
-    /// Fetches and unpacks every layer; true when anything was new.
-    pub fn layers(&self, layers: Vec<Layer>) -> anyhow::Result<bool> {
-        let news = pool::for_each(layers, THREADS, |l| self.layer(&l))?;
-        Ok(news.into_iter().any(|n| n))
+    /// Fetches and unpacks every layer.
+    pub fn layers(&self, layers: Vec<Layer>) -> anyhow::Result<Fetched> {
+        let done = pool::for_each(layers, THREADS, |l| {
+            self.layer(&l).map(|(fresh, size)| (l.diff_id, fresh, size))
+        })?;
+        let mut out = Fetched::default();
+        for (diff_id, fresh, size) in done {
+            out.fresh |= fresh;
+            out.diff_sizes.extend(size.map(|s| (diff_id, s)));
+        }
+        Ok(out)
     }
 
-    fn layer(&self, l: &Layer) -> anyhow::Result<bool> {
+    /// One layer: true when it was new, and its uncompressed size when it
+    /// was unpacked now.
+    fn layer(&self, l: &Layer) -> anyhow::Result<(bool, Option<u64>)> {
         let digest = &l.desc.digest;
         let snapshot = self.store.snapshot_path(&l.chain_id);
         if self.store.has_blob(digest) && snapshot.is_dir() {
             self.report.blob(digest, "Already exists");
-            return Ok(false);
+            return Ok((false, None));
         }
         let line = self.report.blob(digest, "Pulling fs layer");
         self.blob(&l.desc, &line)
             .with_context(|| format!("layer {digest}"))?;
+        yurta_fault::point("pull.layer.fetched");
+        let mut size = None;
         if !snapshot.is_dir() {
             line.status("Extracting");
             let started = Instant::now();
-            self.store
+            size = self
+                .store
                 .unpack_layer(digest, &l.diff_id, &l.chain_id)
-                .with_context(|| format!("unpack layer {digest}"))?;
+                .with_context(|| format!("unpack layer {digest}"))?
+                .1;
             progress::debug(&format!(
                 "unpacked {} ({} bytes) in {:.3}s",
                 short(digest),
@@ -61,7 +84,7 @@ impl Fetcher<'_> {
             ));
         }
         line.done("Pull complete");
-        Ok(true)
+        Ok((true, size))
     }
 
     /// Makes sure the store has the blob (an image config, say), showing

@@ -21,7 +21,7 @@ pub fn login(_ctx: &Ctx, a: LoginArgs) -> anyhow::Result<()> {
             bail!("login {registry}: --password and --password-stdin are mutually exclusive")
         }
         (Some(p), false) => {
-            eprintln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
+            errln!("WARNING! Using --password via the CLI is insecure. Use --password-stdin.");
             p
         }
         (None, true) => read_stdin_password(&registry)?,
@@ -39,7 +39,7 @@ pub fn login(_ctx: &Ctx, a: LoginArgs) -> anyhow::Result<()> {
         &path,
     )?;
     crate::progress::debug(&format!("credentials stored in {}", path.display()));
-    println!("Login Succeeded");
+    outln!("Login Succeeded")?;
     Ok(())
 }
 
@@ -47,8 +47,8 @@ pub fn logout(_ctx: &Ctx, a: LogoutArgs) -> anyhow::Result<()> {
     let registry = registry_name(a.server.as_deref())?;
     let path = super::auth_file(a.authfile.as_ref());
     match yurta_registry::logout(&path, &registry).with_context(|| format!("logout {registry}"))? {
-        true => println!("Removing login credentials for {registry}"),
-        false => println!("Not logged in to {registry}"),
+        true => outln!("Removing login credentials for {registry}")?,
+        false => outln!("Not logged in to {registry}")?,
     }
     Ok(())
 }
@@ -92,7 +92,7 @@ fn prompt(registry: &str, question: &str, echo: bool) -> anyhow::Result<String> 
     let read = stdin.lock().read_line(&mut line);
     if let Some(t) = saved {
         let _ = nix::sys::termios::tcsetattr(&stdin, nix::sys::termios::SetArg::TCSANOW, &t);
-        eprintln!();
+        errln!();
     }
     read.with_context(|| format!("login {registry}: read from the terminal"))?;
     Ok(line.trim_end_matches(['\n', '\r']).to_string())

@@ -53,7 +53,7 @@ pub fn auth_file(given: Option<&PathBuf>) -> PathBuf {
 }
 
 /// The registries to reach over plain http.
-fn insecure_registries() -> Vec<String> {
+pub(crate) fn insecure_registries() -> Vec<String> {
     let file = std::fs::read_to_string(INSECURE_FILE).unwrap_or_default();
     let env = std::env::var(INSECURE_ENV).unwrap_or_default();
     let from_file = file.lines().map(|l| l.split('#').next().unwrap_or(""));

@@ -28,7 +28,7 @@ pub fn pull(ctx: &Ctx, a: PullArgs) -> anyhow::Result<()> {
     };
     p.run(wanted.as_ref())
         .with_context(|| format!("pull {r}"))?;
-    println!("{r}");
+    outln!("{r}")?;
     Ok(())
 }
 
@@ -75,6 +75,7 @@ impl Puller<'_> {
         };
         let manifest: Manifest = serde_json::from_slice(&chosen.bytes)
             .with_context(|| format!("manifest {}", chosen.digest))?;
+        yurta_fault::point("pull.manifest");
         let _lease = store.lease()?;
         let fetcher = Fetcher {
             client: self.client,
@@ -87,15 +88,19 @@ impl Puller<'_> {
         if !top.is_index() {
             check_platform(wanted, &config.platform())?;
         }
-        fresh |= fetcher.layers(layers(&manifest, &config)?)?;
+        let fetched = fetcher.layers(layers(&manifest, &config)?)?;
+        fresh |= fetched.fresh;
+        yurta_fault::point("pull.layers");
         let digest = store.put_manifest(&chosen.bytes)?;
         let repo_digest = format!("{}@{}", r.repo, top.digest);
         store.add_image(
             &digest,
             &Provenance {
                 repo_digest: Some(repo_digest),
+                diff_sizes: fetched.diff_sizes,
             },
         )?;
+        yurta_fault::point("pull.recorded");
         if r.digest.is_none() {
             let tagged = r.to_string();
             let before = store.resolve(&tagged).ok().map(|i| i.manifest.digest);
@@ -109,6 +114,7 @@ impl Puller<'_> {
         };
         self.report
             .line(&format!("Status: {status} {}", r.familiar()));
+        crate::events::image_ref("pull", &r.familiar());
         Ok(())
     }
 

@@ -30,7 +30,7 @@ pub fn push(ctx: &Ctx, a: PushArgs) -> anyhow::Result<()> {
     };
     let digest = p.run(&image).with_context(|| format!("push {dest}"))?;
     if a.quiet {
-        println!("{digest}");
+        outln!("{digest}")?;
     }
     Ok(())
 }
@@ -88,6 +88,7 @@ impl Pusher<'_> {
             &image.manifest.digest,
             &Provenance {
                 repo_digest: Some(format!("{repo}@{digest}")),
+                ..Default::default()
             },
         )?;
         Ok(digest)

@@ -30,7 +30,10 @@ impl Report {
             Some(m) => {
                 let _ = m.println(text);
             }
-            None => println!("{text}"),
+            None => {
+                // Pulling goes on; main ends quietly after it.
+                let _ = outln!("{text}");
+            }
         }
     }
 
@@ -71,7 +74,10 @@ impl BlobReport {
         match &self.bar {
             _ if self.quiet => {}
             Some(b) => b.set_message(msg.to_string()),
-            None => println!("{}: {msg}", self.short),
+            None => {
+                // Pulling goes on; main ends quietly after it.
+                let _ = outln!("{}: {msg}", self.short);
+            }
         }
     }
 
@@ -103,7 +109,10 @@ impl BlobReport {
         match &self.bar {
             _ if self.quiet => {}
             Some(b) => b.finish_with_message(msg.to_string()),
-            None => println!("{}: {msg}", self.short),
+            None => {
+                // Pulling goes on; main ends quietly after it.
+                let _ = outln!("{}: {msg}", self.short);
+            }
         }
     }
 }

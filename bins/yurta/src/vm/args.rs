@@ -23,7 +23,7 @@ pub enum VmCommand {
     #[command(alias = "list", alias = "ps")]
     Ls(LsArgs),
     /// Show virtual machines as JSON (Docker's inspect layout)
-    Inspect(NamesArgs),
+    Inspect(InspectArgs),
     /// Print what a virtual machine's serial console printed
     Logs(LogsArgs),
     /// Attach to a virtual machine's serial console (detach with Ctrl-])
@@ -109,6 +109,15 @@ pub struct NamesArgs {
 }
 
 #[derive(Args)]
+pub struct InspectArgs {
+    /// A Go template over each VM, or json (default: indented JSON)
+    #[arg(short, long)]
+    pub format: Option<String>,
+    #[arg(required = true)]
+    pub names: Vec<String>,
+}
+
+#[derive(Args)]
 pub struct NameArg {
     pub name: String,
 }
@@ -145,7 +154,7 @@ pub struct LsArgs {
     /// Only names
     #[arg(short, long)]
     pub quiet: bool,
-    /// table (default) or json
+    /// table, table TEMPLATE, json, or a Go template (docs/formats.md)
     #[arg(long)]
     pub format: Option<String>,
 }

@@ -31,7 +31,7 @@ pub fn console(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
         .with_context(|| format!("connect to the console of VM {name}"))?;
     let tty = std::io::IsTerminal::is_terminal(&std::io::stdin());
     let saved = if tty {
-        eprintln!("Connected to the console of VM {name}; Ctrl-] detaches.\r");
+        errln!("Connected to the console of VM {name}; Ctrl-] detaches.\r");
         crate::container::attach::raw_mode()
     } else {
         None
@@ -40,7 +40,7 @@ pub fn console(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
     let mut from_vm = sock.try_clone()?;
     let done = tx.clone();
     std::thread::spawn(move || {
-        let mut out = std::io::stdout();
+        let mut out = crate::out::Stdout::lock();
         let _ = copy_flushing(&mut from_vm, &mut out);
         let _ = done.send(Ended::VmStopped);
     });
@@ -56,8 +56,8 @@ pub fn console(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
     }
     if tty {
         match ended {
-            Ended::Detached => eprintln!("\r\nDetached from VM {name}."),
-            Ended::VmStopped => eprintln!("\r\nVM {name} stopped."),
+            Ended::Detached => errln!("\r\nDetached from VM {name}."),
+            Ended::VmStopped => errln!("\r\nVM {name} stopped."),
         }
     }
     Ok(())
@@ -130,7 +130,7 @@ pub fn logs(ctx: &Ctx, a: &LogsArgs) -> anyhow::Result<()> {
     let current = std::fs::read(&path).unwrap_or_default();
     let offset = current.len() as u64;
     data.extend(current);
-    let mut out = std::io::stdout().lock();
+    let mut out = crate::out::Stdout::lock();
     out.write_all(tail_lines(&data, tail))?;
     out.flush()?;
     if a.follow {
@@ -157,7 +157,7 @@ fn follow(vm: &VmDir, mut offset: u64, out: &mut impl Write) -> anyhow::Result<(
         offset += more.len() as u64;
         out.write_all(&more)?;
         out.flush()?;
-        if !running {
+        if !running || crate::out::reader_gone() {
             return Ok(());
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -25,6 +25,7 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<VmDir> {
         let _ = std::fs::remove_dir_all(&vm.dir);
         return Err(e);
     }
+    crate::events::vm("create", &vm.name);
     Ok(vm)
 }
 

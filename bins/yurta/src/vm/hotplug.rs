@@ -46,7 +46,7 @@ fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
     }
     record.config.disks.push(disk);
     vm.save(&record)?;
-    println!("vblk{index}");
+    outln!("vblk{index}")?;
     Ok(())
 }
 
@@ -104,7 +104,7 @@ fn remove(ctx: &Ctx, a: &DiskRmArgs) -> anyhow::Result<()> {
     let disk = record.config.disks.remove(index);
     vm.save(&record)?;
     if let Some(e) = yurta_vm::disk::remove_created(std::slice::from_ref(&disk)).first() {
-        eprintln!("yurta: {e}");
+        errln!("yurta: {e}");
     }
     Ok(())
 }

@@ -36,6 +36,7 @@ pub fn lock_settled(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<(Lock, VmRecord, Vi
 /// The VM's state now, with a finished boot folded into the record and
 /// its leftovers (taps, sockets) removed. Call with the lock held.
 pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<View> {
+    settle_start(ctx, vm, record)?;
     let v = super::store::view(vm, record);
     if v.status == Status::Running {
         return Ok(v);
@@ -56,6 +57,61 @@ pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<Vi
     Ok(v)
 }
 
+/// A boot whose supervisor has not written `live.json`: waited for while
+/// its supervisor lives (its `vm start` was killed, the start goes on);
+/// with the supervisor dead, what it made goes: a QEMU it started, the
+/// taps and addresses the networks record for the VM, the run files.
+fn settle_start(ctx: &Ctx, vm: &VmDir, record: &VmRecord) -> anyhow::Result<()> {
+    let Some(s) = vm.starting_state() else {
+        return Ok(());
+    };
+    let deadline = Instant::now() + START_TIMEOUT;
+    while vm.live_state().is_none() && alive(s.supervisor_pid, s.supervisor_start) {
+        if Instant::now() > deadline {
+            bail!("VM {}: its supervisor is still starting it", vm.name);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    if vm.live_state().is_some() {
+        return Ok(());
+    }
+    kill_qemu_of(vm);
+    let nets = crate::container::networks(ctx)?;
+    let owner = supervise::owner(&vm.name);
+    for req in &record.networks {
+        // Every tap the network records for the VM goes (no name known).
+        let _ = nets.detach_tap(&req.network, &owner, "");
+    }
+    remove_run_files(vm);
+    Ok(())
+}
+
+/// Kills (and waits for) QEMU processes of this VM that no supervisor
+/// recorded: their command line names the VM's run directory.
+fn kill_qemu_of(vm: &VmDir) {
+    let run = vm.run().display().to_string();
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return;
+    };
+    for e in procs.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
+        let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+        let qemu = args
+            .first()
+            .is_some_and(|a| String::from_utf8_lossy(a).contains("qemu-system"));
+        if qemu && args.iter().any(|a| a.starts_with(run.as_bytes())) {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+            let start = Instant::now();
+            while yurta_sysutil::proc::running(pid) && start.elapsed() < QUIT_GRACE {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+        }
+    }
+}
+
 fn remove_run_files(vm: &VmDir) {
     yurta_vm::instance::remove_runtime_files(&vm.paths());
     for p in vm.boot_files() {
@@ -65,11 +121,16 @@ fn remove_run_files(vm: &VmDir) {
 
 /// Starts the VM unless it runs.
 pub fn start(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
-    let (_lock, _, view) = lock_settled(ctx, vm)?;
+    let (_lock, record, view) = lock_settled(ctx, vm)?;
     if view.status == Status::Running {
         return Ok(());
     }
-    spawn_supervisor(ctx, vm)
+    let started = spawn_supervisor(ctx, vm);
+    if started.is_err() {
+        // A supervisor that died without a report left what it made.
+        let _ = settle_start(ctx, vm, &record);
+    }
+    started
 }
 
 /// Runs `yurta vm __supervise NAME` in its own session and waits for its
@@ -112,13 +173,13 @@ fn spawn_supervisor(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
     }
     if report.get("pid").is_none() {
         let log = std::fs::read_to_string(vm.supervisor_log()).unwrap_or_default();
-        remove_run_files(vm);
         bail!(
             "VM {}: its supervisor ended without a report: {}",
             vm.name,
             log.lines().last().unwrap_or("no message")
         );
     }
+    crate::events::vm("start", &vm.name);
     Ok(())
 }
 
@@ -151,6 +212,7 @@ pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
         }
     }
     settle(ctx, vm, &mut record)?;
+    crate::events::vm("stop", &vm.name);
     Ok(())
 }
 
@@ -214,9 +276,11 @@ pub fn remove(ctx: &Ctx, vm: &VmDir, force: bool) -> anyhow::Result<()> {
     // Addresses went with the taps at the end of the last boot (settled).
     let errors = yurta_vm::disk::remove_created(&record.config.disks);
     if let Some(e) = errors.first() {
-        eprintln!("yurta: {e}");
+        errln!("yurta: {e}");
     }
     drop(lock);
     let root = vm.dir.parent().unwrap_or(&vm.dir);
-    Ok(yurta_vm::state::remove_vm_dir(root, &vm.name)?)
+    yurta_vm::state::remove_vm_dir(root, &vm.name)?;
+    crate::events::vm("destroy", &vm.name);
+    Ok(())
 }

@@ -30,7 +30,7 @@ pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
                     return Err(e);
                 }
             }
-            println!("{}", vm.name);
+            outln!("{}", vm.name)?;
             Ok(())
         }
         VmCommand::Start(a) => each(ctx, &a.names, |vm| lifecycle::start(ctx, vm)),
@@ -47,7 +47,7 @@ pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
         }
         VmCommand::Rm(a) => each(ctx, &a.names, |vm| lifecycle::remove(ctx, vm, a.force)),
         VmCommand::Ls(a) => show::ls(ctx, &a),
-        VmCommand::Inspect(a) => show::inspect(ctx, &a.names),
+        VmCommand::Inspect(a) => show::inspect(ctx, &a.names, a.format.as_deref()),
         VmCommand::Logs(a) => console::logs(ctx, &a),
         VmCommand::Console(a) => console::console(ctx, &a.name),
         VmCommand::Vnc(a) => show::vnc(ctx, &a.name),
@@ -68,9 +68,9 @@ fn each(
     let mut failed = None;
     for name in names {
         match store.get(name).and_then(|vm| f(&vm)) {
-            Ok(()) => println!("{name}"),
+            Ok(()) => outln!("{name}")?,
             Err(e) => {
-                eprintln!("yurta: {e:#}");
+                errln!("yurta: {}", crate::out::OneLine(&e));
                 failed.get_or_insert(e);
             }
         }

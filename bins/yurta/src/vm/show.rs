@@ -1,53 +1,53 @@
-//! `vm ls`, `vm inspect`, `vm vnc`: read-only, no lock taken.
+//! `vm ls`, `vm inspect` (both with `--format`, as Docker's lists and
+//! inspect), `vm vnc`: read-only, no lock taken.
 
 use anyhow::bail;
 use serde_json::{json, Value};
 
 use super::args::LsArgs;
 use super::store::{view, Status, View, VmDir, VmRecord, VmStore};
-use crate::{format, Ctx};
+use crate::format::{self, Format, Row};
+use crate::Ctx;
 
+const HEADERS: [(&str, &str); 8] = [
+    ("ID", "VM ID"),
+    ("Name", "NAME"),
+    ("Status", "STATUS"),
+    ("Arch", "ARCH"),
+    ("Cpus", "CPUS"),
+    ("Memory", "MEMORY"),
+    ("Accel", "ACCEL"),
+    ("Addresses", "ADDRESSES"),
+];
+
+const DEFAULT_FORMAT: &str =
+    r"table {{.Name}}\t{{.Status}}\t{{.Arch}}\t{{.Cpus}}\t{{.Memory}}\t{{.Accel}}\t{{.Addresses}}";
+
+/// `vm ls`: one row per VM, Docker-style (`--format` over the fields in
+/// [`HEADERS`], `json` one object per line).
 pub fn ls(ctx: &Ctx, a: &LsArgs) -> anyhow::Result<()> {
     let store = VmStore::new(&ctx.root);
     let mut rows = Vec::new();
-    let mut docs = Vec::new();
     for name in store.names() {
         let Ok(vm) = store.get(&name) else { continue };
         let Ok(record) = vm.load() else { continue };
         let v = view(&vm, &record);
-        if a.quiet {
-            println!("{name}");
-            continue;
-        }
-        docs.push(inspect_doc(&vm, &record, &v));
-        rows.push(vec![
-            name,
-            status_text(&v),
-            record.config.arch.name().to_string(),
-            record.config.cpus.to_string(),
-            record.config.memory.to_string(),
-            v.live.as_ref().map(|l| l.accel.clone()).unwrap_or_default(),
-            addresses(&v),
-        ]);
+        rows.push(Row::new(json!({
+            "ID": record.id,
+            "Name": name,
+            "Status": status_text(&v),
+            "Arch": record.config.arch.name(),
+            "Cpus": record.config.cpus.to_string(),
+            "Memory": record.config.memory.to_string(),
+            "Accel": v.live.as_ref().map(|l| l.accel.clone()).unwrap_or_default(),
+            "Addresses": addresses(&v),
+        })));
     }
-    match a.format.as_deref() {
-        _ if a.quiet => {}
-        Some("json") => println!("{}", serde_json::to_string_pretty(&docs)?),
-        None | Some("table") => format::table(
-            &[
-                "NAME",
-                "STATUS",
-                "ARCH",
-                "CPUS",
-                "MEMORY",
-                "ACCEL",
-                "ADDRESSES",
-            ],
-            &rows,
-        ),
-        Some(other) => bail!("--format {other:?}: use table or json"),
-    }
-    Ok(())
+    let f = match a.quiet {
+        true => Format::new(Some("{{.Name}}"), ""),
+        false => Format::new(a.format.as_deref(), DEFAULT_FORMAT),
+    };
+    format::list(&f, &rows, &HEADERS)
 }
 
 fn status_text(v: &View) -> String {
@@ -74,7 +74,7 @@ fn addresses(v: &View) -> String {
         .join(", ")
 }
 
-pub fn inspect(ctx: &Ctx, names: &[String]) -> anyhow::Result<()> {
+pub fn inspect(ctx: &Ctx, names: &[String], format: Option<&str>) -> anyhow::Result<()> {
     let store = VmStore::new(&ctx.root);
     let mut docs = Vec::new();
     let mut missing = Vec::new();
@@ -87,7 +87,7 @@ pub fn inspect(ctx: &Ctx, names: &[String]) -> anyhow::Result<()> {
             Err(e) => missing.push(e.to_string()),
         }
     }
-    println!("{}", serde_json::to_string_pretty(&docs)?);
+    format::inspect(format, &docs)?;
     if let Some(first) = missing.first() {
         bail!("{first}");
     }
@@ -175,7 +175,7 @@ pub fn vnc(ctx: &Ctx, name: &str) -> anyhow::Result<()> {
         .and_then(|l| l.vnc)
     {
         Some(addr) => {
-            println!("vnc://{addr}");
+            outln!("vnc://{addr}")?;
             Ok(())
         }
         None => bail!("VM {name} is not running"),

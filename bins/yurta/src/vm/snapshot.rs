@@ -86,7 +86,7 @@ fn list(ctx: &Ctx, a: &NameArg) -> anyhow::Result<()> {
     let record = vm.load()?;
     let disks = snapshot_disks(&vm, &record)?;
     let out = qemu_img(&["snapshot", "-l", "-U", path_str(&disks[0])?])?;
-    print!("{out}");
+    out!("{out}")?;
     Ok(())
 }
 

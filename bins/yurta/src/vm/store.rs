@@ -89,6 +89,13 @@ pub struct LastRun {
     pub accel_reason: Option<String>,
 }
 
+/// Written by the supervisor before it makes anything of a boot.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Starting {
+    pub supervisor_pid: u32,
+    pub supervisor_start: u64,
+}
+
 /// Written by the supervisor once QEMU runs.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Live {
@@ -153,13 +160,21 @@ impl VmDir {
     }
     /// Files of one boot that outlive a killed QEMU or supervisor (QEMU's
     /// own are `paths().runtime_files()`).
-    pub fn boot_files(&self) -> [PathBuf; 5] {
+    /// Written by the supervisor before it makes anything of a boot (taps,
+    /// QEMU), replaced in effect by `live.json` once QEMU runs: a
+    /// supervisor killed in between left what [`Starting`] lets the next
+    /// command find.
+    pub fn starting(&self) -> PathBuf {
+        self.run().join("starting.json")
+    }
+    pub fn boot_files(&self) -> [PathBuf; 6] {
         [
             self.live(),
             self.exit(),
             self.console_sock(),
             self.seed(),
             self.hotplug(),
+            self.starting(),
         ]
     }
     pub fn supervisor_log(&self) -> PathBuf {
@@ -192,6 +207,10 @@ impl VmDir {
 
     pub fn live_state(&self) -> Option<Live> {
         fsutil::read_json(&self.live()).ok()
+    }
+
+    pub fn starting_state(&self) -> Option<Starting> {
+        fsutil::read_json(&self.starting()).ok()
     }
 
     pub fn exit_state(&self) -> Option<Exit> {
@@ -288,25 +307,15 @@ pub fn view(vm: &VmDir, record: &VmRecord) -> View {
     v
 }
 
-/// `/proc/PID/stat`: the process's state letter and start time (field 22).
-fn proc_stat(pid: u32) -> Option<(char, u64)> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = stat.rsplit_once(')')?.1;
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    Some((state, fields.nth(18)?.parse().ok()?))
-}
-
 /// The start time of a process.
 pub fn start_time(pid: u32) -> Option<u64> {
-    proc_stat(pid).map(|(_, start)| start)
+    yurta_sysutil::proc::stat(pid as i32).map(|s| s.start_time)
 }
 
 /// The process is there and is the one recorded (not a recycled pid, not
 /// a zombie).
 pub fn alive(pid: u32, start: u64) -> bool {
-    pid != 0
-        && matches!(proc_stat(pid), Some((state, s)) if s == start && !matches!(state, 'Z' | 'X'))
+    yurta_sysutil::proc::same_and_running(pid as i32, start)
 }
 
 /// The `--accel auto` probe's answers, shared by every VM of the root.

@@ -40,7 +40,7 @@ pub fn supervise(ctx: &Ctx, name: &str, sync_fd: RawFd) -> anyhow::Result<()> {
     let mut boot = match Boot::start(&vm, &record, &nets) {
         Ok(b) => b,
         Err(e) => {
-            let msg = serde_json::json!({ "error": format!("{e:#}") });
+            let msg = serde_json::json!({ "error": crate::out::OneLine(&e).to_string() });
             let _ = writeln!(sync, "{msg}");
             return Err(e);
         }
@@ -51,6 +51,7 @@ pub fn supervise(ctx: &Ctx, name: &str, sync_fd: RawFd) -> anyhow::Result<()> {
         serde_json::json!({ "pid": boot.instance.pid() })
     );
     drop(sync);
+    yurta_fault::point("vm.reported");
     let reason = boot.watch();
     boot.finish(&nets, reason);
     Ok(())
@@ -68,6 +69,13 @@ impl Boot {
     fn start(vm: &VmDir, record: &VmRecord, nets: &Networks) -> anyhow::Result<Boot> {
         let run = vm.run();
         std::fs::create_dir_all(&run).with_context(|| format!("create {}", run.display()))?;
+        let me = std::process::id();
+        let starting = store::Starting {
+            supervisor_pid: me,
+            supervisor_start: store::start_time(me).unwrap_or(0),
+        };
+        fsutil::write_json(&vm.starting(), &starting)?;
+        yurta_fault::point("vm.starting");
         let owner = owner(&vm.name);
         let mut taps = Vec::new();
         let started = start_qemu(vm, record, nets, &owner, &mut taps);
@@ -126,6 +134,8 @@ impl Boot {
             exit_reason: reason,
         };
         let _ = fsutil::write_json(&vm.exit(), &exit);
+        crate::events::vm_died(&vm.name, &exit.exit_reason);
+        yurta_fault::point("vm.exited");
     }
 }
 
@@ -137,7 +147,7 @@ pub fn owner(name: &str) -> String {
 pub fn remove_taps(nets: &Networks, owner: &str, taps: &[TapEndpoint]) {
     for t in taps {
         if let Err(e) = nets.detach_tap(&t.network, owner, &t.tap) {
-            eprintln!("yurta: {e}");
+            errln!("yurta: {e}");
         }
     }
 }
@@ -152,6 +162,7 @@ fn start_qemu(
     let mut config = record.config.clone();
     for req in &record.networks {
         let tap = nets.attach_tap(&req.network, owner, req.ip)?;
+        yurta_fault::point("vm.tap");
         config.networks.push(NetConfig {
             ifname: tap.tap.clone(),
             mac: Some(req.mac.clone()),
@@ -172,6 +183,7 @@ fn start_qemu(
     let cache = super::store::accel_cache(vm);
     let plan = yurta_vm::plan::plan_cached(&config, &paths, true, &cache)?;
     let mut instance = Instance::start(&plan.command, &paths, QMP_TIMEOUT)?;
+    yurta_fault::point("vm.qemu");
     let serial = UnixStream::connect(&paths.serial)
         .with_context(|| format!("connect to {}", paths.serial.display()))?;
     super::relay::relay_console(vm, serial)?;
@@ -191,6 +203,7 @@ fn start_qemu(
             .collect(),
     };
     fsutil::write_json(&vm.live(), &live)?;
+    yurta_fault::point("vm.live");
     Ok(instance)
 }
 
