@@ -179,7 +179,10 @@ fn exec_output_and_exit_code() {
     assert!(top.contains("sleep 1000"), "{top}");
     let stats = w.run(&["stats", "--no-stream", "ex"]).ok().stdout;
     let row = stats.lines().nth(1).unwrap_or_default().to_string();
-    assert!(stats.starts_with("CONTAINER ID   NAME   CPU %"), "{stats}");
+    assert!(
+        stats.starts_with("CONTAINER ID   NAME      CPU %"),
+        "{stats}"
+    );
     assert!(stats.contains("BLOCK I/O   PIDS"), "{stats}");
     assert!(
         row.contains(" ex ") && row.ends_with(" 1") && row.contains("iB / "),
@@ -243,25 +246,40 @@ fn inspect_fields_and_name_conflict() {
 }
 
 #[test]
-fn a_killed_supervisor_shows_as_dead_and_rm_f_cleans_up() {
+fn a_killed_supervisor_leaves_a_running_container_that_exec_stop_and_rm_reach() {
     let Some(w) = World::new() else { return };
-    let id = w
-        .run(&["run", "-d", "--name", "orphan", "img", "sleep", "1000"])
-        .ok()
-        .stdout
-        .trim()
-        .to_string();
-    let pidfile =
-        w.y.root()
-            .join("containers")
-            .join(&id)
-            .join("supervisor.pid");
-    let pid = std::fs::read_to_string(pidfile).unwrap();
-    sh("kill", &["-9", pid.trim()]).ok();
-    std::thread::sleep(Duration::from_millis(100));
-    let ps = w.run(&["ps", "-a"]).ok().stdout;
-    assert!(ps.contains("Dead"), "{ps}");
-    assert_eq!(w.inspect("orphan", ".State.Status"), "dead");
+    let kill_supervisor = |name: &str| {
+        let id = w.inspect(name, ".Id");
+        let dir = w.y.root().join("containers").join(id);
+        let pid = std::fs::read_to_string(dir.join("supervisor.pid")).unwrap();
+        sh("kill", &["-9", pid.trim()]).ok();
+        assert!(yurta_testutil::process::poll_until(
+            Duration::from_secs(10),
+            Duration::from_millis(10),
+            || !Path::new(&format!("/proc/{}", pid.trim())).exists()
+                || std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                    .is_ok_and(|s| s.contains(") Z"))
+        ));
+    };
+    w.run(&["run", "-d", "--name", "orphan", "img", "sleep", "1000"])
+        .ok();
+    kill_supervisor("orphan");
+    // Docker's view: still running; exec and stop work.
+    let ps = w.run(&["ps"]).ok().stdout;
+    assert!(ps.contains("Up "), "{ps}");
+    assert_eq!(w.inspect("orphan", ".State.Status"), "running");
+    assert!(w
+        .inspect("orphan", ".State.Error")
+        .contains("supervisor was killed"));
+    let o = w.run(&["exec", "orphan", "echo", "still here"]).ok();
+    assert_eq!(o.stdout, "still here\n");
+    // sleep as pid 1 ignores SIGTERM: killed after the timeout.
+    w.run(&["stop", "-t", "1", "orphan"]).ok();
+    assert_eq!(w.inspect("orphan", ".State.Status"), "exited");
+    assert_eq!(w.inspect("orphan", ".State.ExitCode"), "137");
+    w.run(&["start", "orphan"]).ok();
+    assert_eq!(w.inspect("orphan", ".State.Status"), "running");
+    kill_supervisor("orphan");
     w.run(&["rm", "-f", "orphan"]).ok();
     assert!(w.ids().is_empty());
     // Supervisor and container both gone (as after a reboot): exited,
@@ -328,16 +346,27 @@ fn logs_follow_until_the_exit_and_restart_on_failure() {
         "img",
         "sh",
         "-c",
-        "[ -e /ran ] && exec sleep 1000; touch /ran; exit 1",
+        "[ -e /ran ] && exec sleep 1000; touch /ran; while [ ! -e /go ]; do sleep 0.1; done; exit 1",
     ])
     .ok();
+    let first_start = w.inspect("rs2", ".State.StartedAt");
+    let first_pid = w.inspect("rs2", ".State.Pid");
+    w.run(&["exec", "rs2", "sh", "-c", "touch /go"]).ok();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
     while w.inspect("rs2", ".RestartCount") != "1" {
         assert!(std::time::Instant::now() < deadline, "no restart seen");
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(w.inspect("rs2", ".State.Running"), "true");
+    // StartedAt and Pid are the new run's (issue 9, item 7).
+    let second_start = w.inspect("rs2", ".State.StartedAt");
+    assert!(
+        second_start > first_start,
+        "{second_start} after {first_start}"
+    );
+    assert_ne!(w.inspect("rs2", ".State.Pid"), first_pid);
     w.run(&["stop", "-t", "1", "rs2"]).ok();
+    assert_eq!(w.inspect("rs2", ".State.StartedAt"), second_start);
     assert_eq!(w.inspect("rs2", ".RestartCount"), "1");
     w.run(&["start", "rs2"]).ok();
     assert_eq!(w.inspect("rs2", ".RestartCount"), "0");

@@ -121,7 +121,13 @@ fn yurta_loads_what_podman_saves() {
             .stdout;
         assert_eq!(id.trim(), format!("sha256:{podman_id}"), "{format}");
         let layers = other
-            .run(&["image", "inspect", "--format", "{{.RootFS.Layers}}", &name])
+            .run(&[
+                "image",
+                "inspect",
+                "--format",
+                "{{json .RootFS.Layers}}",
+                &name,
+            ])
             .ok()
             .stdout;
         let ours: serde_json::Value = serde_json::from_str(layers.trim()).unwrap();

@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::process::Stdio;
 use std::time::Duration;
 
@@ -45,7 +45,8 @@ fn exec_with_a_terminal_a_missing_command_and_attach() {
         "img",
         "sh",
         "-c",
-        "sleep 0.8; echo late; exit 2",
+        // Ticks until the test says go: no race with the clock.
+        "until [ -e /go ]; do echo tick; sleep 0.05; done; echo late; exit 2",
     ])
     .ok();
     let o = w.run(&["exec", "et", "nosuch"]);
@@ -55,8 +56,20 @@ fn exec_with_a_terminal_a_missing_command_and_attach() {
         "yurta: exec: \"nosuch\": executable file not found in $PATH\n"
     );
     assert_eq!(w.run(&["exec", "et", "/etc/motd"]).code, 126);
-    let o = w.run(&["attach", "et"]);
-    assert_eq!((o.code, o.stdout.as_str()), (2, "late\n"), "{}", o.stderr);
+    // attach: connected once a tick arrives; then go, and the rest.
+    let mut attach = w
+        .cmd(&["attach", "et"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(attach.stdout.take().unwrap()).lines();
+    assert_eq!(lines.next().unwrap().unwrap(), "tick");
+    w.run(&["exec", "et", "sh", "-c", "touch /go"]).ok();
+    let rest: Vec<String> = lines.map(Result::unwrap).collect();
+    assert_eq!(rest.last().map(String::as_str), Some("late"), "{rest:?}");
+    assert!(rest.iter().rev().skip(1).all(|l| l == "tick"), "{rest:?}");
+    assert_eq!(attach.wait().unwrap().code(), Some(2));
     w.run(&["run", "-d", "--name", "et2", "img", "sleep", "1000"])
         .ok();
     let (code, out) = on_a_terminal(&w, "exec -t et2 sh -c 'tty; exit 9'", &[]);

@@ -3,10 +3,12 @@
 
 #![allow(dead_code)]
 
+pub mod fingerprint;
 pub mod oci;
 pub mod podman;
 pub mod proxy;
 pub mod registry;
+pub mod vmlab;
 pub mod world;
 
 use std::os::unix::fs::symlink;
@@ -26,7 +28,8 @@ pub struct Out {
 }
 
 impl Out {
-    fn from(o: Output) -> Out {
+    /// A finished command's exit code and output.
+    pub fn of(o: Output) -> Out {
         Out {
             code: o.status.code().unwrap_or(-1),
             raw: o.stdout.clone(),
@@ -63,7 +66,7 @@ impl Yurta {
 
     pub fn run(&self, args: &[&str]) -> Out {
         let o = self.cmd(args).stdin(Stdio::null()).output().unwrap();
-        Out::from(o)
+        Out::of(o)
     }
 
     /// `yurta --root <private> ARGS` with a private credentials file
@@ -96,7 +99,7 @@ impl Yurta {
             .unwrap()
             .write_all(input.as_bytes())
             .unwrap();
-        Out::from(child.wait_with_output().unwrap())
+        Out::of(child.wait_with_output().unwrap())
     }
 
     /// A static busybox root filesystem (bin/busybox, bin/sh, bin/echo...).
@@ -121,7 +124,7 @@ pub fn sh(program: &str, args: &[&str]) -> Out {
         .stdin(Stdio::null())
         .output()
         .unwrap_or_else(|e| panic!("{program}: {e}"));
-    Out::from(o)
+    Out::of(o)
 }
 
 /// A tar of `dir` made by the system's tar (what users feed import).

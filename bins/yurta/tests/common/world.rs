@@ -20,6 +20,8 @@ pub fn is_root() -> bool {
 pub struct World {
     pub y: Yurta,
     pub tag: String,
+    /// The root is a tmpfs of this test's (unmounted last).
+    tmpfs: bool,
     _serial: std::sync::MutexGuard<'static, ()>,
 }
 
@@ -34,6 +36,33 @@ impl World {
         let w = World {
             y: Yurta::new(),
             tag,
+            tmpfs: false,
+            _serial: serial,
+        };
+        w.image();
+        Some(w)
+    }
+
+    /// A world whose root is a tmpfs of `size` (`16m`): a disk that fills.
+    pub fn on_tmpfs(size: &str) -> Option<World> {
+        if !is_root() {
+            eprintln!("skipped: needs root");
+            return None;
+        }
+        let serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+        let y = Yurta::new();
+        std::fs::create_dir_all(y.root()).unwrap();
+        let root = y.root();
+        let opts = format!("size={size}");
+        sh(
+            "mount",
+            &["-t", "tmpfs", "-o", &opts, "tmpfs", root.to_str().unwrap()],
+        )
+        .ok();
+        let w = World {
+            y,
+            tag: format!("{}", std::process::id() % 100_000),
+            tmpfs: true,
             _serial: serial,
         };
         w.image();
@@ -69,12 +98,22 @@ impl World {
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
-        Out {
-            code: o.status.code().unwrap_or(-1),
-            raw: o.stdout.clone(),
-            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
-        }
+        Out::of(o)
+    }
+
+    /// [`World::run`] with `input` on stdin.
+    pub fn run_stdin(&self, args: &[&str], input: &str) -> Out {
+        use std::io::Write;
+        let mut child = self
+            .cmd(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
+        let o = child.wait_with_output().unwrap();
+        Out::of(o)
     }
 
     /// busybox with the applets the tests use, imported as `img`.
@@ -151,10 +190,11 @@ impl Drop for World {
         }
         let mountinfo = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
         let r = root.display().to_string();
+        // (A tmpfs root is the test's own mount, unmounted below.)
         leftovers.extend(
             mountinfo
                 .lines()
-                .filter(|l| l.contains(&r))
+                .filter(|l| l.contains(&r) && l.split(' ').nth(4) != Some(r.as_str()))
                 .map(str::to_string),
         );
         // A supervisor's exit command may be finishing its last step.
@@ -184,6 +224,9 @@ impl Drop for World {
         // The default network stays, as in Docker; the test removes it.
         let _ = sh("ip", &["link", "del", &self.bridge()]);
         let _ = sh("nft", &["delete", "table", "ip", &self.table()]);
+        if self.tmpfs {
+            let _ = sh("umount", &["-l", root.to_str().unwrap()]);
+        }
         if !std::thread::panicking() {
             assert!(leftovers.is_empty(), "left behind: {leftovers:#?}");
         }
