@@ -1,26 +1,31 @@
 #!/bin/bash
-# Quick start, step 1: install what is missing, build yurta, make a small
-# local image from Debian's busybox-static and run a container from it.
+# Quick start: checks the Rust toolchain, installs the Debian packages yurta
+# needs, builds yurta, installs it into /usr/local (scripts/install.sh:
+# binaries, manual pages, shell completions), makes the image `busybox`
+# locally from Debian's busybox-static (no registry needed) and runs a
+# container from it. Running it again rebuilds what changed and reinstalls.
 #
 #   sudo ./scripts/quickstart.sh
 . "$(dirname "$0")/lib.sh"
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev nftables iproute2
 require_cargo
+apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev nftables iproute2 curl bash-completion
 
-say "building yurta (release)"
-cargo build --release --quiet --bins
-bin=$PWD/target/release
+say "building yurta (release: the first build takes a few minutes)"
+cargo build --release --bins
 
-work=$PWD/target/quickstart
-say "making a busybox image: quickstart/busybox:latest"
-make_busybox_rootfs "$work/rootfs"
-tar -C "$work/rootfs" -cf "$work/rootfs.tar" .
-"$bin/yurta" import --change 'CMD ["sh"]' "$work/rootfs.tar" quickstart/busybox:latest >/dev/null
+PREFIX=${PREFIX:-/usr/local}
+export PREFIX
+./scripts/install.sh
+yurta=$PREFIX/bin/yurta
 
-say "running a container (yurta run --rm quickstart/busybox ...)"
-"$bin/yurta" run --rm --name "quickstart-$$" quickstart/busybox sh -c '
+import_busybox_image "$yurta" busybox
+
+say "running a container: yurta run --rm busybox sh -c ..."
+"$yurta" run --rm busybox sh -c '
     echo "Hello from a yurta container: $(hostname), $(uname -m), pid $$, address $(ip -4 -o addr show eth0 | awk "{print \$4}")"
     grep -E "^(CapEff|NoNewPrivs|Seccomp):" /proc/self/status'
+
+say "done: yurta is in $PREFIX/bin; the README's examples work as written now (yurta run --rm busybox echo hello)"

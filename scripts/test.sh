@@ -8,7 +8,17 @@
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev podman runc conmon catatonit containernetworking-plugins iptables skopeo docker-registry apache2-utils openssl iproute2 nftables util-linux procps jq uidmap
+apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev podman runc conmon catatonit containernetworking-plugins iptables skopeo docker-registry apache2-utils openssl iproute2 nftables util-linux procps jq uidmap python3-docker
+apt_install curl man-db bash-completion zsh fish  # the README's examples (tests/readme.rs); completion scripts and man pages (tests/completion.rs)
+# Debian's docker.io 20.10 client, without its daemon, for the Engine API tests (bins/yurta/tests/api.rs).
+if [ ! -x /opt/yurta-test/docker.io/usr/bin/docker ]; then
+    say "unpacking Debian's docker.io client into /opt/yurta-test/docker.io"
+    deb=$(mktemp -d)
+    (cd "$deb" && { apt-get download docker.io >/dev/null 2>&1 || { apt-get update -qq && apt-get download docker.io >/dev/null; }; })
+    mkdir -p /opt/yurta-test/docker.io
+    dpkg-deb -x "$deb"/docker.io_*.deb /opt/yurta-test/docker.io
+    rm -rf "$deb"
+fi
 require_cargo
 
 # QEMU for the VM tests, at Debian's version: machines of this kind come with a
