@@ -92,10 +92,17 @@ pub type RegistryRunner = fn(&Ctx, RegistryCommand) -> anyhow::Result<()>;
 /// The global options every handler gets.
 #[derive(Clone)]
 pub struct Ctx {
-    pub root: PathBuf,
+    /// The state root and yurta's binaries (beside this one): what the
+    /// engine's calls need; `ctx.root` and `ctx.binaries` reach them.
+    pub host: yurta_engine::Host,
     pub registry: RegistryRunner,
-    /// yurta's binaries, beside this one.
-    pub binaries: yurta_engine::Binaries,
+}
+
+impl std::ops::Deref for Ctx {
+    type Target = yurta_engine::Host;
+    fn deref(&self) -> &yurta_engine::Host {
+        &self.host
+    }
 }
 
 impl Ctx {
@@ -113,9 +120,11 @@ pub fn binaries() -> yurta_engine::Binaries {
 
 fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
     let ctx = Ctx {
-        root: cli.root,
+        host: yurta_engine::Host {
+            root: cli.root,
+            binaries: binaries(),
+        },
         registry,
-        binaries: binaries(),
     };
     events::set_root(&ctx.root);
     let reg = |c| (ctx.registry)(&ctx, c);

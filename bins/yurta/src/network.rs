@@ -240,7 +240,13 @@ fn connect(ctx: &Ctx, nets: &yurta_network::Networks, a: &ConnectArgs) -> anyhow
     req.ip = a.ip;
     req.hosts_file = Some(p.dir.join("hosts"));
     let ep = nets.attach(&req)?;
-    crate::events::network_connection("connect", &ep.network_id, &ep.network, &rec.id);
+    yurta_engine::lifecycle::events::network_connection(
+        &ctx.root,
+        "connect",
+        &ep.network_id,
+        &ep.network,
+        &rec.id,
+    );
     engine.containers.update(&rec.id, |r| {
         r.network_settings.networks.insert(
             ep.network.clone(),

@@ -7,9 +7,11 @@
 //! named and anonymous volumes ([`volume`]), container root filesystems
 //! ([`rootfs`]) and the per-container network files ([`etcfiles`]);
 //! [`engine`] strings them together for create, prepare, cleanup and
-//! remove. It does not start or supervise processes (the supervisor and
-//! `yurta-runtime` do), and does not make networks (`yurta-network`
-//! provides the namespace path and addresses).
+//! remove; [`lifecycle`] starts, stops, kills, removes and waits for
+//! containers through one `yurta-supervisor` each and `yurta-runtime`,
+//! with the network namespace and addresses from `yurta-network`: the one
+//! interface the CLI and the Engine API service both call. It never
+//! prints, parses flags or speaks HTTP; that is the front ends'.
 
 pub mod binaries;
 pub mod caps;
@@ -19,6 +21,7 @@ pub mod etcfiles;
 pub mod fsutil;
 pub mod ids;
 mod kind;
+pub mod lifecycle;
 pub mod options;
 pub mod record;
 pub mod rootfs;
@@ -30,6 +33,7 @@ pub mod volume;
 pub use binaries::Binaries;
 pub use containers::{ContainerError, ContainerStore};
 pub use engine::{Engine, EngineError, PrepareOptions, Prepared};
+pub use lifecycle::{Host, Paths};
 pub use options::{CreateOptions, OptionError};
 pub use record::ContainerRecord;
 pub use spec::{generate, NetNs, SpecError, SpecInput};

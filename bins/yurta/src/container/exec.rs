@@ -69,7 +69,7 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
         c.stdin(Stdio::null());
     }
     c.stderr(Stdio::piped());
-    crate::events::exec_started(&rec, &a.command);
+    yurta_engine::lifecycle::events::exec_started(&ctx.root, &rec, &a.command);
     let code = match &console {
         Some(sock) => super::console::run(&mut c, sock, a.interactive && !a.detach)?,
         None => {

@@ -2,9 +2,10 @@
 //! yurta-network (namespaces, addresses, ports), `yurta-supervisor` (one
 //! per running container) and `yurta-runtime` (signals, exec, state).
 //!
-//! This module owns the files a running container adds to its directory
-//! (`netns`, `pid`, `supervisor.pid`, `exit.json`, `stop`), how a record's
-//! state is reconciled with them, and the exit codes the verbs return.
+//! The lifecycle itself (start, stop, kill, rm, wait, reconciliation) is
+//! `yurta_engine::lifecycle`'s, shared with the Engine API service; this
+//! module owns the arguments, the output, the terminal side of attach,
+//! and the exit codes the verbs return.
 
 pub mod args;
 pub mod attach;
@@ -19,22 +20,19 @@ mod export;
 mod inspect;
 mod lifecycle;
 mod logs;
-mod netns;
 mod ps;
-mod reconcile;
 mod run;
-mod state;
 mod stats;
 mod update;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 
 use crate::Ctx;
 use args::*;
-pub use lifecycle::prune_stopped;
-pub use netns::{networks, refresh_peers};
+pub use yurta_engine::lifecycle::netns::{networks, refresh_peers};
+pub use yurta_engine::lifecycle::{netns, prune_stopped, reconcile, state, Paths};
 
 /// The verbs Docker has at the top level (`yurta run`, `yurta ps`, ...).
 #[derive(Subcommand)]
@@ -182,39 +180,7 @@ pub fn inspect_any(ctx: &Ctx, a: InspectArgs) -> anyhow::Result<()> {
     inspect::inspect(ctx, a, true)
 }
 
-/// The files of a container besides the engine's.
-pub struct Paths {
-    pub dir: PathBuf,
-    pub netns: PathBuf,
-    pub pid: PathBuf,
-    pub supervisor_pid: PathBuf,
-    pub exit: PathBuf,
-    pub stop: PathBuf,
-    pub cleanup_lock: PathBuf,
-    /// Held while the container is being started, settled or removed.
-    pub start_lock: PathBuf,
-    /// Short (sun_path is 108 bytes): `<root>/attach/<12 hex>`.
-    pub attach: PathBuf,
-}
-
-impl Paths {
-    pub fn new(root: &Path, id: &str) -> Paths {
-        let dir = root.join("containers").join(id);
-        Paths {
-            netns: dir.join("netns"),
-            pid: dir.join("pid"),
-            supervisor_pid: dir.join("supervisor.pid"),
-            exit: dir.join("exit.json"),
-            stop: dir.join("stop"),
-            cleanup_lock: dir.join("cleanup.lock"),
-            start_lock: dir.join("start.lock"),
-            attach: root.join("attach").join(&id[..12.min(id.len())]),
-            dir,
-        }
-    }
-}
-
 /// The runtime's `--root`.
 pub fn runtime_root(ctx: &Ctx) -> PathBuf {
-    ctx.root.join("runtime")
+    ctx.runtime_root()
 }

@@ -1,22 +1,15 @@
-//! `create`, `start` and `run`: record (engine.create), network
-//! namespace and endpoints (yurta-network), bundle (engine.prepare),
-//! then a `yurta-supervisor` that starts the container and reports on
-//! its sync fd. A foreground `run` attaches to the supervisor's socket
-//! and exits with the container's code.
-
-use std::io::{BufRead, BufReader};
-use std::os::fd::{AsRawFd, OwnedFd};
-use std::process::{Command, Stdio};
+//! `create`, `start`, `run` and `attach` over `yurta_engine::lifecycle`
+//! (record, network, bundle, supervisor). A foreground `run` attaches to
+//! the supervisor's socket and exits with the container's code.
 
 use anyhow::{bail, Context};
-use serde::Deserialize;
-use yurta_engine::options::parse;
-use yurta_engine::record::{ContainerRecord, Status};
-use yurta_engine::{CreateOptions, Engine, PrepareOptions};
+use yurta_engine::lifecycle::{self, single_run, StartFailed};
+use yurta_engine::record::ContainerRecord;
+use yurta_engine::{CreateOptions, Engine};
 
 use super::args::{AttachArgs, CreateArgs, StartArgs};
 use super::attach::{Attach, Until};
-use super::{exit, netns, reconcile, runtime_root, state, Exit, Paths};
+use super::{exit, netns, reconcile, state, Exit, Paths};
 use crate::Ctx;
 
 pub fn create_cmd(ctx: &Ctx, a: CreateArgs) -> anyhow::Result<()> {
@@ -95,10 +88,6 @@ fn discard(engine: &Engine, rec: &ContainerRecord, rm: bool) {
     }
 }
 
-fn single_run(rec: &ContainerRecord) -> bool {
-    matches!(rec.host_config.restart_policy.name.as_str(), "" | "no")
-}
-
 /// Streams the container's output, then cleans up after it and ends with
 /// its exit code. When the supervisor will not restart the container, this
 /// CLI holds `cleanup.lock` (`held`) from before the start, which tells the
@@ -169,26 +158,14 @@ fn finish_attached(
     Err(exit(code))
 }
 
-/// The record: flags → CreateOptions → engine.create (pulling the image
-/// per `--pull`).
+/// The record: flags → CreateOptions → lifecycle::create (pulling the
+/// image per `--pull`).
 pub fn create(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<ContainerRecord> {
     ensure_image(ctx, engine, a)?;
     warn_platform(engine, a);
     let mut opts = options(a)?;
     opts.load_files(&|k| std::env::var(k).ok())?;
-    let rec = engine.create(&opts)?;
-    crate::events::container(&rec, "create");
-    if !a.network_alias.is_empty() {
-        let aliases = serde_json::json!(a.network_alias);
-        engine
-            .containers
-            .update(&rec.id, |r| {
-                r.yurta.extra.insert("NetworkAliases".into(), aliases);
-            })
-            .map_err(anyhow::Error::from)
-    } else {
-        Ok(rec)
-    }
+    lifecycle::create(ctx, engine, &opts, &a.network_alias)
 }
 
 fn ensure_image(ctx: &Ctx, engine: &Engine, a: &CreateArgs) -> anyhow::Result<()> {
@@ -292,13 +269,6 @@ fn options(a: &CreateArgs) -> anyhow::Result<CreateOptions> {
     })
 }
 
-#[derive(Deserialize)]
-struct SyncReport {
-    pid: Option<i32>,
-    error: Option<String>,
-    exit_code: Option<i32>,
-}
-
 /// What [`start`] gives an attached CLI.
 #[derive(Default)]
 pub struct Started {
@@ -309,202 +279,33 @@ pub struct Started {
     pub cleanup: Option<state::CleanupLock>,
 }
 
-/// Starts a created or exited container: network, bundle, supervisor.
-/// With `attach` (Some(stdin)), connects to the attach socket before the
-/// container starts so that no output is missed, and takes `cleanup.lock`
-/// before the container may exit. Holds `start.lock` throughout: what a
-/// killed earlier start left is released first (or a container it started
-/// is found running: then nothing is done), and a start killed in turn is
-/// settled by the next command (`reconcile`). On failure everything
-/// started is undone.
+/// [`lifecycle::start`], with our end of the attach socket as a client
+/// when `attach` is Some (whether to forward our stdin), and a process
+/// that could not start as the CLI's exit code (126, 127, ...).
 pub fn start(
     ctx: &Ctx,
     engine: &Engine,
     rec: &ContainerRecord,
     attach: Option<bool>,
 ) -> anyhow::Result<Started> {
-    let p = Paths::new(&ctx.root, &rec.id);
-    let Some(_starting) = reconcile::lock_start(&p) else {
-        bail!("No such container: {}", rec.id);
-    };
-    let rec = reconcile::refresh_held(ctx, engine, &rec.id)?;
-    if rec.state.running {
-        return Ok(Started::default());
-    }
-    let cleanup = match attach {
-        Some(_) if single_run(&rec) => state::try_lock_cleanup(&p),
-        _ => None,
-    };
-    for f in [&p.exit, &p.stop, &p.pid, &p.supervisor_pid, &p.attach] {
-        let _ = std::fs::remove_file(f);
-    }
-    yurta_fault::point("start.locked");
-    match start_inner(ctx, engine, &rec, &p, attach) {
-        Ok(attach) => Ok(Started { attach, cleanup }),
-        Err(e) => {
-            let _ = reconcile::release(ctx, engine, &p);
-            Err(e)
+    let started = lifecycle::start(ctx, engine, rec, attach.is_some()).map_err(as_exit)?;
+    let stdin = attach.unwrap_or(false) && rec.config.open_stdin;
+    Ok(Started {
+        attach: started
+            .attach
+            .map(|sock| Attach::on(sock, stdin, rec.config.tty)),
+        cleanup: started.cleanup,
+    })
+}
+
+/// A container whose process could not start ends the CLI with its code.
+fn as_exit(e: anyhow::Error) -> anyhow::Error {
+    match e.downcast::<StartFailed>() {
+        Ok(f) => Exit {
+            code: f.exit_code.clamp(1, 255) as u8,
+            message: Some(f.message),
         }
-    }
-}
-
-fn start_inner(
-    ctx: &Ctx,
-    engine: &Engine,
-    rec: &ContainerRecord,
-    p: &Paths,
-    attach: Option<bool>,
-) -> anyhow::Result<Option<Attach>> {
-    let (joined, settings) = netns::join(ctx, rec, p)?;
-    yurta_fault::point("start.network");
-    let rec = match settings {
-        Some(s) => engine
-            .containers
-            .update(&rec.id, |r| r.network_settings = s)?,
-        None => rec.clone(),
-    };
-    yurta_fault::point("start.settings");
-    crate::events::connected(&rec);
-    engine.prepare(
-        &rec.id,
-        &PrepareOptions {
-            network: joined.netns,
-            addresses: joined.addresses,
-            ..Default::default()
-        },
-    )?;
-    yurta_fault::point("start.prepared");
-    if rec.host_config.network_mode != "host" && rec.host_config.network_mode != "none" {
-        netns::refresh_peers(ctx, &rec.id, &p.dir.join("hosts"))?;
-    }
-    let (read, write) = nix::unistd::pipe().context("pipe")?;
-    nix::fcntl::fcntl(
-        read.as_raw_fd(),
-        nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-    )?;
-    let pair = attach.map(|_| Attach::pair()).transpose()?;
-    let mut cmd = supervisor_command(ctx, &rec, p, &write)?;
-    if let Some((_, theirs)) = &pair {
-        cmd.arg("--attach-fd").arg(theirs.as_raw_fd().to_string());
-    }
-    let status = cmd
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .context("yurta-supervisor")?;
-    drop(write);
-    yurta_fault::point("start.supervisor");
-    let client = pair.map(|(ours, theirs)| {
-        drop(theirs);
-        let stdin = attach.unwrap_or(false) && rec.config.open_stdin;
-        Attach::on(ours, stdin, rec.config.tty)
-    });
-    let report = read_report(read)?;
-    yurta_fault::point("start.reported");
-    if let Some(pid) = report.pid {
-        engine.containers.update(&rec.id, |r| {
-            r.state.set_status(Status::Running);
-            r.state.pid = pid;
-            r.state.exit_code = 0;
-            r.state.error.clear();
-            r.state.oom_killed = false;
-            r.state.started_at = yurta_images::time::now_rfc3339();
-            r.state.finished_at = yurta_engine::record::ZERO_TIME.into();
-        })?;
-        return Ok(client);
-    }
-    let code = report.exit_code.unwrap_or(125);
-    let msg = report
-        .error
-        .unwrap_or_else(|| format!("yurta-supervisor exited with {status}"));
-    // Docker: a container that could not start stays "created", with the
-    // exit code and the error in its state.
-    engine.containers.update(&rec.id, |r| {
-        r.state.set_status(Status::Created);
-        r.state.exit_code = code;
-        r.state.error = msg.clone();
-    })?;
-    Err(Exit {
-        code: code.clamp(1, 255) as u8,
-        message: Some(msg),
-    }
-    .into())
-}
-
-fn read_report(read: OwnedFd) -> anyhow::Result<SyncReport> {
-    let mut line = String::new();
-    BufReader::new(std::fs::File::from(read)).read_line(&mut line)?;
-    if line.trim().is_empty() {
-        bail!("yurta-supervisor ended without a report");
-    }
-    serde_json::from_str(line.trim()).with_context(|| format!("supervisor report {line:?}"))
-}
-
-fn supervisor_command(
-    ctx: &Ctx,
-    rec: &ContainerRecord,
-    p: &Paths,
-    sync: &OwnedFd,
-) -> anyhow::Result<Command> {
-    std::fs::create_dir_all(p.attach.parent().unwrap_or(&ctx.root))?;
-    let hc = &rec.host_config;
-    let mut c = Command::new(ctx.binaries.supervisor.clone());
-    c.arg("--runtime").arg(ctx.binaries.runtime.clone());
-    c.arg("--runtime-root").arg(runtime_root(ctx));
-    c.arg("--bundle").arg(&p.dir).args(["--id", &rec.id]);
-    c.arg("--pid-file").arg(&p.pid);
-    c.arg("--log-path").arg(&rec.log_path);
-    if let Some(s) = hc.log_config.config.get("max-size") {
-        c.arg("--log-max-size")
-            .arg(parse::size("--log-opt max-size", s)?.to_string());
-    }
-    if let Some(n) = hc.log_config.config.get("max-file") {
-        c.arg("--log-max-files").arg(n);
-    }
-    c.arg("--exit-file").arg(&p.exit);
-    c.arg("--sync-fd").arg(sync.as_raw_fd().to_string());
-    if rec.config.tty {
-        c.arg("--tty");
-    }
-    if rec.config.open_stdin {
-        c.arg("--stdin");
-    }
-    c.arg("--attach-socket").arg(&p.attach);
-    let policy = &hc.restart_policy;
-    let restart = match policy.name.as_str() {
-        "" | "no" => "no".to_string(),
-        "on-failure" if policy.maximum_retry_count > 0 => {
-            format!("on-failure:{}", policy.maximum_retry_count)
-        }
-        n => n.to_string(),
-    };
-    c.args(["--restart", &restart]);
-    c.arg("--stop-file").arg(&p.stop);
-    c.arg("--cgroup-oom").arg(oom_file(&rec.id));
-    c.arg("--supervisor-pid-file").arg(&p.supervisor_pid);
-    c.arg("--exit-command").arg(&ctx.binaries.yurta);
-    for a in [
-        "--root",
-        &ctx.root.display().to_string(),
-        "container",
-        "cleanup",
-        &rec.id,
-    ] {
-        c.arg("--exit-command-arg").arg(a);
-    }
-    // Held by a foreground `run` from the exit code to the end of its
-    // cleanup; a killed CLI's leftovers are finished by the next refresh.
-    c.arg("--exit-command-lock").arg(&p.cleanup_lock);
-    crate::events::supervisor_args(&mut c, &ctx.root, rec);
-    Ok(c)
-}
-
-/// The cgroup file the supervisor reads the OOM kill count from.
-fn oom_file(id: &str) -> String {
-    if std::path::Path::new("/sys/fs/cgroup/cgroup.controllers").exists() {
-        format!("/sys/fs/cgroup/yurta/{id}/memory.events")
-    } else {
-        format!("/sys/fs/cgroup/memory/yurta/{id}/memory.oom_control")
+        .into(),
+        Err(e) => e,
     }
 }

@@ -3,10 +3,8 @@
 //! context; nothing here fails the operation (see yurta_events).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
 
-use yurta_engine::record::ContainerRecord;
 use yurta_events::Event;
 
 static ROOT: OnceLock<PathBuf> = OnceLock::new();
@@ -30,110 +28,16 @@ pub fn emit(kind: &str, action: &str, id: &str, attributes: &[(&str, &str)]) {
     }
 }
 
-/// A container's attributes as Docker gives them: its labels, then
-/// `image` and `name` (which win over labels of those names).
-fn container_attributes(rec: &ContainerRecord) -> Vec<(&str, &str)> {
-    let mut attrs = vec![
-        ("image", rec.config.image.as_str()),
-        ("name", rec.bare_name()),
-    ];
-    attrs.extend(
-        rec.config
-            .labels
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str())),
-    );
-    attrs
-}
-
-/// A container event (`create`, `stop`, `destroy`, `pause`, ...).
-pub fn container(rec: &ContainerRecord, action: &str) {
-    container_with(rec, action, &[]);
-}
-
-/// A container event with more attributes (`signal`, `exitCode`, ...).
-pub fn container_with(rec: &ContainerRecord, action: &str, extra: &[(&str, &str)]) {
-    let mut attrs = extra.to_vec();
-    attrs.extend(container_attributes(rec));
-    emit("container", action, &rec.id, &attrs);
-}
-
-/// `kill` with Docker's `signal` attribute (a number).
-pub fn killed(rec: &ContainerRecord, signal: &str) {
-    let n = yurta_engine::options::parse::signal(signal)
-        .map_or_else(|_| signal.to_string(), |n| n.to_string());
-    container_with(rec, "kill", &[("signal", &n)]);
-}
-
-/// `rename`, with the old name.
-pub fn renamed(engine: &yurta_engine::Engine, new_name: &str, old_name: &str) {
-    if let Ok(rec) = engine.containers.lookup(new_name) {
-        let old = old_name.trim_start_matches('/');
-        container_with(&rec, "rename", &[("oldName", old)]);
-    }
-}
-
-/// `exec_start: CMD ARGS` (Docker puts the command in the action), with
-/// an `execID` made of the time and this process's pid.
-pub fn exec_started(rec: &ContainerRecord, command: &[String]) {
-    let action = format!("exec_start: {}", command.join(" "));
-    let exec_id = format!(
-        "{:016x}{:08x}",
-        yurta_events::now_nanos(),
-        std::process::id()
-    );
-    container_with(rec, &action, &[("execID", &exec_id)]);
-}
-
-/// The supervisor's `--events-dir` and `--event-attr`s: it records
-/// `start`, `die` and `oom` with the container's attributes.
-pub fn supervisor_args(c: &mut Command, root: &Path, rec: &ContainerRecord) {
-    c.arg("--events-dir").arg(root.join(yurta_events::DIR));
-    for (k, v) in container_attributes(rec) {
-        c.arg("--event-attr").arg(format!("{k}={v}"));
-    }
-}
-
-/// `connect` for each network a starting container joins.
-pub fn connected(rec: &ContainerRecord) {
-    network_endpoints(rec, "connect");
-}
-
-/// `disconnect` for each network an exited container leaves (when it
-/// had not been cleaned up already: `exited` records are).
-pub fn disconnected_if(first_cleanup: bool, rec: &ContainerRecord) {
-    if first_cleanup {
-        network_endpoints(rec, "disconnect");
-    }
-}
-
-/// `destroy` of a `--rm` container, when its cleanup removed it.
-pub fn destroyed_if(removed: bool, rec: &ContainerRecord) {
-    if removed {
-        container(rec, "destroy");
-    }
-}
-
-fn network_endpoints(rec: &ContainerRecord, action: &str) {
-    for (name, ep) in &rec.network_settings.networks {
-        network_connection(action, &ep.network_id, name, &rec.id);
-    }
-}
-
-/// `connect`/`disconnect` of one container on one network.
-pub fn network_connection(action: &str, network_id: &str, network: &str, container: &str) {
-    let attrs = [
-        ("container", container),
-        ("name", network),
-        ("type", "bridge"),
-    ];
-    emit("network", action, network_id, &attrs);
-}
-
 /// `disconnect` by the network's name or ID, looked up.
 pub fn network_disconnected(nets: &yurta_network::Networks, network: &str, container: &str) {
-    if let Ok(n) = nets.inspect(network) {
-        network_connection("disconnect", &n.id, &n.name, container);
+    if let (Ok(n), Some(root)) = (nets.inspect(network), ROOT.get()) {
+        yurta_engine::lifecycle::events::network_connection(
+            root,
+            "disconnect",
+            &n.id,
+            &n.name,
+            container,
+        );
     }
 }
 

@@ -28,12 +28,11 @@ use std::os::unix::fs::MetadataExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use yurta_engine::record::{ContainerRecord, Status};
-use yurta_engine::Engine;
+use crate::record::{ContainerRecord, Status};
+use crate::Engine;
 
 use super::state::{self, after_exit, init_pid, read_exit, supervisor_alive};
-use super::{runtime_root, Paths};
-use crate::Ctx;
+use super::{Host, Paths};
 
 /// How long a settling command waits for a supervisor whose CLI was killed
 /// to report the container's start (its runtime normally takes ~10 ms).
@@ -67,16 +66,16 @@ fn try_lock_start(p: &Paths) -> Option<StartLock> {
 }
 
 /// The record as it really is (see the module's doc).
-pub fn refresh(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRecord {
+pub fn refresh(host: &Host, engine: &Engine, rec: ContainerRecord) -> ContainerRecord {
     if rec.state.running {
-        return refresh_running(ctx, engine, rec);
+        return refresh_running(host, engine, rec);
     }
-    let p = Paths::new(&ctx.root, &rec.id);
-    if !start_left_over(ctx, &p) {
+    let p = Paths::new(&host.root, &rec.id);
+    if !start_left_over(host, &p) {
         return rec;
     }
     match try_lock_start(&p) {
-        Some(_held) => settle(ctx, engine, rec),
+        Some(_held) => settle(host, engine, rec),
         // A start is under way: it decides.
         None => rec,
     }
@@ -86,23 +85,23 @@ pub fn refresh(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRec
 /// the record is read again, since it may have changed while the caller
 /// waited for the lock. An error when it is gone.
 pub fn refresh_held(
-    ctx: &Ctx,
+    host: &Host,
     engine: &Engine,
     id: &str,
-) -> Result<ContainerRecord, yurta_engine::ContainerError> {
+) -> Result<ContainerRecord, crate::ContainerError> {
     let rec = engine.containers.read(id)?;
     if rec.state.running {
-        return Ok(refresh_running(ctx, engine, rec));
+        return Ok(refresh_running(host, engine, rec));
     }
-    let p = Paths::new(&ctx.root, id);
-    if !start_left_over(ctx, &p) {
+    let p = Paths::new(&host.root, id);
+    if !start_left_over(host, &p) {
         return Ok(rec);
     }
-    Ok(settle(ctx, engine, rec))
+    Ok(settle(host, engine, rec))
 }
 
-fn refresh_running(ctx: &Ctx, engine: &Engine, mut rec: ContainerRecord) -> ContainerRecord {
-    let p = Paths::new(&ctx.root, &rec.id);
+fn refresh_running(host: &Host, engine: &Engine, mut rec: ContainerRecord) -> ContainerRecord {
+    let p = Paths::new(&host.root, &rec.id);
     if supervisor_alive(&p) {
         // The supervisor rewrites its exit file after each restart (none
         // yet: the first run, count 0).
@@ -122,7 +121,7 @@ fn refresh_running(ctx: &Ctx, engine: &Engine, mut rec: ContainerRecord) -> Cont
     // either: the supervisor and the container are both gone (killed, a
     // reboot) — exited, code unknown (255, as Docker after a crash).
     if read_exit(&p).is_some() || init_pid(&p).is_none() {
-        let _ = after_exit(ctx, engine, &rec.id);
+        let _ = after_exit(host, engine, &rec.id);
         return engine.containers.read(&rec.id).unwrap_or(rec);
     }
     rec.state.error = UNSUPERVISED.into();
@@ -136,11 +135,11 @@ pub const UNSUPERVISED: &str =
 /// Whether anything of a start is on the host: a live supervisor, the
 /// runtime's state, a namespace file, a bundle, a mounted rootfs. A few
 /// stats: `ps` asks this of every stopped container.
-fn start_left_over(ctx: &Ctx, p: &Paths) -> bool {
+fn start_left_over(host: &Host, p: &Paths) -> bool {
     let id = p.dir.file_name().unwrap_or_default();
     p.netns.exists()
         || p.dir.join("config.json").exists()
-        || runtime_root(ctx).join(id).exists()
+        || host.runtime_root().join(id).exists()
         || rootfs_mounted(&p.dir)
         || supervisor_alive(p)
 }
@@ -157,8 +156,8 @@ fn rootfs_mounted(dir: &Path) -> bool {
 /// start is under way): adopts a container whose starting CLI was killed
 /// after its supervisor started it, or releases what a killed start left.
 /// Returns the record as it now is.
-pub fn settle(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerRecord {
-    let p = Paths::new(&ctx.root, &rec.id);
+pub fn settle(host: &Host, engine: &Engine, rec: ContainerRecord) -> ContainerRecord {
+    let p = Paths::new(&host.root, &rec.id);
     let reread = |rec| engine.containers.read(&rec_id(&p)).unwrap_or(rec);
     if supervisor_alive(&p) {
         if let Some(pid) = wait_started(&p) {
@@ -173,7 +172,7 @@ pub fn settle(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerReco
         // Its start failed, and the CLI that would have said so was
         // killed: created, with the error (Docker's).
         Some(e) if !e.error.is_empty() => {
-            let _ = release(ctx, engine, &p);
+            let _ = release(host, engine, &p);
             let _ = engine.containers.update(&rec.id, |r| {
                 r.state.set_status(Status::Created);
                 r.state.exit_code = e.exit_code;
@@ -183,13 +182,13 @@ pub fn settle(ctx: &Ctx, engine: &Engine, rec: ContainerRecord) -> ContainerReco
         }
         // It ran and exited, and nobody finished the cleanup.
         Some(_) => {
-            let _ = after_exit(ctx, engine, &rec.id);
+            let _ = after_exit(host, engine, &rec.id);
             reread(rec)
         }
         // Killed before its supervisor started anything: what the start
         // made goes, the container stays as it was.
         None => {
-            let _ = release(ctx, engine, &p);
+            let _ = release(host, engine, &p);
             reread(rec)
         }
     }
@@ -208,14 +207,14 @@ fn rec_id(p: &Paths) -> String {
 /// the container (its supervisor was killed mid-start) is waited for
 /// first, or it would make the container after the delete. Returns every
 /// error.
-pub fn release(ctx: &Ctx, engine: &Engine, p: &Paths) -> Vec<String> {
+pub fn release(host: &Host, engine: &Engine, p: &Paths) -> Vec<String> {
     let id = rec_id(p);
     wait_runtime_gone(&id);
     let mut errors = Vec::new();
-    if let Err(e) = yurta_container::container::delete(&runtime_root(ctx), &id, true) {
+    if let Err(e) = yurta_container::container::delete(&host.runtime_root(), &id, true) {
         errors.push(format!("runtime delete: {e}"));
     }
-    errors.extend(state::release(ctx, engine, &id));
+    errors.extend(state::release(host, engine, &id));
     let _ = fs::remove_file(&p.attach);
     errors
 }
@@ -287,7 +286,7 @@ fn adopt(engine: &Engine, rec: ContainerRecord, p: &Paths, pid: i32) -> Containe
             r.state.error.clear();
             r.state.oom_killed = false;
             r.state.started_at = started.clone();
-            r.state.finished_at = yurta_engine::record::ZERO_TIME.into();
+            r.state.finished_at = crate::record::ZERO_TIME.into();
         })
         .unwrap_or(rec)
 }

@@ -6,14 +6,13 @@
 use std::fs;
 use std::process::{Command, Stdio};
 
+use crate::record::{ContainerRecord, Status};
+use crate::Engine;
 use anyhow::Context;
 use serde::Deserialize;
-use yurta_engine::record::{ContainerRecord, Status};
-use yurta_engine::Engine;
 use yurta_network::Links;
 
-use super::{netns, runtime_root, Paths};
-use crate::Ctx;
+use super::{netns, Host, Paths};
 
 /// The supervisor's exit file.
 #[derive(Deserialize, Debug, Default)]
@@ -139,10 +138,10 @@ pub fn init_pid(p: &Paths) -> Option<i32> {
 }
 
 /// Runs `yurta-runtime --root R ARGS`, quietly; its stderr on failure.
-pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
-    let out = Command::new(ctx.binaries.runtime.clone())
+pub fn runtime(host: &Host, args: &[&str]) -> anyhow::Result<()> {
+    let out = Command::new(host.binaries.runtime.clone())
         .arg("--root")
-        .arg(runtime_root(ctx))
+        .arg(host.runtime_root())
         .args(args)
         .stdin(Stdio::null())
         .output()
@@ -157,8 +156,8 @@ pub fn runtime(ctx: &Ctx, args: &[&str]) -> anyhow::Result<()> {
 /// After the container's last exit: state from the exit file, network
 /// detached, namespace file unmounted, rootfs and volumes released; with
 /// `--rm` everything removed. Idempotent, serialized by a lock file.
-pub fn after_exit(ctx: &Ctx, engine: &Engine, id: &str) -> anyhow::Result<()> {
-    match Cleanup::begin(ctx, engine, id)? {
+pub fn after_exit(host: &Host, engine: &Engine, id: &str) -> anyhow::Result<()> {
+    match Cleanup::begin(host, engine, id)? {
         Some(c) => c.finish(),
         None => Ok(()),
     }
@@ -202,7 +201,7 @@ pub fn try_lock_cleanup(p: &Paths) -> Option<CleanupLock> {
 /// a foreground `run` took before the start, [`Cleanup::with_lock`]) to the
 /// end of [`Cleanup::finish`].
 pub struct Cleanup<'a> {
-    ctx: &'a Ctx,
+    host: &'a Host,
     engine: &'a Engine,
     rec: ContainerRecord,
     p: Paths,
@@ -212,12 +211,12 @@ pub struct Cleanup<'a> {
 
 impl<'a> Cleanup<'a> {
     /// Takes the lock; None when the container is gone already.
-    pub fn begin(ctx: &'a Ctx, engine: &'a Engine, id: &str) -> anyhow::Result<Option<Self>> {
-        let p = Paths::new(&ctx.root, id);
+    pub fn begin(host: &'a Host, engine: &'a Engine, id: &str) -> anyhow::Result<Option<Self>> {
+        let p = Paths::new(&host.root, id);
         match lock_cleanup(&p)? {
             Some(held) => {
                 yurta_fault::point("cleanup.locked");
-                Ok(Self::with_lock(ctx, engine, id, held))
+                Ok(Self::with_lock(host, engine, id, held))
             }
             None => Ok(None), // removed already
         }
@@ -225,17 +224,17 @@ impl<'a> Cleanup<'a> {
 
     /// With the lock from [`lock_cleanup`]; None when the container is gone.
     pub fn with_lock(
-        ctx: &'a Ctx,
+        host: &'a Host,
         engine: &'a Engine,
         id: &str,
         held: CleanupLock,
     ) -> Option<Self> {
-        let p = Paths::new(&ctx.root, id);
+        let p = Paths::new(&host.root, id);
         let Ok(rec) = engine.containers.read(id) else {
             return None;
         };
         Some(Cleanup {
-            ctx,
+            host,
             engine,
             rec,
             p,
@@ -258,7 +257,7 @@ impl<'a> Cleanup<'a> {
         if exited {
             return None;
         }
-        let (root, id) = (runtime_root(self.ctx), self.rec.id.clone());
+        let (root, id) = (self.host.runtime_root(), self.rec.id.clone());
         let delete = move |force| {
             let _ = yurta_container::container::delete(&root, &id, force);
         };
@@ -277,12 +276,12 @@ impl<'a> Cleanup<'a> {
             // A namespace file only from yurta before the runtime made
             // none's namespace: a stat when there is none.
             if let Err(e) = netns::remove(&self.p.netns) {
-                self.errors.push(crate::out::OneLine(&e).to_string());
+                self.errors.push(super::one_line(&e));
             }
             return;
         }
         self.errors
-            .extend(release_network(self.ctx, &self.rec.id, &self.p));
+            .extend(release_network(self.host, &self.rec.id, &self.p));
     }
 
     /// The runtime's state (deleted in a thread), the network, the exit, the
@@ -309,7 +308,7 @@ impl<'a> Cleanup<'a> {
         self.release_network();
         yurta_fault::point("cleanup.network");
         let exited = self.rec.state.status == Status::Exited && !self.rec.state.running;
-        crate::events::disconnected_if(!exited, &self.rec);
+        super::events::disconnected_if(&self.host.root, !exited, &self.rec);
         let exit = (!exited).then(|| self.exit_file());
         let mut removed = false;
         if self.rec.host_config.auto_remove {
@@ -319,7 +318,7 @@ impl<'a> Cleanup<'a> {
                 Err(e) => self.errors.push(e.to_string()),
             }
             let _ = fs::remove_file(&self.p.attach);
-            crate::events::destroyed_if(removed, &self.rec);
+            super::events::destroyed_if(&self.host.root, removed, &self.rec);
         } else if let Err(e) = engine.cleanup(&id) {
             self.errors.push(e.to_string());
         }
@@ -372,9 +371,9 @@ impl<'a> Cleanup<'a> {
 
 /// What a started container holds on the host: its endpoints, the
 /// namespace file, its mounts. Returns every error.
-pub fn release(ctx: &Ctx, engine: &Engine, id: &str) -> Vec<String> {
-    let p = Paths::new(&ctx.root, id);
-    let mut errors = release_network(ctx, id, &p);
+pub fn release(host: &Host, engine: &Engine, id: &str) -> Vec<String> {
+    let p = Paths::new(&host.root, id);
+    let mut errors = release_network(host, id, &p);
     if let Err(e) = engine.cleanup(id) {
         errors.push(e.to_string());
     }
@@ -385,23 +384,23 @@ pub fn release(ctx: &Ctx, engine: &Engine, id: &str) -> Vec<String> {
 /// to the namespace's teardown when nothing else is in the namespace
 /// (deleting them here would wait 10–20 ms for the kernel's RCU grace
 /// periods; the teardown does it in the background a few ms later).
-fn release_network(ctx: &Ctx, id: &str, p: &Paths) -> Vec<String> {
+fn release_network(host: &Host, id: &str, p: &Paths) -> Vec<String> {
     let mut errors = Vec::new();
     let links = if netns::unused(&p.netns) {
         Links::DieWithNamespace
     } else {
         Links::Delete
     };
-    match super::netns::networks(ctx).and_then(|n| Ok(n.detach_all(id, links)?)) {
+    match super::netns::networks(host).and_then(|n| Ok(n.detach_all(id, links)?)) {
         Ok(()) => {}
-        Err(e) => errors.push(format!("network: {}", crate::out::OneLine(&e))),
+        Err(e) => errors.push(format!("network: {}", super::one_line(&e))),
     }
     // A running DNS resolver drops its sockets in the namespace now (they
     // would keep it, and the veths, alive until it saw the records
     // change); with no other container to serve, it exits.
-    let _ = yurta_resolver::sync(&ctx.root, None, yurta_resolver::Start::No);
+    let _ = yurta_resolver::sync(&host.root, None, yurta_resolver::Start::No);
     if let Err(e) = netns::remove(&p.netns) {
-        errors.push(crate::out::OneLine(&e).to_string());
+        errors.push(super::one_line(&e));
     }
     errors
 }

@@ -6,23 +6,22 @@
 use std::fs;
 use std::path::Path;
 
+use crate::record::{
+    ContainerRecord, EndpointSettings, NetworkSettings, PortBinding as DockerBinding,
+};
+use crate::NetNs;
 use anyhow::{bail, Context};
 use nix::mount::{mount, umount2, MntFlags, MsFlags};
 use nix::sched::{unshare, CloneFlags};
-use yurta_engine::record::{
-    ContainerRecord, EndpointSettings, NetworkSettings, PortBinding as DockerBinding,
-};
-use yurta_engine::NetNs;
 use yurta_network::{AttachRequest, Config, Networks, PortSpec};
 
-use super::Paths;
-use crate::Ctx;
+use super::{Host, Paths};
 
 /// The network manager; `YURTA_NET_TABLE`, `YURTA_NET_BRIDGE`,
 /// `YURTA_NET_BRIDGE_PREFIX`, `YURTA_NET_VETH_PREFIX` and `YURTA_NET_TAP_PREFIX` rename yurta's
 /// host objects (tests run beside a real installation with their own).
-pub fn networks(ctx: &Ctx) -> anyhow::Result<Networks> {
-    let cfg = Config::from_env(&ctx.root);
+pub fn networks(host: &Host) -> anyhow::Result<Networks> {
+    let cfg = Config::from_env(&host.root);
     Ok(Networks::open(cfg)?)
 }
 
@@ -155,7 +154,7 @@ pub struct Joined {
 /// record's new `NetworkSettings` for a bridge network (none, host and
 /// `container:` have none of their own). Undone by `state::release`.
 pub fn join(
-    ctx: &Ctx,
+    host: &Host,
     rec: &ContainerRecord,
     p: &Paths,
 ) -> anyhow::Result<(Joined, Option<NetworkSettings>)> {
@@ -167,13 +166,13 @@ pub fn join(
         // exec, stats and `container:` reach it through /proc/PID/ns/net.
         "none" => return Ok((joined(NetNs::New, vec![]), None)),
         m if m.starts_with("container:") => {
-            let ns = other_netns(ctx, &m["container:".len()..])?;
+            let ns = other_netns(host, &m["container:".len()..])?;
             return Ok((joined(NetNs::Path(ns), vec![]), None));
         }
         _ => {}
     }
     let network = if mode == "default" { "bridge" } else { mode };
-    let nets = networks(ctx)?;
+    let nets = networks(host)?;
     if network == "bridge" {
         nets.ensure_default()?;
     }
@@ -231,10 +230,10 @@ pub fn join(
 
 /// `--network container:NAME`: the other container's namespace file, or
 /// its init's namespace (host and `none` modes included).
-fn other_netns(ctx: &Ctx, name: &str) -> anyhow::Result<std::path::PathBuf> {
-    let engine = yurta_engine::Engine::open(&ctx.root)?;
+fn other_netns(host: &Host, name: &str) -> anyhow::Result<std::path::PathBuf> {
+    let engine = crate::Engine::open(&host.root)?;
     let other = engine.containers.lookup(name)?;
-    let p = Paths::new(&ctx.root, &other.id);
+    let p = Paths::new(&host.root, &other.id);
     let Some(pid) = super::state::init_pid(&p).filter(|_| other.state.running) else {
         bail!("--network container:{name}: the container is not running");
     };
@@ -253,13 +252,15 @@ fn joined(netns: NetNs, addresses: Vec<String>) -> Joined {
 /// (before the container's process starts, or at `network connect`). As
 /// in Docker, a resolver that cannot serve is a warning, not a failed
 /// start: the container runs, with the names of its /etc/hosts.
-pub fn refresh_peers(ctx: &Ctx, id: &str, hosts: &Path) -> anyhow::Result<()> {
-    let nets = networks(ctx)?;
+pub fn refresh_peers(host: &Host, id: &str, hosts: &Path) -> anyhow::Result<()> {
+    let nets = networks(host)?;
     let peers = nets.peers_of(id)?;
     yurta_network::files::update_peers(hosts, &peers)?;
     if nets.on_user_network(id)? {
-        if let Err(e) = serve_dns(ctx, &Paths::new(&ctx.root, id)) {
-            errln!("yurta: warning: {}", crate::out::OneLine(&e));
+        if let Err(e) = serve_dns(host, &Paths::new(&host.root, id)) {
+            // A warning on stderr (the CLI's terminal, the service's log).
+            use std::io::Write;
+            let _ = writeln!(std::io::stderr(), "yurta: warning: {}", super::one_line(&e));
         }
     }
     Ok(())
@@ -269,16 +270,16 @@ pub fn refresh_peers(ctx: &Ctx, id: &str, hosts: &Path) -> anyhow::Result<()> {
 /// container's namespace, and its /etc/resolv.conf points there (a
 /// container that started on the default network and was connected to a
 /// user network gets it rewritten, in place: it is bind-mounted).
-fn serve_dns(ctx: &Ctx, p: &Paths) -> anyhow::Result<()> {
-    let bin = ctx.binaries.dns.clone();
+fn serve_dns(host: &Host, p: &Paths) -> anyhow::Result<()> {
+    let bin = host.binaries.dns.clone();
     let start = yurta_resolver::Start::With(&bin);
-    yurta_resolver::sync(&ctx.root, Some(&p.netns), start)?;
+    yurta_resolver::sync(&host.root, Some(&p.netns), start)?;
     let resolv = p.dir.join("resolv.conf");
     let text = fs::read_to_string(&resolv).unwrap_or_default();
-    let ours = format!("nameserver {}", yurta_engine::etcfiles::EMBEDDED_DNS);
+    let ours = format!("nameserver {}", crate::etcfiles::EMBEDDED_DNS);
     if !text.lines().any(|l| l.trim() == ours) {
         let host = fs::read_to_string("/etc/resolv.conf").unwrap_or_default();
-        let new = yurta_engine::etcfiles::embedded_resolv_conf(&host);
+        let new = crate::etcfiles::embedded_resolv_conf(&host);
         fs::write(&resolv, new).with_context(|| format!("write {}", resolv.display()))?;
     }
     Ok(())
@@ -286,6 +287,6 @@ fn serve_dns(ctx: &Ctx, p: &Paths) -> anyhow::Result<()> {
 
 /// After `rename`: the container's endpoints carry the new name, so the
 /// peers' /etc/hosts and the DNS resolver answer it at once.
-pub fn renamed(ctx: &Ctx, id: &str, name: &str) -> anyhow::Result<()> {
-    Ok(networks(ctx)?.rename_container(id, name)?)
+pub fn renamed(host: &Host, id: &str, name: &str) -> anyhow::Result<()> {
+    Ok(networks(host)?.rename_container(id, name)?)
 }
