@@ -48,7 +48,7 @@ pub fn bytes_iec(bytes: u64) -> String {
     scaled(bytes as f64, 1024.0, &units, 4)
 }
 
-fn now() -> i64 {
+pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64)
@@ -64,22 +64,7 @@ pub fn ago(epoch_secs: i64) -> String {
 
 /// go-units' HumanDuration.
 pub fn duration(secs: i64) -> String {
-    let m = secs / 60;
-    // time.Duration.Round(time.Hour): halves away from zero.
-    let h = (secs + 1800) / 3600;
-    match secs {
-        s if s < 1 => "Less than a second".into(),
-        1 => "1 second".into(),
-        s if s < 60 => format!("{s} seconds"),
-        _ if m == 1 => "About a minute".into(),
-        _ if m < 60 => format!("{m} minutes"),
-        _ if h == 1 => "About an hour".into(),
-        _ if h < 48 => format!("{h} hours"),
-        _ if h < 24 * 7 * 2 => format!("{} days", h / 24),
-        _ if h < 24 * 30 * 2 => format!("{} weeks", h / 24 / 7),
-        _ if h < 24 * 365 * 2 => format!("{} months", h / 24 / 30),
-        _ => format!("{} years", secs / 3600 / 24 / 365),
-    }
+    yurta_engine::summary::human_duration(secs)
 }
 
 /// Prints rows as Docker's tabwriter aligns them (minimum width 10,

@@ -4,7 +4,7 @@
 //! `yurta-service` (it links OpenSSL for TLS, which `yurta` does not).
 
 use std::os::unix::process::CommandExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 use std::time::Duration;
 
@@ -142,6 +142,12 @@ fn serve(root: PathBuf, a: ServiceArgs) -> anyhow::Result<()> {
         idle: (a.time > 0).then(|| Duration::from_secs(a.time)),
         tls,
         host: crate::info::host(&crate::binaries())?,
+        // `yurta` beside this `yurta-service`: the supervisors' exit
+        // command runs the CLI (`container cleanup`), which this binary
+        // does not serve.
+        binaries: yurta_engine::Binaries::in_dir(
+            crate::binaries().runtime.parent().unwrap_or(Path::new(".")),
+        ),
         limits: yurta_api::Limits {
             body: a.max_body,
             header_timeout: read,

@@ -17,6 +17,7 @@
 //! (a test checks that both agree).
 
 mod body;
+mod containers;
 mod error;
 mod events;
 mod filters;

@@ -15,7 +15,7 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::request::{query, Call, Reply};
 use crate::server::State;
-use crate::{images, networks, system, volumes};
+use crate::{containers, images, networks, system, volumes};
 
 type Handler = fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 
@@ -61,6 +61,20 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/volumes/prune", volumes::prune),
     route!("GET", "/volumes/{name}", volumes::inspect),
     route!("DELETE", "/volumes/{name}", volumes::remove),
+    route!("GET", "/containers/json", containers::list),
+    route!("POST", "/containers/create", containers::create),
+    route!("POST", "/containers/prune", containers::prune),
+    route!("GET", "/containers/{id}/json", containers::inspect),
+    route!("GET", "/containers/{id}/logs", containers::logs),
+    route!("POST", "/containers/{id}/start", containers::start),
+    route!("POST", "/containers/{id}/stop", containers::stop),
+    route!("POST", "/containers/{id}/restart", containers::restart),
+    route!("POST", "/containers/{id}/kill", containers::kill),
+    route!("POST", "/containers/{id}/pause", containers::pause),
+    route!("POST", "/containers/{id}/unpause", containers::unpause),
+    route!("POST", "/containers/{id}/rename", containers::rename),
+    route!("POST", "/containers/{id}/wait", containers::wait),
+    route!("DELETE", "/containers/{id}", containers::remove),
     route!("GET", "/networks", networks::list),
     route!("POST", "/networks/create", networks::create),
     route!("POST", "/networks/prune", networks::prune),
@@ -163,7 +177,7 @@ fn not_served(path: &str) -> ApiError {
     match later.iter().any(|p| path.starts_with(p) || path == p.trim_end_matches('/')) {
         true => ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
-            format!("{path} is not served by yurta system service yet: use the yurta CLI for containers, pull and push"),
+            format!("{path} is not served by yurta system service yet: use the yurta CLI for attach, exec, pull and push"),
         ),
         false => ApiError::not_found("page not found"),
     }

@@ -27,6 +27,9 @@ pub struct Config {
     pub idle: Option<Duration>,
     pub tls: Option<TlsFiles>,
     pub host: yurta_engine::system::Host,
+    /// The binaries that run containers (the supervisor, the runtime, the
+    /// exit command's `yurta`).
+    pub binaries: yurta_engine::Binaries,
     pub limits: Limits,
 }
 
@@ -69,6 +72,8 @@ pub enum ServeError {
 pub(crate) struct State {
     pub root: PathBuf,
     pub host: yurta_engine::system::Host,
+    /// The root and binaries for the container lifecycle calls.
+    pub engine: yurta_engine::Host,
     pub limits: Limits,
     activity: Activity,
 }
@@ -119,6 +124,10 @@ pub fn serve(cfg: Config) -> Result<(), ServeError> {
     let state = Arc::new(State {
         root: cfg.root.clone(),
         host: cfg.host.clone(),
+        engine: yurta_engine::Host {
+            root: cfg.root.clone(),
+            binaries: cfg.binaries.clone(),
+        },
         limits: cfg.limits,
         activity: Activity::default(),
     });

@@ -26,6 +26,7 @@ pub mod options;
 pub mod record;
 pub mod rootfs;
 pub mod spec;
+pub mod summary;
 pub mod system;
 pub mod user;
 pub mod volume;

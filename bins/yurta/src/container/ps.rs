@@ -9,7 +9,8 @@ use std::path::Path;
 
 use anyhow::bail;
 use serde_json::{json, Value};
-use yurta_engine::record::{ContainerRecord, Status};
+use yurta_engine::record::ContainerRecord;
+use yurta_engine::summary::{self, command, secs};
 use yurta_engine::Engine;
 
 use super::args::PsArgs;
@@ -38,7 +39,7 @@ pub const HEADERS: [(&str, &str); 15] = [
     ("Platform", "PLATFORM"),
 ];
 
-const FILTERS: [&str; 5] = ["status", "name", "id", "label", "ancestor"];
+use summary::FILTERS;
 
 pub fn ps(ctx: &Ctx, a: PsArgs) -> anyhow::Result<()> {
     let filters = parse_filters(&a.filter)?;
@@ -58,7 +59,7 @@ pub fn ps(ctx: &Ctx, a: PsArgs) -> anyhow::Result<()> {
     let mut shown: Vec<ContainerRecord> = recs
         .into_iter()
         .filter(|r| all || r.state.running)
-        .filter(|r| filters.iter().all(|(k, v)| matches(r, k, v)))
+        .filter(|r| summary::filters_match(r, &filters))
         .collect();
     if last > 0 {
         shown.truncate(last as usize);
@@ -112,20 +113,6 @@ fn parse_filters(filter: &[String]) -> anyhow::Result<Vec<(String, String)>> {
         .collect()
 }
 
-fn matches(r: &ContainerRecord, k: &str, v: &str) -> bool {
-    match k {
-        "status" => r.state.status.to_string() == v,
-        "name" => r.bare_name().contains(v),
-        "id" => r.id.starts_with(v),
-        "label" => match v.split_once('=') {
-            Some((k, v)) => r.config.labels.get(k).is_some_and(|x| x == v),
-            None => r.config.labels.contains_key(v),
-        },
-        "ancestor" => r.image_name.as_deref() == Some(v) || r.image.contains(v),
-        _ => true,
-    }
-}
-
 /// Docker's container context for `--format` (its `ContainerContext`).
 fn context(r: &ContainerRecord, trunc: bool, size: Option<(u64, u64)>) -> Value {
     let created = secs(&r.created);
@@ -158,20 +145,6 @@ fn context(r: &ContainerRecord, trunc: bool, size: Option<(u64, u64)>) -> Value 
         "Networks": r.network_settings.networks.keys().cloned().collect::<Vec<_>>().join(","),
         "Platform": Value::Null,
     })
-}
-
-/// The daemon's `Command`: the path and the arguments, those with spaces
-/// in single quotes.
-fn command(r: &ContainerRecord) -> String {
-    let mut parts = vec![r.path.clone()];
-    for a in &r.args {
-        parts.push(if a.contains(' ') {
-            format!("'{a}'")
-        } else {
-            a.clone()
-        });
-    }
-    parts.join(" ")
 }
 
 fn mounts(r: &ContainerRecord, trunc: bool) -> String {
@@ -239,73 +212,6 @@ fn dir_size(path: &Path) -> u64 {
     total
 }
 
-fn secs(t: &str) -> i64 {
-    yurta_images::time::parse_rfc3339(t).unwrap_or(0)
-}
-
-fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64)
-}
-
-/// Docker's STATUS column.
-pub fn status_text(r: &ContainerRecord) -> String {
-    let s = &r.state;
-    match s.status {
-        Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", format::duration(now() - secs(&s.started_at))),
-        Status::Paused => format!(
-            "Up {} (Paused)",
-            format::duration(now() - secs(&s.started_at))
-        ),
-        Status::Restarting => "Restarting".into(),
-        Status::Removing => "Removal In Progress".into(),
-        Status::Exited => format!(
-            "Exited ({}) {}",
-            s.exit_code,
-            format::ago(secs(&s.finished_at))
-        ),
-        Status::Dead => "Dead".into(),
-    }
-}
-
-/// One published or exposed port (Docker's PortSummary).
-struct Port {
-    ip: Option<String>,
-    private: u16,
-    public: u16,
-    proto: String,
-}
-
-fn summary(r: &ContainerRecord) -> Vec<Port> {
-    let mut out = Vec::new();
-    for (key, bindings) in &r.network_settings.ports {
-        let (port, proto) = key.split_once('/').unwrap_or((key, "tcp"));
-        let private = port.parse().unwrap_or(0);
-        let proto = proto.to_string();
-        match bindings {
-            Some(b) if !b.is_empty() => out.extend(b.iter().map(|b| Port {
-                ip: Some(if b.host_ip.is_empty() {
-                    "0.0.0.0".into()
-                } else {
-                    b.host_ip.clone()
-                }),
-                private,
-                public: b.host_port.parse().unwrap_or(0),
-                proto: proto.clone(),
-            })),
-            _ => out.push(Port {
-                ip: None,
-                private,
-                public: 0,
-                proto,
-            }),
-        }
-    }
-    out
-}
-
 fn join_host_port(ip: &str, port: &str) -> String {
     if ip.contains(':') {
         format!("[{ip}]:{port}")
@@ -332,7 +238,7 @@ fn form_group(key: &str, first: u16, last: u16) -> String {
 /// Docker's PORTS: `0.0.0.0:8080->80/tcp, 443/tcp`, consecutive ports
 /// as ranges (`8000-8002/tcp`).
 pub fn ports(r: &ContainerRecord) -> String {
-    let mut ports = summary(r);
+    let mut ports = summary::ports(r);
     ports.sort_by(|a, b| {
         (a.private, &a.ip, a.public, &a.proto).cmp(&(b.private, &b.ip, b.public, &b.proto))
     });
@@ -367,4 +273,9 @@ pub fn ports(r: &ContainerRecord) -> String {
     }
     result.extend(mappings);
     result.join(", ")
+}
+
+/// Docker's STATUS column.
+pub fn status_text(r: &ContainerRecord) -> String {
+    summary::status_text(r, format::now())
 }

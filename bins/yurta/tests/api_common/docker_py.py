@@ -1,5 +1,5 @@
 """docker-py against `yurta system service` (bins/yurta/tests/api_py.rs):
-images, volumes, networks, system and events through the SDK.
+images, volumes, networks, containers, system and events through the SDK.
 Usage: docker_py.py unix:///path/to/sock"""
 import sys
 import time
@@ -52,6 +52,31 @@ except docker.errors.APIError as e:
 net.remove()
 c.networks.create("pynet2")
 assert "pynet2" in c.networks.prune()["NetworksDeleted"]
+
+# Containers: run (create, start, wait, logs), detached ones, stop, remove.
+assert c.containers.run("img", ["sh", "-c", "echo hi; echo no >&2"]) == b"hi\n"
+try:
+    c.containers.run("img", ["sh", "-c", "exit 4"])
+    raise SystemExit("no error for a failed command")
+except docker.errors.ContainerError as e:
+    assert e.exit_status == 4, e
+ct = c.containers.run("img", "sleep 300", detach=True, name="pyct", labels={"a": "b"})
+ct.reload()
+assert ct.status == "running", ct.status
+assert [x.name for x in c.containers.list(filters={"label": "a=b"})] == ["pyct"]
+ct.stop(timeout=1)
+ct.reload()
+assert ct.status == "exited", ct.status
+# sleep as pid 1 ignores SIGTERM: killed after the timeout, as in Docker.
+assert ct.attrs["State"]["ExitCode"] == 137, ct.attrs["State"]
+ct.remove()
+try:
+    c.containers.get("pyct")
+    raise SystemExit("no error for a removed container")
+except docker.errors.NotFound:
+    pass
+assert len(c.containers.prune()["ContainersDeleted"]) == 2
+assert c.containers.list(all=True) == []
 
 assert "Images" in c.df()
 until = int(time.time()) + 1

@@ -1,0 +1,257 @@
+//! Containers through `yurta system service` (issue 11), driven by the
+//! real docker CLI 28 and Debian's docker.io 20.10 client, with the yurta
+//! CLI on the same root seeing the same containers at once; the error
+//! answers as Docker gives them; nothing left on the host afterwards.
+
+mod api_common;
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use api_common::{docker_20, Service, DOCKER};
+use common::fingerprint::{Fingerprint, Scope};
+use common::world::World;
+use common::Out;
+
+fn fingerprint(w: &World, ids: &BTreeSet<String>) -> Fingerprint {
+    let prefixes = [w.veth_prefix(), w.bridge()];
+    let prefixes: Vec<&str> = prefixes.iter().map(String::as_str).collect();
+    Fingerprint::take(&Scope {
+        root: &w.y.root(),
+        link_prefixes: &prefixes,
+        table: &w.table(),
+        ids,
+    })
+}
+
+/// `docker ARGS` that must succeed; its stdout.
+fn ok(s: &Service, bin: &str, args: &[&str]) -> String {
+    let o = s.client(bin, args);
+    assert_eq!(
+        o.code,
+        0,
+        "docker {args:?}: {}{}\n{}",
+        o.stdout,
+        o.stderr,
+        s.stderr()
+    );
+    o.stdout
+}
+
+/// `docker ARGS` that must fail with `code` and say `message`.
+fn fails(s: &Service, bin: &str, args: &[&str], code: i32, message: &str) -> Out {
+    let o = s.client(bin, args);
+    assert_eq!(o.code, code, "docker {args:?}: {}{}", o.stdout, o.stderr);
+    assert!(
+        o.stderr.contains(message),
+        "docker {args:?}: {:?} lacks {message:?}",
+        o.stderr
+    );
+    o
+}
+
+/// The scenario each client runs; `sfx` keeps names apart.
+fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
+    let d = |args: &[&str]| ok(s, bin, args);
+    let job = format!("job{sfx}");
+    // create + start + wait + logs, as a batch job.
+    let id = d(&[
+        "create",
+        "--name",
+        &job,
+        "-e",
+        "A=1",
+        "-l",
+        "team=api",
+        "img",
+        "sh",
+        "-c",
+        "echo out $A; echo err >&2; exit 3",
+    ]);
+    let id = id.trim();
+    assert_eq!(id.len(), 64, "{id}");
+    // The yurta CLI sees it at once, as created.
+    assert_eq!(w.inspect(&job, ".State.Status"), "created");
+    assert_eq!(d(&["start", &job]).trim(), job);
+    assert_eq!(d(&["wait", &job]).trim(), "3");
+    let logs = s.client(bin, &["logs", &job]);
+    assert_eq!(logs.stdout, "out 1\n", "{}", logs.stderr);
+    assert_eq!(logs.stderr, "err\n");
+    let tail = s.client(bin, &["logs", "--tail", "1", "-t", &job]);
+    assert!(
+        tail.stderr.ends_with(" err\n") && tail.stdout.is_empty(),
+        "{} {}",
+        tail.stdout,
+        tail.stderr
+    );
+    let listed = d(&[
+        "ps",
+        "-a",
+        "--filter",
+        "label=team=api",
+        "--format",
+        "{{.Names}} {{.Status}}",
+    ]);
+    assert!(listed.starts_with(&format!("{job} Exited (3)")), "{listed}");
+    assert_eq!(
+        d(&[
+            "inspect",
+            "-f",
+            "{{.State.ExitCode}} {{.Config.Labels.team}}",
+            &job
+        ])
+        .trim(),
+        "3 api"
+    );
+    // A long-running service: run -d, ps, stop, start, kill, rm.
+    let svc = format!("svc{sfx}");
+    d(&["run", "-d", "--name", &svc, "img", "sleep", "300"]);
+    assert_eq!(w.inspect(&svc, ".State.Running"), "true");
+    let ps = d(&["ps", "--format", "{{.Names}}|{{.Status}}|{{.Command}}"]);
+    assert!(
+        ps.lines()
+            .any(|l| l.starts_with(&format!("{svc}|Up ")) && l.ends_with("\"sleep 300\"")),
+        "{ps}"
+    );
+    let exited = d(&[
+        "ps",
+        "-a",
+        "--filter",
+        "status=exited",
+        "--format",
+        "{{.Names}}",
+    ]);
+    assert!(exited.contains(&job) && !exited.contains(&svc), "{exited}");
+    fails(
+        s,
+        bin,
+        &["rm", &svc],
+        1,
+        "stop the container before removing",
+    );
+    d(&["stop", "-t", "1", &svc]);
+    assert_eq!(w.inspect(&svc, ".State.Status"), "exited");
+    d(&["start", &svc]);
+    d(&["restart", "-t", "0", &svc]);
+    assert_eq!(w.inspect(&svc, ".State.Running"), "true");
+    d(&["pause", &svc]);
+    assert_eq!(w.inspect(&svc, ".State.Status"), "paused");
+    d(&["unpause", &svc]);
+    d(&["kill", &svc]);
+    assert_eq!(d(&["wait", &svc]).trim(), "137");
+    d(&["rename", &svc, &format!("{svc}b")]);
+    // The yurta CLI's container, removed through the service, and the
+    // other way round.
+    let cli = format!("cli{sfx}");
+    w.run(&["run", "-d", "--name", &cli, "img", "sleep", "300"])
+        .ok();
+    d(&["rm", "-f", &cli]);
+    assert!(w.run(&["inspect", &cli]).code != 0);
+    w.run(&["rm", &format!("{svc}b")]).ok();
+    // Errors, as Docker words them.
+    fails(s, bin, &["start", "nosuch"], 1, "No such container: nosuch");
+    fails(
+        s,
+        bin,
+        &["create", "--name", &job, "img"],
+        1,
+        "already in use",
+    );
+    fails(
+        s,
+        bin,
+        &["create", "--memory-swap", "1k", "-m", "4m", "img"],
+        1,
+        "memory",
+    );
+    fails(s, bin, &["kill", &job], 1, "is not running");
+    let pruned = d(&["container", "prune", "-f"]);
+    assert!(pruned.contains(id), "{pruned}");
+    assert_eq!(d(&["ps", "-aq"]).trim(), "");
+}
+
+fn run_client(bin: &str, sfx: &str) {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    // The default network and the root's directories are made by the
+    // first run and stay: made before the "before".
+    w.run(&["run", "--rm", "img", "true"]).ok();
+    let before = fingerprint(&w, &BTreeSet::new());
+    drive(&w, &s, bin, sfx);
+    let mut diff = Vec::new();
+    yurta_testutil::process::poll_until(Duration::from_secs(10), Duration::from_millis(50), || {
+        diff = before.diff(&fingerprint(&w, &BTreeSet::new()));
+        diff.is_empty()
+    });
+    assert!(diff.is_empty(), "left behind: {diff:#?}");
+}
+
+#[test]
+fn docker_cli_28_runs_containers() {
+    run_client(DOCKER, "28");
+}
+
+#[test]
+fn debian_docker_20_10_runs_containers() {
+    let Some(bin) = docker_20() else {
+        eprintln!("skipped: Debian's docker.io client is not installed");
+        return;
+    };
+    run_client(bin.to_str().unwrap(), "20");
+}
+
+/// The answers a client reads the status of, over raw HTTP.
+#[test]
+fn container_routes_answer_with_dockers_statuses() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let (code, body) = s.raw(
+        "POST",
+        "/v1.41/containers/create?name=raw",
+        br#"{"Image":"img","Cmd":["sleep","30"]}"#,
+    );
+    assert_eq!(code, 201, "{body}");
+    assert_eq!(s.raw("POST", "/containers/raw/start", b"").0, 204);
+    assert_eq!(s.raw("POST", "/containers/raw/start", b"").0, 304);
+    assert_eq!(
+        s.raw("POST", "/containers/raw/wait?condition=bogus", b"").0,
+        400
+    );
+    assert_eq!(s.raw("POST", "/containers/raw/stop?t=0", b"").0, 204);
+    assert_eq!(s.raw("POST", "/containers/raw/stop", b"").0, 304);
+    let (code, body) = s.raw("GET", "/containers/raw/logs", b"");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("at least one stream"), "{body}");
+    let (code, body) = s.raw("POST", "/containers/create", br#"{"Image":"nosuch"}"#);
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("No such image: nosuch"), "{body}");
+    let (code, body) = s.raw(
+        "POST",
+        "/containers/create",
+        br#"{"Image":"img","HostConfig":{"PortBindings":{"80/tcp":[{"HostPort":"x"}]}}}"#,
+    );
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = s.raw(
+        "GET",
+        "/containers/json?filters=%7B%22bogus%22%3A%5B%22x%22%5D%7D",
+        b"",
+    );
+    assert_eq!(code, 400, "{body}");
+    // docker-compose 1.x's filter encoding (a set) and Compose v2's (a list).
+    for f in [r#"{"name":{"raw":true}}"#, r#"{"name":["raw"]}"#] {
+        let q = f
+            .replace('{', "%7B")
+            .replace('}', "%7D")
+            .replace('"', "%22")
+            .replace(':', "%3A")
+            .replace('[', "%5B")
+            .replace(']', "%5D");
+        let (code, body) = s.raw("GET", &format!("/containers/json?all=1&filters={q}"), b"");
+        assert_eq!(code, 200, "{body}");
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(v[0]["Names"][0], "/raw", "{body}");
+    }
+    assert_eq!(s.raw("DELETE", "/containers/raw", b"").0, 204);
+    assert_eq!(s.raw("DELETE", "/containers/raw", b"").0, 404);
+}

@@ -1,0 +1,110 @@
+//! `POST /containers/{id}/wait`: the answer's headers at once, its body
+//! (`{"StatusCode": N}`) when the condition holds — `not-running` (the
+//! default), `next-exit` (an exit after this request; `docker run`
+//! waits so before starting), `removed` (`docker run --rm`). The waiting
+//! ends early when the client goes away.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use hyper::Response;
+use serde_json::json;
+use yurta_engine::lifecycle::{reconcile, state};
+use yurta_engine::record::ContainerRecord;
+use yurta_engine::{ContainerError, Engine, Paths};
+
+use super::{lookup, open};
+use crate::body::Channel;
+use crate::error::ApiError;
+use crate::request::{blocking, Call, Reply};
+use crate::server::State;
+
+/// How often the container's state is looked at.
+const POLL: Duration = Duration::from_millis(50);
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Condition {
+    NotRunning,
+    NextExit,
+    Removed,
+}
+
+pub(crate) async fn wait(c: Call) -> Reply {
+    let condition = match c.q("condition").unwrap_or("") {
+        "" | "not-running" => Condition::NotRunning,
+        "next-exit" => Condition::NextExit,
+        "removed" => Condition::Removed,
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "invalid condition {other:?}: not-running, next-exit or removed"
+            )))
+        }
+    };
+    let (state, name) = (Arc::clone(&c.state), c.param(0).to_string());
+    // The container must exist now: a 404 before the headers.
+    let first = {
+        let (state, name) = (Arc::clone(&state), name.clone());
+        blocking(move || lookup(&state, &open(&state)?, &name)).await?
+    };
+    let (tx, body) = Channel::open(1);
+    tokio::task::spawn_blocking(move || {
+        let code = match open(&state) {
+            Ok(engine) => until(&state, &engine, first, condition, &|| tx.is_closed()),
+            Err(_) => None,
+        };
+        if let Some(code) = code {
+            let answer = json!({"StatusCode": code, "Error": null}).to_string();
+            let _ = tx.blocking_send(Ok(Bytes::from(answer)));
+        }
+    });
+    let mut r = Response::new(body);
+    r.headers_mut().insert(
+        hyper::header::CONTENT_TYPE,
+        hyper::header::HeaderValue::from_static("application/json"),
+    );
+    Ok(r)
+}
+
+/// Waits for `condition`; the exit code, or None when `gone()` (the
+/// client left) first.
+fn until(
+    state: &State,
+    engine: &Engine,
+    first: ContainerRecord,
+    condition: Condition,
+    gone: &dyn Fn() -> bool,
+) -> Option<i32> {
+    let p = Paths::new(&state.root, &first.id);
+    let started_at = first.state.started_at.clone();
+    let mut seen_running = first.state.running;
+    let mut code = exit_code(&p, &first);
+    loop {
+        let rec = match engine.containers.read(&first.id) {
+            Ok(r) => reconcile::refresh(&state.engine, engine, r),
+            Err(ContainerError::NotFound(_)) => return Some(code),
+            Err(_) => return Some(code),
+        };
+        seen_running |= rec.state.running || rec.state.started_at != started_at;
+        if !rec.state.running {
+            code = exit_code(&p, &rec);
+            let done = match condition {
+                Condition::NotRunning => true,
+                Condition::NextExit => seen_running,
+                Condition::Removed => false,
+            };
+            if done {
+                return Some(code);
+            }
+        }
+        if gone() {
+            return None;
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// The last exit's code: the supervisor's exit file, else the record's.
+fn exit_code(p: &Paths, rec: &ContainerRecord) -> i32 {
+    state::read_exit(p).map_or(rec.state.exit_code, |e| e.exit_code)
+}
