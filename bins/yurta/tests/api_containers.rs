@@ -171,6 +171,53 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
     assert_eq!(d(&["ps", "-aq"]).trim(), "");
 }
 
+/// Foreground `docker run` (attach, wait, start): output, exit codes,
+/// stdin, `--rm`.
+fn foreground(s: &Service, bin: &str, sfx: &str) {
+    let o = s.client(bin, &["run", "--rm", "img", "echo", "hi"]);
+    assert_eq!(
+        (o.code, o.stdout.as_str()),
+        (0, "hi\n"),
+        "{}{}",
+        o.stderr,
+        s.stderr()
+    );
+    let o = s.client(
+        bin,
+        &[
+            "run",
+            "--rm",
+            "img",
+            "sh",
+            "-c",
+            "echo out; echo err >&2; exit 3",
+        ],
+    );
+    assert_eq!(o.code, 3, "{}", o.stderr);
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("out\n", "err\n"));
+    let name = format!("fg{sfx}");
+    let o = s.client(bin, &["run", "--name", &name, "img", "sh", "-c", "exit 5"]);
+    assert_eq!(o.code, 5, "{}", o.stderr);
+    let o = s.client(bin, &["start", "-a", &name]);
+    assert_eq!(o.code, 5, "{}", o.stderr);
+    ok(s, bin, &["rm", &name]);
+    let mut child = std::process::Command::new(bin)
+        .args(["run", "-i", "--rm", "img", "sh", "-c", "cat; echo done"])
+        .env("DOCKER_HOST", s.host())
+        .env("DOCKER_CONFIG", &s.config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"data\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "data\ndone\n");
+    assert!(out.status.success());
+    let o = s.client(bin, &["run", "--rm", "img", "nosuchcommand"]);
+    assert_eq!(o.code, 127, "{}", o.stderr);
+}
+
 fn run_client(bin: &str, sfx: &str) {
     let Some(w) = World::new() else { return };
     let s = Service::start(&w, &[]);
@@ -179,6 +226,8 @@ fn run_client(bin: &str, sfx: &str) {
     w.run(&["run", "--rm", "img", "true"]).ok();
     let before = fingerprint(&w, &BTreeSet::new());
     drive(&w, &s, bin, sfx);
+    foreground(&s, bin, sfx);
+    assert_eq!(ok(&s, bin, &["ps", "-aq"]).trim(), "");
     let mut diff = Vec::new();
     yurta_testutil::process::poll_until(Duration::from_secs(10), Duration::from_millis(50), || {
         diff = before.diff(&fingerprint(&w, &BTreeSet::new()));

@@ -74,6 +74,8 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/containers/{id}/unpause", containers::unpause),
     route!("POST", "/containers/{id}/rename", containers::rename),
     route!("POST", "/containers/{id}/wait", containers::wait),
+    route!("POST", "/containers/{id}/attach", containers::attach),
+    route!("POST", "/containers/{id}/resize", containers::resize),
     route!("DELETE", "/containers/{id}", containers::remove),
     route!("GET", "/networks", networks::list),
     route!("POST", "/networks/create", networks::create),
@@ -177,7 +179,7 @@ fn not_served(path: &str) -> ApiError {
     match later.iter().any(|p| path.starts_with(p) || path == p.trim_end_matches('/')) {
         true => ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
-            format!("{path} is not served by yurta system service yet: use the yurta CLI for attach, exec, pull and push"),
+            format!("{path} is not served by yurta system service yet: use the yurta CLI for exec, pull and push"),
         ),
         false => ApiError::not_found("page not found"),
     }

@@ -74,6 +74,8 @@ pub(crate) struct State {
     pub host: yurta_engine::system::Host,
     /// The root and binaries for the container lifecycle calls.
     pub engine: yurta_engine::Host,
+    /// Attaches waiting for their container's start.
+    pub attaches: crate::containers::Pending,
     pub limits: Limits,
     activity: Activity,
 }
@@ -128,6 +130,7 @@ pub fn serve(cfg: Config) -> Result<(), ServeError> {
             root: cfg.root.clone(),
             binaries: cfg.binaries.clone(),
         },
+        attaches: Default::default(),
         limits: cfg.limits,
         activity: Activity::default(),
     });

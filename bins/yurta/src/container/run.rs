@@ -288,7 +288,11 @@ pub fn start(
     rec: &ContainerRecord,
     attach: Option<bool>,
 ) -> anyhow::Result<Started> {
-    let started = lifecycle::start(ctx, engine, rec, attach.is_some()).map_err(as_exit)?;
+    let mode = match attach {
+        Some(_) => lifecycle::Attach::StreamAndCleanUp,
+        None => lifecycle::Attach::No,
+    };
+    let started = lifecycle::start(ctx, engine, rec, mode).map_err(as_exit)?;
     let stdin = attach.unwrap_or(false) && rec.config.open_stdin;
     Ok(Started {
         attach: started

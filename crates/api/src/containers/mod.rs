@@ -3,10 +3,12 @@
 //! `yurta_engine::lifecycle` — the calls `yurta run`, `stop`, `rm`, ...
 //! make, so a container made here is the CLI's and the other way round.
 
+mod attach;
 mod create;
 mod logs;
 mod wait;
 
+pub(crate) use attach::{attach, resize, Pending};
 pub(crate) use logs::logs;
 pub(crate) use wait::wait;
 
@@ -76,9 +78,29 @@ pub(crate) async fn create(mut c: Call) -> Reply {
     ))
 }
 
+/// Starts the container; an attach waiting for it (`docker run`) gets the
+/// stream made with the start.
 pub(crate) async fn start(c: Call) -> Reply {
     let started = with_container(&c, |state, engine, rec| {
-        lifecycle::start(&state.engine, engine, &rec, false).map_err(lifecycle_error)
+        let mode = match state.attaches.waiting(&rec.id) {
+            true => lifecycle::Attach::Stream,
+            false => lifecycle::Attach::No,
+        };
+        match lifecycle::start(&state.engine, engine, &rec, mode) {
+            Ok(mut started) => {
+                state.attaches.hand_over(&rec.id, started.attach.take());
+                Ok(started)
+            }
+            Err(e) => {
+                state.attaches.cancel(&rec.id);
+                // As Docker's daemon: an `--rm` container that could not
+                // start goes (`docker run --rm` waits for its removal).
+                if rec.host_config.auto_remove {
+                    let _ = lifecycle::remove(&state.engine, engine, &rec, true, true);
+                }
+                Err(lifecycle_error(e))
+            }
+        }
     })
     .await?;
     match started.was_running {
@@ -128,7 +150,8 @@ pub(crate) async fn restart(c: Call) -> Reply {
             .containers
             .read(&rec.id)
             .map_err(|e| ApiError::of(&e))?;
-        lifecycle::start(&state.engine, engine, &rec, false).map_err(lifecycle_error)?;
+        lifecycle::start(&state.engine, engine, &rec, lifecycle::Attach::No)
+            .map_err(lifecycle_error)?;
         Ok(())
     })
     .await?;

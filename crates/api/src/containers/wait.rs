@@ -13,6 +13,7 @@ use serde_json::json;
 use yurta_engine::lifecycle::{reconcile, state};
 use yurta_engine::record::ContainerRecord;
 use yurta_engine::{ContainerError, Engine, Paths};
+use yurta_events::{Journal, Reader};
 
 use super::{lookup, open};
 use crate::body::Channel;
@@ -79,10 +80,18 @@ fn until(
     let started_at = first.state.started_at.clone();
     let mut seen_running = first.state.running;
     let mut code = exit_code(&p, &first);
+    // A `--rm` container may run, exit and be removed between two looks:
+    // its last `die` event has the code.
+    let mut dies = (condition == Condition::Removed).then(|| Dies::new(&state.root, &first.id));
     loop {
+        if let Some(d) = dies.as_mut() {
+            code = d.last_code().unwrap_or(code);
+        }
         let rec = match engine.containers.read(&first.id) {
             Ok(r) => reconcile::refresh(&state.engine, engine, r),
-            Err(ContainerError::NotFound(_)) => return Some(code),
+            Err(ContainerError::NotFound(_)) => {
+                return Some(dies.as_mut().and_then(Dies::last_code).unwrap_or(code))
+            }
             Err(_) => return Some(code),
         };
         seen_running |= rec.state.running || rec.state.started_at != started_at;
@@ -107,4 +116,38 @@ fn until(
 /// The last exit's code: the supervisor's exit file, else the record's.
 fn exit_code(p: &Paths, rec: &ContainerRecord) -> i32 {
     state::read_exit(p).map_or(rec.state.exit_code, |e| e.exit_code)
+}
+
+/// The container's `die` events in the journal, as they are appended.
+struct Dies {
+    reader: Option<Reader>,
+    id: String,
+    code: Option<i32>,
+}
+
+impl Dies {
+    fn new(root: &std::path::Path, id: &str) -> Dies {
+        Dies {
+            reader: Reader::open(&Journal::under(root)).ok(),
+            id: id.to_string(),
+            code: None,
+        }
+    }
+
+    /// The exit code of the last `die` so far.
+    fn last_code(&mut self) -> Option<i32> {
+        let Some(reader) = self.reader.as_mut() else {
+            return self.code;
+        };
+        while let Some(line) = reader.next_line() {
+            let Ok(v) = serde_json::from_slice::<serde_json::Value>(&line) else {
+                continue;
+            };
+            if v["Action"] == "die" && v["Actor"]["ID"] == self.id.as_str() {
+                let code = v["Actor"]["Attributes"]["exitCode"].as_str();
+                self.code = code.and_then(|c| c.parse().ok()).or(self.code);
+            }
+        }
+        self.code
+    }
 }

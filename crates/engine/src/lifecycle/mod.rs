@@ -26,7 +26,7 @@ use yurta_error::{ErrorKind, Kinded};
 
 use crate::Binaries;
 
-pub use start::{create, single_run, start, StartFailed, Started};
+pub use start::{create, single_run, start, Attach, StartFailed, Started};
 pub use stop::{kill, pause, prune_stopped, remove, rename, stop, wait_exit};
 
 /// The state root and the binaries that run containers under it: what

@@ -83,6 +83,20 @@ pub struct Started {
     pub was_running: bool,
 }
 
+/// How a front end follows the container it starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    /// Not at all (`start`, `run -d`).
+    No,
+    /// Through the attach socket pair (the Engine API's attach stream);
+    /// the supervisor cleans up after the exit.
+    Stream,
+    /// Through the socket pair, and the front end cleans up after a
+    /// container that will not be restarted, holding `cleanup.lock` from
+    /// before the start (a foreground `yurta run`).
+    StreamAndCleanUp,
+}
+
 /// Starts a created or exited container: network, bundle, supervisor.
 /// With `attach`, connects to the attach socket before the
 /// container starts so that no output is missed, and takes `cleanup.lock`
@@ -95,7 +109,7 @@ pub fn start(
     host: &Host,
     engine: &Engine,
     rec: &ContainerRecord,
-    attach: bool,
+    attach: Attach,
 ) -> anyhow::Result<Started> {
     let p = Paths::new(&host.root, &rec.id);
     let Some(_starting) = reconcile::lock_start(&p) else {
@@ -112,14 +126,14 @@ pub fn start(
         });
     }
     let cleanup = match attach {
-        true if single_run(&rec) => state::try_lock_cleanup(&p),
+        Attach::StreamAndCleanUp if single_run(&rec) => state::try_lock_cleanup(&p),
         _ => None,
     };
     for f in [&p.exit, &p.stop, &p.pid, &p.supervisor_pid, &p.attach] {
         let _ = std::fs::remove_file(f);
     }
     yurta_fault::point("start.locked");
-    match start_inner(host, engine, &rec, &p, attach) {
+    match start_inner(host, engine, &rec, &p, attach != Attach::No) {
         Ok(attach) => Ok(Started {
             attach,
             cleanup,
