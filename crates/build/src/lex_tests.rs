@@ -1,0 +1,196 @@
+use super::*;
+
+fn vars() -> Vars {
+    [
+        ("PWD", "/home"),
+        ("SHELL", "bash"),
+        ("KOREAN", "한국어"),
+        ("NULL", ""),
+        ("X", "abcabc"),
+        ("SPACED", "a  b"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+fn word(input: &str) -> Result<String, String> {
+    Lexer::new('\\').word(input, &vars())
+}
+
+/// (input, expected word or `Err` with a substring of the message)
+const WORDS: &[(&str, Result<&str, &str>)] = &[
+    ("hello", Ok("hello")),
+    ("he'll'o", Ok("hello")),
+    ("he'llo", Err("matching single-quote")),
+    ("he\\'llo", Ok("he'llo")),
+    ("he\\\\'llo", Err("matching single-quote")),
+    ("abc\\\\def", Ok("abc\\def")),
+    ("abc\\def", Ok("abcdef")),
+    ("\"hello\"", Ok("hello")),
+    ("\"hello\\\"", Err("matching double-quote")),
+    ("\"hel'lo\"", Ok("hel'lo")),
+    ("'hello\\'", Ok("hello\\")),
+    ("\"''\"", Ok("''")),
+    ("\"a\\nb\"", Ok("a\\nb")),
+    ("\"a\\\\b\"", Ok("a\\b")),
+    ("\"\\$PWD\"", Ok("$PWD")),
+    ("\"\\\\$PWD\"", Ok("\\/home")),
+    ("$.", Ok("$.")),
+    ("$", Ok("$")),
+    ("trailing\\", Ok("trailing")),
+    ("he$1x", Ok("hex")),
+    ("he$.x", Ok("he$.x")),
+    ("he$pwd.", Ok("he.")),
+    ("he$PWD", Ok("he/home")),
+    ("he\\$PWD", Ok("he$PWD")),
+    ("he\\\\$PWD", Ok("he\\/home")),
+    ("he\\${}", Ok("he${}")),
+    ("he\\${}xx", Ok("he${}xx")),
+    ("he${}", Err("bad substitution")),
+    ("he${:x}", Err("bad substitution")),
+    ("he${PWD", Err("missing '}'")),
+    ("he${", Err("missing '}'")),
+    ("he${PWD}", Ok("he/home")),
+    ("he${PWD:=000}xx", Err("unsupported modifier (:=)")),
+    ("he${PWD=000}xx", Err("unsupported modifier (=)")),
+    ("he${PWD:+${PWD}}xx", Ok("he/homexx")),
+    ("he${XXX:-000}xx", Ok("he000xx")),
+    ("he${PWD:-000}xx", Ok("he/homexx")),
+    ("he${XXX:-$PWD}xx", Ok("he/homexx")),
+    ("he${XXX:-${PWD:-yyy}}xx", Ok("he/homexx")),
+    ("he${XXX:-${YYY:-yyy}}xx", Ok("heyyyxx")),
+    ("he${XXX:YYY}", Err("unsupported modifier (:Y)")),
+    ("he${XXX:-a b}", Ok("hea b")),
+    ("${XXX:-'$PWD'}", Ok("$PWD")),
+    ("${XXX:-\"$PWD\"}", Ok("/home")),
+    ("${NULL:-x}", Ok("x")),
+    ("${NULL-x}", Ok("")),
+    ("${NULL:+x}", Ok("")),
+    ("${NULL+x}", Ok("x")),
+    ("${XXX+x}", Ok("")),
+    ("${XXX-x}", Ok("x")),
+    ("${PWD?}", Ok("/home")),
+    ("${NULL?}", Ok("")),
+    ("${XXX:?}", Err("XXX: is not allowed to be unset")),
+    ("${NULL:?}", Err("NULL: is not allowed to be empty")),
+    ("${XXX?oops}", Err("XXX: oops")),
+    ("'$PWD'", Ok("$PWD")),
+    ("\"$PWD\"", Ok("/home")),
+    ("\"${PWD}x\"", Ok("/homex")),
+    ("\"'$PWD'\"", Ok("'/home'")),
+    ("$KOREAN", Ok("한국어")),
+    ("안녕$KOREAN", Ok("안녕한국어")),
+    ("$$", Ok("")),
+    ("${PWD#/h}", Ok("ome")),
+    ("${X#*b}", Ok("cabc")),
+    ("${X##*b}", Ok("c")),
+    ("${X%b*}", Ok("abca")),
+    ("${X%%b*}", Ok("a")),
+    ("${X#zz}", Ok("abcabc")),
+    ("${X%?}", Ok("abcab")),
+    ("${X#\\*}", Ok("abcabc")),
+    ("${X#\\q}", Err("invalid escape")),
+    ("${X/b/-}", Ok("a-cabc")),
+    ("${X//b/-}", Ok("a-ca-c")),
+    ("${X/?c/}", Ok("aabc")),
+    ("${X//c/\\}}", Ok("ab\\}ab\\}")),
+    ("${X/b}", Err("missing '/'")),
+    ("${XXX/b/c}", Ok("")),
+];
+
+#[test]
+fn words_expand_like_dockers_lexer() {
+    for (input, want) in WORDS {
+        let got = word(input);
+        match (want, &got) {
+            (Ok(w), Ok(g)) => assert_eq!(g, w, "input {input:?}"),
+            (Err(w), Err(g)) => assert!(g.contains(w), "input {input:?}: error {g:?}"),
+            _ => panic!("input {input:?}: want {want:?}, got {got:?}"),
+        }
+    }
+}
+
+#[test]
+fn splitting_happens_after_expansion() {
+    let cases: &[(&str, &[&str])] = &[
+        ("hello world", &["hello", "world"]),
+        ("  hello   world  ", &["hello", "world"]),
+        ("\"hello world\"", &["hello world"]),
+        ("'a b' c", &["a b", "c"]),
+        ("$SPACED", &["a", "b"]),
+        ("\"$SPACED\"", &["a  b"]),
+        ("''", &[]),
+        ("a '' b", &["a", "b"]),
+        ("a\\ b", &["a b"]),
+        ("x$NULL y", &["x", "y"]),
+    ];
+    for (input, want) in cases {
+        let got = Lexer::new('\\').words(input, &vars()).unwrap();
+        assert_eq!(got, *want, "input {input:?}");
+    }
+}
+
+#[test]
+fn backtick_is_the_escape_when_chosen() {
+    let lex = Lexer::new('`');
+    assert_eq!(lex.word("he`$PWD", &vars()).unwrap(), "he$PWD");
+    assert_eq!(
+        lex.word("C:\\path\\$PWD", &vars()).unwrap(),
+        "C:\\path\\/home"
+    );
+    assert_eq!(lex.word("\"a`\"b\"", &vars()).unwrap(), "a\"b");
+}
+
+#[test]
+fn unset_variables_can_be_kept_as_written() {
+    let lex = Lexer {
+        skip_unset: true,
+        ..Lexer::new('\\')
+    };
+    for input in [
+        "$NOPE",
+        "${NOPE}",
+        "${NOPE:-x}",
+        "${NOPE+y}",
+        "${NOPE//a/b}",
+    ] {
+        assert_eq!(lex.word(input, &vars()).unwrap(), input);
+    }
+    assert_eq!(lex.word("$PWD", &vars()).unwrap(), "/home");
+}
+
+#[test]
+fn raw_mode_keeps_quotes_and_escapes() {
+    let lex = Lexer {
+        raw_quotes: true,
+        raw_escapes: true,
+        skip_unset: true,
+        ..Lexer::new('\\')
+    };
+    let words = lex.words("cat <<'EOF' \"x y\" a\\ b", &vars()).unwrap();
+    assert_eq!(words, ["cat", "<<'EOF'", "\"x y\"", "a\\ b"]);
+}
+
+#[test]
+fn quotes_can_be_plain_characters() {
+    let lex = Lexer {
+        skip_quotes: true,
+        ..Lexer::new('\\')
+    };
+    assert_eq!(
+        lex.word("echo '$PWD' \"$SHELL\"", &vars()).unwrap(),
+        "echo '/home' \"bash\""
+    );
+}
+
+#[test]
+fn patterns_do_not_backtrack_exponentially() {
+    let long = "a".repeat(3000);
+    let mut v = vars();
+    v.insert("LONG".into(), long.clone());
+    let got = Lexer::new('\\')
+        .word("${LONG//*a*a*a*a*a*b/x}${LONG%%*a*a*a*b}", &v)
+        .unwrap();
+    assert_eq!(got, format!("{long}{long}"));
+}
