@@ -12,10 +12,15 @@
 pub mod ast;
 pub mod context;
 pub mod error;
+pub mod graph;
 pub mod lex;
 pub mod mount;
 pub mod parser;
+pub mod plan;
+pub mod platform;
 
 pub use ast::{Dockerfile, Instruction, Kind};
 pub use error::DockerfileError;
 pub use parser::{parse, parse_trigger};
+pub use plan::{plan, Plan, PlanOptions};
+pub use platform::Platform;

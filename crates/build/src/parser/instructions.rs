@@ -220,7 +220,7 @@ fn is_url(source: &Source) -> bool {
 }
 
 /// `--chmod` takes an octal mode up to 07777.
-pub(crate) fn octal_mode(mode: &str) -> std::result::Result<u32, String> {
+pub fn octal_mode(mode: &str) -> std::result::Result<u32, String> {
     u32::from_str_radix(mode, 8)
         .ok()
         .filter(|m| *m <= 0o7777 && !mode.is_empty() && !mode.starts_with('+'))
@@ -228,7 +228,7 @@ pub(crate) fn octal_mode(mode: &str) -> std::result::Result<u32, String> {
 }
 
 /// `--checksum=sha256:<64 hex digits>` (also sha384/sha512 by length).
-pub(crate) fn check_checksum(sum: &str) -> std::result::Result<(), String> {
+pub fn check_checksum(sum: &str) -> std::result::Result<(), String> {
     let ok = sum.split_once(':').is_some_and(|(algo, hex)| {
         let len = match algo {
             "sha256" => 64,

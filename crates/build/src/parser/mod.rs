@@ -12,6 +12,8 @@ use crate::error::{At, DockerfileError};
 use crate::lex::{Lexer, Vars};
 use lines::Lines;
 
+pub(crate) use instructions::{check_checksum, octal_mode};
+
 /// Parses a Dockerfile. `file` names it in errors (`Dockerfile:7: ...`).
 pub fn parse(file: &str, text: &str) -> Result<Dockerfile, DockerfileError> {
     let mut lines = Lines::new(text);
