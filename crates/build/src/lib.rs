@@ -13,6 +13,7 @@ pub mod ast;
 pub mod context;
 pub mod error;
 pub mod graph;
+pub mod ignore;
 pub mod lex;
 pub mod mount;
 pub mod parser;
