@@ -10,6 +10,7 @@
 //! does, from the [`plan::Plan`] this crate produces.
 
 pub mod ast;
+pub mod cache;
 pub mod context;
 pub mod error;
 pub mod graph;
