@@ -61,6 +61,7 @@ impl Lexer {
             pos: 0,
             vars,
             raw_escapes: self.raw_escapes,
+            depth: 0,
         };
         let (word, words) = scan.until(None, self.raw_escapes)?;
         Ok(Processed { word, words })
@@ -125,7 +126,13 @@ struct Scanner<'a> {
     pos: usize,
     vars: &'a Vars,
     raw_escapes: bool,
+    /// Nesting of `${...}` inside `${...}`, bounded so that hostile input
+    /// cannot exhaust the stack.
+    depth: usize,
 }
+
+/// How deep `${a:-${b:-...}}` may nest.
+const MAX_DEPTH: usize = 64;
 
 impl Scanner<'_> {
     fn peek(&self) -> Option<char> {
@@ -289,6 +296,19 @@ impl Scanner<'_> {
             });
         }
         self.pos += 1;
+        if self.depth >= MAX_DEPTH {
+            return Err(format!(
+                "substitutions nested deeper than {MAX_DEPTH} levels"
+            ));
+        }
+        self.depth += 1;
+        let result = self.braced();
+        self.depth -= 1;
+        result
+    }
+
+    /// After `${`.
+    fn braced(&mut self) -> Result<String, String> {
         match self.peek() {
             None => return Err("syntax error: missing '}'".into()),
             Some('{' | '}' | ':') => return Err("syntax error: bad substitution".into()),
@@ -458,6 +478,7 @@ impl Pattern {
     fn match_lengths(&self, s: &[char]) -> Vec<usize> {
         let m = self.0.len();
         let mut states = vec![false; m + 1];
+        let mut next = vec![false; m + 1];
         states[0] = true;
         let mut lengths = Vec::new();
         for k in 0..=s.len() {
@@ -470,28 +491,31 @@ impl Pattern {
                 lengths.push(k);
             }
             let Some(&c) = s.get(k) else { break };
-            let mut next = vec![false; m + 1];
-            for j in 0..m {
+            next.iter_mut().for_each(|n| *n = false);
+            let mut alive = false;
+            for (j, atom) in self.0.iter().enumerate() {
                 if !states[j] {
                     continue;
                 }
-                match self.0[j] {
-                    Atom::Any => next[j] = true,
-                    Atom::One => next[j + 1] = true,
-                    Atom::Lit(l) if l == c => next[j + 1] = true,
-                    Atom::Lit(_) => {}
-                }
+                let to = match *atom {
+                    Atom::Any => j,
+                    Atom::One => j + 1,
+                    Atom::Lit(l) if l == c => j + 1,
+                    Atom::Lit(_) => continue,
+                };
+                next[to] = true;
+                alive = true;
             }
-            if !next.contains(&true) {
+            if !alive {
                 break;
             }
-            states = next;
+            std::mem::swap(&mut states, &mut next);
         }
         lengths
     }
 
-    fn matches(&self, s: &[char]) -> bool {
-        self.match_lengths(s).last() == Some(&s.len())
+    fn reversed(&self) -> Pattern {
+        Pattern(self.0.iter().rev().copied().collect())
     }
 
     fn trim_prefix(&self, value: &str, greedy: bool) -> String {
@@ -508,43 +532,101 @@ impl Pattern {
         }
     }
 
+    /// A suffix match is a prefix match of the reversed pattern on the
+    /// reversed value.
     fn trim_suffix(&self, value: &str, greedy: bool) -> String {
-        let chars: Vec<char> = value.chars().collect();
-        let mut starts: Vec<usize> = (0..=chars.len()).rev().collect();
-        if greedy {
-            starts.reverse();
-        }
-        match starts.into_iter().find(|&i| self.matches(&chars[i..])) {
-            Some(i) => chars[..i].iter().collect(),
+        let mut chars: Vec<char> = value.chars().collect();
+        chars.reverse();
+        let lengths = self.reversed().match_lengths(&chars);
+        let n = if greedy {
+            lengths.last()
+        } else {
+            lengths.first()
+        };
+        chars.reverse();
+        match n {
+            Some(&n) => chars[..chars.len() - n].iter().collect(),
             None => value.to_string(),
         }
+    }
+
+    /// The leftmost match in `s`, as long as it can be: one pass keeping,
+    /// for each pattern position, the earliest start that reaches it.
+    fn find(&self, s: &[char]) -> Option<(usize, usize)> {
+        let m = self.0.len();
+        let mut cur: Vec<Option<usize>> = vec![None; m + 1];
+        let mut next: Vec<Option<usize>> = vec![None; m + 1];
+        let mut best: Option<(usize, usize)> = None;
+        let earliest = |a: Option<usize>, b: Option<usize>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.min(y)),
+            (x, None) => x,
+            (None, y) => y,
+        };
+        for k in 0..=s.len() {
+            if best.is_none() && cur[0].is_none() {
+                cur[0] = Some(k);
+            }
+            for j in 0..m {
+                if self.0[j] == Atom::Any {
+                    cur[j + 1] = earliest(cur[j + 1], cur[j]);
+                }
+            }
+            if let Some(start) = cur[m] {
+                match best {
+                    Some((b, _)) if start > b => {}
+                    _ => best = Some((start, k)),
+                }
+            }
+            if let Some((b, _)) = best {
+                cur.iter_mut()
+                    .filter(|c| c.is_some_and(|st| st > b))
+                    .for_each(|c| *c = None);
+            }
+            let Some(&c) = s.get(k) else { break };
+            next.iter_mut().for_each(|n| *n = None);
+            for (j, atom) in self.0.iter().enumerate() {
+                let Some(start) = cur[j] else { continue };
+                let to = match *atom {
+                    Atom::Any => j,
+                    Atom::One => j + 1,
+                    Atom::Lit(l) if l == c => j + 1,
+                    Atom::Lit(_) => continue,
+                };
+                next[to] = earliest(next[to], Some(start));
+            }
+            std::mem::swap(&mut cur, &mut next);
+            if best.is_some() && cur.iter().all(Option::is_none) {
+                break;
+            }
+        }
+        best
     }
 
     /// Leftmost, longest match; with `all`, every non-overlapping one.
     fn replace(&self, value: &str, replacement: &str, all: bool) -> String {
         let chars: Vec<char> = value.chars().collect();
+        let n = chars.len();
         let mut out = String::new();
         let mut i = 0;
-        while i <= chars.len() {
-            match self.match_lengths(&chars[i..]).last() {
-                Some(&len) => {
-                    out.push_str(replacement);
-                    if len == 0 {
-                        out.extend(chars.get(i));
-                        i += 1;
-                    } else {
-                        i += len;
-                    }
-                    if !all {
-                        out.extend(&chars[i.min(chars.len())..]);
-                        return out;
-                    }
-                }
-                None => {
-                    out.extend(chars.get(i));
-                    i += 1;
-                }
+        while i <= n {
+            let Some((s, e)) = self.find(&chars[i..]) else {
+                break;
+            };
+            let (s, e) = (i + s, i + e);
+            out.extend(&chars[i..s]);
+            out.push_str(replacement);
+            if e == s {
+                out.extend(chars.get(s));
+                i = s + 1;
+            } else {
+                i = e;
             }
+            if !all {
+                break;
+            }
+        }
+        if i <= n {
+            out.extend(&chars[i..]);
         }
         out
     }

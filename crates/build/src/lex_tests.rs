@@ -97,6 +97,17 @@ const WORDS: &[(&str, Result<&str, &str>)] = &[
     ("${X//c/\\}}", Ok("ab\\}ab\\}")),
     ("${X/b}", Err("missing '/'")),
     ("${XXX/b/c}", Ok("")),
+    ("${X/*/z}", Ok("z")),
+    ("${X/a*/z}", Ok("z")),
+    ("${X/c?/z}", Ok("abzbc")),
+    ("${X///-}", Ok("-a-b-c-a-b-c-")),
+    ("${X%*}", Ok("abcabc")),
+    ("${X%%*}", Ok("")),
+    ("${X#*}", Ok("abcabc")),
+    ("${X##*}", Ok("")),
+    ("${X%%?c}", Ok("abca")),
+    ("${X%?c}", Ok("abca")),
+    ("${X#a?c}", Ok("abc")),
 ];
 
 #[test]
@@ -193,4 +204,13 @@ fn patterns_do_not_backtrack_exponentially() {
         .word("${LONG//*a*a*a*a*a*b/x}${LONG%%*a*a*a*b}", &v)
         .unwrap();
     assert_eq!(got, format!("{long}{long}"));
+}
+
+#[test]
+fn nesting_is_bounded() {
+    let deep = "${A:-".repeat(10_000) + &"}".repeat(10_000);
+    let err = Lexer::new('\\').word(&deep, &vars()).unwrap_err();
+    assert_eq!(err, "substitutions nested deeper than 64 levels");
+    let fine = "${A:-".repeat(60) + "x" + &"}".repeat(60);
+    assert_eq!(Lexer::new('\\').word(&fine, &Vars::new()).unwrap(), "x");
 }

@@ -322,9 +322,10 @@ fn expose(spec: &str, into: &mut Vec<String>) -> Result<(), String> {
     if start > end {
         return Err(format!("invalid port range {ports:?} in {spec:?}"));
     }
+    let seen: std::collections::HashSet<String> = into.iter().cloned().collect();
     for n in start..=end {
         let entry = format!("{n}/{proto}");
-        if !into.contains(&entry) {
+        if !seen.contains(&entry) {
             into.push(entry);
         }
     }

@@ -328,6 +328,10 @@ fn expose_and_stopsignal_are_checked_after_expansion() {
         last_op("FROM a\nARG P=\"1 2\"\nEXPOSE $P"),
         Op::Expose(vec!["1/tcp".into(), "2/tcp".into()])
     );
+    let Op::Expose(all) = last_op("FROM a\nEXPOSE 1-65535 80") else {
+        panic!()
+    };
+    assert_eq!(all.len(), 65535);
     for s in ["SIGTERM", "term", "9", "SIGRTMIN+3", "RTMAX-1"] {
         assert_eq!(
             last_op(&format!("FROM a\nSTOPSIGNAL {s}")),
