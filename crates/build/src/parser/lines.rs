@@ -99,6 +99,7 @@ impl<'a> Lines<'a> {
                 return Ok(content);
             }
             content.push_str(raw);
+            // Every body line but an unterminated last one had a newline.
             if self.next < self.lines.len() {
                 content.push('\n');
             }
@@ -108,11 +109,11 @@ impl<'a> Lines<'a> {
 
     fn take(&mut self) -> Option<&'a str> {
         let line = self.lines.get(self.next).copied()?;
-        self.next += 1;
         // A final newline does not make one more (empty) line.
-        if self.next == self.lines.len() && line.is_empty() {
+        if self.next + 1 == self.lines.len() && line.is_empty() {
             return None;
         }
+        self.next += 1;
         Some(line)
     }
 

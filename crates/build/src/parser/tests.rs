@@ -93,6 +93,8 @@ fn lines_of_each_instruction_are_known() {
         .map(|i| (i.line, i.end_line))
         .collect();
     assert_eq!(spans, [(2, 2), (4, 5), (6, 8), (9, 9)]);
+    let d = parse("Dockerfile", "FROM a\nRUN b \\\n").unwrap();
+    assert_eq!((d.instructions[1].line, d.instructions[1].end_line), (2, 2));
 }
 
 #[test]
