@@ -137,8 +137,20 @@ pub fn keys(
 pub fn step_key(parent: &Key, op: &Op, inputs: Option<&Key>) -> Key {
     let mut h = Hasher::new("step");
     h.text(&parent.0);
-    // The Debug form holds every expanded argument of the step.
-    h.text(&format!("{op:?}"));
+    // The Debug form holds every expanded argument of the step; proxy
+    // settings are left out, as Docker does.
+    match op {
+        Op::Run { proxy_args, .. } if !proxy_args.is_empty() => {
+            let mut op = op.clone();
+            if let Op::Run { proxy_args, .. } = &mut op {
+                proxy_args.clear();
+            }
+            h.text(&format!("{op:?}"));
+        }
+        _ => {
+            h.text(&format!("{op:?}"));
+        }
+    }
     h.text(inputs.map_or("", |k| k.0.as_str()));
     h.key()
 }

@@ -214,3 +214,19 @@ fn copy_errors_name_the_step() {
     let p = plan(&df, &opts(&[]), &NoImages).unwrap();
     assert!(keys(&p, &ctx, &NoDigests).is_ok());
 }
+
+#[test]
+fn proxy_settings_do_not_change_keys() {
+    let dir = fixture();
+    let text = "FROM scratch\nRUN curl example.invalid";
+    let plain = all_keys(dir.path(), text, &opts(&[]), &NoDigests);
+    let proxied = all_keys(
+        dir.path(),
+        text,
+        &opts(&[("HTTP_PROXY", "http://p:3128")]),
+        &NoDigests,
+    );
+    assert_eq!(plain, proxied);
+    let other = all_keys(dir.path(), text, &opts(&[("OTHER", "1")]), &NoDigests);
+    assert_eq!(plain, other, "an undeclared build arg changes nothing");
+}

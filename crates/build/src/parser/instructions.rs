@@ -193,6 +193,13 @@ fn copy(keyword: &str, args: &str, flags: &Flags, heredocs: Vec<Heredoc>) -> Res
             None => resolved.push(Source::Path(source.clone())),
         }
     }
+    if keyword == "COPY"
+        && resolved
+            .iter()
+            .any(|s| matches!(s, Source::Path(p) if crate::context::is_url(p)))
+    {
+        return fail("source can't be a URL for COPY (use ADD)");
+    }
     let chmod = flags.string("chmod");
     if let Some(mode) = chmod.as_deref().filter(|m| !m.contains('$')) {
         octal_mode(mode)?;

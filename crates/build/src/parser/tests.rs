@@ -336,6 +336,7 @@ fn copy_and_add() {
         ("ADD --checksum=sha256:0000000000000000000000000000000000000000000000000000000000000000 local /y", "--checksum needs URL sources"),
         ("COPY --link=maybe a b", "expecting boolean value for flag --link, not: maybe"),
         ("COPY --from a b", "missing a value on flag: --from"),
+        ("COPY https://example.invalid/x /x", "Dockerfile:1: COPY: source can't be a URL for COPY (use ADD)"),
     ];
     for (text, want) in errors {
         let got = error(text);

@@ -23,6 +23,21 @@ use crate::mount::Mount;
 use crate::platform::Platform;
 use crate::Dockerfile;
 
+/// Build args Docker predefines for proxies: usable by RUN without an ARG,
+/// left out of cache keys and of the image.
+pub const PROXY_ARGS: &[&str] = &[
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+];
+
 /// What a build asks for besides the Dockerfile.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {
@@ -177,6 +192,9 @@ pub enum Op {
         /// Build args in scope, in the command's environment (not in the
         /// image); ENV of the same name wins over them.
         build_args: Vec<(String, String)>,
+        /// `HTTP_PROXY` and the other proxy build args: in the command's
+        /// environment without an ARG, and not part of the cache key.
+        proxy_args: Vec<(String, String)>,
     },
     Copy(CopyOp),
     Env(Vec<(String, String)>),

@@ -78,12 +78,22 @@ pub(super) fn expand(
                 .filter(|(k, _)| !env_names.contains(&k))
                 .filter_map(|(k, v)| Some((k.clone(), v.clone()?)))
                 .collect();
+            let proxy_args = planner
+                .options
+                .build_args
+                .iter()
+                .filter(|(k, _)| super::PROXY_ARGS.contains(&k.as_str()))
+                .filter(|(k, _)| !scope.args.iter().any(|(n, _)| n == *k))
+                .filter(|(k, _)| !env_names.contains(k))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             Op::Run {
                 command: run.command.clone(),
                 heredocs: run.heredocs.clone(),
                 mounts,
                 network: run.network,
                 build_args,
+                proxy_args,
             }
         }
         Kind::Copy(spec) => Op::Copy(copy(planner, stage, scope, &vars, spec, false)?),

@@ -264,7 +264,10 @@ impl<'a> Planner<'a> {
             .options
             .build_args
             .keys()
-            .filter(|k| !self.declared.contains(*k) && !PREDEFINED_ARGS.contains(&k.as_str()))
+            .filter(|k| !self.declared.contains(*k))
+            .filter(|k| {
+                !PREDEFINED_ARGS.contains(&k.as_str()) && !super::PROXY_ARGS.contains(&k.as_str())
+            })
             .cloned()
             .collect();
         Ok(Plan {

@@ -370,3 +370,42 @@ fn unused_build_args_are_reported() {
     .unwrap();
     assert_eq!(p.unused_build_args, ["EXTRA"]);
 }
+
+#[test]
+fn proxy_args_reach_run_without_an_arg() {
+    let p = plan_with(
+        "FROM a\nRUN true\nARG no_proxy\nENV HTTPS_PROXY=env\nRUN true",
+        &options(&[
+            ("HTTP_PROXY", "http://proxy:3128"),
+            ("no_proxy", "x"),
+            ("HTTPS_PROXY", "arg"),
+        ]),
+    )
+    .unwrap();
+    type Env = Vec<(String, String)>;
+    let runs: Vec<(Env, Env)> = p.stages[0]
+        .steps
+        .iter()
+        .filter_map(|s| match &s.op {
+            Op::Run {
+                build_args,
+                proxy_args,
+                ..
+            } => Some((build_args.clone(), proxy_args.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(runs[0].0, pairs(&[]));
+    assert_eq!(
+        runs[0].1,
+        pairs(&[
+            ("HTTPS_PROXY", "arg"),
+            ("HTTP_PROXY", "http://proxy:3128"),
+            ("no_proxy", "x")
+        ])
+    );
+    // Declared: a build arg like any other; overridden by ENV: gone.
+    assert_eq!(runs[1].0, pairs(&[("no_proxy", "x")]));
+    assert_eq!(runs[1].1, pairs(&[("HTTP_PROXY", "http://proxy:3128")]));
+    assert!(p.unused_build_args.is_empty());
+}
