@@ -303,34 +303,30 @@ fn destination(workdir: &str, dest: &str) -> String {
     }
 }
 
-/// `80`, `80/tcp`, `53/udp`, `8000-8010/sctp` → `port/proto` each.
+/// `80`, `80/tcp`, `53/UDP`, `8000-8010/sctp` → `port/proto` each, as
+/// BuildKit does: ranges expanded, protocol lower-cased; a `host:` part
+/// (which Docker tolerates in EXPOSE) is checked and dropped.
 fn expose(spec: &str, into: &mut Vec<String>) -> Result<(), String> {
     let (ports, proto) = match spec.split_once('/') {
         Some((p, proto)) => (p, proto.to_ascii_lowercase()),
         None => (spec, "tcp".to_string()),
     };
-    if ports.contains(':') {
-        return Err(format!(
-            "EXPOSE takes port[/protocol], not a mapping: {spec:?}"
-        ));
-    }
+    let proto = if proto.is_empty() {
+        "tcp".to_string()
+    } else {
+        proto
+    };
     if !matches!(proto.as_str(), "tcp" | "udp" | "sctp") {
-        return Err(format!(
-            "invalid protocol {proto:?} in {spec:?} (tcp, udp or sctp)"
-        ));
+        return Err(format!("invalid proto: {proto}"));
     }
-    let port = |p: &str| {
-        p.parse::<u16>()
-            .ok()
-            .filter(|n| *n > 0)
-            .ok_or_else(|| format!("invalid port {p:?} in {spec:?}"))
+    let (host, container) = match ports.rsplit_once(':') {
+        Some((rest, c)) => (Some(rest.rsplit_once(':').map_or(rest, |(_, h)| h)), c),
+        None => (None, ports),
     };
-    let (start, end) = match ports.split_once('-') {
-        Some((a, b)) => (port(a)?, port(b)?),
-        None => (port(ports)?, port(ports)?),
-    };
-    if start > end {
-        return Err(format!("invalid port range {ports:?} in {spec:?}"));
+    let (start, end) =
+        port_range(container).ok_or_else(|| format!("invalid containerPort: {container}"))?;
+    if let Some(host) = host.filter(|h| !h.is_empty()) {
+        port_range(host).ok_or_else(|| format!("invalid hostPort: {host}"))?;
     }
     let seen: std::collections::HashSet<String> = into.iter().cloned().collect();
     for n in start..=end {
@@ -340,6 +336,13 @@ fn expose(spec: &str, into: &mut Vec<String>) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `N` or `N-M` with ports up to 65535, M not below N.
+fn port_range(text: &str) -> Option<(u16, u16)> {
+    let (a, b) = text.split_once('-').unwrap_or((text, text));
+    let (start, end) = (a.parse::<u16>().ok()?, b.parse::<u16>().ok()?);
+    (start <= end).then_some((start, end))
 }
 
 const SIGNALS: &[&str] = &[

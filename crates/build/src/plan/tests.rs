@@ -328,6 +328,11 @@ fn expose_and_stopsignal_are_checked_after_expansion() {
         last_op("FROM a\nARG P=\"1 2\"\nEXPOSE $P"),
         Op::Expose(vec!["1/tcp".into(), "2/tcp".into()])
     );
+    // Docker tolerates a host part and exposes the container port.
+    assert_eq!(
+        last_op("FROM a\nEXPOSE 127.0.0.1:8080:80/udp 9000:90 0"),
+        Op::Expose(vec!["80/udp".into(), "90/tcp".into(), "0/tcp".into()])
+    );
     let Op::Expose(all) = last_op("FROM a\nEXPOSE 1-65535 80") else {
         panic!()
     };
@@ -339,11 +344,12 @@ fn expose_and_stopsignal_are_checked_after_expansion() {
         );
     }
     let errors = [
-        ("EXPOSE 0", "invalid port \"0\""),
-        ("EXPOSE 70000", "invalid port"),
-        ("EXPOSE 80/icmp", "invalid protocol \"icmp\""),
-        ("EXPOSE 8080:80", "not a mapping"),
-        ("EXPOSE 90-80", "invalid port range"),
+        ("EXPOSE x", "invalid containerPort: x"),
+        ("EXPOSE 70000", "invalid containerPort: 70000"),
+        ("EXPOSE 80/icmp", "invalid proto: icmp"),
+        ("EXPOSE x:80", "invalid hostPort: x"),
+        ("EXPOSE 90-80", "invalid containerPort: 90-80"),
+        ("EXPOSE 1-2-3", "invalid containerPort"),
         ("STOPSIGNAL SIGNOPE", "invalid signal: \"SIGNOPE\""),
         ("STOPSIGNAL 65", "invalid signal"),
         ("ENV ${X}=1", "ENV names can not be blank"),
