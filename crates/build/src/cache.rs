@@ -258,8 +258,8 @@ fn step_keyword(op: &Op) -> &'static str {
 /// The digest of the selected files' content and metadata.
 pub fn selection_digest(selection: &Selection) -> Result<Key, ContextError> {
     let mut h = Hasher::new("selection");
-    for root in &selection.roots {
-        h.text(root);
+    for (root, name) in selection.roots.iter().zip(&selection.names) {
+        h.text(root).text(name);
     }
     for entry in &selection.entries {
         h.text(&entry.root.to_string()).text(&entry.rel);

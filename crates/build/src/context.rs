@@ -81,6 +81,10 @@ pub struct Selection {
     /// The source paths after glob expansion and link resolution, in
     /// order; a directory here stands for its contents.
     pub roots: Vec<String>,
+    /// The same before following links: a file root lands at the
+    /// destination under the base name of its name here (`COPY link /x/`
+    /// makes `/x/link` with the content of what `link` points to).
+    pub names: Vec<String>,
     pub entries: Vec<Entry>,
 }
 
@@ -141,7 +145,7 @@ impl Context {
                     return Err(ContextError::NoMatch(source.clone()));
                 }
             } else {
-                if !rel.is_empty() && self.ignore.excludes(&rel) {
+                if !rel.is_empty() && self.ignore.excludes(&rel) && !self.brings_back(&rel)? {
                     return Err(ContextError::NotFound(source.clone()));
                 }
                 roots.push(rel);
@@ -149,14 +153,27 @@ impl Context {
         }
         let mut selection = Selection {
             roots: Vec::new(),
+            names: Vec::new(),
             entries: Vec::new(),
         };
         for (index, path) in roots.into_iter().enumerate() {
             let resolved = self.resolve(&path)?;
             self.add_root(index, &resolved, &mut selection)?;
             selection.roots.push(resolved);
+            selection.names.push(path);
         }
         Ok(selection)
+    }
+
+    /// Whether an excluded path is a directory that `!` patterns bring
+    /// some files back into (it then exists in the context as their parent).
+    fn brings_back(&self, path: &str) -> Result<bool, ContextError> {
+        if !self.ignore.has_exceptions() || !self.host(path).is_dir() {
+            return Ok(false);
+        }
+        let mut any = false;
+        self.walk(path, &mut |_, _| any = true)?;
+        Ok(any)
     }
 
     fn add_root(
@@ -198,11 +215,21 @@ impl Context {
     }
 
     /// Calls `found` for everything below `dir` (context-relative) that is
-    /// not ignored, in name order, parents before children. Links are not
-    /// followed.
+    /// not ignored, in name order, parents before children; an ignored
+    /// directory is reported too when `!` patterns bring back something in
+    /// it (it is their parent). Links are not followed.
     fn walk(
         &self,
         dir: &str,
+        found: &mut dyn FnMut(&str, &fs::Metadata),
+    ) -> Result<(), ContextError> {
+        self.walk_below(dir, &mut Vec::new(), found)
+    }
+
+    fn walk_below(
+        &self,
+        dir: &str,
+        pending: &mut Vec<(String, fs::Metadata)>,
         found: &mut dyn FnMut(&str, &fs::Metadata),
     ) -> Result<(), ContextError> {
         let host = self.host(dir);
@@ -222,10 +249,19 @@ impl Context {
             let meta = fs::symlink_metadata(&host).map_err(io_error(&host))?;
             let excluded = self.ignore.excludes(&path);
             if !excluded {
+                for (parent, parent_meta) in pending.drain(..) {
+                    found(&parent, &parent_meta);
+                }
                 found(&path, &meta);
             }
             if meta.is_dir() && (!excluded || self.ignore.has_exceptions()) {
-                self.walk(&path, found)?;
+                if excluded {
+                    pending.push((path.clone(), meta.clone()));
+                }
+                self.walk_below(&path, pending, found)?;
+                if pending.last().is_some_and(|(p, _)| *p == path) {
+                    pending.pop();
+                }
             }
         }
         Ok(())
