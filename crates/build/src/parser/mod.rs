@@ -119,7 +119,7 @@ fn read_heredocs(
         return Ok(Vec::new());
     }
     let mut docs = Vec::new();
-    for word in words::raw_words(text, '\\') {
+    for word in heredoc_words(text) {
         let Some(mut doc) = heredoc_marker(&word).map_err(|m| at.error(m))? else {
             continue;
         };
@@ -129,6 +129,26 @@ fn read_heredocs(
         docs.push(doc);
     }
     Ok(docs)
+}
+
+/// The words of a line, with `<<` (or `<<-`, `3<<`) and the word after it
+/// joined when blanks separate them (`RUN <<  EOF` is a heredoc).
+fn heredoc_words(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for word in words::raw_words(text, '\\') {
+        let bare = |w: &str| {
+            let rest = w.trim_start_matches(|c: char| c.is_ascii_digit());
+            rest == "<<" || rest == "<<-"
+        };
+        match out.last_mut() {
+            Some(last) if bare(last) => {
+                last.push(' ');
+                last.push_str(&word);
+            }
+            _ => out.push(word),
+        }
+    }
+    out
 }
 
 /// `[fd]<<[-]WORD` where WORD is one shell word, possibly quoted (which

@@ -575,3 +575,110 @@ fn flag_words_keep_quoted_spaces() {
     let c = copy_of(one("COPY --chown=a\\ b x y"));
     assert_eq!(c.chown.as_deref(), Some("a b"));
 }
+
+/// BuildKit's heredoc cases (parser_heredoc_test.go), as (line and body,
+/// expected (name, content, expand, chomp, fd) of each heredoc).
+#[test]
+fn heredocs_as_buildkit_reads_them() {
+    type Doc<'a> = (&'a str, &'a str, bool, bool, u32);
+    let cases: &[(&str, &[Doc])] = &[
+        ("RUN <<EMPTY\nEMPTY", &[("EMPTY", "", true, false, 0)]),
+        ("RUN 3<<EMPTY2\nEMPTY2", &[("EMPTY2", "", true, false, 3)]),
+        ("RUN \"<<NOHEREDOC\"", &[]),
+        (
+            "RUN <<INDENT\n\tfoo\n\tbar\nINDENT",
+            &[("INDENT", "\tfoo\n\tbar\n", true, false, 0)],
+        ),
+        (
+            "RUN <<-UNINDENT\n\tbaz\n\tquux\nUNINDENT",
+            &[("UNINDENT", "\tbaz\n\tquux\n", true, true, 0)],
+        ),
+        (
+            "RUN <<-UNINDENT2\n\tbaz\n\tquux\n\tUNINDENT2",
+            &[("UNINDENT2", "\tbaz\n\tquux\n", true, true, 0)],
+        ),
+        (
+            "RUN <<-'NOEXPAND'\n\tdon't expand $NAME\nNOEXPAND",
+            &[("NOEXPAND", "\tdon't expand $NAME\n", false, true, 0)],
+        ),
+        (
+            "RUN <<COMMENT\n# internal comment\necho foo # trailing\nCOMMENT",
+            &[(
+                "COMMENT",
+                "# internal comment\necho foo # trailing\n",
+                true,
+                false,
+                0,
+            )],
+        ),
+        (
+            "RUN --mount=type=cache,target=/foo <<MOUNT\necho hello\nMOUNT",
+            &[("MOUNT", "echo hello\n", true, false, 0)],
+        ),
+        (
+            "COPY <<X <<Y /dest\nY\nX\nX\nY",
+            &[("X", "Y\n", true, false, 0), ("Y", "X\n", true, false, 0)],
+        ),
+        (
+            "RUN <<COMPLEX python3\nprint('hello world')\nCOMPLEX",
+            &[("COMPLEX", "print('hello world')\n", true, false, 0)],
+        ),
+        (
+            "COPY <<file.txt /dest\nhello world\nfile.txt",
+            &[("file.txt", "hello world\n", true, false, 0)],
+        ),
+        (
+            "RUN <<eo'f'\necho foo\neof",
+            &[("eof", "echo foo\n", false, false, 0)],
+        ),
+        (
+            "RUN <<eo\\'f\necho foo\neo'f",
+            &[("eo'f", "echo foo\n", true, false, 0)],
+        ),
+        (
+            "RUN <<'e'o\\'f\necho foo\neo'f",
+            &[("eo'f", "echo foo\n", false, false, 0)],
+        ),
+        (
+            "RUN <<'one two'\necho bar\none two",
+            &[("one two", "echo bar\n", false, false, 0)],
+        ),
+        ("RUN <<$EOF\n$EOF", &[("$EOF", "", true, false, 0)]),
+        ("RUN <<  EOF\nEOF", &[("EOF", "", true, false, 0)]),
+        ("RUN <<  EOF  > foo\nEOF", &[("EOF", "", true, false, 0)]),
+        ("RUN << -EOF\n-EOF", &[("-EOF", "", true, false, 0)]),
+        ("RUN <<- EOF\nEOF", &[("EOF", "", true, true, 0)]),
+        ("RUN [\"<<EOF\"]", &[]),
+        ("RUN '<<EOF'", &[]),
+        ("RUN <<<EOF", &[]),
+    ];
+    for (text, want) in cases {
+        let d = parse("Dockerfile", &format!("FROM a\n{text}\nUSER after"))
+            .unwrap_or_else(|e| panic!("{text:?}: {e}"));
+        assert_eq!(d.instructions.len(), 3, "{text:?}");
+        let docs = match &d.instructions[1].kind {
+            Kind::Run(r) => r.heredocs.clone(),
+            Kind::Copy(c) => c
+                .sources
+                .iter()
+                .filter_map(|s| match s {
+                    Source::Heredoc(h) => Some(h.clone()),
+                    Source::Path(_) => None,
+                })
+                .collect(),
+            other => panic!("{other:?}"),
+        };
+        let got: Vec<Doc> = docs
+            .iter()
+            .map(|h| (h.name.as_str(), h.content.as_str(), h.expand, h.chomp, h.fd))
+            .collect();
+        assert_eq!(got, *want, "{text:?}");
+    }
+    for bad in ["RUN <<'EOF\nx", "RUN <<EOF'\nx", "RUN <<\"EOF\nx"] {
+        let err = error(&format!("FROM a\n{bad}"));
+        assert!(
+            err.starts_with("Dockerfile:2: RUN: unexpected end of statement"),
+            "{bad:?}: {err}"
+        );
+    }
+}
