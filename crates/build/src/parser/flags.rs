@@ -47,6 +47,9 @@ impl Flags {
     ) -> Result<(), String> {
         match kind {
             FlagKind::Bool => {
+                if value == Some("") {
+                    return Err(format!("missing a value on flag: --{name}"));
+                }
                 let v = match value.map(str::to_ascii_lowercase).as_deref() {
                     None | Some("true") => true,
                     Some("false") => false,
@@ -164,6 +167,7 @@ mod tests {
                 "expecting boolean value for flag --link, not: yes",
             ),
             (&["--link", "--link"], "duplicate flag specified: --link"),
+            (&["--link="], "missing a value on flag: --link"),
         ];
         for (words, want) in errors {
             assert_eq!(parse(words).unwrap_err(), want);

@@ -83,6 +83,9 @@ pub fn parse_kind(text: &str, escape: char, heredocs: Vec<Heredoc>, trigger: boo
         return match keyword.as_str() {
             "FROM" => fail("FROM requires either one or three arguments"),
             "COPY" | "ADD" => fail(format!("{keyword} requires at least two arguments")),
+            "MAINTAINER" | "WORKDIR" | "USER" | "STOPSIGNAL" => {
+                fail(format!("{keyword} requires exactly one argument"))
+            }
             _ => fail(format!("{keyword} requires at least one argument")),
         };
     }

@@ -461,7 +461,20 @@ fn simple_instructions() {
     let errors = [
         (
             "WORKDIR",
-            "Dockerfile:1: WORKDIR: WORKDIR requires at least one argument",
+            "Dockerfile:1: WORKDIR: WORKDIR requires exactly one argument",
+        ),
+        ("USER", "USER requires exactly one argument"),
+        ("STOPSIGNAL", "STOPSIGNAL requires exactly one argument"),
+        ("MAINTAINER", "MAINTAINER requires exactly one argument"),
+        (
+            "MAINTAINER --boo joe@example.invalid",
+            "unknown flag: --boo",
+        ),
+        ("HEALTHCHECK", "HEALTHCHECK requires at least one argument"),
+        ("VOLUME", "VOLUME requires at least one argument"),
+        (
+            "COPY\t\n\t\tquux \\\n      bar",
+            "COPY requires at least two arguments",
         ),
         (
             "SHELL /bin/sh -c",
