@@ -214,3 +214,81 @@ fn nesting_is_bounded() {
     let fine = "${A:-".repeat(60) + "x" + &"}".repeat(60);
     assert_eq!(Lexer::new('\\').word(&fine, &Vars::new()).unwrap(), "x");
 }
+
+/// BuildKit's own expansion cases (shell/lex_test.go), each with its
+/// variables: (input, variables, expected word or None for an error).
+#[test]
+fn buildkit_expansion_cases() {
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], Option<&'a str>);
+    let fb: &[(&str, &str)] = &[("FOO", "xxx"), ("BAR", "")];
+    let cases: &[Case] = &[
+        ("${FOO-aaa} ${BAR-bbb} ${BAZ-ccc}", fb, Some("xxx  ccc")),
+        ("${FOO:-aaa} ${BAR:-bbb} ${BAZ:-ccc}", fb, Some("xxx bbb ccc")),
+        ("${FOO+aaa} ${BAR+bbb} ${BAZ+ccc}", fb, Some("aaa bbb ")),
+        ("${FOO:+aaa} ${BAR:+bbb} ${BAZ:+ccc}", fb, Some("aaa  ")),
+        ("${FOO:-}", fb, Some("xxx")),
+        ("${BAR?bbb}", fb, Some("")),
+        ("${BAZ?ccc}", fb, None),
+        ("${BAR:?bbb}", fb, None),
+        ("${BAZ:?}", fb, None),
+        ("${FOO=aaa}", fb, None),
+        ("${FOO=:aaa}", fb, None),
+        ("${FOO#()[]{\\}^$.\\*\\?|\\\\}", &[("FOO", "()[]{}^$.*?|\\x")], Some("x")),
+        ("${FOO%%\\**}", &[("FOO", "xx**")], Some("xx")),
+        ("${FOO#*x*y}", &[("FOO", "xxyy")], Some("y")),
+        ("${FOO#*}", &[("FOO", "xxyy")], Some("xxyy")),
+        ("${FOO#$BAR}", &[("FOO", "xxyy"), ("BAR", "x")], Some("xyy")),
+        ("${FOO#$BAR}", &[("FOO", "xxyy"), ("BAR", "")], Some("xxyy")),
+        ("${FOO#}", &[("FOO", "xxyy")], Some("xxyy")),
+        ("${FOO##*x}", &[("FOO", "xxyy")], Some("yy")),
+        ("${FOO#?\\?}", &[("FOO", "???y")], Some("?y")),
+        ("${ABC:-.}${FOO%x}${ABC:-.}", &[("FOO", "xxyy")], Some(".xxyy.")),
+        ("${FOO%%\\**\\*}", &[("FOO", "a***yy*")], Some("a")),
+        ("${FOO%}", &[("FOO", "xxyy")], Some("xxyy")),
+        (
+            "${FOO/$NEEDLE/.} - ${FOO//$NEEDLE/.}",
+            &[("FOO", "/foo*/*/*.txt"), ("NEEDLE", "\\*/")],
+            Some("/foo.*/*.txt - /foo..*.txt"),
+        ),
+        (
+            "${FOO/$NEEDLE/} - ${FOO//$NEEDLE/}",
+            &[("FOO", "/tmp/tmp/bar.txt"), ("NEEDLE", "/tmp")],
+            Some("/tmp/bar.txt - /bar.txt"),
+        ),
+        (
+            "${FOO/$NEEDLE/$R} - ${FOO//$NEEDLE/$R}",
+            &[("FOO", "/a/foo/b/c.txt"), ("NEEDLE", "/?/"), ("R", "/")],
+            Some("/foo/b/c.txt - /foo/c.txt"),
+        ),
+        ("${FOO//\\//\\/}", &[("FOO", "/tmp/foo.txt")], Some("\\/tmp\\/foo.txt")),
+        ("${FOO/$BAR/ww}", &[("FOO", "xxyy"), ("BAR", "")], Some("wwxxyy")),
+        ("${FOO//ww}", &[("FOO", "xxyy")], None),
+        ("${FOO//}", &[("FOO", "xxyy")], None),
+        ("${FOO///}", &[("FOO", "xxyy")], Some("xxyy")),
+        ("${FOO///}", &[], Some("")),
+        ("${VAR:?message here$ARG}", &[("VAR", ""), ("ARG", "x")], None),
+        (
+            "something-${VERSION}.${TARGETOS}-${TARGETARCH}${TARGETVARIANT:+-${TARGETVARIANT}}.tar.gz",
+            &[("VERSION", "v1.2.3"), ("TARGETOS", "linux"), ("TARGETARCH", "arm"), ("TARGETVARIANT", "v7")],
+            Some("something-v1.2.3.linux-arm-v7.tar.gz"),
+        ),
+    ];
+    for (input, vars, want) in cases {
+        let vars: Vars = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let got = Lexer::new('\\').word(input, &vars);
+        match want {
+            Some(w) => assert_eq!(got.as_deref(), Ok(*w), "{input:?}"),
+            None => assert!(got.is_err(), "{input:?} gave {got:?}"),
+        }
+    }
+    let err = Lexer::new('\\')
+        .word(
+            "${VAR:?message here$ARG}",
+            &[("ARG".to_string(), "x".to_string())].into(),
+        )
+        .unwrap_err();
+    assert_eq!(err, "VAR: message herex");
+}
