@@ -123,13 +123,11 @@ fn compile(text: &str) -> Result<Vec<Atom>, String> {
             }
             '*' => atoms.push(Atom::Star),
             '?' => atoms.push(Atom::Quest),
-            '\\' => match chars.get(i) {
-                Some(&e) => {
-                    atoms.push(Atom::Lit(e));
-                    i += 1;
-                }
-                None => atoms.push(Atom::Lit('\\')),
-            },
+            '\\' => {
+                let e = *chars.get(i).ok_or("\\ at the end")?;
+                atoms.push(Atom::Lit(e));
+                i += 1;
+            }
             '[' => {
                 let (class, next) = class(&chars, i)?;
                 atoms.push(class);
@@ -142,7 +140,9 @@ fn compile(text: &str) -> Result<Vec<Atom>, String> {
     Ok(atoms)
 }
 
-/// A `[...]` class starting after the `[` at `start`.
+/// A `[...]` class starting after the `[` at `start`, with Go's grammar:
+/// `[` [`^`] { char | lo `-` hi } `]`, where `-`, `]` and `\` are only
+/// characters when escaped with `\`.
 fn class(chars: &[char], start: usize) -> Result<(Atom, usize), String> {
     let mut i = start;
     let negated = chars.get(i) == Some(&'^');
@@ -150,31 +150,29 @@ fn class(chars: &[char], start: usize) -> Result<(Atom, usize), String> {
         i += 1;
     }
     let mut ranges = Vec::new();
-    let mut first = true;
+    // One class character, escaped or not.
+    let item = |i: &mut usize| -> Result<char, String> {
+        let c = *chars.get(*i).ok_or("unterminated [")?;
+        *i += 1;
+        match c {
+            '\\' => {
+                let e = *chars.get(*i).ok_or("unterminated [")?;
+                *i += 1;
+                Ok(e)
+            }
+            '-' | ']' => Err(format!("unescaped {c} in a class")),
+            c => Ok(c),
+        }
+    };
     loop {
-        let Some(&c) = chars.get(i) else {
-            return Err("unterminated [".into());
-        };
-        i += 1;
-        if c == ']' && !first {
+        if chars.get(i) == Some(&']') && !ranges.is_empty() {
+            i += 1;
             break;
         }
-        first = false;
-        let lo = if c == '\\' {
-            let e = *chars.get(i).ok_or("unterminated [")?;
+        let lo = item(&mut i)?;
+        let hi = if chars.get(i) == Some(&'-') {
             i += 1;
-            e
-        } else {
-            c
-        };
-        let hi = if chars.get(i) == Some(&'-') && chars.get(i + 1).is_some_and(|c| *c != ']') {
-            let mut h = chars[i + 1];
-            i += 2;
-            if h == '\\' {
-                h = *chars.get(i).ok_or("unterminated [")?;
-                i += 1;
-            }
-            h
+            item(&mut i)?
         } else {
             lo
         };
@@ -204,6 +202,12 @@ impl Ignore {
             let exception = pattern.starts_with('!');
             if exception {
                 pattern = pattern[1..].trim();
+                if pattern.is_empty() {
+                    return Err(format!(
+                        "{name}:{}: illegal exclusion pattern: \"!\"",
+                        n + 1
+                    ));
+                }
             }
             if pattern.is_empty() {
                 continue;

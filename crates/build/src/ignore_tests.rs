@@ -44,6 +44,46 @@ const MATCHES: &[(&str, &str, bool)] = &[
     ("dir/**", "dir", false),
     ("**/.git", ".git", true),
     ("a**", "abc/d", true),
+    // moby/patternmatcher's cases
+    ("**/dir2/*", "dir/dir2/file", true),
+    ("**/dir2/**", "dir/dir2/dir3/file", true),
+    ("**file", "file", true),
+    ("**file", "dir/dir/file", true),
+    ("**/file*txt", "dir/dir/file.txt", true),
+    ("**/**/*.txt", "dir/dir/file.txt", true),
+    ("**/**/*.txt2", "dir/dir/file.txt", false),
+    ("**/**/*.txt", "file.txt", true),
+    ("a**/*.txt", "a/file.txt", true),
+    ("a**/*.txt", "a/dir/dir/file.txt", true),
+    ("a/*.txt", "a/dir/file.txt", false),
+    ("a/*.txt**", "a/file.txt", true),
+    ("a[b-d]e", "ae", false),
+    ("a[b-d]e", "ace", true),
+    ("a[^b-d]e", "aze", true),
+    (".*", ".foo", true),
+    (".*", "foo", false),
+    ("abc.def", "abcZdef", false),
+    ("abc?def", "abcZdef", true),
+    ("**/foo/bar", "dir/dir2/foo/bar", true),
+    ("abc/**", "abc", false),
+    ("**/.foo", "bar.foo", false),
+    ("a(b)c/def", "a(b)c/def", true),
+    ("a.|)$(}+{bc", "a.|)$(}+{bc", true),
+    (
+        "dist/*.whl",
+        "dist/proxy.py-2.4.0rc3.dev36+g08acad9-py3-none-any.whl",
+        true,
+    ),
+    ("a\\\\", "a\\", true),
+    ("[a-ζ]*", "α", true),
+    ("*[a-ζ]", "A", false),
+    ("a*b", "a/b", false),
+    ("[x\\-]", "x", true),
+    ("[x\\-]", "-", true),
+    ("[\\-x]", "x", true),
+    ("[\\-x]", "a", false),
+    ("a[^a][^a][^a]b", "a☺b", false),
+    ("*x", "xxx", true),
 ];
 
 #[test]
@@ -56,13 +96,19 @@ fn patterns_match_like_go() {
 
 #[test]
 fn bad_patterns_are_errors() {
-    for bad in ["[", "a[", "[a-", "[z-a]", "a]"] {
+    // Go's filepath.Match refuses these, so Docker does.
+    for bad in [
+        "[", "a[", "[a-", "[z-a]", "a]", "[]a]", "[-]", "[x-]", "[-x]", "\\", "[a-b-c]", "[^",
+        "[^bc", "[]",
+    ] {
         let err = Pattern::new(bad, false).unwrap_err();
         assert!(
             err.starts_with(&format!("invalid pattern {bad:?}")),
             "{err}"
         );
     }
+    let err = Ignore::parse(".dockerignore", "ok\n !  \n").unwrap_err();
+    assert_eq!(err, ".dockerignore:2: illegal exclusion pattern: \"!\"");
     let err = Ignore::parse(".dockerignore", "ok\n[bad\n").unwrap_err();
     assert!(
         err.starts_with(".dockerignore:2: invalid pattern \"[bad\""),
@@ -85,11 +131,19 @@ const EXCLUDES: &[(&str, &str, bool)] = &[
     ("docs\n!docs/keep.md", "docs/keep.md", false),
     ("docs\n!docs/keep.md", "docs/other.md", true),
     ("!a\na", "a", true),
+    ("**\n!util/docker/web", "util/docker/web/foo", false),
+    (
+        "**\n!util/docker/web\nutil/docker/web/foo",
+        "util/docker/web/foo",
+        true,
+    ),
+    ("**\n!dist/*.whl", "dist/p-1.0-py3-none-any.whl", false),
+    ("docs/*\n!docs/README.md", "docs/README.md", false),
+    ("!fileutils.go\n*.go", "fileutils.go", true),
     ("a\n!a", "a", false),
     ("# comment\nx", "# comment", false),
     ("  spaced  ", "spaced", true),
     ("\n\n", "anything", false),
-    ("!", "x", false),
     ("**\n!src/**\nsrc/**/*.tmp", "src/a/b.tmp", true),
     ("**\n!src/**\nsrc/**/*.tmp", "src/a/b.rs", false),
     ("**\n!src/**\nsrc/**/*.tmp", "target/x", true),
