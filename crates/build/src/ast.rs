@@ -1,6 +1,6 @@
 //! The parsed Dockerfile: instructions with their flags and arguments as
 //! written (not yet expanded; expansion needs the stage's variables and is
-//! done by [`crate::plan`]).
+//! done by [`mod@crate::plan`]).
 
 use std::time::Duration;
 

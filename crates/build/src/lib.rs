@@ -2,7 +2,7 @@
 //! of a Dockerfile and a build context to a validated build plan.
 //!
 //! This crate is pure logic. It owns parsing ([`parser`]), word expansion
-//! ([`lex`]), stages with their ARG scoping and platforms ([`plan`],
+//! ([`lex`]), stages with their ARG scoping and platforms ([`mod@plan`],
 //! [`platform`]), the stage graph ([`graph`]), `.dockerignore`
 //! ([`ignore`]), resolving COPY/ADD sources in the context ([`context`])
 //! and step cache keys ([`cache`]). It does not run anything, pull images
