@@ -38,6 +38,10 @@ pub const PROXY_ARGS: &[&str] = &[
     "all_proxy",
 ];
 
+/// The `PATH` an image built `FROM scratch` starts with (Docker and
+/// buildah put it in the config; `ENV PATH=/x:$PATH` sees it).
+pub const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 /// What a build asks for besides the Dockerfile.
 #[derive(Debug, Clone)]
 pub struct PlanOptions {

@@ -194,7 +194,10 @@ impl<'a> Planner<'a> {
     /// The scope a stage starts with, and the ONBUILD triggers to run.
     fn base_scope(&self, base: &Base, platform: &Platform) -> (Scope, Vec<String>) {
         match base {
-            Base::Scratch => (Scope::new(Vec::new(), "/".into()), Vec::new()),
+            Base::Scratch => {
+                let env = vec![("PATH".to_string(), super::DEFAULT_PATH.to_string())];
+                (Scope::new(env, "/".into()), Vec::new())
+            }
             Base::Stage(i) => {
                 let parent = &self.finished[*i];
                 let triggers = self.stages[*i]

@@ -57,6 +57,13 @@ fn env_expands_with_the_values_before_the_instruction() {
         ("ENV a=${UNSET:-dflt}", &[("a", "dflt")]),
         ("ENV p=/bin\nENV p=$p:/sbin", &[("p", "/bin:/sbin")]),
         ("ARG v=1\nENV v=2\nENV w=$v", &[("w", "2")]),
+        (
+            "ENV PATH=/opt/bin:$PATH",
+            &[(
+                "PATH",
+                "/opt/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            )],
+        ),
     ];
     for (body, want) in cases {
         let op = last_op(&format!("FROM scratch\n{body}"));
