@@ -106,21 +106,13 @@ pub(super) fn expand(
             Op::Env(pairs)
         }
         Kind::Label(pairs) => Op::Label(key_values(&lex, &vars, pairs, "LABEL")?),
+        // Empty after expansion is allowed, as in Docker: WORKDIR stays
+        // where it was, USER goes back to the default (root).
         Kind::Workdir(path) => {
-            let path = word(path)?;
-            if path.is_empty() {
-                return Err("WORKDIR needs a path".into());
-            }
-            scope.workdir = absolute(&scope.workdir, &path);
+            scope.workdir = absolute(&scope.workdir, &word(path)?);
             Op::Workdir(scope.workdir.clone())
         }
-        Kind::User(user) => {
-            let user = word(user)?;
-            if user.is_empty() {
-                return Err("USER needs a user".into());
-            }
-            Op::User(user)
-        }
+        Kind::User(user) => Op::User(word(user)?),
         Kind::Expose(ports) => {
             let mut all = Vec::new();
             for p in ports {

@@ -100,6 +100,7 @@ fn workdir_is_relative_to_the_previous_one() {
         ("WORKDIR /a/b\nWORKDIR ../c", "/a/c"),
         ("WORKDIR /a/./b//", "/a/b"),
         ("WORKDIR /../..", "/"),
+        ("WORKDIR /a\nWORKDIR $UNSET", "/a"),
     ];
     for (body, want) in cases {
         assert_eq!(
@@ -421,4 +422,9 @@ fn proxy_args_reach_run_without_an_arg() {
     assert_eq!(runs[1].0, pairs(&[("no_proxy", "x")]));
     assert_eq!(runs[1].1, pairs(&[("HTTP_PROXY", "http://proxy:3128")]));
     assert!(p.unused_build_args.is_empty());
+}
+
+#[test]
+fn user_may_expand_to_nothing() {
+    assert_eq!(last_op("FROM a\nUSER $UNSET"), Op::User(String::new()));
 }
