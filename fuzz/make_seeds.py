@@ -269,9 +269,93 @@ def seccomp():
         put("seccomp_convert", f"docker-{i}", bytes([i | 0x0c]) + json.dumps(docker).encode())
     put("seccomp_convert", "oci", b"\0" + json.dumps(oci).encode())
 
+# ---------------------------------------------------------------- dockerfile
+
+DOCKERFILES = {
+    "multistage": """# syntax=docker/dockerfile:1
+ARG BASE=busybox
+ARG VERSION
+FROM --platform=$BUILDPLATFORM ${BASE}:${VERSION:-latest} AS build
+ARG TARGETARCH TARGETVARIANT
+WORKDIR /src
+COPY --chown=1000:1000 --chmod=0755 src/ ./
+RUN --mount=type=cache,target=/root/.cache,sharing=locked \\
+    --mount=type=secret,id=token,required \\
+    --network=none \\
+    make ARCH=$TARGETARCH${TARGETVARIANT:+-$TARGETVARIANT}
+FROM scratch AS out
+COPY --from=build /src/app /app
+COPY --from=0 /etc/passwd /etc/
+ENV PATH=/bin:/usr/bin HOME="/home/app" LEGACY_FREE=1
+ENV OLD style value
+LABEL org.opencontainers.image.title="app" version=${VERSION:-dev}
+EXPOSE 8080/tcp 53/udp 9000-9002
+USER 1000:1000
+VOLUME ["/data"]
+STOPSIGNAL SIGTERM
+HEALTHCHECK --interval=30s --timeout=3s --retries=3 CMD ["/app", "-health"]
+ENTRYPOINT ["/app"]
+CMD --serve
+""",
+    "heredocs": """FROM busybox
+RUN <<EOF
+set -e
+echo $HOME
+EOF
+RUN python3 3<<'A' <<-B && cat
+print("x")
+A
+\tindented
+\tB
+COPY <<one.txt <<"two.txt" /dest/
+first $HOME
+one.txt
+second $HOME
+two.txt
+""",
+    "escape": """# escape=`
+FROM mcr.example/windows
+SHELL ["powershell", "-command"]
+RUN dir c:\\ `
+    && echo done
+WORKDIR c:\\app
+""",
+    "onbuild": """FROM alpine AS base
+ONBUILD COPY . /app
+ONBUILD RUN make
+MAINTAINER someone <x@example.invalid>
+FROM base
+HEALTHCHECK NONE
+ADD --checksum=sha256:""" + "ab" * 32 + """ https://example.invalid/a.tgz /tmp/
+ADD local.tar.gz /opt/
+""",
+    "continuations": """FROM a
+RUN echo a \\
+# comment inside
+  b \\
+
+  c
+LABEL a=b \\
+      c="d e"
+""",
+    "expansion": """FROM a
+ARG X=abcabc
+ENV A=${X#*b} B=${X##*b} C=${X%b*} D=${X%%b*} E=${X/b/-} F=${X//b/-}
+ENV G=${UNSET:-dflt} H=${X:+alt} I=${UNSET-x} J=${X+y} K='$X' L=\\$X
+WORKDIR /a/../b/./c
+""",
+    "dockerignore": "**/*.tmp\n!keep.tmp\nnode_modules\n/build/\n# comment\n[a-c]?.log\n",
+}
+
+
+def dockerfile():
+    for name, text in DOCKERFILES.items():
+        put("dockerfile", name, text)
+
 
 if __name__ == "__main__":
     layers()
     image_json()
     flags()
     seccomp()
+    dockerfile()
