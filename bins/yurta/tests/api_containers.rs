@@ -130,6 +130,7 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
         1,
         "stop the container before removing",
     );
+    exec(s, bin, &svc);
     d(&["stop", "-t", "1", &svc]);
     assert_eq!(w.inspect(&svc, ".State.Status"), "exited");
     d(&["start", &svc]);
@@ -216,6 +217,55 @@ fn foreground(s: &Service, bin: &str, sfx: &str) {
     assert!(out.status.success());
     let o = s.client(bin, &["run", "--rm", "img", "nosuchcommand"]);
     assert_eq!(o.code, 127, "{}", o.stderr);
+}
+
+/// `docker exec` in a running container: output, exit codes, stdin,
+/// environment and working directory, detached, errors.
+fn exec(s: &Service, bin: &str, name: &str) {
+    let o = s.client(
+        bin,
+        &["exec", name, "sh", "-c", "echo hi; echo err >&2; exit 4"],
+    );
+    assert_eq!(o.code, 4, "{}", o.stderr);
+    assert_eq!((o.stdout.as_str(), o.stderr.as_str()), ("hi\n", "err\n"));
+    let o = s.client(
+        bin,
+        &[
+            "exec",
+            "-e",
+            "X=5",
+            "-w",
+            "/bin",
+            name,
+            "sh",
+            "-c",
+            "echo $X $(pwd)",
+        ],
+    );
+    assert_eq!(o.stdout, "5 /bin\n", "{}", o.stderr);
+    let mut child = std::process::Command::new(bin)
+        .args(["exec", "-i", name, "cat"])
+        .env("DOCKER_HOST", s.host())
+        .env("DOCKER_CONFIG", &s.config)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(b"input\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "input\n");
+    let o = s.client(bin, &["exec", name, "nosuch"]);
+    assert_eq!(o.code, 127, "{}", o.stderr);
+    assert!(o.stderr.contains("nosuch"), "{}", o.stderr);
+    ok(s, bin, &["exec", "-d", name, "true"]);
+    fails(
+        s,
+        bin,
+        &["exec", "nosuchc", "true"],
+        1,
+        "No such container: nosuchc",
+    );
 }
 
 fn run_client(bin: &str, sfx: &str) {

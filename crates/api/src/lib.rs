@@ -20,6 +20,7 @@ mod body;
 mod containers;
 mod error;
 mod events;
+mod exec;
 mod filters;
 mod images;
 mod journal;

@@ -15,7 +15,7 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::request::{query, Call, Reply};
 use crate::server::State;
-use crate::{containers, images, networks, system, volumes};
+use crate::{containers, exec, images, networks, system, volumes};
 
 type Handler = fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 
@@ -76,7 +76,11 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/containers/{id}/wait", containers::wait),
     route!("POST", "/containers/{id}/attach", containers::attach),
     route!("POST", "/containers/{id}/resize", containers::resize),
+    route!("POST", "/containers/{id}/exec", exec::create),
     route!("DELETE", "/containers/{id}", containers::remove),
+    route!("POST", "/exec/{id}/start", exec::start),
+    route!("POST", "/exec/{id}/resize", exec::resize),
+    route!("GET", "/exec/{id}/json", exec::inspect),
     route!("GET", "/networks", networks::list),
     route!("POST", "/networks/create", networks::create),
     route!("POST", "/networks/prune", networks::prune),
@@ -169,17 +173,11 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Respons
 /// Docker's 404 for unknown paths; a clear 501 for the container,
 /// exec, pull and push routes that yurta serves in a later release.
 fn not_served(path: &str) -> ApiError {
-    let later = [
-        "/containers/",
-        "/exec/",
-        "/images/create",
-        "/auth",
-        "/distribution/",
-    ];
+    let later = ["/containers/", "/images/create", "/auth", "/distribution/"];
     match later.iter().any(|p| path.starts_with(p) || path == p.trim_end_matches('/')) {
         true => ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
-            format!("{path} is not served by yurta system service yet: use the yurta CLI for exec, pull and push"),
+            format!("{path} is not served by yurta system service yet: use the yurta CLI for pull, push, cp, top and stats"),
         ),
         false => ApiError::not_found("page not found"),
     }

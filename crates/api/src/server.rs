@@ -76,6 +76,8 @@ pub(crate) struct State {
     pub engine: yurta_engine::Host,
     /// Attaches waiting for their container's start.
     pub attaches: crate::containers::Pending,
+    /// Exec instances (`docker exec`).
+    pub execs: crate::exec::Execs,
     pub limits: Limits,
     activity: Activity,
 }
@@ -131,6 +133,7 @@ pub fn serve(cfg: Config) -> Result<(), ServeError> {
             binaries: cfg.binaries.clone(),
         },
         attaches: Default::default(),
+        execs: Default::default(),
         limits: cfg.limits,
         activity: Activity::default(),
     });

@@ -2,13 +2,14 @@
 //! record's user, environment and working directory as defaults; the
 //! command's exit code is ours.
 
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{bail, Context};
+use yurta_engine::lifecycle::exec::ExecSpec;
 use yurta_engine::Engine;
 
 use super::args::ExecArgs;
-use super::{exit, reconcile, runtime_root};
+use super::{exit, reconcile};
 use crate::Ctx;
 
 pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
@@ -17,59 +18,24 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
     if !rec.state.running || rec.state.paused {
         bail!("container {} is not running", a.container);
     }
-    let mut c = Command::new(ctx.binaries.runtime.clone());
-    c.arg("--root").arg(runtime_root(ctx)).arg("exec");
-    for e in rec.config.env.iter().chain(&a.env) {
-        c.args(["--env", e]);
-    }
-    if let Some(w) = a
-        .workdir
-        .as_deref()
-        .or(Some(rec.config.working_dir.as_str()))
-        .filter(|w| !w.is_empty())
-    {
-        c.args(["--cwd", w]);
-    }
-    let user = a.user.as_deref().unwrap_or(rec.config.user.as_str());
-    if !user.is_empty() {
-        let rootfs = rec
-            .yurta
-            .rootfs
-            .clone()
-            .context("the container's root filesystem is not mounted")?;
-        let u = yurta_engine::user::resolve_in_rootfs(&rootfs, user)
-            .with_context(|| format!("exec -u {user:?}"))?;
-        c.args(["--user", &format!("{}:{}", u.uid, u.gid)]);
-        for g in &u.additional_gids {
-            c.args(["--additional-gids", &g.to_string()]);
-        }
-        if !rec
-            .config
-            .env
-            .iter()
-            .chain(&a.env)
-            .any(|e| e.starts_with("HOME="))
-        {
-            c.args(["--env", &format!("HOME={}", u.home)]);
-        }
-    }
-    if a.detach {
-        c.arg("--detach");
-    }
     let console = a.tty.then(|| {
         ctx.root
             .join("attach")
             .join(format!("exec-{}", std::process::id()))
     });
-    if let Some(sock) = &console {
-        c.arg("--tty").arg("--console-socket").arg(sock);
-    }
-    c.arg(&rec.id).args(&a.command);
+    let spec = ExecSpec {
+        command: a.command.clone(),
+        env: a.env.clone(),
+        workdir: a.workdir.clone(),
+        user: a.user.clone(),
+        detach: a.detach,
+        console_socket: console.clone(),
+    };
+    let mut c = yurta_engine::lifecycle::exec::command(ctx, &rec, &spec)?;
     if !a.interactive || a.tty {
         c.stdin(Stdio::null());
     }
     c.stderr(Stdio::piped());
-    yurta_engine::lifecycle::events::exec_started(&ctx.root, &rec, &a.command);
     let code = match &console {
         Some(sock) => super::console::run(&mut c, sock, a.interactive && !a.detach)?,
         None => {

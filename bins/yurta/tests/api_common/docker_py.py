@@ -64,6 +64,8 @@ ct = c.containers.run("img", "sleep 300", detach=True, name="pyct", labels={"a":
 ct.reload()
 assert ct.status == "running", ct.status
 assert [x.name for x in c.containers.list(filters={"label": "a=b"})] == ["pyct"]
+r = ct.exec_run(["sh", "-c", "echo py; exit 2"])
+assert (r.exit_code, r.output) == (2, b"py\n"), r
 ct.stop(timeout=1)
 ct.reload()
 assert ct.status == "exited", ct.status

@@ -236,7 +236,7 @@ fn read_output(sock: &OwnedFd, tx: &mpsc::Sender<Bytes>, s: Streams) {
 }
 
 /// Raw bytes with a TTY; Docker's 8-byte frames without.
-fn frame(kind: u8, data: &[u8], tty: bool) -> Bytes {
+pub(crate) fn frame(kind: u8, data: &[u8], tty: bool) -> Bytes {
     if tty {
         return Bytes::copy_from_slice(data);
     }

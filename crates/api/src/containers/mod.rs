@@ -8,7 +8,7 @@ mod create;
 mod logs;
 mod wait;
 
-pub(crate) use attach::{attach, resize, Pending};
+pub(crate) use attach::{attach, frame, resize, Pending};
 pub(crate) use logs::logs;
 pub(crate) use wait::wait;
 
@@ -29,7 +29,7 @@ pub(crate) fn lifecycle_error(e: anyhow::Error) -> ApiError {
     ApiError::kind(lifecycle::error_kind(&e), format!("{e:#}"))
 }
 
-fn open(state: &State) -> Result<Engine, ApiError> {
+pub(crate) fn open(state: &State) -> Result<Engine, ApiError> {
     Engine::open(&state.root).map_err(|e| ApiError::of(&e))
 }
 

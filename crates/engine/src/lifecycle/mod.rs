@@ -13,6 +13,7 @@
 //! tables are the front ends'.
 
 pub mod events;
+pub mod exec;
 pub mod logs;
 pub mod netns;
 pub mod reconcile;
