@@ -6,9 +6,10 @@ use std::collections::BTreeMap;
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::json;
+use yurta_engine::lifecycle::connect::{self, ConnectRequest};
 use yurta_engine::Engine;
 use yurta_network::filter::{passes, NetworkFilter};
-use yurta_network::{AttachRequest, CreateOptions};
+use yurta_network::CreateOptions;
 
 use crate::container::networks;
 use crate::format::{self, Format, Row};
@@ -167,16 +168,11 @@ pub fn run(ctx: &Ctx, c: NetworkCommand) -> anyhow::Result<()> {
                 crate::prune::report("Networks", &pruned)?;
             }
         }
-        NetworkCommand::Connect(a) => connect(ctx, &nets, &a)?,
+        NetworkCommand::Connect(a) => connect(ctx, &a)?,
         NetworkCommand::Disconnect(a) => {
             let engine = Engine::open(&ctx.root)?;
             let rec = engine.containers.lookup(&a.container)?;
-            nets.detach(&a.network, &rec.id)?;
-            crate::events::network_disconnected(&nets, &a.network, &rec.id);
-            let name = nets.inspect(&a.network)?.name;
-            engine.containers.update(&rec.id, |r| {
-                r.network_settings.networks.remove(&name);
-            })?;
+            connect::disconnect(ctx, &engine, &rec, &a.network)?;
         }
     }
     Ok(())
@@ -224,7 +220,7 @@ fn list(networks: &[yurta_network::Network], a: &LsArgs) -> anyhow::Result<()> {
 }
 
 /// Attaches a running container's namespace to one more network.
-fn connect(ctx: &Ctx, nets: &yurta_network::Networks, a: &ConnectArgs) -> anyhow::Result<()> {
+fn connect(ctx: &Ctx, a: &ConnectArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
     let rec = engine.containers.lookup(&a.container)?;
     let p = crate::container::Paths::new(&ctx.root, &rec.id);
@@ -234,32 +230,10 @@ fn connect(ctx: &Ctx, nets: &yurta_network::Networks, a: &ConnectArgs) -> anyhow
             a.container
         );
     }
-    let mut req = AttachRequest::new(&a.network, &rec.id, &p.netns);
-    req.container_name = rec.bare_name();
-    req.aliases = a.alias.clone();
-    req.ip = a.ip;
-    req.hosts_file = Some(p.dir.join("hosts"));
-    let ep = nets.attach(&req)?;
-    yurta_engine::lifecycle::events::network_connection(
-        &ctx.root,
-        "connect",
-        &ep.network_id,
-        &ep.network,
-        &rec.id,
-    );
-    engine.containers.update(&rec.id, |r| {
-        r.network_settings.networks.insert(
-            ep.network.clone(),
-            yurta_engine::record::EndpointSettings {
-                aliases: (!a.alias.is_empty()).then(|| a.alias.clone()),
-                network_id: ep.network_id.clone(),
-                endpoint_id: ep.endpoint_id.clone(),
-                gateway: ep.gateway.to_string(),
-                ip_address: ep.ip.to_string(),
-                ip_prefix_len: ep.prefix.into(),
-                mac_address: ep.mac.clone(),
-            },
-        );
-    })?;
-    crate::container::refresh_peers(ctx, &rec.id, &p.dir.join("hosts"))
+    let req = ConnectRequest {
+        network: a.network.clone(),
+        aliases: a.alias.clone(),
+        ip: a.ip,
+    };
+    connect::connect(ctx, &engine, &rec, &req)
 }

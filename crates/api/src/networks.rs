@@ -4,12 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use hyper::StatusCode;
+use hyper::{Response, StatusCode};
 use serde::Deserialize;
 use serde_json::json;
+use yurta_engine::lifecycle::connect::{self, ConnectRequest};
 use yurta_network::filter::{passes, NetworkFilter};
 use yurta_network::{Config, CreateOptions, Networks};
 
+use crate::body::empty;
+use crate::containers::{lifecycle_error, lookup, open};
 use crate::error::ApiError;
 use crate::journal;
 use crate::request::{blocking, json, ok, status, Call, Reply};
@@ -149,4 +152,68 @@ pub(crate) async fn prune(c: Call) -> Reply {
     })
     .await?;
     ok(&json!({"NetworksDeleted": names}))
+}
+
+/// Docker's `NetworkConnectRequest` / `NetworkDisconnectRequest`.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct ConnectBody {
+    container: String,
+    endpoint_config: Option<EndpointConfig>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase", default)]
+struct EndpointConfig {
+    aliases: Option<Vec<String>>,
+    #[serde(rename = "IPAMConfig")]
+    ipam_config: Option<EndpointIpam>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+struct EndpointIpam {
+    #[serde(rename = "IPv4Address")]
+    ipv4_address: String,
+}
+
+pub(crate) async fn connect(mut c: Call) -> Reply {
+    let b: ConnectBody = c.json().await?;
+    let ep = b.endpoint_config.unwrap_or_default();
+    let ip = match ep
+        .ipam_config
+        .map(|i| i.ipv4_address)
+        .filter(|a| !a.is_empty())
+    {
+        None => None,
+        Some(a) => Some(
+            a.parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid IPv4Address {a:?}")))?,
+        ),
+    };
+    let req = ConnectRequest {
+        network: c.param(0).to_string(),
+        aliases: ep.aliases.unwrap_or_default(),
+        ip,
+    };
+    let state = c.state.clone();
+    blocking(move || {
+        let engine = open(&state)?;
+        let rec = lookup(&state, &engine, &b.container)?;
+        connect::connect(&state.engine, &engine, &rec, &req).map_err(lifecycle_error)
+    })
+    .await?;
+    Ok(Response::new(empty()))
+}
+
+pub(crate) async fn disconnect(mut c: Call) -> Reply {
+    let b: ConnectBody = c.json().await?;
+    let (state, network) = (c.state.clone(), c.param(0).to_string());
+    blocking(move || {
+        let engine = open(&state)?;
+        let rec = lookup(&state, &engine, &b.container)?;
+        connect::disconnect(&state.engine, &engine, &rec, &network).map_err(lifecycle_error)
+    })
+    .await?;
+    Ok(Response::new(empty()))
 }

@@ -85,6 +85,8 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/networks/create", networks::create),
     route!("POST", "/networks/prune", networks::prune),
     route!("GET", "/networks/{id}", networks::inspect),
+    route!("POST", "/networks/{id}/connect", networks::connect),
+    route!("POST", "/networks/{id}/disconnect", networks::disconnect),
     route!("DELETE", "/networks/{id}", networks::remove),
 ];
 

@@ -28,19 +28,6 @@ pub fn emit(kind: &str, action: &str, id: &str, attributes: &[(&str, &str)]) {
     }
 }
 
-/// `disconnect` by the network's name or ID, looked up.
-pub fn network_disconnected(nets: &yurta_network::Networks, network: &str, container: &str) {
-    if let (Ok(n), Some(root)) = (nets.inspect(network), ROOT.get()) {
-        yurta_engine::lifecycle::events::network_connection(
-            root,
-            "disconnect",
-            &n.id,
-            &n.name,
-            container,
-        );
-    }
-}
-
 /// A network's `create` or `destroy`.
 pub fn network(action: &str, n: &yurta_network::Network) {
     let attrs = [("name", n.name.as_str()), ("type", n.driver.as_str())];
