@@ -29,7 +29,7 @@ pub async fn blob(
         return match blocking(move || s.storage.delete_blob(&repo, &d)).await? {
             true => Ok(Response::builder()
                 .status(202)
-                .header("Docker-Content-Digest", d.to_string())
+                .header("Content-Length", 0)
                 .body(empty())
                 .unwrap_or_default()),
             false => Err(unknown(&d)),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use hyper::{Method, Response};
 
-use super::body::{empty, full, read_limited, too_large, Body};
+use super::body::{empty, full, read_limited, Body};
 use super::routes::Req;
 use super::{blocking, State};
 use crate::errors::{ApiError, Code};
@@ -18,6 +18,15 @@ fn unknown(reference: &str) -> ApiError {
     ApiError::detail(
         Code::ManifestUnknown,
         serde_json::json!({ "reference": reference }),
+    )
+}
+
+/// Over 4 MiB: refused before the body is read, as distribution does
+/// (400 MANIFEST_INVALID, not 413, so clients see the same error).
+fn manifest_too_large() -> ApiError {
+    ApiError::detail(
+        Code::ManifestInvalid,
+        format!("the manifest is over the limit of {MAX_MANIFEST} bytes"),
     )
 }
 
@@ -83,9 +92,14 @@ async fn put(
 ) -> Result<Response<Body>, ApiError> {
     let declared: Option<u64> = req.header("content-length").and_then(|v| v.parse().ok());
     if declared.is_some_and(|l| l > MAX_MANIFEST as u64) {
-        return Err(too_large(MAX_MANIFEST));
+        return Err(manifest_too_large());
     }
-    let data = read_limited(&mut req.body, MAX_MANIFEST, st.limits.body_idle).await?;
+    let data = read_limited(&mut req.body, MAX_MANIFEST, st.limits.body_idle)
+        .await
+        .map_err(|e| match e.status() {
+            413 => manifest_too_large(),
+            _ => e,
+        })?;
     let d = Digest::of(&data);
     if let Reference::Digest(want) = &reference {
         if want != &d {

@@ -165,7 +165,9 @@ pub async fn session(
     id: &str,
     mut req: Req,
 ) -> Result<Response<Body>, ApiError> {
-    let id = UploadId::parse(id).ok_or_else(upload_unknown)?;
+    // distribution: an id it could not have made is "invalid" (still 404).
+    let id = UploadId::parse(id)
+        .ok_or_else(|| ApiError::new(Code::BlobUploadInvalid).with_status(404))?;
     match req.method {
         Method::GET => {
             if st.storage.upload_repo(&id).as_ref() != Some(&repo) {
