@@ -215,6 +215,41 @@ fn the_bearer_token_flow_as_docker_and_podman_use_it() {
         .unwrap()
         .ends_with("scope=\"repository:alice/app:pull,push\""));
 
+    // The catalog takes its own scope, given to users who logged in.
+    let t = request(
+        &a,
+        "GET",
+        "/token?scope=registry:catalog:*",
+        &[("Authorization", &basic("alice"))],
+        b"",
+    );
+    let bearer = format!("Bearer {}", t.json()["token"].as_str().unwrap());
+    let catalog = request(
+        &a,
+        "GET",
+        "/v2/_catalog",
+        &[("Authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(
+        catalog.json()["repositories"],
+        serde_json::json!(["alice/app"])
+    );
+    let anon = request(&a, "GET", "/token?scope=registry:catalog:*", &[], b"");
+    let bearer = format!("Bearer {}", anon.json()["token"].as_str().unwrap());
+    let r = request(
+        &a,
+        "GET",
+        "/v2/_catalog",
+        &[("Authorization", &bearer)],
+        b"",
+    );
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .unwrap()
+        .contains("scope=\"registry:catalog:*\""));
+
     // Anonymous clients get tokens for what anonymous may do.
     skopeo(&[
         "--dest-creds=alice:pw-alice",
@@ -243,6 +278,88 @@ fn the_bearer_token_flow_as_docker_and_podman_use_it() {
         b"",
     );
     assert_eq!(r.status, 401);
+}
+
+#[test]
+fn podman_logs_in_pushes_and_pulls_with_tokens() {
+    if common::podman::skipped() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = config(dir.path(), "token", RULES);
+    let srv = Server::start(&["--config", &cfg]);
+    let a = srv.addr();
+    let y = Yurta::new();
+    let tarball = y.path("rootfs.tar");
+    common::tar_of(&y.rootfs(), &tarball);
+    let local = format!("localhost/yurta-regsrv-{}:1", std::process::id());
+    let _cleanup = common::podman::PodmanImage(local.clone());
+    sh(
+        "podman",
+        &["import", "-q", tarball.to_str().unwrap(), &local],
+    )
+    .ok();
+    let authfile = y.path("podman-auth.json");
+    let authfile = authfile.to_str().unwrap();
+    let tls = "--tls-verify=false";
+    let denied = sh(
+        "podman",
+        &[
+            "login",
+            tls,
+            "--authfile",
+            authfile,
+            "-u",
+            "alice",
+            "-p",
+            "wrong",
+            &a,
+        ],
+    );
+    assert_ne!(denied.code, 0);
+    sh(
+        "podman",
+        &[
+            "login",
+            tls,
+            "--authfile",
+            authfile,
+            "-u",
+            "alice",
+            "-p",
+            "pw-alice",
+            &a,
+        ],
+    )
+    .ok();
+    let remote = format!("{a}/alice/podman:1");
+    sh(
+        "podman",
+        &[
+            "push",
+            "-q",
+            tls,
+            "--authfile",
+            authfile,
+            &local,
+            &format!("docker://{remote}"),
+        ],
+    )
+    .ok();
+    let pulled = remote.clone();
+    let _pulled = common::podman::PodmanImage(pulled.clone());
+    sh("podman", &["rmi", "-f", &local]).ok();
+    sh(
+        "podman",
+        &["pull", "-q", tls, "--authfile", authfile, &pulled],
+    )
+    .ok();
+    y.run_stdin(
+        &["login", "-u", "alice", "--password-stdin", &a],
+        "pw-alice\n",
+    )
+    .ok();
+    y.run(&["pull", "-q", &remote]).ok();
 }
 
 #[test]

@@ -93,8 +93,8 @@ pub enum Caller {
     Anyone,
     /// Credentials checked (None: anonymous) — the rules decide.
     User(Option<String>),
-    /// A bearer token: what it grants.
-    Token(Vec<Scope>),
+    /// A bearer token: whose (None: anonymous) and what it grants.
+    Token(Option<String>, Vec<Scope>),
 }
 
 /// The auth settings in force.
@@ -155,7 +155,7 @@ impl Auth {
         };
         if let Some(token) = value.strip_prefix("Bearer ") {
             return token::verify(&self.key, token.trim())
-                .map(Caller::Token)
+                .map(|(user, scopes)| Caller::Token(user, scopes))
                 .map_err(|_| BadCredentials);
         }
         let user = self.basic_user(value)?;
@@ -216,7 +216,16 @@ impl Auth {
         match caller {
             Caller::Anyone => true,
             Caller::User(user) => self.granted(user.as_deref(), repo).contains(&action),
-            Caller::Token(scopes) => scopes.iter().any(|s| s.allows(repo, action)),
+            Caller::Token(_, scopes) => scopes.iter().any(|s| s.allows(repo, action)),
+        }
+    }
+
+    /// Whether the catalog may show `repo` to `caller`: the repositories
+    /// it may pull (for a token, those its user's rules allow to pull).
+    pub fn lists(&self, caller: &Caller, repo: &str) -> bool {
+        match caller {
+            Caller::Token(user, _) => self.granted(user.as_deref(), repo).contains(&Action::Pull),
+            other => self.allows(other, repo, Action::Pull),
         }
     }
 
@@ -225,7 +234,7 @@ impl Auth {
         match caller {
             Caller::Anyone | Caller::User(Some(_)) => true,
             Caller::User(None) => false,
-            Caller::Token(scopes) => scopes.iter().any(Scope::is_catalog),
+            Caller::Token(_, scopes) => scopes.iter().any(Scope::is_catalog),
         }
     }
 

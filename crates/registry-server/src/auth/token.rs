@@ -111,8 +111,8 @@ pub fn issue(key: &[u8; 32], user: Option<&str>, access: &[Scope]) -> serde_json
     json!({"token": token, "access_token": token, "expires_in": LIFETIME})
 }
 
-/// The scopes a token grants, if it is ours and not expired.
-pub fn verify(key: &[u8; 32], token: &str) -> Result<Vec<Scope>, TokenError> {
+/// The user and scopes of a token, if it is ours and not expired.
+pub fn verify(key: &[u8; 32], token: &str) -> Result<(Option<String>, Vec<Scope>), TokenError> {
     let (payload, sig) = token.split_once('.').ok_or(TokenError)?;
     let sig = B64.decode(sig).map_err(|_| TokenError)?;
     mac(key, payload)
@@ -123,5 +123,5 @@ pub fn verify(key: &[u8; 32], token: &str) -> Result<Vec<Scope>, TokenError> {
     if claims.exp < now() {
         return Err(TokenError);
     }
-    Ok(claims.access)
+    Ok((claims.sub, claims.access))
 }

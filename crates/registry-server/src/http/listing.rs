@@ -11,7 +11,7 @@ use super::body::{full, Body};
 use super::query::encode;
 use super::routes::Req;
 use super::{digest_param, State};
-use crate::auth::{Action, Caller};
+use crate::auth::Caller;
 use crate::errors::{ApiError, Code};
 use crate::manifest::OCI_INDEX;
 use crate::names::RepoName;
@@ -74,10 +74,7 @@ pub async fn tags(st: &Arc<State>, repo: RepoName, req: Req) -> Result<Response<
 pub async fn catalog(st: &Arc<State>, req: Req) -> Result<Response<Body>, ApiError> {
     let mut all = st.storage.repositories()?;
     if !matches!(req.caller, Caller::Anyone) {
-        all.retain(|r| match &req.caller {
-            Caller::Token(_) => true,
-            _ => st.auth.allows(&req.caller, r, Action::Pull),
-        });
+        all.retain(|r| st.auth.lists(&req.caller, r));
     }
     let (repos, next) = page(all, &req)?;
     let link =
