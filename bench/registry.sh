@@ -6,6 +6,8 @@
 #   push   skopeo copy of an image of LAYERS gzip layers of SIZE MiB of
 #          random data (total LAYERS x SIZE MiB) from an OCI layout
 #   pull   skopeo copy of that image back into an empty OCI layout
+#   blob push / blob pull   the same layers as bare blobs with curl
+#          (monolithic POST + PUT, and GET), without skopeo's own costs
 #   small  PAR parallel clients (keep-alive) fetching a small manifest and
 #          blob REQS times in all (python3 http.client)
 #   rss    peak resident memory (VmHWM) of the server after the round
@@ -179,6 +181,25 @@ round() {
         "docker://127.0.0.1:$port/bench/big:1" "oci:$work/out:1"
     t1=$(now)
     echo "$mib $t0 $t1" | awk '{printf "%.1f\n", $1 / ($3 - $2)}' >>"$work/$name.pull"
+    t0=$(now)
+    for f in "$work"/image/blobs/sha256/*; do
+        [ "$(stat -c %s "$f")" -gt 1048576 ] || continue
+        loc=$(curl -s -D - -o /dev/null -X POST "http://127.0.0.1:$port/v2/bench/raw/blobs/uploads/" |
+            tr -d '\r' | sed -n 's/^[Ll]ocation: //p')
+        loc=/v2/${loc#*/v2/}
+        case $loc in *\?*) sep='&' ;; *) sep='?' ;; esac
+        curl -sf -o /dev/null -T "$f" -H 'Content-Type: application/octet-stream' \
+            "http://127.0.0.1:$port$loc${sep}digest=sha256:$(basename "$f")"
+    done
+    t1=$(now)
+    echo "$mib $t0 $t1" | awk '{printf "%.1f\n", $1 / ($3 - $2)}' >>"$work/$name.blobpush"
+    t0=$(now)
+    for f in "$work"/image/blobs/sha256/*; do
+        [ "$(stat -c %s "$f")" -gt 1048576 ] || continue
+        curl -sf -o /dev/null "http://127.0.0.1:$port/v2/bench/raw/blobs/sha256:$(basename "$f")"
+    done
+    t1=$(now)
+    echo "$mib $t0 $t1" | awk '{printf "%.1f\n", $1 / ($3 - $2)}' >>"$work/$name.blobpull"
     small_requests >>"$work/$name.small"
     awk '/VmHWM/ {printf "%.1f\n", $2 / 1024}' "/proc/$server_pid/status" >>"$work/$name.rss"
     stop_server
@@ -200,7 +221,7 @@ echo "docker-registry $(dpkg-query -W -f '${Version}' docker-registry 2>/dev/nul
 echo
 echo "| measure (median) | yurta | docker-registry | yurta / docker-registry |"
 echo "|---|---|---|---|"
-for m in "push:MiB/s" "pull:MiB/s" "small:requests/s" "rss:peak RSS MiB"; do
+for m in "push:MiB/s" "pull:MiB/s" "blobpush:MiB/s" "blobpull:MiB/s" "small:requests/s" "rss:peak RSS MiB"; do
     key=${m%%:*} unit=${m#*:}
     y=$(median "$work/yurta.$key") d=$(median "$work/docker-registry.$key")
     echo "| $key ($unit) | $y | $d | $(echo "$y $d" | awk '{printf "%.2f", $1 / $2}') |"
