@@ -16,9 +16,12 @@ use crate::errors::{ApiError, Code};
 use crate::manifest::OCI_INDEX;
 use crate::names::RepoName;
 
+/// Where the next page starts: its `last` and `n`.
+type Next = Option<(String, usize)>;
+
 /// One page of a sorted list: the names after `last`, at most `n`, and
 /// the `last` of the next page if there is one.
-fn page(all: Vec<String>, req: &Req) -> Result<(Vec<String>, Option<(String, usize)>), ApiError> {
+fn page(all: Vec<String>, req: &Req) -> Result<(Vec<String>, Next), ApiError> {
     let n = match req.param("n") {
         Some(v) => Some(v.parse::<usize>().map_err(|_| {
             ApiError::detail(Code::Unsupported, format!("invalid n {v:?}")).with_status(400)

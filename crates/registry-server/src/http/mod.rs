@@ -144,9 +144,9 @@ async fn tls_connection(s: tokio::net::TcpStream, acceptor: &SslAcceptor, st: Ar
         return;
     };
     let handshake = std::pin::Pin::new(&mut stream).accept();
-    match tokio::time::timeout(st.limits.header_timeout, handshake).await {
-        Ok(Ok(())) => connection(stream, st).await,
-        _ => {}
+    let shaken = tokio::time::timeout(st.limits.header_timeout, handshake).await;
+    if let Ok(Ok(())) = shaken {
+        connection(stream, st).await;
     }
 }
 
