@@ -433,3 +433,116 @@ fn a_thousand_requests_at_once_are_all_answered() {
         .count();
     assert_eq!(ok, 1000);
 }
+
+#[test]
+fn the_same_blob_pushed_at_once_by_many_clients_is_stored_once_intact() {
+    let srv = Server::start(&[]);
+    let a = srv.addr();
+    let blob: Vec<u8> = (0..3_000_000u32).map(|i| (i * 7 % 253) as u8).collect();
+    let d = digest(&blob);
+    let blob = std::sync::Arc::new(blob);
+    let pushers: Vec<_> = (0..8)
+        .map(|i| {
+            let (a, blob, d) = (a.clone(), blob.clone(), d.clone());
+            std::thread::spawn(move || {
+                let repo = format!("s/same{}", i % 2);
+                let start = request(&a, "POST", &format!("/v2/{repo}/blobs/uploads/"), &[], b"");
+                let loc = start.header("location").unwrap().to_string();
+                let half = blob.len() / 2;
+                let range = format!("0-{}", half - 1);
+                let r = request(
+                    &a,
+                    "PATCH",
+                    &loc,
+                    &[("Content-Range", &range), OCTETS],
+                    &blob[..half],
+                );
+                assert_eq!(r.status, 202);
+                request(
+                    &a,
+                    "PUT",
+                    &format!("{loc}?digest={d}"),
+                    &[OCTETS],
+                    &blob[half..],
+                )
+                .status
+            })
+        })
+        .collect();
+    for p in pushers {
+        assert_eq!(p.join().unwrap(), 201);
+    }
+    for repo in ["s/same0", "s/same1"] {
+        let got = request(&a, "GET", &format!("/v2/{repo}/blobs/{d}"), &[], b"");
+        assert_eq!(digest(&got.body), d);
+    }
+    let stored = walk(&srv.storage().join("blobs"));
+    assert_eq!(stored.len(), 1, "{stored:?}");
+    assert!(walk(&srv.storage().join("uploads")).is_empty());
+    assert!(walk(&srv.storage().join("tmp")).is_empty());
+}
+
+#[test]
+fn docker_schema2_manifests_and_lists_keep_their_media_types() {
+    let srv = Server::start(&[]);
+    let a = srv.addr();
+    let config = post_blob(&a, "s/docker", br#"{"os":"linux"}"#);
+    let manifest = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "digest": config, "size": 14},
+        "layers": [],
+    }))
+    .unwrap();
+    let v2 = "application/vnd.docker.distribution.manifest.v2+json";
+    let r = request(
+        &a,
+        "PUT",
+        "/v2/s/docker/manifests/amd64",
+        &[("Content-Type", v2)],
+        &manifest,
+    );
+    assert_eq!(r.status, 201);
+    let list = serde_json::to_vec(&json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.list.v2+json",
+        "manifests": [{"mediaType": v2, "digest": digest(&manifest), "size": manifest.len(),
+                       "platform": {"architecture": "e2k", "os": "linux", "variant": "v5"}}],
+    }))
+    .unwrap();
+    let list_type = "application/vnd.docker.distribution.manifest.list.v2+json";
+    let r = request(
+        &a,
+        "PUT",
+        "/v2/s/docker/manifests/1",
+        &[("Content-Type", list_type)],
+        &list,
+    );
+    assert_eq!(r.status, 201);
+    let head = request(&a, "HEAD", "/v2/s/docker/manifests/1", &[], b"");
+    assert_eq!(head.header("content-type"), Some(list_type));
+    assert_eq!(
+        head.header("content-length"),
+        Some(list.len().to_string().as_str())
+    );
+    let got = request(&a, "GET", "/v2/s/docker/manifests/amd64", &[], b"");
+    assert_eq!(got.header("content-type"), Some(v2));
+    assert_eq!(got.body, manifest);
+    // A list naming a manifest the repository lacks is refused.
+    let orphan = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": list_type,
+        "manifests": [{"mediaType": v2, "digest": digest(b"none"), "size": 4}],
+    }))
+    .unwrap();
+    let r = request(
+        &a,
+        "PUT",
+        "/v2/s/docker/manifests/2",
+        &[("Content-Type", list_type)],
+        &orphan,
+    );
+    assert_eq!(r.error_code().as_deref(), Some("MANIFEST_BLOB_UNKNOWN"));
+    let schema1 = br#"{"schemaVersion":1,"name":"s/docker","tag":"old","fsLayers":[]}"#;
+    let r = request(&a, "PUT", "/v2/s/docker/manifests/old", &[], schema1);
+    assert_eq!(r.error_code().as_deref(), Some("MANIFEST_INVALID"));
+}
