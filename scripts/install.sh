@@ -20,8 +20,9 @@ DESTDIR=${DESTDIR:-}
 BUILD_DIR=${BUILD_DIR:-$(cd "$(dirname "$0")/.." && pwd)/target/release}
 
 # yurta finds the others beside itself (yurta-registry for pull and push,
+# yurta-registry-server for `registry serve|gc`,
 # the runtime, the supervisor, the DNS resolver): they go in one directory.
-BINARIES=(yurta yurta-registry yurta-runtime yurta-supervisor yurta-dns)
+BINARIES=(yurta yurta-registry yurta-registry-server yurta-service yurta-runtime yurta-supervisor yurta-dns)
 
 bin_dir=$DESTDIR$PREFIX/bin
 man_dir=$DESTDIR$PREFIX/share/man/man1

@@ -56,6 +56,9 @@ pub enum Command {
     /// Manage yurta
     #[command(subcommand)]
     System(SystemCommand),
+    /// Run a registry server: serve, gc (in yurta-registry-server)
+    #[command(subcommand)]
+    Registry(crate::registry_server::RegistryCommand),
     /// Manage volumes
     #[command(subcommand)]
     Volume(crate::volume::VolumeCommand),

@@ -24,6 +24,7 @@ pub mod progress;
 pub mod prune;
 pub mod registry;
 pub mod registry_helper;
+pub mod registry_server;
 pub mod system;
 pub mod version;
 pub mod vm;
@@ -152,6 +153,7 @@ fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
         Command::System(SystemCommand::Prune(a)) => prune::system(&ctx, a),
         Command::System(SystemCommand::Boot) => container::boot::boot(&ctx),
         Command::System(SystemCommand::Service(a)) => system::service(&ctx, a),
+        Command::Registry(c) => registry_server::run_in_sibling(&ctx, c),
         Command::Volume(c) => volume::run(&ctx, c),
         Command::Container(c) => container::run_sub(&ctx, c),
         Command::Containers(c) => container::run(&ctx, c),
