@@ -13,7 +13,7 @@ use std::process::{Child, Stdio};
 use std::sync::Mutex;
 
 use bytes::Bytes;
-use hyper::header::{HeaderValue, CONNECTION, CONTENT_TYPE, UPGRADE};
+use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::upgrade::OnUpgrade;
 use hyper::{Response, StatusCode};
 use hyper_util::rt::TokioIo;
@@ -24,7 +24,7 @@ use tokio::sync::mpsc;
 use yurta_engine::lifecycle::exec::{command, ExecSpec};
 
 use crate::body::{empty, Body, Channel};
-use crate::containers::{frame, lifecycle_error, lookup, open};
+use crate::containers::{frame, hijacked, lifecycle_error, lookup, open};
 use crate::error::ApiError;
 use crate::request::{blocking, json, ok, Call, Reply};
 
@@ -186,18 +186,9 @@ pub(crate) async fn start(mut c: Call) -> Reply {
         Some(on_upgrade) => {
             tokio::spawn(async move {
                 let upgraded = on_upgrade.await.ok();
-                hijacked(upgraded, child, streams, finished).await;
+                over_connection(upgraded, child, streams, finished).await;
             });
-            let mut r = Response::new(empty());
-            *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
-            let h = r.headers_mut();
-            h.insert(CONNECTION, HeaderValue::from_static("Upgrade"));
-            h.insert(UPGRADE, HeaderValue::from_static("tcp"));
-            h.insert(
-                CONTENT_TYPE,
-                HeaderValue::from_static("application/vnd.docker.raw-stream"),
-            );
-            Ok(r)
+            Ok(hijacked())
         }
         None => Ok(streamed(child, streams, finished)),
     }
@@ -236,7 +227,7 @@ fn streamed(
 
 /// The hijacked connection: output framed to the client, its input to the
 /// process's stdin; ends when the process's output ends.
-async fn hijacked(
+async fn over_connection(
     upgraded: Option<hyper::upgrade::Upgraded>,
     mut child: Child,
     streams: (bool, bool),

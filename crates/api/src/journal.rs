@@ -3,18 +3,9 @@
 
 use std::path::Path;
 
-use yurta_events::Event;
 use yurta_images::manage::Removed;
 
-pub(crate) fn emit(root: &Path, kind: &str, action: &str, id: &str, attributes: &[(&str, &str)]) {
-    let event = Event {
-        kind,
-        action,
-        id,
-        attributes,
-    };
-    yurta_events::emit(root, &event);
-}
+pub(crate) use yurta_engine::lifecycle::events::emit;
 
 pub(crate) fn volume(root: &Path, action: &str, name: &str) {
     emit(root, "volume", action, name, &[("driver", "local")]);

@@ -30,7 +30,6 @@ mod request;
 mod routes;
 mod server;
 mod system;
-mod tls;
 mod volumes;
 
 pub use error::ApiError;

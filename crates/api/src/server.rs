@@ -15,7 +15,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, Semaphore};
 
 use crate::listen::{self, Bound, Endpoint, ListenError};
-pub use crate::tls::TlsFiles;
+pub use yurta_tls::TlsFiles;
 
 /// What `yurta system service` was asked for.
 #[derive(Debug, Clone)]
@@ -63,7 +63,7 @@ pub enum ServeError {
     #[error(transparent)]
     Listen(#[from] ListenError),
     #[error(transparent)]
-    Tls(#[from] crate::tls::TlsError),
+    Tls(#[from] yurta_tls::TlsError),
     #[error("start the service's runtime: {0}")]
     Runtime(std::io::Error),
 }
@@ -118,7 +118,7 @@ pub fn serve(cfg: Config) -> Result<(), ServeError> {
         };
         bound = vec![listen::bind(&ep, cfg.tls.is_some())?];
     }
-    let acceptor = cfg.tls.as_ref().map(crate::tls::acceptor).transpose()?;
+    let acceptor = cfg.tls.as_ref().map(yurta_tls::acceptor).transpose()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .max_blocking_threads(32)

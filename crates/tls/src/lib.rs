@@ -1,5 +1,5 @@
-//! TLS for yurta's TCP servers (the registry server now, the Engine API
-//! later), through OpenSSL: ring and aws-lc do not build for e2k.
+//! TLS for yurta's TCP servers (the registry server and the Engine API
+//! service), through OpenSSL: ring and aws-lc do not build for e2k.
 //!
 //! It owns loading the server's certificate chain and key, and an
 //! optional CA whose client certificates are then required. It does not

@@ -37,26 +37,7 @@ impl Attach {
         Ok(Attach::on(sock, stdin, tty))
     }
 
-    /// A socket pair for a supervisor about to start: our end, and the end
-    /// it inherits (`--attach-fd`, not close-on-exec), so that this client
-    /// is there before the container starts, however late this process
-    /// gets to run (connecting by path raced a container that ends at once).
-    pub fn pair() -> anyhow::Result<(OwnedFd, OwnedFd)> {
-        let (ours, theirs) = nix::sys::socket::socketpair(
-            AddressFamily::Unix,
-            SockType::SeqPacket,
-            None,
-            SockFlag::empty(),
-        )
-        .context("attach socket pair")?;
-        nix::fcntl::fcntl(
-            ours.as_raw_fd(),
-            nix::fcntl::FcntlArg::F_SETFD(nix::fcntl::FdFlag::FD_CLOEXEC),
-        )?;
-        Ok((ours, theirs))
-    }
-
-    /// A client on our end of [`Attach::pair`].
+    /// A client on our end of the socket pair `lifecycle::start` made.
     pub fn on(sock: OwnedFd, stdin: bool, tty: bool) -> Attach {
         Attach {
             sock,

@@ -5,8 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use yurta_events::Event;
-
 static ROOT: OnceLock<PathBuf> = OnceLock::new();
 
 /// The root whose journal this process writes (called once, by `run`).
@@ -18,13 +16,7 @@ pub fn set_root(root: &Path) {
 /// `network`, `volume`) or `vm`.
 pub fn emit(kind: &str, action: &str, id: &str, attributes: &[(&str, &str)]) {
     if let Some(root) = ROOT.get() {
-        let event = Event {
-            kind,
-            action,
-            id,
-            attributes,
-        };
-        yurta_events::emit(root, &event);
+        yurta_engine::lifecycle::events::emit(root, kind, action, id, attributes);
     }
 }
 

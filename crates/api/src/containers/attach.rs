@@ -129,6 +129,12 @@ pub(crate) async fn attach(mut c: Call) -> Reply {
             bridge(TokioIo::new(upgraded), sock, streams).await;
         }
     });
+    Ok(hijacked())
+}
+
+/// Docker's answer to a hijacking request: 101, `Upgrade: tcp`, a raw
+/// stream from then on.
+pub(crate) fn hijacked() -> Response<crate::body::Body> {
     let mut r = Response::new(empty());
     *r.status_mut() = StatusCode::SWITCHING_PROTOCOLS;
     let h = r.headers_mut();
@@ -138,7 +144,7 @@ pub(crate) async fn attach(mut c: Call) -> Reply {
         CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.docker.raw-stream"),
     );
-    Ok(r)
+    r
 }
 
 /// The socket pair's end from a start through this service, or a

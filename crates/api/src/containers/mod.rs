@@ -8,7 +8,7 @@ mod create;
 mod logs;
 mod wait;
 
-pub(crate) use attach::{attach, frame, resize, Pending};
+pub(crate) use attach::{attach, frame, hijacked, resize, Pending};
 pub(crate) use logs::logs;
 pub(crate) use wait::wait;
 

@@ -9,7 +9,9 @@ use yurta_events::Event;
 
 use crate::record::ContainerRecord;
 
-fn emit(root: &Path, kind: &str, action: &str, id: &str, attributes: &[(&str, &str)]) {
+/// Records one event in `root`'s journal: `kind` is Docker's Type
+/// (`container`, `image`, `network`, `volume`) or `vm`.
+pub fn emit(root: &Path, kind: &str, action: &str, id: &str, attributes: &[(&str, &str)]) {
     let event = Event {
         kind,
         action,
