@@ -95,7 +95,7 @@ fn docker_compose_1_29_up_and_down() {
     assert_eq!(code, 0, "{out}{err}");
     assert_eq!(w.run(&["ps", "-aq"]).ok().stdout, "");
     let mut diff = Vec::new();
-    yurta_testutil::process::poll_until(Duration::from_secs(10), Duration::from_millis(50), || {
+    yurta_testutil::process::poll_until(Duration::from_secs(30), Duration::from_millis(50), || {
         diff = before.diff(&fingerprint(&w));
         diff.is_empty()
     });

@@ -131,6 +131,13 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
         "stop the container before removing",
     );
     exec(s, bin, &svc);
+    let top = d(&["top", &svc]);
+    assert!(top.contains("PID") && top.contains("sleep 300"), "{top}");
+    let top = d(&["top", &svc, "-o", "pid,comm"]);
+    assert!(
+        top.lines().any(|l| l.trim_end().ends_with("sleep")),
+        "{top}"
+    );
     d(&["stop", "-t", "1", &svc]);
     assert_eq!(w.inspect(&svc, ".State.Status"), "exited");
     d(&["start", &svc]);
@@ -279,7 +286,7 @@ fn run_client(bin: &str, sfx: &str) {
     foreground(&s, bin, sfx);
     assert_eq!(ok(&s, bin, &["ps", "-aq"]).trim(), "");
     let mut diff = Vec::new();
-    yurta_testutil::process::poll_until(Duration::from_secs(10), Duration::from_millis(50), || {
+    yurta_testutil::process::poll_until(Duration::from_secs(30), Duration::from_millis(50), || {
         diff = before.diff(&fingerprint(&w, &BTreeSet::new()));
         diff.is_empty()
     });

@@ -209,6 +209,21 @@ pub(crate) async fn remove(c: Call) -> Reply {
     status(StatusCode::NO_CONTENT)
 }
 
+/// `GET /containers/{id}/top?ps_args=`: `{"Titles", "Processes"}`.
+pub(crate) async fn top(c: Call) -> Reply {
+    let args: Vec<String> = c
+        .q("ps_args")
+        .unwrap_or("")
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let (titles, processes) = with_container(&c, move |state, _, rec| {
+        lifecycle::top::top(&state.engine, &rec, &args).map_err(lifecycle_error)
+    })
+    .await?;
+    ok(&json!({"Titles": titles, "Processes": processes}))
+}
+
 pub(crate) async fn inspect(c: Call) -> Reply {
     let v = with_container(&c, |_, _, rec| Ok(rec.inspect())).await?;
     ok(&v)

@@ -21,6 +21,7 @@ pub mod reconcile;
 pub mod start;
 pub mod state;
 pub mod stop;
+pub mod top;
 
 use std::path::{Path, PathBuf};
 
