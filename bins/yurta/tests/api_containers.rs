@@ -133,6 +133,14 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
     exec(s, bin, &svc);
     let top = d(&["top", &svc]);
     assert!(top.contains("PID") && top.contains("sleep 300"), "{top}");
+    let st = d(&[
+        "stats",
+        "--no-stream",
+        "--format",
+        "{{.Name}} {{.PIDs}} {{.MemUsage}}",
+        &svc,
+    ]);
+    assert!(st.starts_with(&format!("{svc} 1 ")), "{st}");
     let top = d(&["top", &svc, "-o", "pid,comm"]);
     assert!(
         top.lines().any(|l| l.trim_end().ends_with("sleep")),

@@ -67,6 +67,7 @@ pub static ROUTES: &[Route] = &[
     route!("GET", "/containers/{id}/json", containers::inspect),
     route!("GET", "/containers/{id}/logs", containers::logs),
     route!("GET", "/containers/{id}/top", containers::top),
+    route!("GET", "/containers/{id}/stats", containers::stats),
     route!("POST", "/containers/{id}/start", containers::start),
     route!("POST", "/containers/{id}/stop", containers::stop),
     route!("POST", "/containers/{id}/restart", containers::restart),
@@ -180,7 +181,7 @@ fn not_served(path: &str) -> ApiError {
     match later.iter().any(|p| path.starts_with(p) || path == p.trim_end_matches('/')) {
         true => ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
-            format!("{path} is not served by yurta system service yet: use the yurta CLI for pull, push, cp and stats"),
+            format!("{path} is not served by yurta system service yet: use the yurta CLI for pull, push and cp"),
         ),
         false => ApiError::not_found("page not found"),
     }

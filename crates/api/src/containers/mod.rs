@@ -6,10 +6,12 @@
 mod attach;
 mod create;
 mod logs;
+mod stats;
 mod wait;
 
 pub(crate) use attach::{attach, frame, hijacked, resize, Pending};
 pub(crate) use logs::logs;
+pub(crate) use stats::stats;
 pub(crate) use wait::wait;
 
 use std::sync::Arc;

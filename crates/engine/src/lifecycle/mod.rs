@@ -20,6 +20,7 @@ pub mod netns;
 pub mod reconcile;
 pub mod start;
 pub mod state;
+pub mod stats;
 pub mod stop;
 pub mod top;
 
