@@ -235,5 +235,11 @@ pub fn exit_command(host: &Host, container: &str) -> anyhow::Result<()> {
     let Some(_start) = reconcile::lock_start(&p) else {
         return Ok(()); // removed already
     };
+    // Late: `stop` cleaned up after this exit and a new start (`restart`)
+    // removed the exit file; its supervisor runs. Cleaning up now would
+    // take the new run for a lost one and kill it.
+    if state::read_exit(&p).is_none() && state::supervisor_alive(&p) {
+        return Ok(());
+    }
     state::after_exit(host, &engine, container)
 }
