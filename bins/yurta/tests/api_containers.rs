@@ -131,6 +131,7 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
         "stop the container before removing",
     );
     exec(s, bin, &svc);
+    archive(w, s, bin, &svc);
     let top = d(&["top", &svc]);
     assert!(top.contains("PID") && top.contains("sleep 300"), "{top}");
     let st = d(&[
@@ -232,6 +233,42 @@ fn foreground(s: &Service, bin: &str, sfx: &str) {
     assert!(out.status.success());
     let o = s.client(bin, &["run", "--rm", "img", "nosuchcommand"]);
     assert_eq!(o.code, 127, "{}", o.stderr);
+}
+
+/// `docker cp` both ways through the archive routes.
+fn archive(w: &World, s: &Service, bin: &str, name: &str) {
+    let host = w.y.path(&format!("cp-{name}"));
+    std::fs::create_dir_all(host.join("dir/sub")).unwrap();
+    std::fs::write(host.join("dir/sub/a"), "in a dir\n").unwrap();
+    std::fs::write(host.join("file"), "a file\n").unwrap();
+    let p = |rel: &str| host.join(rel).display().to_string();
+    ok(s, bin, &["cp", &p("file"), &format!("{name}:/bin/")]);
+    ok(s, bin, &["cp", &p("file"), &format!("{name}:/bin/renamed")]);
+    ok(s, bin, &["cp", &p("dir"), &format!("{name}:/")]);
+    let o = s.client(
+        bin,
+        &[
+            "exec",
+            name,
+            "sh",
+            "-c",
+            "cat /bin/file /bin/renamed /dir/sub/a",
+        ],
+    );
+    assert_eq!(o.stdout, "a file\na file\nin a dir\n", "{}", o.stderr);
+    ok(s, bin, &["cp", &format!("{name}:/dir"), &p("back")]);
+    assert_eq!(
+        std::fs::read_to_string(host.join("back/sub/a")).unwrap(),
+        "in a dir\n"
+    );
+    fails(
+        s,
+        bin,
+        &["cp", &format!("{name}:/nope"), &p("x")],
+        1,
+        "/nope", /* 28: "Could not find the file", 20.10: "No such container:path" */
+    );
+    assert!(!host.join("x").exists());
 }
 
 /// `docker exec` in a running container: output, exit codes, stdin,

@@ -67,6 +67,9 @@ pub static ROUTES: &[Route] = &[
     route!("GET", "/containers/{id}/json", containers::inspect),
     route!("GET", "/containers/{id}/logs", containers::logs),
     route!("GET", "/containers/{id}/top", containers::top),
+    route!("HEAD", "/containers/{id}/archive", containers::archive_head),
+    route!("GET", "/containers/{id}/archive", containers::archive_get),
+    route!("PUT", "/containers/{id}/archive", containers::archive_put),
     route!("GET", "/containers/{id}/stats", containers::stats),
     route!("POST", "/containers/{id}/start", containers::start),
     route!("POST", "/containers/{id}/stop", containers::stop),
@@ -181,7 +184,7 @@ fn not_served(path: &str) -> ApiError {
     match later.iter().any(|p| path.starts_with(p) || path == p.trim_end_matches('/')) {
         true => ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
-            format!("{path} is not served by yurta system service yet: use the yurta CLI for pull, push and cp"),
+            format!("{path} is not served by yurta system service yet: use the yurta CLI for pull and push"),
         ),
         false => ApiError::not_found("page not found"),
     }

@@ -365,6 +365,10 @@ pub struct CpHelperArgs {
     pub pack: Option<String>,
     #[arg(long)]
     pub unpack: Option<String>,
+    /// Print the path's stat as Docker's `X-Docker-Container-Path-Stat`
+    /// JSON (name, size, mode, mtime, linkTarget).
+    #[arg(long)]
+    pub stat: Option<String>,
     /// The archive holds a directory's contents (`SRC/.`): a missing
     /// destination becomes that directory.
     #[arg(long)]

@@ -154,11 +154,40 @@ pub fn helper(a: CpHelperArgs) -> anyhow::Result<()> {
         (None, None) => bail!("cp-helper: --pid or --root-dir"),
     }
     std::env::set_current_dir("/")?;
-    match (a.pack, a.unpack) {
-        (Some(p), None) => pack(Path::new(&p), crate::out::Stdout::lock()),
-        (None, Some(d)) => unpack(io::stdin(), Path::new(&d), a.contents),
-        _ => bail!("cp-helper: --pack or --unpack"),
+    match (a.pack, a.unpack, a.stat) {
+        (Some(p), None, None) => pack(Path::new(&p), crate::out::Stdout::lock()),
+        (None, Some(d), None) => unpack(io::stdin(), Path::new(&d), a.contents),
+        (None, None, Some(p)) => stat(Path::new(&p)),
+        _ => bail!("cp-helper: --pack, --unpack or --stat"),
     }
+}
+
+/// Docker's container path stat, as JSON on stdout: `mode` in Go's
+/// os.FileMode bits (directory 1<<31, symlink 1<<27, permissions).
+fn stat(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(path)
+        .with_context(|| format!("Could not find the file {} in container", path.display()))?;
+    let mut mode = meta.mode() & 0o777;
+    if meta.is_dir() {
+        mode |= 1 << 31;
+    }
+    let link = match meta.file_type().is_symlink() {
+        true => {
+            mode |= 1 << 27;
+            fs::read_link(path)?.display().to_string()
+        }
+        false => String::new(),
+    };
+    let name = path
+        .file_name()
+        .map_or("/".into(), |n| n.to_string_lossy().into_owned());
+    let mtime = yurta_time::format(meta.mtime(), meta.mtime_nsec() as u32);
+    let v = serde_json::json!({
+        "name": name, "size": meta.size(), "mode": mode, "mtime": mtime, "linkTarget": link,
+    });
+    outln!("{v}")?;
+    Ok(())
 }
 
 /// Enters a running container's mount namespace and root, as nsenter.

@@ -3,12 +3,14 @@
 //! `yurta_engine::lifecycle` — the calls `yurta run`, `stop`, `rm`, ...
 //! make, so a container made here is the CLI's and the other way round.
 
+mod archive;
 mod attach;
 mod create;
 mod logs;
 mod stats;
 mod wait;
 
+pub(crate) use archive::{get as archive_get, head as archive_head, put as archive_put};
 pub(crate) use attach::{attach, frame, hijacked, resize, Pending};
 pub(crate) use logs::logs;
 pub(crate) use stats::stats;

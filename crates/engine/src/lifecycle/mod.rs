@@ -12,6 +12,7 @@
 //! error's kind is [`error_kind`]'s answer. Terminals, attach streams and
 //! tables are the front ends'.
 
+pub mod archive;
 pub mod connect;
 pub mod events;
 pub mod exec;
