@@ -21,8 +21,12 @@ use crate::error::ApiError;
 use crate::request::{blocking, Call, Reply};
 use crate::server::State;
 
-/// How often the container's state is looked at.
-const POLL: Duration = Duration::from_millis(50);
+/// How often the container's state is looked at: soon after the wait
+/// begins and after the container is seen to start (a short container,
+/// `docker run --rm IMAGE true`, ends within milliseconds), then less and
+/// less often, down to every 50 ms.
+const FIRST_POLL: Duration = Duration::from_millis(2);
+const LAST_POLL: Duration = Duration::from_millis(50);
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Condition {
@@ -83,6 +87,7 @@ fn until(
     // A `--rm` container may run, exit and be removed between two looks:
     // its last `die` event has the code.
     let mut dies = (condition == Condition::Removed).then(|| Dies::new(&state.root, &first.id));
+    let mut poll = FIRST_POLL;
     loop {
         if let Some(d) = dies.as_mut() {
             code = d.last_code().unwrap_or(code);
@@ -94,7 +99,11 @@ fn until(
             }
             Err(_) => return Some(code),
         };
-        seen_running |= rec.state.running || rec.state.started_at != started_at;
+        let started = rec.state.running || rec.state.started_at != started_at;
+        if started && !seen_running {
+            poll = FIRST_POLL;
+        }
+        seen_running |= started;
         if !rec.state.running {
             code = exit_code(&p, &rec);
             let done = match condition {
@@ -109,7 +118,8 @@ fn until(
         if gone() {
             return None;
         }
-        std::thread::sleep(POLL);
+        std::thread::sleep(poll);
+        poll = (poll * 2).min(LAST_POLL);
     }
 }
 
