@@ -406,3 +406,38 @@ fn container_routes_answer_with_dockers_statuses() {
     assert_eq!(s.raw("DELETE", "/containers/raw", b"").0, 204);
     assert_eq!(s.raw("DELETE", "/containers/raw", b"").0, 404);
 }
+
+/// The service holds no container: killed with SIGKILL mid-stream, its
+/// containers run on under their supervisors, the CLI manages them, and a
+/// new service (after the old socket file is cleaned up) sees them all.
+#[test]
+fn containers_outlive_a_killed_service() {
+    let Some(w) = World::new() else { return };
+    let mut s = Service::start(&w, &[]);
+    ok(
+        &s,
+        DOCKER,
+        &["run", "-d", "--name", "outlive", "img", "sleep", "300"],
+    );
+    // A client following the logs when the service dies.
+    let mut follower = std::process::Command::new(DOCKER)
+        .args(["logs", "-f", "outlive"])
+        .env("DOCKER_HOST", s.host())
+        .env("DOCKER_CONFIG", &s.config)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = nix::unistd::Pid::from_raw(s.child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGKILL).unwrap();
+    s.child.wait().unwrap();
+    // The follower's connection ends with the service (wait returns).
+    follower.wait().unwrap();
+    assert_eq!(w.inspect("outlive", ".State.Running"), "true");
+    let _ = std::fs::remove_file(&s.sock);
+    let s2 = Service::start(&w, &[]);
+    let ps = ok(&s2, DOCKER, &["ps", "--format", "{{.Names}} {{.State}}"]);
+    assert_eq!(ps.trim(), "outlive running");
+    ok(&s2, DOCKER, &["rm", "-f", "outlive"]);
+    assert_eq!(w.run(&["ps", "-aq"]).ok().stdout, "");
+}
