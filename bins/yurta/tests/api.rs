@@ -202,7 +202,8 @@ fn events_follow_what_the_cli_does() {
     use std::io::BufRead;
     let Some(w) = World::new() else { return };
     let s = Service::start(&w, &[]);
-    let mut child = std::process::Command::new(DOCKER)
+    let mut child = s
+        .command(DOCKER)
         .args([
             "events",
             "--filter",
@@ -210,8 +211,6 @@ fn events_follow_what_the_cli_does() {
             "--format",
             "{{.Action}} {{.Actor.ID}}",
         ])
-        .env("DOCKER_HOST", s.host())
-        .env("DOCKER_CONFIG", &s.config)
         .stdout(std::process::Stdio::piped())
         .spawn()
         .unwrap();

@@ -8,7 +8,6 @@ mod api_common;
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Command;
 use std::time::Duration;
 
 use api_common::Service;
@@ -42,12 +41,11 @@ fn fingerprint(w: &World) -> Fingerprint {
 }
 
 fn compose(s: &Service, dir: &std::path::Path, args: &[&str]) -> (i32, String, String) {
-    let o = Command::new(COMPOSE)
+    let o = s
+        .command(COMPOSE)
         .args(["--no-ansi", "-p", "yc"])
         .args(args)
         .current_dir(dir)
-        .env("DOCKER_HOST", s.host())
-        .env("DOCKER_CONFIG", &s.config)
         .output()
         .unwrap();
     (

@@ -218,10 +218,9 @@ fn foreground(s: &Service, bin: &str, sfx: &str) {
     let o = s.client(bin, &["start", "-a", &name]);
     assert_eq!(o.code, 5, "{}", o.stderr);
     ok(s, bin, &["rm", &name]);
-    let mut child = std::process::Command::new(bin)
+    let mut child = s
+        .command(bin)
         .args(["run", "-i", "--rm", "img", "sh", "-c", "cat; echo done"])
-        .env("DOCKER_HOST", s.host())
-        .env("DOCKER_CONFIG", &s.config)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -295,10 +294,9 @@ fn exec(s: &Service, bin: &str, name: &str) {
         ],
     );
     assert_eq!(o.stdout, "5 /bin\n", "{}", o.stderr);
-    let mut child = std::process::Command::new(bin)
+    let mut child = s
+        .command(bin)
         .args(["exec", "-i", name, "cat"])
-        .env("DOCKER_HOST", s.host())
-        .env("DOCKER_CONFIG", &s.config)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -420,10 +418,9 @@ fn containers_outlive_a_killed_service() {
         &["run", "-d", "--name", "outlive", "img", "sleep", "300"],
     );
     // A client following the logs when the service dies.
-    let mut follower = std::process::Command::new(DOCKER)
+    let mut follower = s
+        .command(DOCKER)
         .args(["logs", "-f", "outlive"])
-        .env("DOCKER_HOST", s.host())
-        .env("DOCKER_CONFIG", &s.config)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()

@@ -87,13 +87,20 @@ impl Service {
         format!("unix://{}", self.sock.display())
     }
 
+    /// A command for the client at `bin`, pointed at the service.
+    pub fn command(&self, bin: &str) -> Command {
+        let mut c = Command::new(bin);
+        c.env("DOCKER_HOST", self.host())
+            .env("DOCKER_CONFIG", &self.config)
+            .env_remove("DOCKER_API_VERSION");
+        c
+    }
+
     /// `docker ARGS` (the client at `bin`) against the service.
     pub fn client(&self, bin: &str, args: &[&str]) -> Out {
-        let o = Command::new(bin)
+        let o = self
+            .command(bin)
             .args(args)
-            .env("DOCKER_HOST", self.host())
-            .env("DOCKER_CONFIG", &self.config)
-            .env_remove("DOCKER_API_VERSION")
             .stdin(Stdio::null())
             .output()
             .unwrap();
