@@ -42,7 +42,7 @@ pub fn host(bins: &yurta_engine::Binaries) -> anyhow::Result<yurta_engine::syste
         build: crate::version::BUILD,
         runtime: bins.runtime.clone(),
         runtime_version: runtime_version(bins),
-        insecure_registries: crate::registry::insecure_registries(),
+        insecure_registries: yurta_engine::distribution::insecure_registries(),
     })
 }
 

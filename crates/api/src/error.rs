@@ -110,6 +110,7 @@ from_kinded!(
     yurta_engine::system::SystemError,
     yurta_engine::system::VolumeFilterError,
     yurta_engine::VolumeError,
+    yurta_engine::distribution::DistributionError,
 );
 
 #[cfg(test)]

@@ -8,8 +8,8 @@
 //! between Docker's JSON and the libraries' typed calls, and errors as
 //! Docker's `{"message": …}` with the status of their
 //! [`yurta_error::ErrorKind`]. It owns no engine logic: every route is a
-//! call into `yurta-images`, `yurta-network`, `yurta-engine` (volumes,
-//! system) or `yurta-events`, the same calls the CLI makes. It runs on a
+//! call into `yurta-images`, `yurta-network`, `yurta-engine` (containers,
+//! volumes, registries, system) or `yurta-events`, the same calls the CLI makes. It runs on a
 //! current-thread tokio runtime: one task per connection, nothing per
 //! container; blocking library calls go to tokio's blocking pool.
 //!
@@ -18,6 +18,7 @@
 
 mod body;
 mod containers;
+mod distribution;
 mod error;
 mod events;
 mod exec;

@@ -15,7 +15,7 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::request::{query, Call, Reply};
 use crate::server::State;
-use crate::{containers, exec, images, networks, system, volumes};
+use crate::{containers, distribution, exec, images, networks, system, volumes};
 
 type Handler = fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 
@@ -47,6 +47,9 @@ pub static ROUTES: &[Route] = &[
     route!("GET", "/system/df", system::df),
     route!("POST", "/build", system::build),
     route!("GET", "/images/json", images::list),
+    route!("POST", "/images/create", distribution::pull),
+    route!("POST", "/images/{name*}/push", distribution::push),
+    route!("POST", "/auth", distribution::auth),
     route!("GET", "/images/get", images::save_many),
     route!("POST", "/images/load", images::load),
     route!("POST", "/images/prune", images::prune),
@@ -177,14 +180,17 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Respons
     r
 }
 
-/// Docker's 404 for unknown paths; a clear 501 for the container,
-/// exec, pull and push routes that yurta serves in a later release.
+/// Docker's 404 for unknown paths; a clear 501 for the container and
+/// distribution routes that yurta serves in a later release.
 fn not_served(path: &str) -> ApiError {
-    let later = ["/containers/", "/images/create", "/auth", "/distribution/"];
-    match later.iter().any(|p| path.starts_with(p) || path == p.trim_end_matches('/')) {
+    let later = ["/containers/", "/distribution/"];
+    match later
+        .iter()
+        .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))
+    {
         true => ApiError::new(
             hyper::StatusCode::NOT_IMPLEMENTED,
-            format!("{path} is not served by yurta system service yet: use the yurta CLI for pull and push"),
+            format!("{path} is not served by yurta system service yet: use the yurta CLI"),
         ),
         false => ApiError::not_found("page not found"),
     }

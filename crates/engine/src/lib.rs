@@ -16,6 +16,7 @@
 pub mod binaries;
 pub mod caps;
 pub mod containers;
+pub mod distribution;
 pub mod engine;
 pub mod etcfiles;
 pub mod fsutil;

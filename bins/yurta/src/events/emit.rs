@@ -89,13 +89,7 @@ pub fn vm_died(name: &str, reason: &str) {
 }
 
 /// `name:tag` → `name` (a registry's port is not a tag).
-pub fn strip_tag(reference: &str) -> &str {
-    let r = reference.split('@').next().unwrap_or(reference);
-    match r.rfind(':') {
-        Some(i) if !r[i..].contains('/') => &r[..i],
-        _ => r,
-    }
-}
+pub use yurta_engine::lifecycle::events::strip_tag;
 
 #[cfg(test)]
 mod tests {

@@ -5,7 +5,7 @@
 use std::io::{self, BufRead, IsTerminal, Write};
 
 use anyhow::{bail, Context};
-use yurta_registry::{Credentials, DOCKER_HUB};
+use yurta_registry::Credentials;
 
 use crate::cli::{LoginArgs, LogoutArgs};
 use crate::Ctx;
@@ -55,19 +55,7 @@ pub fn logout(_ctx: &Ctx, a: LogoutArgs) -> anyhow::Result<()> {
 
 /// `host[:port]` from what users type: `https://host/v1/`, `index.docker.io`…
 fn registry_name(given: Option<&str>) -> anyhow::Result<String> {
-    let raw = given.unwrap_or(DOCKER_HUB).trim();
-    let no_scheme = raw
-        .strip_prefix("https://")
-        .or_else(|| raw.strip_prefix("http://"))
-        .unwrap_or(raw);
-    let host = no_scheme.split('/').next().unwrap_or("");
-    if host.is_empty() || host.contains(char::is_whitespace) {
-        bail!("login: invalid registry {raw:?}");
-    }
-    Ok(match host {
-        "index.docker.io" | "registry-1.docker.io" => DOCKER_HUB.to_string(),
-        h => h.to_string(),
-    })
+    Ok(yurta_engine::distribution::settings::registry_name(given)?)
 }
 
 fn read_stdin_password(registry: &str) -> anyhow::Result<String> {
@@ -106,19 +94,4 @@ fn no_echo(stdin: &io::Stdin) -> Option<nix::sys::termios::Termios> {
     quiet.local_flags.remove(LocalFlags::ECHO);
     tcsetattr(stdin, SetArg::TCSANOW, &quiet).ok()?;
     Some(saved)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn registry_names() {
-        let n = |s| registry_name(Some(s)).unwrap();
-        assert_eq!(n("https://index.docker.io/v1/"), "docker.io");
-        assert_eq!(n("127.0.0.1:5000"), "127.0.0.1:5000");
-        assert_eq!(n("http://reg.example:5000/"), "reg.example:5000");
-        assert_eq!(registry_name(None).unwrap(), "docker.io");
-        assert!(registry_name(Some("")).is_err());
-    }
 }

@@ -3,10 +3,12 @@
 //! redrawn in place on a terminal, plain status lines otherwise, nothing
 //! with `-q`. Everything goes to stdout, as Docker's does.
 
-use std::cell::Cell;
+use std::collections::HashMap;
 use std::io::IsTerminal;
+use std::sync::Mutex;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use yurta_engine::distribution::{progress_bar, Progress};
 
 use crate::format;
 
@@ -14,105 +16,85 @@ use crate::format;
 pub struct Report {
     quiet: bool,
     multi: Option<MultiProgress>,
+    /// Each blob's bar, by short digest, on a terminal.
+    bars: Mutex<HashMap<String, ProgressBar>>,
 }
 
 impl Report {
     pub fn new(quiet: bool) -> Report {
         let multi = (!quiet && std::io::stdout().is_terminal())
             .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()));
-        Report { quiet, multi }
+        Report {
+            quiet,
+            multi,
+            bars: Mutex::new(HashMap::new()),
+        }
     }
 
-    /// A line that stays (headers, `Digest: …`, `Status: …`).
-    pub fn line(&self, text: &str) {
+    /// The bar of blob `id`, made on its first use.
+    fn bar(&self, multi: &MultiProgress, id: &str) -> ProgressBar {
+        let mut bars = self.bars.lock().unwrap_or_else(|e| e.into_inner());
+        bars.entry(id.to_string())
+            .or_insert_with(|| {
+                let bar = multi.add(ProgressBar::new(0));
+                let style = ProgressStyle::with_template("{prefix}: {msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar());
+                bar.set_style(style);
+                bar.set_prefix(id.to_string());
+                bar
+            })
+            .clone()
+    }
+
+    /// A line that stays.
+    fn println(&self, text: &str) {
         match &self.multi {
-            _ if self.quiet => {}
             Some(m) => {
                 let _ = m.println(text);
             }
+            // Pulling goes on; main ends quietly after it.
             None => {
-                // Pulling goes on; main ends quietly after it.
                 let _ = outln!("{text}");
             }
         }
     }
-
-    /// The line of one blob, starting with `status`.
-    pub fn blob(&self, digest: &impl std::fmt::Display, status: &str) -> BlobReport {
-        let short = super::short(digest);
-        let bar = self.multi.as_ref().map(|m| {
-            let bar = m.add(ProgressBar::new(0));
-            let style = ProgressStyle::with_template("{prefix}: {msg}")
-                .unwrap_or_else(|_| ProgressStyle::default_bar());
-            bar.set_style(style);
-            bar.set_prefix(short.clone());
-            bar
-        });
-        let b = BlobReport {
-            short,
-            bar,
-            quiet: self.quiet,
-            drawn: Cell::new(u64::MAX),
-        };
-        b.status(status);
-        b
-    }
 }
 
-/// One blob's line.
-pub struct BlobReport {
-    short: String,
-    bar: Option<ProgressBar>,
-    quiet: bool,
-    /// The last drawn permille, so a redraw happens only on change.
-    drawn: Cell<u64>,
-}
-
-impl BlobReport {
-    /// A new state: a plain line, or the bar's text.
-    pub fn status(&self, msg: &str) {
-        match &self.bar {
-            _ if self.quiet => {}
-            Some(b) => b.set_message(msg.to_string()),
-            None => {
-                // Pulling goes on; main ends quietly after it.
-                let _ = outln!("{}: {msg}", self.short);
-            }
-        }
-    }
-
-    /// Bytes moved so far (`verb` is Downloading or Pushing); bars only.
-    pub fn bytes(&self, verb: &str, done: u64, total: Option<u64>) {
-        let Some(b) = &self.bar else { return };
-        let total = total.unwrap_or(0);
-        let permille = (done * 1000).checked_div(total).unwrap_or(0);
-        if permille == self.drawn.get() && done != total {
+impl Progress for Report {
+    fn status(&self, id: Option<&str>, text: &str) {
+        if self.quiet {
             return;
         }
-        self.drawn.set(permille);
-        let filled = (permille / 20) as usize;
-        let arrow = if filled < 50 { ">" } else { "" };
-        let bar = format!(
-            "[{}{arrow}{}]",
-            "=".repeat(filled),
-            " ".repeat(49 - filled.min(49))
-        );
-        b.set_message(format!(
-            "{verb} {bar} {}/{}",
-            format::size(done),
-            format::size(total)
-        ));
+        match id {
+            Some(id) => self.println(&format!("{id}: {text}")),
+            None => self.println(text),
+        }
     }
 
-    /// The final state; the line stays.
-    pub fn done(&self, msg: &str) {
-        match &self.bar {
+    fn blob(&self, id: &str, text: &str) {
+        match &self.multi {
             _ if self.quiet => {}
-            Some(b) => b.finish_with_message(msg.to_string()),
-            None => {
-                // Pulling goes on; main ends quietly after it.
-                let _ = outln!("{}: {msg}", self.short);
-            }
+            Some(m) => self.bar(m, id).set_message(text.to_string()),
+            None => self.println(&format!("{id}: {text}")),
         }
+    }
+
+    fn bytes(&self, id: &str, verb: &str, done: u64, total: u64) {
+        if let Some(m) = &self.multi {
+            let bar = progress_bar(done, total, format::size);
+            self.bar(m, id).set_message(format!("{verb} {bar}"));
+        }
+    }
+
+    fn blob_done(&self, id: &str, text: &str) {
+        match &self.multi {
+            _ if self.quiet => {}
+            Some(m) => self.bar(m, id).finish_with_message(text.to_string()),
+            None => self.println(&format!("{id}: {text}")),
+        }
+    }
+
+    fn debug(&self, text: &str) {
+        crate::progress::debug(text);
     }
 }

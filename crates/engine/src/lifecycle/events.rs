@@ -21,6 +21,28 @@ pub fn emit(root: &Path, kind: &str, action: &str, id: &str, attributes: &[(&str
     yurta_events::emit(root, &event);
 }
 
+/// An image event whose ID is a reference (`pull`, `push`): Docker's
+/// `name` attribute is the reference without its tag.
+pub fn image_ref(root: &Path, action: &str, reference: &str) {
+    emit(
+        root,
+        "image",
+        action,
+        reference,
+        &[("name", strip_tag(reference))],
+    );
+}
+
+/// A reference without its tag or digest (`localhost:5000/a` of
+/// `localhost:5000/a:1`; a registry's port is not a tag).
+pub fn strip_tag(reference: &str) -> &str {
+    let r = reference.split('@').next().unwrap_or(reference);
+    match r.rfind(':') {
+        Some(i) if !r[i..].contains('/') => &r[..i],
+        _ => r,
+    }
+}
+
 /// A container's attributes as Docker gives them: its labels, then
 /// `image` and `name` (which win over labels of those names).
 fn container_attributes(rec: &ContainerRecord) -> Vec<(&str, &str)> {

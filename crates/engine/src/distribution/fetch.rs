@@ -12,9 +12,8 @@ use yurta_images::{Digest, Store};
 use yurta_registry::{BlobFetch, Client, Error, Repository, Resume, Sha256};
 
 use super::pool::{self, THREADS};
-use super::report::{BlobReport, Report};
-use super::{registry_digest, short};
-use crate::{format, progress};
+use super::progress::Throttle;
+use super::{registry_digest, short, Progress, Silent};
 
 /// A layer to fetch and the snapshot it unpacks into.
 pub struct Layer {
@@ -28,7 +27,7 @@ pub struct Fetcher<'a> {
     pub client: &'a Client,
     pub store: &'a Store,
     pub repo: &'a Repository,
-    pub report: &'a Report,
+    pub progress: &'a dyn Progress,
 }
 
 /// What fetching the layers did.
@@ -58,46 +57,45 @@ impl Fetcher<'_> {
     /// was unpacked now.
     fn layer(&self, l: &Layer) -> anyhow::Result<(bool, Option<u64>)> {
         let digest = &l.desc.digest;
+        let id = short(digest);
         let snapshot = self.store.snapshot_path(&l.chain_id);
         if self.store.has_blob(digest) && snapshot.is_dir() {
-            self.report.blob(digest, "Already exists");
+            self.progress.blob_done(&id, "Already exists");
             return Ok((false, None));
         }
-        let line = self.report.blob(digest, "Pulling fs layer");
-        self.blob(&l.desc, &line)
+        self.progress.blob(&id, "Pulling fs layer");
+        self.blob(&l.desc, &id, self.progress)
             .with_context(|| format!("layer {digest}"))?;
         yurta_fault::point("pull.layer.fetched");
         let mut size = None;
         if !snapshot.is_dir() {
-            line.status("Extracting");
+            self.progress.blob(&id, "Extracting");
             let started = Instant::now();
             size = self
                 .store
                 .unpack_layer(digest, &l.diff_id, &l.chain_id)
                 .with_context(|| format!("unpack layer {digest}"))?
                 .1;
-            progress::debug(&format!(
-                "unpacked {} ({} bytes) in {:.3}s",
-                short(digest),
+            self.progress.debug(&format!(
+                "unpacked {id} ({} bytes) in {:.3}s",
                 l.desc.size,
                 started.elapsed().as_secs_f64()
             ));
         }
-        line.done("Pull complete");
+        self.progress.blob_done(&id, "Pull complete");
         Ok((true, size))
     }
 
     /// Makes sure the store has the blob (an image config, say), showing
     /// no line for it; true when it was downloaded now.
     pub fn quiet_blob(&self, desc: &Descriptor) -> anyhow::Result<bool> {
-        let line = Report::new(true).blob(&desc.digest, "");
-        self.blob(desc, &line)
+        self.blob(desc, &short(&desc.digest), &Silent)
             .with_context(|| format!("blob {}", desc.digest))
     }
 
     /// Downloads one blob into the store unless it is there, resuming what
     /// an earlier pull left. True when bytes were fetched.
-    fn blob(&self, desc: &Descriptor, line: &BlobReport) -> anyhow::Result<bool> {
+    fn blob(&self, desc: &Descriptor, id: &str, progress: &dyn Progress) -> anyhow::Result<bool> {
         let digest = &desc.digest;
         if self.store.has_blob(digest) {
             return Ok(false);
@@ -111,12 +109,18 @@ impl Fetcher<'_> {
         let resume = match w.offset() {
             0 => None,
             offset => {
-                line.status(&format!("Resuming download at {}", format::size(offset)));
+                progress.blob(id, &format!("Resuming download at {offset} bytes"));
                 Some(Resume::new(offset, Sha256::default()))
             }
         };
         let started = Instant::now();
-        let mut progress = |done: u64, total: Option<u64>| line.bytes("Downloading", done, total);
+        let throttle = Throttle::new();
+        let mut report = |done: u64, total: Option<u64>| {
+            let total = total.unwrap_or(0);
+            if throttle.due(done, total) {
+                progress.bytes(id, "Downloading", done, total);
+            }
+        };
         let fetched = self.client.get_blob(
             self.repo,
             &registry_digest(digest)?,
@@ -124,7 +128,7 @@ impl Fetcher<'_> {
             BlobFetch {
                 size: Some(desc.size),
                 resume,
-                progress: Some(&mut progress),
+                progress: Some(&mut report),
                 writer_verifies: true,
             },
         );
@@ -135,16 +139,15 @@ impl Fetcher<'_> {
             }
             return Err(e.into());
         }
-        line.status("Verifying Checksum");
+        progress.blob(id, "Verifying Checksum");
         // A mismatch removes the partial file and names both digests.
         w.commit()?;
-        progress::debug(&format!(
-            "downloaded {} ({} bytes) in {:.3}s",
-            short(digest),
+        progress.debug(&format!(
+            "downloaded {id} ({} bytes) in {:.3}s",
             desc.size,
             started.elapsed().as_secs_f64()
         ));
-        line.status("Download complete");
+        progress.blob(id, "Download complete");
         Ok(true)
     }
 }

@@ -1,0 +1,180 @@
+//! Registries through `yurta system service` (issue 11): the docker CLI
+//! pushes, pulls, logs in and runs an image it does not have yet, against
+//! Debian's docker-registry on 127.0.0.1; errors keep their status
+//! (`docker run` of an unknown image sees 404 and pulls), credentials
+//! travel with each request and are never stored by the service.
+
+mod api_common;
+mod common;
+
+use std::io::Write;
+use std::process::Stdio;
+
+use api_common::Service;
+use common::registry::{Auth, Registry};
+use common::world::World;
+use common::Out;
+
+fn ok(o: Out, s: &Service) -> String {
+    assert_eq!(
+        o.code,
+        0,
+        "stdout:\n{}\nstderr:\n{}\nservice:\n{}",
+        o.stdout,
+        o.stderr,
+        s.stderr()
+    );
+    o.stdout
+}
+
+/// `docker login` with the password on stdin.
+fn login(s: &Service, registry: &str, user: &str, password: &str) -> Out {
+    let mut child = s
+        .command(api_common::DOCKER)
+        .args(["login", "-u", user, "--password-stdin", registry])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{password}").unwrap();
+    drop(stdin);
+    Out::of(child.wait_with_output().unwrap())
+}
+
+#[test]
+fn docker_pushes_pulls_and_runs_an_image_it_lacks_through_the_service() {
+    let Some(w) = World::new() else { return };
+    let reg = Registry::plain();
+    let s = Service::start(&w, &[]);
+    let name = format!("{}/api/img:v1", reg.addr());
+    ok(s.docker(&["tag", "img", &name]), &s);
+
+    let out = ok(s.docker(&["push", &name]), &s);
+    let repo = format!("{}/api/img", reg.addr());
+    assert!(
+        out.contains(&format!("The push refers to repository [{repo}]")),
+        "{out}"
+    );
+    assert!(out.contains("v1: digest: sha256:"), "{out}");
+    let digests = ok(
+        s.docker(&["image", "inspect", "-f", "{{json .RepoDigests}}", &name]),
+        &s,
+    );
+    assert!(digests.contains(&format!("{repo}@sha256:")), "{digests}");
+    let again = ok(s.docker(&["push", &name]), &s);
+    assert!(again.contains("Layer already exists"), "{again}");
+
+    // Nothing of it left here, then pulled back.
+    ok(s.docker(&["rmi", &name, "img"]), &s);
+    assert_ne!(s.docker(&["image", "inspect", &name]).code, 0);
+    let out = ok(s.docker(&["pull", &name]), &s);
+    assert!(out.contains("v1: Pulling from api/img"), "{out}");
+    assert!(out.contains("Digest: sha256:"), "{out}");
+    assert!(
+        out.contains(&format!("Status: Downloaded newer image for {name}")),
+        "{out}"
+    );
+    let out = ok(s.docker(&["pull", &name]), &s);
+    assert!(
+        out.contains(&format!("Status: Image is up to date for {name}")),
+        "{out}"
+    );
+    let listed = w
+        .run(&["images", "--format", "{{.Repository}}:{{.Tag}}"])
+        .ok();
+    assert!(
+        listed.stdout.lines().any(|l| l == name),
+        "{}",
+        listed.stdout
+    );
+
+    // `docker run` of an image the service lacks: 404, pull, create, run.
+    ok(s.docker(&["rmi", &name]), &s);
+    let run = s.docker(&["run", "--rm", &name, "echo", "hi"]);
+    assert_eq!(run.code, 0, "{}{}\n{}", run.stdout, run.stderr, s.stderr());
+    assert_eq!(run.stdout, "hi\n");
+    assert!(
+        run.stderr
+            .contains(&format!("Unable to find image '{name}' locally")),
+        "{}",
+        run.stderr
+    );
+
+    // Unknown tags and images: Docker's statuses, one clear message.
+    let missing = format!("{}/api/img:nope", reg.addr());
+    let out = s.docker(&["pull", &missing]);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert!(out.stderr.contains("api/img:nope"), "{}", out.stderr);
+    assert!(out.stderr.contains("404"), "{}", out.stderr);
+    let create = format!("/images/create?fromImage={repo}&tag=nope");
+    assert_eq!(s.raw("POST", &create, b"").0, 404);
+    assert_eq!(s.raw("POST", "/images/create?fromImage=UPPER", b"").0, 400);
+    assert_eq!(s.raw("POST", "/images/create", b"").0, 400);
+    let (code, body) = s.raw("POST", "/images/nosuch:1/push", b"");
+    assert_eq!(code, 404, "{body}");
+    assert!(body.contains("nosuch"), "{body}");
+
+    // What happened is in the journal, as the CLI records it.
+    let events = ok(
+        s.docker(&[
+            "events",
+            "--since",
+            "0",
+            "--until",
+            &format!("{}", now_secs() + 1),
+            "--filter",
+            "type=image",
+            "--format",
+            "{{.Action}} {{.Actor.ID}}",
+        ]),
+        &s,
+    );
+    assert!(events.contains(&format!("push {name}")), "{events}");
+    assert!(events.contains(&format!("pull {name}")), "{events}");
+}
+
+#[test]
+fn docker_login_sends_credentials_the_service_never_keeps() {
+    let Some(w) = World::new() else { return };
+    let reg = Registry::start(Auth::basic("alice", "s3cret"), None);
+    let s = Service::start(&w, &[]);
+    let name = format!("{}/private/img:1", reg.addr());
+    ok(s.docker(&["tag", "img", &name]), &s);
+
+    let denied = s.docker(&["push", &name]);
+    assert_eq!(denied.code, 1, "{}", denied.stdout);
+    assert!(denied.stderr.contains("HTTP 401"), "{}", denied.stderr);
+
+    let bad = login(&s, &reg.addr(), "alice", "wrong");
+    assert_ne!(bad.code, 0);
+    assert!(
+        bad.stderr.contains("incorrect username or password"),
+        "{}",
+        bad.stderr
+    );
+    let good = login(&s, &reg.addr(), "alice", "s3cret");
+    assert_eq!(good.code, 0, "{}", good.stderr);
+    assert!(good.stdout.contains("Login Succeeded"), "{}", good.stdout);
+
+    ok(s.docker(&["push", &name]), &s);
+    ok(s.docker(&["rmi", &name]), &s);
+    ok(s.docker(&["pull", &name]), &s);
+    // The client keeps the credentials; the service's own file stays absent.
+    assert!(s.config.join("config.json").exists());
+    assert!(!w.y.path("auth.json").exists());
+
+    ok(s.docker(&["logout", &reg.addr()]), &s);
+    ok(s.docker(&["rmi", &name]), &s);
+    let out = s.docker(&["pull", &name]);
+    assert_eq!(out.code, 1, "{}", out.stdout);
+    assert!(out.stderr.contains("401"), "{}", out.stderr);
+}
+
+fn now_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
