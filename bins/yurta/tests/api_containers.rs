@@ -155,6 +155,25 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
     d(&["pause", &svc]);
     assert_eq!(w.inspect(&svc, ".State.Status"), "paused");
     d(&["unpause", &svc]);
+    // update: the running container's limit and policy, as yurta sees them.
+    d(&[
+        "update",
+        "--memory",
+        "64m",
+        "--restart",
+        "on-failure:2",
+        &svc,
+    ]);
+    assert_eq!(w.inspect(&svc, ".HostConfig.Memory"), "67108864");
+    assert_eq!(
+        w.inspect(&svc, ".HostConfig.RestartPolicy.Name"),
+        "on-failure"
+    );
+    assert_eq!(
+        w.inspect(&svc, ".HostConfig.RestartPolicy.MaximumRetryCount"),
+        "2"
+    );
+    fails(s, bin, &["update", "--cpus", "-1", &svc], 1, "cpus");
     d(&["kill", &svc]);
     assert_eq!(d(&["wait", &svc]).trim(), "137");
     d(&["rename", &svc, &format!("{svc}b")]);

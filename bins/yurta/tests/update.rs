@@ -5,6 +5,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::time::Duration;
 
 use common::world::World;
@@ -170,6 +171,8 @@ fn status(w: &World, name: &str) -> (String, String) {
 #[test]
 fn a_new_restart_policy_applies_to_the_running_container_at_once() {
     let Some(w) = World::new() else { return };
+    // USR1 ends it from inside (exit 3): `kill` with SIGKILL or the stop
+    // signal would turn restarts off, as Docker's does.
     w.run(&[
         "run",
         "-d",
@@ -178,17 +181,18 @@ fn a_new_restart_policy_applies_to_the_running_container_at_once() {
         "--network",
         "none",
         "img",
-        "sleep",
-        "1000",
+        "sh",
+        "-c",
+        "trap 'exit 3' USR1; while true; do sleep 1; done",
     ])
     .ok();
     w.run(&["update", "--restart", "always", "rp"]).ok();
     assert_eq!(host_config(&w, "rp")["RestartPolicy"]["Name"], "always");
-    w.run(&["kill", "rp"]).ok();
+    w.run(&["kill", "-s", "USR1", "rp"]).ok();
     let restarted = || status(&w, "rp") == ("running".into(), "1".into());
     assert!(poll(restarted), "not restarted: {:?}", status(&w, "rp"));
     w.run(&["update", "--restart", "no", "rp"]).ok();
-    w.run(&["kill", "rp"]).ok();
+    w.run(&["kill", "-s", "USR1", "rp"]).ok();
     assert!(
         poll(|| status(&w, "rp").0 == "exited"),
         "{:?}",
@@ -267,4 +271,64 @@ fn a_foreground_run_cleans_up_even_when_the_policy_changes() {
     let restarted = || status(&w, "fg").1.parse::<u32>().unwrap_or(0) >= 1;
     assert!(poll(restarted), "{:?}", status(&w, "fg"));
     w.run(&["rm", "-f", "fg"]).ok();
+}
+
+/// `kill` (SIGKILL, or the stop signal) ends a `--restart always`
+/// container for good, as Docker's does: it stays exited, its supervisor
+/// goes; any other signal leaves the policy alone; a start turns it on
+/// again.
+#[test]
+fn kill_ends_restarts_until_the_next_start() {
+    let Some(w) = World::new() else { return };
+    let script = "trap 'exit 3' USR1; while true; do sleep 1; done";
+    w.run(&[
+        "run",
+        "-d",
+        "--restart",
+        "always",
+        "--name",
+        "rk",
+        "--network",
+        "none",
+        "img",
+        "sh",
+        "-c",
+        script,
+    ])
+    .ok();
+    w.run(&["kill", "-s", "USR1", "rk"]).ok();
+    assert!(
+        poll(|| status(&w, "rk") == ("running".into(), "1".into())),
+        "not restarted: {:?}",
+        status(&w, "rk")
+    );
+    let id = w.inspect("rk", ".Id");
+    let sup =
+        w.y.root()
+            .join("containers")
+            .join(&id)
+            .join("supervisor.pid");
+    let pid = std::fs::read_to_string(&sup).unwrap();
+    let proc_dir = format!("/proc/{}", pid.trim());
+    w.run(&["kill", "rk"]).ok();
+    assert!(
+        poll(|| !Path::new(&proc_dir).exists()),
+        "the supervisor stays"
+    );
+    assert_eq!(status(&w, "rk"), ("exited".into(), "1".into()));
+    assert_eq!(w.inspect("rk", ".State.ExitCode"), "137");
+
+    // A start turns restarts on again; a failed kill (an unknown signal)
+    // changes nothing.
+    w.run(&["start", "rk"]).ok();
+    let count: u32 = status(&w, "rk").1.parse().unwrap();
+    assert_eq!(w.run(&["kill", "-s", "NOSUCH", "rk"]).code, 125);
+    w.run(&["kill", "-s", "USR1", "rk"]).ok();
+    let again = (String::from("running"), (count + 1).to_string());
+    assert!(
+        poll(|| status(&w, "rk") == again),
+        "not restarted after the start: {:?}",
+        status(&w, "rk")
+    );
+    w.run(&["rm", "-f", "rk"]).ok();
 }

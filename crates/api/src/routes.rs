@@ -81,6 +81,7 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/containers/{id}/pause", containers::pause),
     route!("POST", "/containers/{id}/unpause", containers::unpause),
     route!("POST", "/containers/{id}/rename", containers::rename),
+    route!("POST", "/containers/{id}/update", containers::update),
     route!("POST", "/containers/{id}/wait", containers::wait),
     route!("POST", "/containers/{id}/attach", containers::attach),
     route!("POST", "/containers/{id}/resize", containers::resize),

@@ -8,12 +8,14 @@ mod attach;
 mod create;
 mod logs;
 mod stats;
+mod update;
 mod wait;
 
 pub(crate) use archive::{get as archive_get, head as archive_head, put as archive_put};
 pub(crate) use attach::{attach, frame, hijacked, resize, Pending};
 pub(crate) use logs::logs;
 pub(crate) use stats::stats;
+pub(crate) use update::update;
 pub(crate) use wait::wait;
 
 use std::sync::Arc;

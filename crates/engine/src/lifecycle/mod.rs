@@ -24,6 +24,7 @@ pub mod state;
 pub mod stats;
 pub mod stop;
 pub mod top;
+pub mod update;
 
 use std::path::{Path, PathBuf};
 

@@ -80,7 +80,10 @@ fn wait_gone(p: &Paths, limit: Duration) -> bool {
 }
 
 /// Sends `signal` (a name with or without `SIG`, or a number) to a
-/// running container.
+/// running container. SIGKILL or the container's stop signal ends it as
+/// `stop` does: the stop file turns its restart policy off until the next
+/// start (Docker's `docker kill` of a `--restart always` container leaves
+/// it exited); any other signal is the container's business.
 pub fn kill(host: &Host, rec: &ContainerRecord, signal: &str) -> anyhow::Result<()> {
     if !rec.state.running {
         return Err(fail(
@@ -89,9 +92,38 @@ pub fn kill(host: &Host, rec: &ContainerRecord, signal: &str) -> anyhow::Result<
         ));
     }
     let sig = signal.trim_start_matches("SIG");
-    state::runtime(host, &["kill", &rec.id, sig])?;
+    let p = Paths::new(&host.root, &rec.id);
+    let ends = ends_restarts(rec, sig);
+    if ends {
+        std::fs::write(&p.stop, b"").context("stop file")?;
+    }
+    if let Err(e) = state::runtime(host, &["kill", &rec.id, sig]) {
+        if ends {
+            let _ = std::fs::remove_file(&p.stop);
+        }
+        return Err(e);
+    }
     events::killed(&host.root, rec, sig);
     Ok(())
+}
+
+/// True when `sig` is SIGKILL or the container's stop signal (TERM when
+/// it has none), by name or number.
+fn ends_restarts(rec: &ContainerRecord, sig: &str) -> bool {
+    let number = |s: &str| -> Option<i32> {
+        let s = s.trim_start_matches("SIG");
+        s.parse().ok().or_else(|| {
+            format!("SIG{}", s.to_ascii_uppercase())
+                .parse::<nix::sys::signal::Signal>()
+                .ok()
+                .map(|s| s as i32)
+        })
+    };
+    let stop = rec.config.stop_signal.as_deref().unwrap_or("TERM");
+    match number(sig) {
+        Some(n) => n == libc::SIGKILL || Some(n) == number(stop),
+        None => false,
+    }
 }
 
 /// `rm [-f] [-v]`: under `start.lock` (a start under way finishes first;
