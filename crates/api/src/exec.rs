@@ -3,14 +3,16 @@
 //! /exec/{id}/start` runs it through `yurta_engine::lifecycle::exec` —
 //! hijacked (`Upgrade: tcp`) or as a streamed answer, its output in 8-byte
 //! frames, the client's input to its stdin — or detached, `GET
-//! /exec/{id}/json` tells its state and exit code, `POST
-//! /exec/{id}/resize` is accepted. Without a TTY only: an exec with one
-//! answers 501 until the console socket is bridged too.
+//! /exec/{id}/json` tells its state and exit code. With `Tty` the exec
+//! gets a terminal (`yurta_engine::lifecycle::terminal`): its bytes go to
+//! the client unframed, the client's to it, and `POST /exec/{id}/resize`
+//! sets its size — `docker exec -it` and the web console's terminals.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
-use std::process::{Child, Stdio};
-use std::sync::Mutex;
+use std::os::fd::OwnedFd;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
@@ -22,6 +24,7 @@ use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::sync::mpsc;
 use yurta_engine::lifecycle::exec::{command, ExecSpec};
+use yurta_engine::lifecycle::terminal::{self, Terminal};
 
 use crate::body::{empty, Body, Channel};
 use crate::containers::{frame, hijacked, lifecycle_error, lookup, open};
@@ -51,6 +54,8 @@ struct Instance {
     running: bool,
     pid: u32,
     exit_code: Option<i32>,
+    /// The terminal's master, for `resize`.
+    terminal: Option<Arc<OwnedFd>>,
 }
 
 /// How many exec instances are kept before finished ones are dropped.
@@ -97,6 +102,7 @@ pub(crate) async fn create(mut c: Call) -> Reply {
             running: false,
             pid: 0,
             exit_code: None,
+            terminal: None,
         };
         let mut map = state.execs.0.lock().unwrap_or_else(|e| e.into_inner());
         // Finished instances stay for `inspect`, up to a bound.
@@ -132,90 +138,200 @@ pub(crate) async fn start(mut c: Call) -> Reply {
             format!("exec {id} has already been started"),
         ));
     }
-    if config.tty {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "exec with a TTY is not served by yurta system service yet: use yurta exec -t",
-        ));
-    }
+    let console_socket = config.tty.then(|| {
+        let short: String = id.chars().take(12).collect();
+        state.root.join("attach").join(format!("exec-{short}"))
+    });
     let spec = ExecSpec {
         command: config.cmd.clone(),
         env: config.env.clone().unwrap_or_default(),
         workdir: (!config.working_dir.is_empty()).then(|| config.working_dir.clone()),
         user: (!config.user.is_empty()).then(|| config.user.clone()),
         detach: false,
-        console_socket: None,
+        console_socket,
     };
     let stdin = config.attach_stdin && !body.detach;
-    let child = {
-        let state = state.clone();
-        blocking(move || {
-            let rec = lookup(&state, &open(&state)?, &container)?;
-            let mut cmd = command(&state.engine, &rec, &spec).map_err(lifecycle_error)?;
-            cmd.stdin(if stdin { Stdio::piped() } else { Stdio::null() });
-            let (out, err) = match body.detach {
-                true => (Stdio::null(), Stdio::null()),
-                false => (Stdio::piped(), Stdio::piped()),
-            };
-            cmd.stdout(out).stderr(err);
-            cmd.spawn()
-                .map_err(|e| ApiError::internal(format!("yurta-runtime exec: {e}")))
-        })
-        .await?
-    };
-    state.execs.with(&id, |i| {
-        i.running = true;
-        i.pid = child.id();
-    })?;
+    let streams = (config.attach_stdout, config.attach_stderr);
     let execs = state.clone();
+    let exec_id = id.clone();
     let finished = move |code: i32| {
-        let _ = execs.execs.with(&id, |i| {
+        let _ = execs.execs.with(&exec_id, |i| {
             i.running = false;
             i.exit_code = Some(code);
         });
     };
+    let session = {
+        let (state, id) = (state.clone(), id.clone());
+        blocking(move || {
+            let rec = lookup(&state, &open(&state)?, &container)?;
+            let mut cmd = command(&state.engine, &rec, &spec).map_err(lifecycle_error)?;
+            let session = match &spec.console_socket {
+                Some(sock) => with_terminal(&mut cmd, sock, stdin, finished)?,
+                None => with_pipes(&mut cmd, stdin, streams, body.detach, finished)?,
+            };
+            let _ = state.execs.with(&id, |i| {
+                i.running = session.pid.is_some() && i.exit_code.is_none();
+                i.pid = session.pid.unwrap_or(0);
+                i.terminal = session.terminal.clone();
+            });
+            Ok(session)
+        })
+        .await?
+    };
     if body.detach {
-        std::thread::spawn(move || {
-            let mut child = child;
-            finished(child.wait().ok().and_then(|s| s.code()).unwrap_or(125));
-        });
         return Ok(Response::new(empty()));
     }
-    let streams = (config.attach_stdout, config.attach_stderr);
     match c.parts.extensions.remove::<OnUpgrade>() {
         Some(on_upgrade) => {
             tokio::spawn(async move {
                 let upgraded = on_upgrade.await.ok();
-                over_connection(upgraded, child, streams, finished).await;
+                over_connection(upgraded, session).await;
             });
             Ok(hijacked())
         }
-        None => Ok(streamed(child, streams, finished)),
+        None => Ok(streamed(session)),
     }
 }
 
-/// The output as a plain streamed answer (a client that does not hijack).
-fn streamed(
-    mut child: Child,
+/// A started exec as a connection sees it: its output (framed without a
+/// terminal, raw with one), where the client's input goes, and the thread
+/// that records the exit code and then ends the output.
+struct Session {
+    output: mpsc::Receiver<Bytes>,
+    input: Option<Box<dyn Write + Send>>,
+    waiter: std::thread::JoinHandle<()>,
+    pid: Option<u32>,
+    terminal: Option<Arc<OwnedFd>>,
+}
+
+/// Without a terminal: stdout and stderr in frames, stdin from the client.
+fn with_pipes(
+    cmd: &mut Command,
+    stdin: bool,
     streams: (bool, bool),
+    detach: bool,
     finished: impl FnOnce(i32) + Send + 'static,
-) -> Response<Body> {
-    let (tx, body) = Channel::open(16);
-    let (ctx, mut crx) = mpsc::channel::<Bytes>(16);
-    let readers = output_readers(&mut child, streams, &ctx);
-    tokio::spawn(async move {
-        while let Some(b) = crx.recv().await {
-            if tx.send(Ok(b)).await.is_err() {
-                break;
-            }
-        }
-    });
-    std::thread::spawn(move || {
+) -> Result<Session, ApiError> {
+    cmd.stdin(if stdin { Stdio::piped() } else { Stdio::null() });
+    let (out, err) = match detach {
+        true => (Stdio::null(), Stdio::null()),
+        false => (Stdio::piped(), Stdio::piped()),
+    };
+    cmd.stdout(out).stderr(err);
+    let mut child = cmd
+        .spawn()
+        .map_err(|e| ApiError::internal(format!("yurta-runtime exec: {e}")))?;
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    let readers = output_readers(&mut child, streams, &tx);
+    let input = child
+        .stdin
+        .take()
+        .map(|s| Box::new(s) as Box<dyn Write + Send>);
+    let pid = Some(child.id());
+    // The output ends (tx dropped) only once the exit code is recorded:
+    // the client inspects the exec for it as soon as the output ends.
+    let waiter = std::thread::spawn(move || {
         for r in readers {
             let _ = r.join();
         }
         finished(child.wait().ok().and_then(|s| s.code()).unwrap_or(125));
-        drop(ctx);
+        drop(tx);
+    });
+    Ok(Session {
+        output: rx,
+        input,
+        waiter,
+        pid,
+        terminal: None,
+    })
+}
+
+/// With a terminal: its bytes as they come (and the runtime's own
+/// errors), the client's input to it; `resize` sets its size.
+fn with_terminal(
+    cmd: &mut Command,
+    sock: &std::path::Path,
+    stdin: bool,
+    finished: impl FnOnce(i32) + Send + 'static,
+) -> Result<Session, ApiError> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let started = terminal::spawn(cmd, sock).map_err(lifecycle_error)?;
+    let (tx, rx) = mpsc::channel::<Bytes>(16);
+    let (mut child, master) = match started {
+        Terminal::Running { child, master } => (child, master),
+        Terminal::Exited(code) => {
+            finished(code);
+            let waiter = std::thread::spawn(move || drop(tx));
+            return Ok(Session {
+                output: rx,
+                input: None,
+                waiter,
+                pid: None,
+                terminal: None,
+            });
+        }
+    };
+    let dup = |fd: &OwnedFd| {
+        fd.try_clone()
+            .map_err(|e| ApiError::internal(format!("the exec's terminal: {e}")))
+    };
+    let input = match stdin {
+        true => Some(Box::new(std::fs::File::from(dup(&master)?)) as Box<dyn Write + Send>),
+        false => None,
+    };
+    let mut readers = vec![copy_raw(Box::new(std::fs::File::from(dup(&master)?)), &tx)];
+    if let Some(err) = child.stderr.take() {
+        readers.push(copy_raw(Box::new(err), &tx));
+    }
+    let pid = Some(child.id());
+    let waiter = std::thread::spawn(move || {
+        // The terminal's reads fail (EIO) once the process is gone.
+        for r in readers {
+            let _ = r.join();
+        }
+        finished(child.wait().ok().and_then(|s| s.code()).unwrap_or(125));
+        drop(tx);
+    });
+    Ok(Session {
+        output: rx,
+        input,
+        waiter,
+        pid,
+        terminal: Some(Arc::new(master)),
+    })
+}
+
+/// A thread sending what `from` gives, unframed; output nobody reads any
+/// more is still drained, so the process never blocks on it.
+fn copy_raw(mut from: Pipe, tx: &mpsc::Sender<Bytes>) -> std::thread::JoinHandle<()> {
+    let tx = tx.clone();
+    std::thread::spawn(move || {
+        let mut buf = vec![0u8; 32 * 1024];
+        while let Ok(n) = from.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let _ = tx.blocking_send(Bytes::copy_from_slice(&buf[..n]));
+        }
+    })
+}
+
+/// The output as a plain streamed answer (a client that does not hijack).
+fn streamed(session: Session) -> Response<Body> {
+    let Session {
+        mut output, waiter, ..
+    } = session;
+    let (tx, body) = Channel::open(16);
+    tokio::spawn(async move {
+        while let Some(b) = output.recv().await {
+            if tx.send(Ok(b)).await.is_err() {
+                break;
+            }
+        }
+        drop(output);
+        let _ = tokio::task::spawn_blocking(move || waiter.join()).await;
     });
     let mut r = Response::new(body);
     r.headers_mut().insert(
@@ -225,32 +341,22 @@ fn streamed(
     r
 }
 
-/// The hijacked connection: output framed to the client, its input to the
-/// process's stdin; ends when the process's output ends.
-async fn over_connection(
-    upgraded: Option<hyper::upgrade::Upgraded>,
-    mut child: Child,
-    streams: (bool, bool),
-    finished: impl FnOnce(i32) + Send + 'static,
-) {
-    let (tx, mut rx) = mpsc::channel::<Bytes>(16);
-    let readers = output_readers(&mut child, streams, &tx);
-    let stdin = child.stdin.take();
-    // The stream ends (tx dropped) only once the exit code is recorded: the
-    // client inspects the exec for it as soon as the output ends.
-    let waiter = std::thread::spawn(move || {
-        for r in readers {
-            let _ = r.join();
-        }
-        finished(child.wait().ok().and_then(|s| s.code()).unwrap_or(125));
-        drop(tx);
-    });
+/// The hijacked connection: the output to the client, its input to the
+/// process; ends when the process's output ends.
+async fn over_connection(upgraded: Option<hyper::upgrade::Upgraded>, session: Session) {
+    let Session {
+        mut output,
+        input,
+        waiter,
+        ..
+    } = session;
     let Some(upgraded) = upgraded else {
+        drop(output);
         let _ = tokio::task::spawn_blocking(move || waiter.join()).await;
         return;
     };
     let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
-    let input = stdin.map(|mut stdin| {
+    let input = input.map(|mut to| {
         tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
             while let Ok(n) = rd.read(&mut buf).await {
@@ -259,19 +365,19 @@ async fn over_connection(
                 }
                 let chunk = buf[..n].to_vec();
                 let wrote = tokio::task::spawn_blocking(move || {
-                    let r = stdin.write_all(&chunk);
-                    (stdin, r)
+                    let r = to.write_all(&chunk);
+                    (to, r)
                 })
                 .await;
                 match wrote {
-                    Ok((s, Ok(()))) => stdin = s,
+                    Ok((t, Ok(()))) => to = t,
                     _ => return,
                 }
             }
             // The client's end of input closes the process's stdin.
         })
     });
-    while let Some(chunk) = rx.recv().await {
+    while let Some(chunk) = output.recv().await {
         if wr.write_all(&chunk).await.is_err() {
             break;
         }
@@ -280,6 +386,7 @@ async fn over_connection(
     if let Some(i) = input {
         i.abort();
     }
+    drop(output);
     let _ = tokio::task::spawn_blocking(move || waiter.join()).await;
 }
 
@@ -345,9 +452,22 @@ pub(crate) async fn inspect(c: Call) -> Reply {
     ok(&v)
 }
 
-/// Accepted (an exec without a TTY has no size).
+/// Sets the terminal's size (`h` rows, `w` columns); accepted and
+/// ignored for an exec without one.
 pub(crate) async fn resize(c: Call) -> Reply {
     let id = c.param(0).to_string();
-    c.state.execs.with(&id, |_| ())?;
+    let size = |k: &str| -> Result<u16, ApiError> {
+        match c.q(k) {
+            None | Some("") => Ok(0),
+            Some(v) => v
+                .parse()
+                .map_err(|_| ApiError::bad_request(format!("invalid {k}: {v:?}"))),
+        }
+    };
+    let (rows, cols) = (size("h")?, size("w")?);
+    let terminal = c.state.execs.with(&id, |i| i.terminal.clone())?;
+    if let Some(master) = terminal {
+        terminal::resize(&master, rows, cols);
+    }
     Ok(Response::new(empty()))
 }

@@ -1,51 +1,24 @@
-//! `exec -t`: the runtime sends the new terminal's master over a console
-//! socket (SCM_RIGHTS, as runc's `--console-socket`); we copy it to our
-//! stdout, our stdin to it (`-i`), with our terminal raw and its size
-//! set, until the runtime's `exec` ends with the process's code.
+//! `exec -t`: the engine starts the exec and takes its terminal's master
+//! (`yurta_engine::lifecycle::terminal`); we copy it to our stdout, our
+//! stdin to it (`-i`), with our terminal raw and its size set, until the
+//! runtime's `exec` ends with the process's code.
 
 use std::io::{Read, Write};
-use std::os::fd::{AsFd, AsRawFd, FromRawFd, OwnedFd};
-use std::os::unix::net::UnixListener;
+use std::os::fd::AsFd;
 use std::path::Path;
 use std::process::Command;
-use std::time::Duration;
 
-use anyhow::{bail, Context};
-use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+use yurta_engine::lifecycle::terminal::{self, Terminal};
 
 /// Runs `c` (a `yurta-runtime exec --tty --console-socket SOCK …`); its
 /// exit code.
 pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
-    if let Some(dir) = sock.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let _ = std::fs::remove_file(sock);
-    let listener = UnixListener::bind(sock).with_context(|| format!("bind {}", sock.display()))?;
-    listener.set_nonblocking(true)?;
-    let mut child = c.spawn().context("yurta-runtime exec")?;
-    let master = loop {
-        match listener.accept() {
-            Ok((stream, _)) => break receive_fd(stream.as_raw_fd())?,
-            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if let Some(status) = child.try_wait()? {
-                    let _ = std::fs::remove_file(sock);
-                    return Ok(status.code().unwrap_or(125));
-                }
-                std::thread::sleep(Duration::from_millis(2));
-            }
-            Err(e) => return Err(e).context("console socket"),
-        }
+    let (mut child, master) = match terminal::spawn(c, sock)? {
+        Terminal::Running { child, master } => (child, master),
+        Terminal::Exited(code) => return Ok(code),
     };
-    let _ = std::fs::remove_file(sock);
     if let Some((rows, cols)) = super::attach::term_size() {
-        let ws = libc::winsize {
-            ws_row: rows,
-            ws_col: cols,
-            ws_xpixel: 0,
-            ws_ypixel: 0,
-        };
-        // SAFETY: TIOCSWINSZ reads the winsize we pass; the fd is ours.
-        unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+        terminal::resize(&master, rows, cols);
     }
     let raw = super::attach::raw_mode();
     if stdin {
@@ -75,21 +48,4 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
             nix::sys::termios::tcsetattr(stdin.as_fd(), nix::sys::termios::SetArg::TCSANOW, &saved);
     }
     Ok(child.wait()?.code().unwrap_or(125))
-}
-
-fn receive_fd(sock: i32) -> anyhow::Result<OwnedFd> {
-    let mut buf = [0u8; 256];
-    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
-    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
-    let msg = recvmsg::<UnixAddr>(sock, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
-        .context("receive the terminal")?;
-    for cmsg in msg.cmsgs()? {
-        if let ControlMessageOwned::ScmRights(fds) = cmsg {
-            if let Some(&fd) = fds.first() {
-                // SAFETY: the kernel just gave us this descriptor; nobody else owns it.
-                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
-            }
-        }
-    }
-    bail!("the runtime sent no terminal on the console socket")
 }

@@ -82,6 +82,16 @@ pub fn command(host: &Host, rec: &ContainerRecord, spec: &ExecSpec) -> anyhow::R
     }
     if let Some(sock) = &spec.console_socket {
         c.arg("--tty").arg("--console-socket").arg(sock);
+        // A terminal program needs to know the terminal (Docker's xterm).
+        let term_set = rec
+            .config
+            .env
+            .iter()
+            .chain(&spec.env)
+            .any(|e| e.starts_with("TERM="));
+        if !term_set {
+            c.args(["--env", "TERM=xterm"]);
+        }
     }
     c.arg(&rec.id).args(&spec.command);
     events::exec_started(&host.root, rec, &spec.command);

@@ -23,6 +23,7 @@ pub mod start;
 pub mod state;
 pub mod stats;
 pub mod stop;
+pub mod terminal;
 pub mod top;
 pub mod update;
 

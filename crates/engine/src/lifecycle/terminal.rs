@@ -1,0 +1,96 @@
+//! An exec with a terminal: `yurta-runtime exec --tty --console-socket`
+//! sends the new terminal's master over the socket (SCM_RIGHTS, as runc's
+//! contract has it). [`spawn`] listens, starts the command and takes the
+//! master; the front end copies bytes (the CLI to its own terminal, the
+//! API over the hijacked connection, the web console over a websocket)
+//! and sets the size with [`resize`].
+
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::net::UnixListener;
+use std::path::Path;
+use std::process::{Child, Command};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
+
+/// A started exec with a terminal, or its exit when it ended before
+/// sending one (a missing command, say).
+pub enum Terminal {
+    Running { child: Child, master: OwnedFd },
+    Exited(i32),
+}
+
+/// Starts `c` (made with a console socket at `sock`) and receives the
+/// terminal. The socket file is gone when this returns.
+pub fn spawn(c: &mut Command, sock: &Path) -> anyhow::Result<Terminal> {
+    if let Some(dir) = sock.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let _ = std::fs::remove_file(sock);
+    let listener = UnixListener::bind(sock).with_context(|| format!("bind {}", sock.display()))?;
+    let taken = receive(&listener, c);
+    let _ = std::fs::remove_file(sock);
+    taken
+}
+
+fn receive(listener: &UnixListener, c: &mut Command) -> anyhow::Result<Terminal> {
+    listener.set_nonblocking(true)?;
+    let mut child = c.spawn().context("yurta-runtime exec")?;
+    loop {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                let master = receive_fd(stream.as_raw_fd());
+                if master.is_err() {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                }
+                return Ok(Terminal::Running {
+                    child,
+                    master: master?,
+                });
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(status) = child.try_wait()? {
+                    return Ok(Terminal::Exited(status.code().unwrap_or(125)));
+                }
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(e).context("console socket");
+            }
+        }
+    }
+}
+
+/// Sets the terminal's size (rows, columns); the process sees SIGWINCH.
+pub fn resize(master: &OwnedFd, rows: u16, cols: u16) {
+    let ws = libc::winsize {
+        ws_row: rows,
+        ws_col: cols,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCSWINSZ reads the winsize we pass; the descriptor is
+    // borrowed for the call and stays open.
+    unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+}
+
+fn receive_fd(sock: i32) -> anyhow::Result<OwnedFd> {
+    let mut buf = [0u8; 256];
+    let mut iov = [std::io::IoSliceMut::new(&mut buf)];
+    let mut space = nix::cmsg_space!([std::os::fd::RawFd; 1]);
+    let msg = recvmsg::<UnixAddr>(sock, &mut iov, Some(&mut space), MsgFlags::MSG_CMSG_CLOEXEC)
+        .context("receive the terminal")?;
+    for cmsg in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmRights(fds) = cmsg {
+            if let Some(&fd) = fds.first() {
+                // SAFETY: the kernel just gave us this descriptor; nobody else owns it.
+                return Ok(unsafe { OwnedFd::from_raw_fd(fd) });
+            }
+        }
+    }
+    bail!("the runtime sent no terminal on the console socket")
+}
