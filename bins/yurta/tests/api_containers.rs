@@ -149,7 +149,10 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
     );
     d(&["stop", "-t", "1", &svc]);
     assert_eq!(w.inspect(&svc, ".State.Status"), "exited");
+    stopped_archive(w, s, bin, &svc);
     d(&["start", &svc]);
+    let o = s.client(bin, &["exec", &svc, "cat", "/while-stopped"]);
+    assert_eq!(o.stdout, "copied in while stopped\n", "{}", o.stderr);
     d(&["restart", "-t", "0", &svc]);
     assert_eq!(w.inspect(&svc, ".State.Running"), "true");
     d(&["pause", &svc]);
@@ -251,6 +254,39 @@ fn foreground(s: &Service, bin: &str, sfx: &str) {
     assert!(out.status.success());
     let o = s.client(bin, &["run", "--rm", "img", "nosuchcommand"]);
     assert_eq!(o.code, 127, "{}", o.stderr);
+}
+
+/// `docker cp` both ways into a stopped container: its root filesystem is
+/// mounted for each request, and unmounted after it.
+fn stopped_archive(w: &World, s: &Service, bin: &str, name: &str) {
+    let host = w.y.path(&format!("cp-stopped-{name}"));
+    std::fs::create_dir_all(&host).unwrap();
+    std::fs::write(host.join("in"), "copied in while stopped\n").unwrap();
+    let inside = format!("{name}:/while-stopped");
+    ok(
+        s,
+        bin,
+        &["cp", &host.join("in").display().to_string(), &inside],
+    );
+    let back = host.join("back");
+    ok(s, bin, &["cp", &inside, &back.display().to_string()]);
+    assert_eq!(
+        std::fs::read_to_string(&back).unwrap(),
+        "copied in while stopped\n"
+    );
+    let o = s.client(bin, &["cp", &format!("{name}:/nosuch"), "-"]);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("nosuch"), "{}", o.stderr);
+    let id = w.inspect(name, ".Id");
+    let dir = w.y.root().join("containers").join(&id);
+    let views: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("cp-"))
+        .collect();
+    assert!(views.is_empty(), "{views:?}");
+    let mounts = std::fs::read_to_string("/proc/self/mountinfo").unwrap();
+    assert!(!mounts.contains(&format!("{id}/cp-")), "{mounts}");
 }
 
 /// `docker cp` both ways through the archive routes.

@@ -1,21 +1,23 @@
 //! `cp`: files between a container and the host, as tar streams. The
 //! container's side runs in a helper (`yurta container cp-helper`, this
-//! binary again) that enters the container's mount namespace (running) or
-//! chroots into its root filesystem, mounted for the copy (stopped), so
-//! paths — symlinks included — resolve as inside the container and never
-//! escape to the host. `SRC/.` copies a directory's contents, as Docker.
-//! A stopped container's volumes are not part of the copy.
+//! binary again; `yurta_engine::lifecycle::archive` makes its command)
+//! that enters the container's mount namespace (running) or chroots into
+//! its root filesystem, mounted for the copy (stopped), so paths —
+//! symlinks included — resolve as inside the container and never escape
+//! to the host. `SRC/.` copies a directory's contents, as Docker. A
+//! stopped container's volumes are not part of the copy.
 
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{bail, Context};
+use yurta_engine::lifecycle::archive::{self, ArchiveOp};
 use yurta_engine::Engine;
 
 use super::args::{CpArgs, CpHelperArgs};
-use super::{reconcile, state, Paths};
+use super::reconcile;
 use crate::Ctx;
 
 /// `CONTAINER:PATH` → (container, path); a host path → None.
@@ -37,24 +39,15 @@ pub fn cp(ctx: &Ctx, a: CpArgs) -> anyhow::Result<()> {
     };
     let engine = Engine::open(&ctx.root)?;
     let rec = reconcile::refresh(ctx, &engine, engine.containers.lookup(name)?);
-    let pid = state::init_pid(&Paths::new(&ctx.root, &rec.id)).filter(|_| rec.state.running);
-    let mut helper = Command::new(&ctx.binaries.yurta);
-    helper.args(["container", "cp-helper"]);
-    let _stopped = match pid {
-        Some(pid) => {
-            helper.args(["--pid", &pid.to_string()]);
-            None
-        }
-        None => {
-            let view = StoppedRootfs::mount(&engine, &rec)?;
-            helper.arg("--root-dir").arg(&view.dir);
-            Some(view)
-        }
+    let op = match pack_inside {
+        true => ArchiveOp::Pack(inside),
+        false => ArchiveOp::Unpack(inside),
     };
+    let mut h = archive::helper(ctx, &engine, &rec, op)?;
+    let helper = &mut h.command;
     let source = if pack_inside { inside } else { host };
     let contents = source.ends_with("/.");
     if pack_inside {
-        helper.args(["--pack", inside]);
         let mut child = helper.stdout(Stdio::piped()).spawn()?;
         let out = child.stdout.take().context("helper stdout")?;
         let r = if host == "-" {
@@ -67,7 +60,6 @@ pub fn cp(ctx: &Ctx, a: CpArgs) -> anyhow::Result<()> {
         helper_done(child.wait()?)?;
         r
     } else {
-        helper.args(["--unpack", inside]);
         if contents {
             helper.arg("--contents");
         }
@@ -90,59 +82,6 @@ fn helper_done(status: std::process::ExitStatus) -> anyhow::Result<()> {
     match status.code() {
         Some(0) => Ok(()),
         code => Err(super::exit(code.unwrap_or(125))),
-    }
-}
-
-/// A stopped container's root filesystem, mounted on `cp-PID/` in its
-/// directory for one copy and unmounted (and the directory removed) when
-/// dropped. A container using the flattened copy is used in place.
-struct StoppedRootfs {
-    dir: PathBuf,
-    mounted: bool,
-}
-
-impl StoppedRootfs {
-    fn mount(engine: &Engine, rec: &yurta_engine::ContainerRecord) -> anyhow::Result<Self> {
-        let cdir = engine.containers.container_dir(&rec.id);
-        let paths = yurta_engine::rootfs::RootfsPaths::new(&cdir);
-        if rec.driver == "copy" {
-            return Ok(StoppedRootfs {
-                dir: paths.rootfs,
-                mounted: false,
-            });
-        }
-        let image = engine
-            .images
-            .resolve(&rec.image)
-            .with_context(|| format!("cp: the image {} of the container is gone", rec.image))?;
-        let dir = cdir.join(format!("cp-{}", std::process::id()));
-        fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-        let view = StoppedRootfs { dir, mounted: true };
-        let (upper, work) = (&paths.upper, &paths.work);
-        let kind = yurta_images::layers::mount_rootfs(
-            &engine.images,
-            &image,
-            &view.dir,
-            upper,
-            work,
-            false,
-        )
-        .with_context(|| format!("cp: mount the root filesystem of {}", rec.name))?;
-        if kind == yurta_images::layers::RootfsKind::Copy {
-            // No overlay here: a flattened copy would lose what is copied in.
-            let _ = fs::remove_dir_all(&view.dir);
-            bail!("cp {}: the container is stopped and its root filesystem cannot be mounted (no overlayfs); start it first", rec.name);
-        }
-        Ok(view)
-    }
-}
-
-impl Drop for StoppedRootfs {
-    fn drop(&mut self) {
-        if self.mounted {
-            let _ = yurta_images::layers::unmount_rootfs(&self.dir);
-            let _ = fs::remove_dir(&self.dir);
-        }
     }
 }
 

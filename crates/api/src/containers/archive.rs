@@ -1,8 +1,9 @@
-//! `/containers/{id}/archive` (`docker cp`) for a running container:
+//! `/containers/{id}/archive` (`docker cp`), running or stopped:
 //! HEAD (the path's stat in `X-Docker-Container-Path-Stat`, base64 JSON),
 //! GET (the stat and the path as a tar) and PUT (a tar unpacked into the
 //! directory at the path), through `yurta_engine::lifecycle::archive`'s
-//! helper inside the container's mount namespace.
+//! helper inside the container's mount namespace, or in a stopped
+//! container's root filesystem mounted for the one request.
 
 use std::io::{Read, Write};
 use std::process::Stdio;
@@ -43,10 +44,11 @@ fn helper_failed(stderr: &[u8]) -> ApiError {
 
 /// The stat header's value for the path inside the container.
 async fn stat(c: &Call, path: String) -> Result<HeaderValue, ApiError> {
-    let out = with_container(c, move |state, _, rec| {
-        let mut cmd =
-            helper(&state.engine, &rec, ArchiveOp::Stat(&path)).map_err(lifecycle_error)?;
-        cmd.output()
+    let out = with_container(c, move |state, engine, rec| {
+        let mut h =
+            helper(&state.engine, engine, &rec, ArchiveOp::Stat(&path)).map_err(lifecycle_error)?;
+        h.command
+            .output()
             .map_err(|e| ApiError::internal(format!("cp-helper: {e}")))
     })
     .await?;
@@ -67,14 +69,18 @@ pub(crate) async fn head(c: Call) -> Reply {
 pub(crate) async fn get(c: Call) -> Reply {
     let path = path_param(&c)?;
     let stat = stat(&c, path.clone()).await?;
-    let mut child = with_container(&c, move |state, _, rec| {
-        let mut cmd =
-            helper(&state.engine, &rec, ArchiveOp::Pack(&path)).map_err(lifecycle_error)?;
-        cmd.stdin(Stdio::null())
+    let (mut child, h) = with_container(&c, move |state, engine, rec| {
+        let mut h =
+            helper(&state.engine, engine, &rec, ArchiveOp::Pack(&path)).map_err(lifecycle_error)?;
+        h.command
+            .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
-        cmd.spawn()
-            .map_err(|e| ApiError::internal(format!("cp-helper: {e}")))
+        let child = h
+            .command
+            .spawn()
+            .map_err(|e| ApiError::internal(format!("cp-helper: {e}")))?;
+        Ok((child, h))
     })
     .await?;
     let (tx, body) = Channel::open(8);
@@ -102,6 +108,7 @@ pub(crate) async fn get(c: Call) -> Reply {
         }
         drop(out);
         let _ = child.wait();
+        drop(h); // a stopped container's view is unmounted after the copy
     });
     let mut r = Response::new(body);
     r.headers_mut().insert(STAT_HEADER, stat);
@@ -116,14 +123,18 @@ pub(crate) async fn put(mut c: Call) -> Reply {
         .body
         .take()
         .ok_or_else(|| ApiError::bad_request("no archive in the request body"))?;
-    let mut child = with_container(&c, move |state, _, rec| {
-        let mut cmd =
-            helper(&state.engine, &rec, ArchiveOp::Unpack(&path)).map_err(lifecycle_error)?;
-        cmd.stdin(Stdio::piped())
+    let (mut child, h) = with_container(&c, move |state, engine, rec| {
+        let mut h = helper(&state.engine, engine, &rec, ArchiveOp::Unpack(&path))
+            .map_err(lifecycle_error)?;
+        h.command
+            .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::piped());
-        cmd.spawn()
-            .map_err(|e| ApiError::internal(format!("cp-helper: {e}")))
+        let child = h
+            .command
+            .spawn()
+            .map_err(|e| ApiError::internal(format!("cp-helper: {e}")))?;
+        Ok((child, h))
     })
     .await?;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Bytes>(8);
@@ -139,6 +150,7 @@ pub(crate) async fn put(mut c: Call) -> Reply {
         let out = child
             .wait_with_output()
             .map_err(|e| ApiError::internal(format!("cp-helper: {e}")))?;
+        drop(h);
         match out.status.success() {
             true => Ok(()),
             false => Err(helper_failed(&out.stderr)),
