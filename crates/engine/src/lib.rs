@@ -30,6 +30,7 @@ pub mod spec;
 pub mod summary;
 pub mod system;
 pub mod user;
+pub mod vm;
 pub mod volume;
 
 pub use binaries::Binaries;

@@ -78,16 +78,6 @@ pub fn image_removed(r: &yurta_images::manage::Removed) {
     }
 }
 
-/// A VM event: its name is its ID.
-pub fn vm(action: &str, name: &str) {
-    emit("vm", action, name, &[("name", name)]);
-}
-
-/// `die` of a VM, from its supervisor once QEMU has exited.
-pub fn vm_died(name: &str, reason: &str) {
-    emit("vm", "die", name, &[("name", name), ("reason", reason)]);
-}
-
 /// `name:tag` → `name` (a registry's port is not a tag).
 pub use yurta_engine::lifecycle::events::strip_tag;
 

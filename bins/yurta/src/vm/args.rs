@@ -102,6 +102,31 @@ pub struct CreateArgs {
     pub name: String,
 }
 
+impl CreateArgs {
+    /// The engine's request.
+    pub fn request(&self) -> yurta_engine::vm::create::VmCreate {
+        yurta_engine::vm::create::VmCreate {
+            name: self.name.clone(),
+            kernel: self.kernel.clone(),
+            initrd: self.initrd.clone(),
+            cmdline: self.cmdline.clone(),
+            image: self.image.clone(),
+            no_overlay: self.no_overlay,
+            cdrom: self.cdrom.clone(),
+            disk: self.disk.clone(),
+            memory: self.memory.clone(),
+            cpus: self.cpus,
+            arch: self.arch.clone(),
+            machine: self.machine.clone(),
+            accel: self.accel.clone(),
+            network: self.network.clone(),
+            mac: self.mac.clone(),
+            display: self.display.clone(),
+            cloud_init: self.cloud_init.clone(),
+        }
+    }
+}
+
 #[derive(Args)]
 pub struct NamesArgs {
     #[arg(required = true)]

@@ -1,16 +1,15 @@
 //! `yurta vm …`: virtual machines through QEMU (KVM or TCG), on yurta's
-//! own networks, with the same verbs as containers. See docs/vm.md.
+//! own networks, with the same verbs as containers: argument parsing and
+//! output over the engine's `yurta_engine::vm`. See docs/vm.md.
 
 pub mod args;
 mod console;
-mod create;
 mod hotplug;
-mod lifecycle;
-mod relay;
 mod show;
 mod snapshot;
-mod store;
-mod supervise;
+
+// The engine's VM modules, under the names the command modules use.
+use yurta_engine::vm::{create, lifecycle, relay, store, supervise};
 
 use std::time::Duration;
 
@@ -23,7 +22,7 @@ use store::VmStore;
 pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
     match c {
         VmCommand::Create(a) => {
-            let vm = create::create(ctx, &a)?;
+            let vm = create::create(ctx, &a.request())?;
             if a.start {
                 if let Err(e) = lifecycle::start(ctx, &vm) {
                     let _ = lifecycle::remove(ctx, &vm, true);
@@ -45,7 +44,12 @@ pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
             let signal = parse_signal(&a.signal)?;
             each(ctx, &a.names, |vm| lifecycle::kill_vm(ctx, vm, signal))
         }
-        VmCommand::Rm(a) => each(ctx, &a.names, |vm| lifecycle::remove(ctx, vm, a.force)),
+        VmCommand::Rm(a) => each(ctx, &a.names, |vm| {
+            for w in lifecycle::remove(ctx, vm, a.force)? {
+                errln!("yurta: {w}");
+            }
+            Ok(())
+        }),
         VmCommand::Ls(a) => show::ls(ctx, &a),
         VmCommand::Inspect(a) => show::inspect(ctx, &a.names, a.format.as_deref()),
         VmCommand::Logs(a) => console::logs(ctx, &a),

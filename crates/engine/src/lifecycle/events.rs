@@ -43,6 +43,22 @@ pub fn strip_tag(reference: &str) -> &str {
     }
 }
 
+/// A VM's event (`create`, `start`, `stop`, `destroy`).
+pub fn vm(root: &Path, action: &str, name: &str) {
+    emit(root, "vm", action, name, &[("name", name)]);
+}
+
+/// `die` of a VM, from its supervisor once QEMU has exited.
+pub fn vm_died(root: &Path, name: &str, reason: &str) {
+    emit(
+        root,
+        "vm",
+        "die",
+        name,
+        &[("name", name), ("reason", reason)],
+    );
+}
+
 /// A container's attributes as Docker gives them: its labels, then
 /// `image` and `name` (which win over labels of those names).
 fn container_attributes(rec: &ContainerRecord) -> Vec<(&str, &str)> {

@@ -14,8 +14,8 @@ use nix::unistd::Pid;
 
 use super::store::{alive, Live, Status, View, VmDir, VmRecord};
 use super::supervise;
-use crate::Ctx;
-use yurta_engine::fsutil::Lock;
+use crate::fsutil::Lock;
+use crate::lifecycle::{events, netns, Host};
 
 /// How long `vm start` waits for the supervisor's report (an `--accel
 /// auto` probe and QEMU's start are in it).
@@ -26,17 +26,17 @@ const QUIT_GRACE: Duration = Duration::from_secs(5);
 /// Takes the VM's lock, loads its record and settles it: how every command
 /// that changes a VM begins. Returns the held lock, the record and its
 /// state after [`settle`].
-pub fn lock_settled(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<(Lock, VmRecord, View)> {
+pub fn lock_settled(host: &Host, vm: &VmDir) -> anyhow::Result<(Lock, VmRecord, View)> {
     let lock = vm.lock()?;
     let mut record = vm.load()?;
-    let view = settle(ctx, vm, &mut record)?;
+    let view = settle(host, vm, &mut record)?;
     Ok((lock, record, view))
 }
 
 /// The VM's state now, with a finished boot folded into the record and
 /// its leftovers (taps, sockets) removed. Call with the lock held.
-pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<View> {
-    settle_start(ctx, vm, record)?;
+pub fn settle(host: &Host, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<View> {
+    settle_start(host, vm, record)?;
     let v = super::store::view(vm, record);
     if v.status == Status::Running {
         return Ok(v);
@@ -45,8 +45,10 @@ pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<Vi
     // The supervisor removes its taps itself; after a reboot or a killed
     // supervisor nobody did.
     if vm.exit_state().is_none() {
-        let nets = crate::container::networks(ctx)?;
-        supervise::remove_taps(&nets, &supervise::owner(&vm.name), &live.taps);
+        let nets = netns::networks(host)?;
+        // A tap that will not go stays listed in the network's state,
+        // where `network rm` and the next settle name it.
+        let _ = supervise::remove_taps(&nets, &supervise::owner(&vm.name), &live.taps);
     }
     for (req, tap) in record.networks.iter_mut().zip(&live.taps) {
         req.ip = Some(tap.ip);
@@ -61,7 +63,7 @@ pub fn settle(ctx: &Ctx, vm: &VmDir, record: &mut VmRecord) -> anyhow::Result<Vi
 /// its supervisor lives (its `vm start` was killed, the start goes on);
 /// with the supervisor dead, what it made goes: a QEMU it started, the
 /// taps and addresses the networks record for the VM, the run files.
-fn settle_start(ctx: &Ctx, vm: &VmDir, record: &VmRecord) -> anyhow::Result<()> {
+fn settle_start(host: &Host, vm: &VmDir, record: &VmRecord) -> anyhow::Result<()> {
     let Some(s) = vm.starting_state() else {
         return Ok(());
     };
@@ -76,7 +78,7 @@ fn settle_start(ctx: &Ctx, vm: &VmDir, record: &VmRecord) -> anyhow::Result<()> 
         return Ok(());
     }
     kill_qemu_of(vm);
-    let nets = crate::container::networks(ctx)?;
+    let nets = netns::networks(host)?;
     let owner = supervise::owner(&vm.name);
     for req in &record.networks {
         // Every tap the network records for the VM goes (no name known).
@@ -120,22 +122,22 @@ fn remove_run_files(vm: &VmDir) {
 }
 
 /// Starts the VM unless it runs.
-pub fn start(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
-    let (_lock, record, view) = lock_settled(ctx, vm)?;
+pub fn start(host: &Host, vm: &VmDir) -> anyhow::Result<()> {
+    let (_lock, record, view) = lock_settled(host, vm)?;
     if view.status == Status::Running {
         return Ok(());
     }
-    let started = spawn_supervisor(ctx, vm);
+    let started = spawn_supervisor(host, vm);
     if started.is_err() {
         // A supervisor that died without a report left what it made.
-        let _ = settle_start(ctx, vm, &record);
+        let _ = settle_start(host, vm, &record);
     }
     started
 }
 
 /// Runs `yurta vm __supervise NAME` in its own session and waits for its
 /// one-line report.
-fn spawn_supervisor(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
+fn spawn_supervisor(host: &Host, vm: &VmDir) -> anyhow::Result<()> {
     let run = vm.run();
     std::fs::create_dir_all(&run).with_context(|| format!("create {}", run.display()))?;
     let log = std::fs::File::create(vm.supervisor_log())
@@ -143,10 +145,9 @@ fn spawn_supervisor(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
     let (read, write): (OwnedFd, OwnedFd) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     const SYNC_FD: i32 = 3;
     let write_raw = write.as_raw_fd();
-    let exe = std::env::current_exe().context("find the yurta binary")?;
-    let mut cmd = Command::new(exe);
+    let mut cmd = Command::new(&host.binaries.yurta);
     cmd.arg("--root")
-        .arg(&ctx.root)
+        .arg(&host.root)
         .args(["vm", "__supervise", "--sync-fd", "3", &vm.name])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)
@@ -179,7 +180,7 @@ fn spawn_supervisor(ctx: &Ctx, vm: &VmDir) -> anyhow::Result<()> {
             log.lines().last().unwrap_or("no message")
         );
     }
-    crate::events::vm("start", &vm.name);
+    events::vm(&host.root, "start", &vm.name);
     Ok(())
 }
 
@@ -198,8 +199,8 @@ fn read_report(read: OwnedFd, timeout: Duration) -> anyhow::Result<serde_json::V
 }
 
 /// Power button, `quit` after `grace`, SIGKILL after 5 s more.
-pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
-    let (_lock, mut record, v) = lock_settled(ctx, vm)?;
+pub fn stop(host: &Host, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
+    let (_lock, mut record, v) = lock_settled(host, vm)?;
     let (Status::Running, Some(live)) = (v.status, &v.live) else {
         return Ok(());
     };
@@ -211,20 +212,20 @@ pub fn stop(ctx: &Ctx, vm: &VmDir, grace: Duration) -> anyhow::Result<()> {
             force_kill(live, Signal::SIGKILL)?;
         }
     }
-    settle(ctx, vm, &mut record)?;
-    crate::events::vm("stop", &vm.name);
+    settle(host, vm, &mut record)?;
+    events::vm(&host.root, "stop", &vm.name);
     Ok(())
 }
 
 /// Sends `signal` to QEMU; with SIGKILL, waits for the boot to end.
-pub fn kill_vm(ctx: &Ctx, vm: &VmDir, signal: Signal) -> anyhow::Result<()> {
-    let (_lock, mut record, v) = lock_settled(ctx, vm)?;
+pub fn kill_vm(host: &Host, vm: &VmDir, signal: Signal) -> anyhow::Result<()> {
+    let (_lock, mut record, v) = lock_settled(host, vm)?;
     let (Status::Running, Some(live)) = (v.status, &v.live) else {
         bail!("VM {} is not running", vm.name);
     };
     if signal == Signal::SIGKILL {
         force_kill(live, signal)?;
-        settle(ctx, vm, &mut record)?;
+        settle(host, vm, &mut record)?;
     } else {
         kill(Pid::from_raw(live.pid as i32), signal)
             .with_context(|| format!("kill QEMU of VM {}", vm.name))?;
@@ -259,8 +260,9 @@ fn wait_gone(live: &Live, timeout: Duration) -> bool {
 }
 
 /// Removes the VM: its directory, the disks yurta made, its addresses.
-pub fn remove(ctx: &Ctx, vm: &VmDir, force: bool) -> anyhow::Result<()> {
-    let (lock, mut record, v) = lock_settled(ctx, vm)?;
+/// The disks that could not be removed come back as warnings.
+pub fn remove(host: &Host, vm: &VmDir, force: bool) -> anyhow::Result<Vec<String>> {
+    let (lock, mut record, v) = lock_settled(host, vm)?;
     if v.status == Status::Running {
         if !force {
             bail!(
@@ -271,16 +273,16 @@ pub fn remove(ctx: &Ctx, vm: &VmDir, force: bool) -> anyhow::Result<()> {
         if let Some(live) = &v.live {
             force_kill(live, Signal::SIGKILL)?;
         }
-        settle(ctx, vm, &mut record)?;
+        settle(host, vm, &mut record)?;
     }
     // Addresses went with the taps at the end of the last boot (settled).
-    let errors = yurta_vm::disk::remove_created(&record.config.disks);
-    if let Some(e) = errors.first() {
-        errln!("yurta: {e}");
-    }
+    let warnings = yurta_vm::disk::remove_created(&record.config.disks)
+        .iter()
+        .map(|e| e.to_string())
+        .collect();
     drop(lock);
     let root = vm.dir.parent().unwrap_or(&vm.dir);
     yurta_vm::state::remove_vm_dir(root, &vm.name)?;
-    crate::events::vm("destroy", &vm.name);
-    Ok(())
+    events::vm(&host.root, "destroy", &vm.name);
+    Ok(warnings)
 }

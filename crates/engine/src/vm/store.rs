@@ -19,8 +19,8 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::fsutil::{self, Lock};
 use serde::{Deserialize, Serialize};
-use yurta_engine::fsutil::{self, Lock};
 use yurta_network::TapEndpoint;
 use yurta_vm::config::Mac;
 use yurta_vm::VmConfig;

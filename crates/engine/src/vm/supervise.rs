@@ -15,32 +15,32 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::ExitStatus;
 use std::time::Duration;
 
+use crate::fsutil;
 use anyhow::Context;
-use yurta_engine::fsutil;
 use yurta_network::{Networks, TapEndpoint};
 use yurta_vm::config::NetConfig;
 use yurta_vm::qmp::EventKind;
 use yurta_vm::{DiskConfig, DiskFormat, Display, Instance, VncListen};
 
 use super::store::{self, Exit, Live, VmDir, VmRecord, VmStore};
-use crate::Ctx;
+use crate::lifecycle::{events, netns, Host};
 
 /// How long QEMU gets to open its QMP socket.
 const QMP_TIMEOUT: Duration = Duration::from_secs(20);
 
-pub fn supervise(ctx: &Ctx, name: &str, sync_fd: RawFd) -> anyhow::Result<()> {
+pub fn supervise(host: &Host, name: &str, sync_fd: RawFd) -> anyhow::Result<()> {
     // SAFETY: `vm start` hands us this descriptor, open and ours alone.
     let mut sync = unsafe { File::from_raw_fd(sync_fd) };
     // SAFETY: F_SETFD on our own descriptor; QEMU must not inherit it, or
     // `vm start` would wait for QEMU's end.
     unsafe { libc::fcntl(sync_fd, libc::F_SETFD, libc::FD_CLOEXEC) };
-    let vm = VmStore::new(&ctx.root).get(name)?;
+    let vm = VmStore::new(&host.root).get(name)?;
     let record = vm.load()?;
-    let nets = crate::container::networks(ctx)?;
+    let nets = netns::networks(host)?;
     let mut boot = match Boot::start(&vm, &record, &nets) {
         Ok(b) => b,
         Err(e) => {
-            let msg = serde_json::json!({ "error": crate::out::OneLine(&e).to_string() });
+            let msg = serde_json::json!({ "error": crate::lifecycle::one_line(&e) });
             let _ = writeln!(sync, "{msg}");
             return Err(e);
         }
@@ -53,7 +53,7 @@ pub fn supervise(ctx: &Ctx, name: &str, sync_fd: RawFd) -> anyhow::Result<()> {
     drop(sync);
     yurta_fault::point("vm.reported");
     let reason = boot.watch();
-    boot.finish(&nets, reason);
+    boot.finish(&host.root, &nets, reason);
     Ok(())
 }
 
@@ -117,7 +117,7 @@ impl Boot {
         }
     }
 
-    fn finish(self, nets: &Networks, reason: String) {
+    fn finish(self, root: &std::path::Path, nets: &Networks, reason: String) {
         let Boot {
             vm,
             mut instance,
@@ -128,13 +128,16 @@ impl Boot {
         drop(instance);
         let _ = std::fs::remove_file(vm.console_sock());
         let _ = std::fs::remove_file(vm.seed());
-        remove_taps(nets, &owner, &taps);
+        for e in remove_taps(nets, &owner, &taps) {
+            // The supervisor's own log (run/supervisor.log).
+            eprintln!("yurta: {e}");
+        }
         let exit = Exit {
             finished_at: yurta_images::time::now_rfc3339(),
             exit_reason: reason,
         };
         let _ = fsutil::write_json(&vm.exit(), &exit);
-        crate::events::vm_died(&vm.name, &exit.exit_reason);
+        events::vm_died(root, &vm.name, &exit.exit_reason);
         yurta_fault::point("vm.exited");
     }
 }
@@ -144,12 +147,12 @@ pub fn owner(name: &str) -> String {
     format!("vm {name}")
 }
 
-pub fn remove_taps(nets: &Networks, owner: &str, taps: &[TapEndpoint]) {
-    for t in taps {
-        if let Err(e) = nets.detach_tap(&t.network, owner, &t.tap) {
-            errln!("yurta: {e}");
-        }
-    }
+/// Detaches the boot's taps; the errors of those that would not go.
+pub fn remove_taps(nets: &Networks, owner: &str, taps: &[TapEndpoint]) -> Vec<String> {
+    taps.iter()
+        .filter_map(|t| nets.detach_tap(&t.network, owner, &t.tap).err())
+        .map(|e| e.to_string())
+        .collect()
 }
 
 fn start_qemu(

@@ -1,4 +1,4 @@
-//! `yurta vm create`: flags → a checked [`VmConfig`], the VM's directory
+//! Creating a VM: a [`VmCreate`] → a checked [`VmConfig`], the VM's directory
 //! (made atomically: two creates of one name cannot both win), its disks
 //! and overlay. Any failure removes the directory and everything in it.
 
@@ -8,13 +8,68 @@ use anyhow::{bail, Context};
 use yurta_vm::config::Mac;
 use yurta_vm::{disk, size, Accel, Arch, DiskConfig, VmConfig};
 
-use super::args::CreateArgs;
 use super::store::{LastRun, NetRequest, VmDir, VmRecord, VmStore};
-use crate::Ctx;
+use crate::lifecycle::{events, netns, Host};
 
-pub fn create(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<VmDir> {
-    let (config, networks) = check_args(ctx, a)?;
-    let store = VmStore::new(&ctx.root);
+/// What a VM is made of: `yurta vm create`'s flags, the web console's
+/// form. Relative paths are taken from the caller's working directory.
+#[derive(Debug, Clone)]
+pub struct VmCreate {
+    pub name: String,
+    pub kernel: Option<PathBuf>,
+    pub initrd: Option<PathBuf>,
+    pub cmdline: Option<String>,
+    /// A disk image to boot, through a qcow2 overlay unless `no_overlay`.
+    pub image: Option<PathBuf>,
+    pub no_overlay: bool,
+    pub cdrom: Option<PathBuf>,
+    /// Each a size (a new disk) or an existing file.
+    pub disk: Vec<String>,
+    /// A size, `512M`.
+    pub memory: String,
+    pub cpus: u32,
+    pub arch: Option<String>,
+    pub machine: Option<String>,
+    /// `auto`, `kvm` or `tcg`.
+    pub accel: String,
+    /// Network names, or `none`.
+    pub network: Vec<String>,
+    pub mac: Option<String>,
+    /// `none` or `vnc`.
+    pub display: String,
+    pub cloud_init: Option<PathBuf>,
+}
+
+impl VmCreate {
+    /// A VM named `name` with the CLI's defaults: 512M, one CPU, the
+    /// default bridge, no display.
+    pub fn new(name: &str) -> VmCreate {
+        VmCreate {
+            name: name.to_string(),
+            kernel: None,
+            initrd: None,
+            cmdline: None,
+            image: None,
+            no_overlay: false,
+            cdrom: None,
+            disk: Vec::new(),
+            memory: "512M".into(),
+            cpus: 1,
+            arch: None,
+            machine: None,
+            accel: "auto".into(),
+            network: vec![yurta_network::DEFAULT_NETWORK.into()],
+            mac: None,
+            display: "none".into(),
+            cloud_init: None,
+        }
+    }
+}
+
+/// Checks `a` and makes the VM (not started).
+pub fn create(host: &Host, a: &VmCreate) -> anyhow::Result<VmDir> {
+    let (config, networks) = check_args(host, a)?;
+    let store = VmStore::new(&host.root);
     let dir = yurta_vm::state::create_vm_dir(&store.dir, &a.name)?;
     let vm = VmDir {
         name: a.name.clone(),
@@ -25,12 +80,12 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<VmDir> {
         let _ = std::fs::remove_dir_all(&vm.dir);
         return Err(e);
     }
-    crate::events::vm("create", &vm.name);
+    events::vm(&host.root, "create", &vm.name);
     Ok(vm)
 }
 
 /// Everything that can be checked before anything is made.
-fn check_args(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<(VmConfig, Vec<NetRequest>)> {
+fn check_args(host: &Host, a: &VmCreate) -> anyhow::Result<(VmConfig, Vec<NetRequest>)> {
     let mut c = VmConfig::new(&a.name);
     if let Some(arch) = &a.arch {
         c.arch = arch.parse::<Arch>()?;
@@ -60,7 +115,7 @@ fn check_args(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<(VmConfig, Vec<NetReq
         other => bail!("--display {other:?}: use none or vnc"),
     }
     c.validate()?;
-    let networks = network_requests(ctx, a)?;
+    let networks = network_requests(host, a)?;
     Ok((c, networks))
 }
 
@@ -97,7 +152,7 @@ pub fn disk_spec(s: &str) -> anyhow::Result<DiskSpec> {
     bail!("--disk {s}: no such file, and not a size like 10G")
 }
 
-fn network_requests(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<Vec<NetRequest>> {
+fn network_requests(host: &Host, a: &VmCreate) -> anyhow::Result<Vec<NetRequest>> {
     let names: Vec<&str> = a.network.iter().map(String::as_str).collect();
     if names.contains(&"none") {
         if names.len() > 1 {
@@ -114,7 +169,7 @@ fn network_requests(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<Vec<NetRequest>
             names.join(", ")
         );
     }
-    let nets = crate::container::networks(ctx)?;
+    let nets = netns::networks(host)?;
     let mut out = Vec::new();
     for n in names {
         if n != yurta_network::DEFAULT_NETWORK {
@@ -135,13 +190,13 @@ fn network_requests(ctx: &Ctx, a: &CreateArgs) -> anyhow::Result<Vec<NetRequest>
 
 /// QEMU's own prefix 52:54:00, the rest random.
 fn random_mac() -> anyhow::Result<Mac> {
-    let b: [u8; 3] = yurta_engine::ids::random_bytes()?;
+    let b: [u8; 3] = crate::ids::random_bytes()?;
     Ok(format!("52:54:00:{:02x}:{:02x}:{:02x}", b[0], b[1], b[2]).parse()?)
 }
 
 fn fill(
     vm: &VmDir,
-    a: &CreateArgs,
+    a: &VmCreate,
     mut config: VmConfig,
     networks: Vec<NetRequest>,
 ) -> anyhow::Result<()> {
@@ -159,7 +214,7 @@ fn fill(
         None => None,
     };
     let record = VmRecord {
-        id: yurta_engine::ids::new_id()?,
+        id: crate::ids::new_id()?,
         created: yurta_images::time::now_rfc3339(),
         config,
         image: a.image.as_deref().map(absolute).transpose()?,
