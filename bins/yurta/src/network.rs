@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use clap::{Args, Subcommand};
 use serde_json::json;
 use yurta_engine::lifecycle::connect::{self, ConnectRequest};
@@ -172,6 +172,7 @@ pub fn run(ctx: &Ctx, c: NetworkCommand) -> anyhow::Result<()> {
         NetworkCommand::Disconnect(a) => {
             let engine = Engine::open(&ctx.root)?;
             let rec = engine.containers.lookup(&a.container)?;
+            let rec = crate::container::reconcile::refresh(ctx, &engine, rec);
             connect::disconnect(ctx, &engine, &rec, &a.network)?;
         }
     }
@@ -222,14 +223,8 @@ fn list(networks: &[yurta_network::Network], a: &LsArgs) -> anyhow::Result<()> {
 /// Attaches a running container's namespace to one more network.
 fn connect(ctx: &Ctx, a: &ConnectArgs) -> anyhow::Result<()> {
     let engine = Engine::open(&ctx.root)?;
-    let rec = engine.containers.lookup(&a.container)?;
-    let p = crate::container::Paths::new(&ctx.root, &rec.id);
-    if !rec.state.running || !p.netns.exists() {
-        bail!(
-            "container {} is not running on a bridge network",
-            a.container
-        );
-    }
+    let rec =
+        crate::container::reconcile::refresh(ctx, &engine, engine.containers.lookup(&a.container)?);
     let req = ConnectRequest {
         network: a.network.clone(),
         aliases: a.alias.clone(),

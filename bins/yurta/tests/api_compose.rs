@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use api_common::Service;
 use common::fingerprint::{Fingerprint, Scope};
-use common::world::World;
+use common::world::{free_port, World};
 
 const COMPOSE: &str = "/usr/bin/docker-compose";
 const COMPOSE_V2: &str = "/opt/yurta-test/compose-v2/compose/docker-compose";
@@ -27,17 +27,36 @@ struct Client {
     sep: char,
 }
 
+/// Three services on two networks: `web` publishes a port and sits on
+/// both, `db` keeps its data in a named volume on the back network only,
+/// `worker` (front only) reaches `web` by name and reads its environment.
 const FILE: &str = r#"version: "3"
 services:
   web:
     image: img
-    command: ["sleep", "300"]
+    command: ["sh", "-c", "mkdir -p /www && echo hello > /www/index.html && exec httpd -f -p 8080 -h /www"]
+    ports: ["127.0.0.1:PORT:8080"]
+    networks: [front, back]
     labels:
       tier: front
-  job:
+    depends_on: [db]
+  db:
     image: img
-    command: ["sh", "-c", "ping -c1 -W5 web >/dev/null && echo reached web"]
+    command: ["sh", "-c", "echo stored >> /data/rows; sleep 300"]
+    volumes: ["dbdata:/data"]
+    networks: [back]
+  worker:
+    image: img
+    command: ["sh", "-c", "ping -c1 -W5 web >/dev/null && echo reached web as $$ROLE; sleep 300"]
+    environment:
+      ROLE: worker
+    networks: [front]
     depends_on: [web]
+networks:
+  front: {}
+  back: {}
+volumes:
+  dbdata: {}
 "#;
 
 fn fingerprint(w: &World) -> Fingerprint {
@@ -99,35 +118,94 @@ fn up_and_down(c: &Client) {
     let before = fingerprint(&w);
     let dir = w.y.path("project");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("docker-compose.yml"), FILE).unwrap();
+    let port = free_port();
+    let file = FILE.replace("PORT", &port.to_string());
+    std::fs::write(dir.join("docker-compose.yml"), file).unwrap();
     let (code, out, err) = compose(c, &s, &dir, &["up", "-d"]);
     assert_eq!(code, 0, "{out}{err}\n{}", s.stderr());
-    // The yurta CLI sees Compose's containers, labels and network.
-    let web = format!("yc{0}web{0}1", c.sep);
+    // The yurta CLI sees Compose's containers, labels, networks, volume.
+    let name = |svc: &str| format!("yc{0}{svc}{0}1", c.sep);
+    let web = name("web");
     assert_eq!(w.inspect(&web, ".Config.Labels.tier"), "front");
     assert_eq!(w.inspect(&web, ".State.Running"), "true");
+    let nets = w.inspect(
+        &web,
+        "range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end",
+    );
+    assert!(
+        nets.contains("yc_front") && nets.contains("yc_back"),
+        "{nets}"
+    );
+    let db_nets = w.inspect(
+        &name("db"),
+        "range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end",
+    );
+    assert_eq!(db_nets.trim(), "yc_back");
+    assert!(w.run(&["volume", "inspect", "yc_dbdata"]).code == 0);
     let mut logs = String::new();
     yurta_testutil::process::poll_until(
         Duration::from_secs(30),
         Duration::from_millis(100),
         || {
-            logs = compose(c, &s, &dir, &["logs", "--no-color", "job"]).1;
-            logs.contains("reached web")
+            logs = compose(c, &s, &dir, &["logs", "--no-color", "worker"]).1;
+            logs.contains("reached web as worker")
         },
     );
-    assert!(logs.contains("reached web"), "{logs}\n{}", s.stderr());
+    assert!(
+        logs.contains("reached web as worker"),
+        "{logs}\n{}",
+        s.stderr()
+    );
+    // The published port answers from the host.
+    let mut page = String::new();
+    yurta_testutil::process::poll_until(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || {
+            page = http_get(port);
+            page.contains("hello")
+        },
+    );
+    assert!(page.contains("hello"), "{page}");
     let (code, ps, err) = compose(c, &s, &dir, &["ps"]);
     assert_eq!(code, 0, "{err}");
     assert!(ps.contains(&web) && ps.contains("Up"), "{ps}");
     let (code, out, err) = compose(c, &s, &dir, &["exec", "-T", "web", "echo", "inside"]);
     assert_eq!((code, out.as_str()), (0, "inside\n"), "{err}");
-    let (code, out, err) = compose(c, &s, &dir, &["down", "-t", "1"]);
+    // A restart keeps the volume: the db appends a second row.
+    let (code, out, err) = compose(c, &s, &dir, &["restart", "-t", "1", "db"]);
+    assert_eq!(code, 0, "{out}{err}\n{}", s.stderr());
+    let mut rows = String::new();
+    yurta_testutil::process::poll_until(
+        Duration::from_secs(30),
+        Duration::from_millis(100),
+        || {
+            rows = compose(c, &s, &dir, &["exec", "-T", "db", "cat", "/data/rows"]).1;
+            rows == "stored\nstored\n"
+        },
+    );
+    assert_eq!(rows, "stored\nstored\n");
+    let (code, out, err) = compose(c, &s, &dir, &["down", "-v", "-t", "1"]);
     assert_eq!(code, 0, "{out}{err}\n{}", s.stderr());
     assert_eq!(w.run(&["ps", "-aq"]).ok().stdout, "");
+    assert!(w.run(&["volume", "inspect", "yc_dbdata"]).code != 0);
     let mut diff = Vec::new();
     yurta_testutil::process::poll_until(Duration::from_secs(30), Duration::from_millis(50), || {
         diff = before.diff(&fingerprint(&w));
         diff.is_empty()
     });
     assert!(diff.is_empty(), "left behind: {diff:#?}");
+}
+
+/// `GET /` from 127.0.0.1:`port`; the body, or empty when nothing answers.
+fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
 }

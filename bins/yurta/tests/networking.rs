@@ -128,6 +128,69 @@ fn network_connect_and_disconnect() {
     w.run(&["network", "rm", "cnet"]).ok();
 }
 
+/// Networks connected before the start are joined at the start, and again
+/// at each later start (so are networks connected while running); one
+/// disconnected while stopped is not.
+#[test]
+fn networks_connected_before_the_start_are_joined_at_each_start() {
+    let Some(w) = World::new() else { return };
+    w.run(&["network", "create", "xa"]).ok();
+    w.run(&["network", "create", "xb"]).ok();
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "peer",
+        "--network",
+        "xb",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    w.run(&[
+        "create",
+        "--name",
+        "multi",
+        "--network",
+        "xa",
+        "img",
+        "sleep",
+        "1000",
+    ])
+    .ok();
+    w.run(&["network", "connect", "--alias", "mb", "xb", "multi"])
+        .ok();
+    let networks = |name: &str| {
+        w.inspect(
+            name,
+            "range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end",
+        )
+    };
+    for round in 0..2 {
+        w.run(&["start", "multi"]).ok();
+        let nets = networks("multi");
+        assert!(
+            nets.contains("xa=1") && nets.contains("xb=1"),
+            "round {round}: {nets}"
+        );
+        let o = w.run(&["exec", "peer", "ping", "-c1", "-W2", "mb"]);
+        assert_eq!(o.code, 0, "round {round}: {}{}", o.stdout, o.stderr);
+        w.run(&["stop", "-t", "0", "multi"]).ok();
+    }
+    w.run(&["network", "disconnect", "xb", "multi"]).ok();
+    let o = w.run(&["network", "disconnect", "xb", "multi"]);
+    assert_eq!(o.code, 125, "{}", o.stderr);
+    assert!(o.stderr.contains("not connected"), "{}", o.stderr);
+    w.run(&["start", "multi"]).ok();
+    let nets = networks("multi");
+    assert!(nets.contains("xa=") && !nets.contains("xb="), "{nets}");
+    let o = w.run(&["network", "connect", "xb", "none-such"]);
+    assert_eq!(o.code, 125);
+    w.run(&["rm", "-f", "multi", "peer"]).ok();
+    w.run(&["network", "rm", "xa", "xb"]).ok();
+}
+
 #[test]
 fn a_taken_port_fails_naming_it_and_leaves_nothing() {
     let Some(w) = World::new() else { return };

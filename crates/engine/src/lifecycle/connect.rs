@@ -1,7 +1,8 @@
 //! `network connect` and `disconnect`: one more network for a running
 //! container's namespace (endpoint, address, /etc/hosts, DNS), or, for a
 //! container not yet started, more aliases on the network it will join
-//! at its start (what Compose asks right after `create`).
+//! at its start or another network to join then (what Compose asks right
+//! after `create`).
 
 use std::net::Ipv4Addr;
 
@@ -49,7 +50,19 @@ pub fn connect(
     attach.hosts_file = Some(p.dir.join("hosts"));
     let ep = nets.attach(&attach)?;
     events::network_connection(&host.root, "connect", &ep.network_id, &ep.network, &rec.id);
+    let primary = rec.host_config.network_mode.as_str();
+    let joined_later = ExtraNetwork {
+        name: ep.network.clone(),
+        aliases: req.aliases.clone(),
+        ip: req.ip,
+    };
     engine.containers.update(&rec.id, |r| {
+        // Joined again at the next start, as Docker keeps it.
+        let mut list = extra_networks(r);
+        if primary != ep.network && !list.iter().any(|e| e.name == ep.network) {
+            list.push(joined_later.clone());
+            set_extra_networks(r, &list);
+        }
         r.network_settings.networks.insert(
             ep.network.clone(),
             EndpointSettings {
@@ -66,8 +79,10 @@ pub fn connect(
     netns::refresh_peers(host, &rec.id, &p.dir.join("hosts"))
 }
 
-/// A container that has not started joins one network at its start: its
-/// own (`--network`) takes the aliases; another is refused, naming it.
+/// A container that has not started: its own network (`--network`) takes
+/// the aliases; another is recorded and joined at its start, with its
+/// aliases and address (Compose connects a service's other networks
+/// between create and start).
 fn connect_created(
     engine: &Engine,
     rec: &ContainerRecord,
@@ -80,14 +95,37 @@ fn connect_created(
         "" | "default" | "bridge" => name == "bridge",
         m => m == name || m == id,
     };
-    if !own {
+    if matches!(mode, "host" | "none") || mode.starts_with("container:") {
         return Err(fail(
-            ErrorKind::Unsupported,
+            ErrorKind::Conflict,
             format!(
-                "container {} joins {mode:?} at its start; connect it to {name} once it runs",
+                "container {} uses network mode {mode}: it cannot join {name}",
                 rec.bare_name()
             ),
         ));
+    }
+    if !own {
+        let extra = ExtraNetwork {
+            name: name.to_string(),
+            aliases: req.aliases.clone(),
+            ip: req.ip,
+        };
+        engine.containers.update(&rec.id, |r| {
+            let mut list = extra_networks(r);
+            match list.iter_mut().find(|e| e.name == extra.name) {
+                Some(e) => {
+                    for a in &extra.aliases {
+                        if !e.aliases.contains(a) {
+                            e.aliases.push(a.clone());
+                        }
+                    }
+                    e.ip = extra.ip.or(e.ip);
+                }
+                None => list.push(extra.clone()),
+            }
+            set_extra_networks(r, &list);
+        })?;
+        return Ok(());
     }
     let mut aliases: Vec<String> = rec
         .yurta
@@ -107,6 +145,35 @@ fn connect_created(
     Ok(())
 }
 
+/// A network besides its own that a created container joins at its start.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExtraNetwork {
+    pub name: String,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub ip: Option<Ipv4Addr>,
+}
+
+/// The record's extra networks (`ExtraNetworks` in yurta's part of it).
+pub fn extra_networks(rec: &ContainerRecord) -> Vec<ExtraNetwork> {
+    rec.yurta
+        .extra
+        .get("ExtraNetworks")
+        .and_then(|v| serde_json::from_value(v.clone()).ok())
+        .unwrap_or_default()
+}
+
+fn set_extra_networks(rec: &mut ContainerRecord, list: &[ExtraNetwork]) {
+    match list.is_empty() {
+        true => rec.yurta.extra.remove("ExtraNetworks"),
+        false => rec
+            .yurta
+            .extra
+            .insert("ExtraNetworks".into(), serde_json::json!(list)),
+    };
+}
+
 /// Disconnects `rec` from `network`.
 pub fn disconnect(
     host: &Host,
@@ -115,11 +182,33 @@ pub fn disconnect(
     network: &str,
 ) -> anyhow::Result<()> {
     let nets = netns::networks(host)?;
-    nets.detach(network, &rec.id)?;
     let n = nets.inspect(network)?;
+    if !rec.state.running {
+        let mut list = extra_networks(rec);
+        let before = list.len();
+        list.retain(|e| e.name != n.name);
+        if list.len() == before {
+            return Err(fail(
+                ErrorKind::NotFound,
+                format!(
+                    "container {} is not connected to network {}",
+                    rec.bare_name(),
+                    n.name
+                ),
+            ));
+        }
+        engine
+            .containers
+            .update(&rec.id, |r| set_extra_networks(r, &list))?;
+        return Ok(());
+    }
+    nets.detach(network, &rec.id)?;
     events::network_connection(&host.root, "disconnect", &n.id, &n.name, &rec.id);
     engine.containers.update(&rec.id, |r| {
         r.network_settings.networks.remove(&n.name);
+        let mut list = extra_networks(r);
+        list.retain(|e| e.name != n.name);
+        set_extra_networks(r, &list);
     })?;
     Ok(())
 }

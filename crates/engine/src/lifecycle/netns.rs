@@ -221,11 +221,31 @@ pub fn join(
             mac_address: ep.mac.clone(),
         },
     );
-    let address = ep.ip.to_string();
-    Ok((
-        joined(NetNs::Path(p.netns.clone()), vec![address]),
-        Some(ns),
-    ))
+    let mut addresses = vec![ep.ip.to_string()];
+    // The networks connected between create and start; a failure here is
+    // undone with the rest by the caller's release (all endpoints go).
+    for extra in super::connect::extra_networks(rec) {
+        let mut req = AttachRequest::new(&extra.name, &rec.id, &p.netns);
+        req.container_name = rec.bare_name();
+        req.aliases = extra.aliases.clone();
+        req.ip = extra.ip;
+        req.hosts_file = Some(p.dir.join("hosts"));
+        let ep = nets.attach(&req)?;
+        ns.networks.insert(
+            ep.network.clone(),
+            EndpointSettings {
+                aliases: (!extra.aliases.is_empty()).then(|| extra.aliases.clone()),
+                network_id: ep.network_id.clone(),
+                endpoint_id: ep.endpoint_id.clone(),
+                gateway: ep.gateway.to_string(),
+                ip_address: ep.ip.to_string(),
+                ip_prefix_len: ep.prefix.into(),
+                mac_address: ep.mac.clone(),
+            },
+        );
+        addresses.push(ep.ip.to_string());
+    }
+    Ok((joined(NetNs::Path(p.netns.clone()), addresses), Some(ns)))
 }
 
 /// `--network container:NAME`: the other container's namespace file, or
