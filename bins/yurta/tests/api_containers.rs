@@ -274,6 +274,25 @@ fn stopped_archive(w: &World, s: &Service, bin: &str, name: &str) {
         std::fs::read_to_string(&back).unwrap(),
         "copied in while stopped\n"
     );
+    // diff and export of the stopped container see the file.
+    let diff = ok(s, bin, &["diff", name]);
+    assert!(diff.lines().any(|l| l == "A /while-stopped"), "{diff}");
+    let tar = host.join("export.tar");
+    ok(s, bin, &["export", "-o", &tar.display().to_string(), name]);
+    let list = std::process::Command::new("tar")
+        .arg("-tf")
+        .arg(&tar)
+        .output()
+        .unwrap();
+    let list = String::from_utf8_lossy(&list.stdout);
+    assert!(
+        list.lines()
+            .any(|l| l.trim_start_matches("./") == "while-stopped"),
+        "{list}"
+    );
+    assert!(list.lines().any(|l| l.contains("bin/busybox")), "{list}");
+    let none = host.join("none.tar").display().to_string();
+    fails(s, bin, &["export", "-o", &none, "nosuch"], 1, "nosuch");
     let o = s.client(bin, &["cp", &format!("{name}:/nosuch"), "-"]);
     assert_eq!(o.code, 1, "{}", o.stderr);
     assert!(o.stderr.contains("nosuch"), "{}", o.stderr);

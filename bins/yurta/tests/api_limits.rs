@@ -51,7 +51,7 @@ fn bad_requests_get_docker_errors_and_the_service_goes_on() {
     assert_eq!(code, 403, "{body}");
     let (code, _) = s.raw("POST", "/build", b"");
     assert_eq!(code, 501);
-    let (code, body) = s.raw("GET", "/v1.41/containers/x/export", b"");
+    let (code, body) = s.raw("GET", "/v1.41/distribution/x/json", b"");
     assert_eq!(code, 501, "{body}");
     assert!(body.contains("use the yurta CLI"), "{body}");
     let (code, body) = s.raw("POST", "/images/load", b"not an archive");

@@ -70,6 +70,8 @@ pub static ROUTES: &[Route] = &[
     route!("GET", "/containers/{id}/json", containers::inspect),
     route!("GET", "/containers/{id}/logs", containers::logs),
     route!("GET", "/containers/{id}/top", containers::top),
+    route!("GET", "/containers/{id}/changes", containers::changes),
+    route!("GET", "/containers/{id}/export", containers::export),
     route!("HEAD", "/containers/{id}/archive", containers::archive_head),
     route!("GET", "/containers/{id}/archive", containers::archive_get),
     route!("PUT", "/containers/{id}/archive", containers::archive_put),

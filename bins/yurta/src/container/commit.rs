@@ -15,9 +15,9 @@ use yurta_images::commit::{CommitOptions, ContainerFs};
 use yurta_images::spec::RunConfig;
 
 use super::args::CommitArgs;
-use super::diff::{image_of, ReadFs};
 use super::{reconcile, state, Paths};
 use crate::Ctx;
+use yurta_engine::lifecycle::changes::{image_of, ReadFs};
 
 pub fn commit(ctx: &Ctx, a: CommitArgs) -> anyhow::Result<()> {
     // Bad input is refused before the container is paused.

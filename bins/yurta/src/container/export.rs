@@ -12,9 +12,8 @@
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{bail, Context};
 use nix::mount::{mount, MsFlags};
@@ -24,32 +23,26 @@ use yurta_engine::Engine;
 use yurta_images::rwlayer::{write_tree, Source};
 
 use super::args::{ExportArgs, ExportHelperArgs};
-use super::{reconcile, Paths};
 use crate::Ctx;
+use yurta_engine::lifecycle;
 
 pub fn export(ctx: &Ctx, a: ExportArgs) -> anyhow::Result<()> {
     if a.output.is_none() && std::io::stdout().is_terminal() {
         bail!("export: refusing to write an archive to a terminal; use -o FILE or redirect stdout");
     }
     let engine = Engine::open(&ctx.root)?;
-    let id = engine.containers.lookup(&a.container)?.id;
-    let p = Paths::new(&ctx.root, &id);
-    let Some(_held) = reconcile::lock_start(&p) else {
-        bail!("No such container: {}", a.container);
-    };
-    reconcile::refresh_held(ctx, &engine, &id)?;
     match &a.output {
-        Some(path) => to_file(ctx, &id, path),
-        None => run_helper(ctx, &id, Stdio::inherit()),
+        Some(path) => to_file(ctx, &engine, &a.container, path),
+        None => run_helper(ctx, &engine, &a.container, Stdio::inherit()),
     }
 }
 
 /// Into `FILE.yurta-partial`, renamed to `FILE` when complete (a failed
 /// export leaves no partial archive under the name asked for).
-fn to_file(ctx: &Ctx, id: &str, path: &Path) -> anyhow::Result<()> {
+fn to_file(ctx: &Ctx, engine: &Engine, container: &str, path: &Path) -> anyhow::Result<()> {
     let tmp = path.with_extension("yurta-partial");
     let file = File::create(&tmp).with_context(|| format!("export: create {}", tmp.display()))?;
-    let done = run_helper(ctx, id, Stdio::from(file)).and_then(|()| {
+    let done = run_helper(ctx, engine, container, Stdio::from(file)).and_then(|()| {
         std::fs::rename(&tmp, path)
             .with_context(|| format!("export: rename {} to {}", tmp.display(), path.display()))
     });
@@ -59,29 +52,11 @@ fn to_file(ctx: &Ctx, id: &str, path: &Path) -> anyhow::Result<()> {
     done
 }
 
-/// Runs the helper with `out` as its stdout; its one-line error is its
-/// own, only its exit code is ours.
-fn run_helper(ctx: &Ctx, id: &str, out: Stdio) -> anyhow::Result<()> {
-    let mut helper = Command::new(&ctx.binaries.yurta);
-    helper
-        .arg("--root")
-        .arg(&ctx.root)
-        .args(["container", "export-helper", id])
-        .stdin(Stdio::null())
-        .stdout(out);
-    // SAFETY: between fork and exec only async-signal-safe system calls:
-    // unshare(2) and prctl(2).
-    unsafe {
-        helper.pre_exec(|| {
-            if libc::unshare(libc::CLONE_NEWNS) != 0
-                || libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    let status = helper.status().context("export: start the helper")?;
+/// Runs the engine's export with `out` as the helper's stdout; the
+/// helper's one-line error is its own, only its exit code is ours.
+fn run_helper(ctx: &Ctx, engine: &Engine, container: &str, out: Stdio) -> anyhow::Result<()> {
+    let mut e = lifecycle::export::export(ctx, engine, container, out)?;
+    let status = e.child.wait().context("export: wait for the helper")?;
     match status.code() {
         Some(0) => Ok(()),
         Some(code) => Err(super::exit(code)),

@@ -6,6 +6,7 @@
 mod archive;
 mod attach;
 mod create;
+mod export;
 mod logs;
 mod stats;
 mod update;
@@ -13,6 +14,7 @@ mod wait;
 
 pub(crate) use archive::{get as archive_get, head as archive_head, put as archive_put};
 pub(crate) use attach::{attach, frame, hijacked, resize, Pending};
+pub(crate) use export::{changes, export};
 pub(crate) use logs::logs;
 pub(crate) use stats::stats;
 pub(crate) use update::update;

@@ -13,9 +13,11 @@
 //! tables are the front ends'.
 
 pub mod archive;
+pub mod changes;
 pub mod connect;
 pub mod events;
 pub mod exec;
+pub mod export;
 pub mod logs;
 pub mod netns;
 pub mod reconcile;
