@@ -162,7 +162,7 @@ fn up_and_down(c: &Client) {
         Duration::from_secs(30),
         Duration::from_millis(100),
         || {
-            page = http_get(port);
+            page = api_common::http_get(port);
             page.contains("hello")
         },
     );
@@ -195,17 +195,4 @@ fn up_and_down(c: &Client) {
         diff.is_empty()
     });
     assert!(diff.is_empty(), "left behind: {diff:#?}");
-}
-
-/// `GET /` from 127.0.0.1:`port`; the body, or empty when nothing answers.
-fn http_get(port: u16) -> String {
-    use std::io::{Read, Write};
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let _ = s.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n");
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out
 }

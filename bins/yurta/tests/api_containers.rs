@@ -104,6 +104,34 @@ fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
         .trim(),
         "3 api"
     );
+    // A published port, from the host.
+    let port = common::world::free_port();
+    let web = format!("web{sfx}");
+    d(&[
+        "run",
+        "-d",
+        "--name",
+        &web,
+        "-p",
+        &format!("127.0.0.1:{port}:8080"),
+        "img",
+        "sh",
+        "-c",
+        "mkdir -p /www && echo served > /www/index.html && exec httpd -f -p 8080 -h /www",
+    ]);
+    let shown = d(&["port", &web]);
+    assert!(shown.contains(&format!("127.0.0.1:{port}")), "{shown}");
+    let mut page = String::new();
+    yurta_testutil::process::poll_until(
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_millis(100),
+        || {
+            page = api_common::http_get(port);
+            page.contains("served")
+        },
+    );
+    assert!(page.contains("served"), "{page}");
+    d(&["rm", "-f", &web]);
     // A long-running service: run -d, ps, stop, start, kill, rm.
     let svc = format!("svc{sfx}");
     d(&["run", "-d", "--name", &svc, "img", "sleep", "300"]);

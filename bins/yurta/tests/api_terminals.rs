@@ -1,5 +1,5 @@
-//! Exec with a terminal through `yurta system service` (issue 11): the
-//! docker CLI's `exec -it` under script(1) (a shell's tty and exit code,
+//! Terminals through `yurta system service` (issue 11): the docker CLI's
+//! `run -it` and `exec -it` under script(1) (a shell's tty and exit code,
 //! `top` quit with `q`) and docker-py's low-level exec API (the terminal
 //! resized through `/exec/{id}/resize` before the process reads its
 //! size) — what the web console's terminals stand on.
@@ -70,6 +70,16 @@ fn docker_exec_it_and_a_resized_terminal_through_the_service() {
     assert_eq!(code, Some(4), "{out}\n{}", s.stderr());
     assert!(out.contains("/dev/pts/"), "{out}");
     assert!(out.contains("TERM=xterm"), "{out}");
+
+    // docker run -it: a terminal for the container's own process.
+    let (code, out) = docker_on_a_terminal(
+        &s,
+        "run -it --rm img sh -c 'tty; echo cols=$(stty size); exit 6'",
+        &[],
+    );
+    assert_eq!(code, Some(6), "{out}\n{}", s.stderr());
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    assert!(out.contains("cols="), "{out}");
 
     // A full-screen program, quit with a key.
     let (code, out) = docker_on_a_terminal(&s, "exec -it tt busybox top", &[b"q"]);

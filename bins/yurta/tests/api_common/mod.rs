@@ -182,3 +182,17 @@ impl Drop for Service {
         }
     }
 }
+
+/// `GET /` from 127.0.0.1:`port` (a published port); the answer, or
+/// empty when nothing answers.
+pub fn http_get(port: u16) -> String {
+    use std::io::{Read, Write};
+    let Ok(mut c) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return String::new();
+    };
+    let _ = c.set_read_timeout(Some(Duration::from_secs(5)));
+    let _ = c.write_all(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n");
+    let mut out = String::new();
+    let _ = c.read_to_string(&mut out);
+    out
+}
