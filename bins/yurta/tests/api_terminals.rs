@@ -34,6 +34,9 @@ fn docker_on_a_terminal(s: &Service, args: &str, steps: &[&[u8]]) -> (Option<i32
     yurta_testutil::process::wait_output(child, Duration::from_secs(20), args)
 }
 
+/// Debian's Python, with python3-docker and python3-websocket.
+const PYTHON: &str = "/usr/bin/python3";
+
 const RESIZE_PY: &str = r#"
 import sys, docker
 c = docker.APIClient(base_url=sys.argv[1].replace("unix://", "unix://"), version="1.41")
@@ -95,7 +98,7 @@ fn docker_exec_it_and_a_resized_terminal_through_the_service() {
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("typed-42"), "{out}");
 
-    let o = Command::new("python3")
+    let o = Command::new(PYTHON)
         .args(["-c", RESIZE_PY, &s.host(), "tt"])
         .output()
         .unwrap();
@@ -123,4 +126,64 @@ fn docker_exec_it_and_a_resized_terminal_through_the_service() {
         "{left:?}"
     );
     w.run(&["rm", "-f", "tt"]).ok();
+}
+
+const WS_PY: &str = r#"
+import socket, sys, websocket
+sock = socket.socket(socket.AF_UNIX)
+sock.connect(sys.argv[1])
+url = "ws://localhost/v1.41/containers/%s/attach/ws?stream=1&stdin=1&stdout=1&stderr=1" % sys.argv[2]
+ws = websocket.create_connection(url, socket=sock)
+ws.send(sys.argv[3])
+seen = ""
+while sys.argv[4] not in seen:
+    seen += ws.recv().decode()
+ws.close()
+print(repr(seen))
+"#;
+
+/// `attach/ws` with Debian's websocket-client: a container's stdin and
+/// output as raw WebSocket messages, with and without a TTY.
+#[test]
+fn attach_over_a_websocket() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    w.run(&[
+        "run",
+        "-d",
+        "-i",
+        "--name",
+        "wsc",
+        "img",
+        "sh",
+        "-c",
+        "while read l; do echo got:$l; done",
+    ])
+    .ok();
+    w.run(&["run", "-d", "-i", "-t", "--name", "wst", "img", "sh"])
+        .ok();
+    let sock = s.sock.display().to_string();
+    for (name, send, want) in [
+        ("wsc", "hello\n", "got:hello"),
+        ("wst", "echo $((6*7))x\n", "42x"),
+    ] {
+        let o = Command::new(PYTHON)
+            .args(["-c", WS_PY, &sock, name, send, want])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            o.status.success() && text.contains(want),
+            "{name}: {text}{}\n{}",
+            String::from_utf8_lossy(&o.stderr),
+            s.stderr()
+        );
+        // No 8-byte frame headers: the text is as the container wrote it.
+        assert!(!text.contains("\\x01\\x00"), "{text}");
+    }
+    // Not a WebSocket handshake: a clear 400.
+    let (code, body) = s.raw("GET", "/containers/wsc/attach/ws", b"");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("WebSocket"), "{body}");
+    w.run(&["rm", "-f", "wsc", "wst"]).ok();
 }

@@ -86,6 +86,7 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/containers/{id}/update", containers::update),
     route!("POST", "/containers/{id}/wait", containers::wait),
     route!("POST", "/containers/{id}/attach", containers::attach),
+    route!("GET", "/containers/{id}/attach/ws", containers::attach_ws),
     route!("POST", "/containers/{id}/resize", containers::resize),
     route!("POST", "/containers/{id}/exec", exec::create),
     route!("DELETE", "/containers/{id}", containers::remove),

@@ -47,7 +47,7 @@ const POLL: Duration = Duration::from_millis(100);
 pub(crate) struct Pending(Mutex<HashMap<String, Vec<oneshot::Sender<Option<OwnedFd>>>>>);
 
 impl Pending {
-    fn add(&self, id: &str) -> oneshot::Receiver<Option<OwnedFd>> {
+    pub fn add(&self, id: &str) -> oneshot::Receiver<Option<OwnedFd>> {
         let (tx, rx) = oneshot::channel();
         let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
         let list = map.entry(id.to_string()).or_default();
@@ -86,14 +86,17 @@ impl Pending {
 
 /// What the client asked to see and send.
 #[derive(Clone, Copy)]
-struct Streams {
-    stdin: bool,
-    stdout: bool,
-    stderr: bool,
-    /// Raw bytes (a TTY) or 8-byte frames.
-    tty: bool,
+pub(crate) struct Streams {
+    pub stdin: bool,
+    pub stdout: bool,
+    pub stderr: bool,
+    /// The container has a TTY: raw output, and the client's end of input
+    /// does not close its stdin.
+    pub tty: bool,
+    /// Raw output even without a TTY (the WebSocket attach).
+    pub raw: bool,
     /// The container will not be restarted: its exit ends the stream.
-    single_run: bool,
+    pub single_run: bool,
 }
 
 pub(crate) async fn attach(mut c: Call) -> Reply {
@@ -113,6 +116,7 @@ pub(crate) async fn attach(mut c: Call) -> Reply {
         stdout,
         stderr,
         tty: rec.config.tty,
+        raw: false,
         single_run: single_run(&rec),
     };
     let path = Paths::new(&state.root, &rec.id).attach;
@@ -150,7 +154,7 @@ pub(crate) fn hijacked() -> Response<crate::body::Body> {
 /// The socket pair's end from a start through this service, or a
 /// connection by path to a supervisor started by another front end;
 /// None when the start failed.
-async fn wait_for_start(
+pub(crate) async fn wait_for_start(
     mut rx: oneshot::Receiver<Option<OwnedFd>>,
     path: &Path,
 ) -> Option<OwnedFd> {
@@ -170,7 +174,7 @@ async fn wait_for_start(
     }
 }
 
-fn connect(path: &Path) -> nix::Result<OwnedFd> {
+pub(crate) fn connect(path: &Path) -> nix::Result<OwnedFd> {
     let sock = socket::socket(
         AddressFamily::Unix,
         SockType::SeqPacket,
@@ -184,7 +188,7 @@ fn connect(path: &Path) -> nix::Result<OwnedFd> {
 /// Copies the container's output to the client and the client's input to
 /// the container until the output ends (the container exited, or its
 /// supervisor closed the socket) or the client leaves.
-async fn bridge<T>(io: T, sock: OwnedFd, s: Streams)
+pub(crate) async fn bridge<T>(io: T, sock: OwnedFd, s: Streams)
 where
     T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
 {
@@ -235,7 +239,11 @@ fn read_output(sock: &OwnedFd, tx: &mpsc::Sender<Bytes>, s: Streams) {
             EXITED if s.single_run => return,
             _ => false,
         };
-        if wanted && tx.blocking_send(frame(buf[0], data, s.tty)).is_err() {
+        if wanted
+            && tx
+                .blocking_send(frame(buf[0], data, s.tty || s.raw))
+                .is_err()
+        {
             return;
         }
     }

@@ -5,6 +5,7 @@
 
 mod archive;
 mod attach;
+mod attach_ws;
 mod create;
 mod export;
 mod logs;
@@ -14,6 +15,7 @@ mod wait;
 
 pub(crate) use archive::{get as archive_get, head as archive_head, put as archive_put};
 pub(crate) use attach::{attach, frame, hijacked, resize, Pending};
+pub(crate) use attach_ws::attach_ws;
 pub(crate) use export::{changes, export};
 pub(crate) use logs::logs;
 pub(crate) use stats::stats;
