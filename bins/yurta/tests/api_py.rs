@@ -8,6 +8,7 @@ mod common;
 use std::process::Command;
 
 use api_common::Service;
+use common::registry::Registry;
 use common::world::World;
 
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/api_common/docker_py.py");
@@ -25,9 +26,10 @@ fn run(pythonpath: Option<&str>) -> Option<()> {
         return None;
     }
     let w = World::new()?;
+    let reg = Registry::plain();
     let s = Service::start(&w, &[]);
     let mut c = Command::new("python3");
-    c.arg(SCRIPT).arg(s.host());
+    c.arg(SCRIPT).arg(s.host()).arg(reg.addr());
     if let Some(p) = pythonpath {
         c.env("PYTHONPATH", p);
     }

@@ -261,7 +261,11 @@ fn with_terminal(
     let (tx, rx) = mpsc::channel::<Bytes>(16);
     let (mut child, master) = match started {
         Terminal::Running { child, master } => (child, master),
-        Terminal::Exited(code) => {
+        Terminal::Exited { code, stderr } => {
+            // The runtime's own error (a missing command) is the output.
+            if !stderr.is_empty() {
+                let _ = tx.try_send(Bytes::from(stderr));
+            }
             finished(code);
             let waiter = std::thread::spawn(move || drop(tx));
             return Ok(Session {

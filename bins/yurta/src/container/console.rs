@@ -15,7 +15,11 @@ use yurta_engine::lifecycle::terminal::{self, Terminal};
 pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
     let (mut child, master) = match terminal::spawn(c, sock)? {
         Terminal::Running { child, master } => (child, master),
-        Terminal::Exited(code) => return Ok(code),
+        Terminal::Exited { code, stderr } => {
+            // The runtime's own error (a missing command, say).
+            let _ = std::io::stderr().write_all(&stderr);
+            return Ok(code);
+        }
     };
     if let Some((rows, cols)) = super::attach::term_size() {
         terminal::resize(&master, rows, cols);

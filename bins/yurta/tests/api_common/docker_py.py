@@ -1,7 +1,11 @@
 """docker-py against `yurta system service` (bins/yurta/tests/api_py.rs):
-images, volumes, networks, containers, system and events through the SDK.
-Usage: docker_py.py unix:///path/to/sock"""
+images (push and pull through a local registry too), volumes, networks,
+containers (update, exec with a TTY, archives, diff, export), system and
+events through the SDK.
+Usage: docker_py.py unix:///path/to/sock REGISTRY_HOST:PORT"""
+import io
 import sys
+import tarfile
 import time
 
 import docker
@@ -28,6 +32,21 @@ archive = b"".join(c.api.get_image("img"))
 c.images.remove("img")
 loaded = c.images.load(archive)
 assert [i.tags for i in loaded] == [["img:latest"]], [i.attrs for i in loaded]
+
+# Push and pull through the local registry.
+ref = sys.argv[2] + "/py/img"
+c.images.get("img").tag(ref, "v1")
+pushed = c.images.push(ref, tag="v1")
+assert "digest: sha256:" in pushed, pushed
+c.images.remove(ref + ":v1")
+pulled = c.images.pull(ref, tag="v1")
+assert ref + ":v1" in pulled.tags, pulled.tags
+try:
+    c.images.pull(sys.argv[2] + "/py/nosuch", tag="1")
+    raise SystemExit("no error for a missing repository")
+except docker.errors.APIError as e:
+    assert e.status_code == 404, e
+c.images.remove(ref + ":v1")
 
 vol = c.volumes.create("pyvol", labels={"x": "y"})
 assert c.volumes.get("pyvol").attrs["Labels"] == {"x": "y"}
@@ -66,6 +85,25 @@ assert ct.status == "running", ct.status
 assert [x.name for x in c.containers.list(filters={"label": "a=b"})] == ["pyct"]
 r = ct.exec_run(["sh", "-c", "echo py; exit 2"])
 assert (r.exit_code, r.output) == (2, b"py\n"), r
+r = ct.exec_run(["busybox", "tty"], tty=True)
+assert r.output.startswith(b"/dev/pts/"), r
+r = ct.exec_run("nosuch", tty=True)
+assert r.exit_code == 127 and b"nosuch" in r.output, r
+ct.update(mem_limit="64m")
+ct.reload()
+assert ct.attrs["HostConfig"]["Memory"] == 64 << 20, ct.attrs["HostConfig"]
+# Archives both ways, then the change seen by diff and export.
+data = io.BytesIO()
+with tarfile.open(fileobj=data, mode="w") as t:
+    info = tarfile.TarInfo("pyfile")
+    info.size = 3
+    t.addfile(info, io.BytesIO(b"py\n"))
+assert ct.put_archive("/", data.getvalue())
+bits, stat = ct.get_archive("/pyfile")
+assert stat["name"] == "pyfile" and stat["size"] == 3, stat
+assert {"Path": "/pyfile", "Kind": 1} in ct.diff(), ct.diff()
+exported = tarfile.open(fileobj=io.BytesIO(b"".join(ct.export())))
+assert any(n.lstrip("./") == "pyfile" for n in exported.getnames())
 ct.stop(timeout=1)
 ct.reload()
 assert ct.status == "exited", ct.status

@@ -15,10 +15,11 @@ use anyhow::{bail, Context};
 use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
 
 /// A started exec with a terminal, or its exit when it ended before
-/// sending one (a missing command, say).
+/// sending one (a missing command, say), with what it wrote to its
+/// stderr when that was piped.
 pub enum Terminal {
     Running { child: Child, master: OwnedFd },
-    Exited(i32),
+    Exited { code: i32, stderr: Vec<u8> },
 }
 
 /// Starts `c` (made with a console socket at `sock`) and receives the
@@ -52,7 +53,14 @@ fn receive(listener: &UnixListener, c: &mut Command) -> anyhow::Result<Terminal>
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
                 if let Some(status) = child.try_wait()? {
-                    return Ok(Terminal::Exited(status.code().unwrap_or(125)));
+                    let mut stderr = Vec::new();
+                    if let Some(mut e) = child.stderr.take() {
+                        let _ = std::io::Read::read_to_end(&mut e, &mut stderr);
+                    }
+                    return Ok(Terminal::Exited {
+                        code: status.code().unwrap_or(125),
+                        stderr,
+                    });
                 }
                 std::thread::sleep(Duration::from_millis(2));
             }
