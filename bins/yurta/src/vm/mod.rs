@@ -4,12 +4,10 @@
 
 pub mod args;
 mod console;
-mod hotplug;
 mod show;
-mod snapshot;
 
 // The engine's VM modules, under the names the command modules use.
-use yurta_engine::vm::{create, lifecycle, relay, store, supervise};
+use yurta_engine::vm::{create, hotplug, lifecycle, relay, snapshot, store, supervise};
 
 use std::time::Duration;
 
@@ -55,10 +53,35 @@ pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
         VmCommand::Logs(a) => console::logs(ctx, &a),
         VmCommand::Console(a) => console::console(ctx, &a.name),
         VmCommand::Vnc(a) => show::vnc(ctx, &a.name),
-        VmCommand::Snapshot(c) => snapshot::run(ctx, &c),
-        VmCommand::Disk(c) => hotplug::run(ctx, &c),
+        VmCommand::Snapshot(c) => snapshots(ctx, &c),
+        VmCommand::Disk(args::DiskCommand::Add(a)) => {
+            outln!("{}", hotplug::add(ctx, &a.name, &a.disk)?)?;
+            Ok(())
+        }
+        VmCommand::Disk(args::DiskCommand::Rm(a)) => {
+            for w in hotplug::remove(ctx, &a.name, &a.disk)? {
+                errln!("yurta: {w}");
+            }
+            Ok(())
+        }
         VmCommand::Supervise(a) => supervise::supervise(ctx, &a.name, a.sync_fd),
     }
+}
+
+/// `vm snapshot create|restore|rm|ls` over the engine's snapshots.
+fn snapshots(ctx: &Ctx, c: &args::SnapshotCommand) -> anyhow::Result<()> {
+    use args::SnapshotCommand as S;
+    use snapshot::Op;
+    let (a, op) = match c {
+        S::Create(a) => (a, Op::Create),
+        S::Restore(a) => (a, Op::Restore),
+        S::Rm(a) => (a, Op::Remove),
+        S::Ls(a) => {
+            out!("{}", snapshot::table(ctx, &a.name)?)?;
+            return Ok(());
+        }
+    };
+    snapshot::change(ctx, &a.name, &a.snapshot, op)
 }
 
 /// Runs `f` for every named VM, printing each name done (as Docker's

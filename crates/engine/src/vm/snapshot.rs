@@ -1,4 +1,5 @@
-//! `vm snapshot create|ls|restore|rm`. A running VM is snapshotted whole
+//! VM snapshots (`vm snapshot create|ls|restore|rm`, the web console's
+//! snapshot buttons). A running VM is snapshotted whole
 //! (memory, devices and disks: HMP `savevm`/`loadvm`/`delvm` over the
 //! control QMP socket); a stopped one disk by disk (`qemu-img snapshot`).
 //! Either way the snapshots live inside the VM's qcow2 disks.
@@ -10,25 +11,16 @@ use std::time::Duration;
 use anyhow::{bail, Context};
 use yurta_vm::DiskFormat;
 
-use super::args::{NameArg, SnapshotArgs, SnapshotCommand};
 use super::lifecycle::lock_settled;
 use super::store::{Status, VmDir, VmRecord, VmStore};
-use crate::Ctx;
+use crate::lifecycle::Host;
 
 /// savevm of a guest with much memory under TCG takes a while.
 const SAVE_TIMEOUT: Duration = Duration::from_secs(300);
 
-pub fn run(ctx: &Ctx, c: &SnapshotCommand) -> anyhow::Result<()> {
-    match c {
-        SnapshotCommand::Create(a) => change(ctx, a, Op::Create),
-        SnapshotCommand::Restore(a) => change(ctx, a, Op::Restore),
-        SnapshotCommand::Rm(a) => change(ctx, a, Op::Remove),
-        SnapshotCommand::Ls(a) => list(ctx, a),
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Op {
+/// What to do with a snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Op {
     Create,
     Restore,
     Remove,
@@ -51,43 +43,50 @@ impl Op {
     }
 }
 
-fn change(ctx: &Ctx, a: &SnapshotArgs, op: Op) -> anyhow::Result<()> {
-    check_name(&a.snapshot)?;
-    let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let (_lock, record, view) = lock_settled(ctx, &vm)?;
+/// Creates, restores or removes snapshot `snapshot` of VM `name`.
+pub fn change(host: &Host, name: &str, snapshot: &str, op: Op) -> anyhow::Result<()> {
+    check_name(snapshot)?;
+    let vm = VmStore::new(&host.root).get(name)?;
+    let (_lock, record, view) = lock_settled(host, &vm)?;
     let disks = snapshot_disks(&vm, &record)?;
-    let exists = list_names(&disks[0])?.contains(&a.snapshot);
+    let exists = list_names(&disks[0])?.iter().any(|n| n == snapshot);
     match op {
-        Op::Create if exists => bail!("VM {}: snapshot {} already exists", vm.name, a.snapshot),
+        Op::Create if exists => bail!("VM {}: snapshot {} already exists", vm.name, snapshot),
         Op::Restore | Op::Remove if !exists => {
-            bail!("VM {}: no snapshot {}", vm.name, a.snapshot)
+            bail!("VM {}: no snapshot {}", vm.name, snapshot)
         }
         _ => {}
     }
     if view.status == Status::Running {
         let mut q = vm.control()?;
         q.timeout = SAVE_TIMEOUT;
-        let out = q.human_monitor_command(&format!("{} {}", op.hmp(), a.snapshot))?;
+        let out = q.human_monitor_command(&format!("{} {}", op.hmp(), snapshot))?;
         // HMP reports failure as text, not as a QMP error.
         let out = out.trim();
         if out.contains("Error") || out.contains("error") {
-            bail!("VM {}: {} {}: {out}", vm.name, op.hmp(), a.snapshot);
+            bail!("VM {}: {} {}: {out}", vm.name, op.hmp(), snapshot);
         }
         return Ok(());
     }
     for d in &disks {
-        qemu_img(&["snapshot", op.qemu_img(), &a.snapshot, path_str(d)?])?;
+        qemu_img(&["snapshot", op.qemu_img(), snapshot, path_str(d)?])?;
     }
     Ok(())
 }
 
-fn list(ctx: &Ctx, a: &NameArg) -> anyhow::Result<()> {
-    let vm = VmStore::new(&ctx.root).get(&a.name)?;
+/// qemu-img's table of the snapshots of VM `name` (empty when none).
+pub fn table(host: &Host, name: &str) -> anyhow::Result<String> {
+    let vm = VmStore::new(&host.root).get(name)?;
     let record = vm.load()?;
     let disks = snapshot_disks(&vm, &record)?;
-    let out = qemu_img(&["snapshot", "-l", "-U", path_str(&disks[0])?])?;
-    out!("{out}")?;
-    Ok(())
+    qemu_img(&["snapshot", "-l", "-U", path_str(&disks[0])?])
+}
+
+/// The snapshot names of VM `name`.
+pub fn names(host: &Host, name: &str) -> anyhow::Result<Vec<String>> {
+    let vm = VmStore::new(&host.root).get(name)?;
+    let record = vm.load()?;
+    list_names(&snapshot_disks(&vm, &record)?[0])
 }
 
 /// The VM's writable qcow2 disks (where snapshots are kept).

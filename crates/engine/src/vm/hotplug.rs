@@ -1,4 +1,4 @@
-//! `vm disk add|rm`. On a running VM the disk is hot-plugged over QMP
+//! Disks added to and removed from a VM (`vm disk add|rm`). On a running VM the disk is hot-plugged over QMP
 //! (`blockdev-add` + `device_add` on a free PCIe root port, `device_del`
 //! then `blockdev-del` once the guest let go); on a stopped one only the
 //! record changes. Either way the VM keeps the disk across restarts.
@@ -11,32 +11,26 @@ use yurta_vm::cmdline::{hotplug_bus, HOTPLUG_SLOTS};
 use yurta_vm::qmp::EventKind;
 use yurta_vm::{DiskConfig, Qmp, VmConfig};
 
-use super::args::{DiskAddArgs, DiskCommand, DiskRmArgs};
 use super::create::new_or_existing_disk;
 use super::lifecycle::lock_settled;
 use super::store::{Status, VmDir, VmStore};
-use crate::Ctx;
+use crate::lifecycle::Host;
 
 /// The guest must release the device (Linux's pciehp waits 5 s after the
 /// attention button).
 const UNPLUG_TIMEOUT: Duration = Duration::from_secs(30);
 
-pub fn run(ctx: &Ctx, c: &DiskCommand) -> anyhow::Result<()> {
-    match c {
-        DiskCommand::Add(a) => add(ctx, a),
-        DiskCommand::Rm(a) => remove(ctx, a),
-    }
-}
-
 fn load_slots(vm: &VmDir) -> Map<String, Value> {
-    yurta_engine::fsutil::read_json(&vm.hotplug()).unwrap_or_default()
+    crate::fsutil::read_json(&vm.hotplug()).unwrap_or_default()
 }
 
-fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
-    let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let (_lock, mut record, view) = lock_settled(ctx, &vm)?;
+/// Adds a disk (a size: a new one; else an existing file) to VM `name`,
+/// hot-plugged when it runs; its name in the VM (`vblkN`).
+pub fn add(host: &Host, name: &str, spec: &str) -> anyhow::Result<String> {
+    let vm = VmStore::new(&host.root).get(name)?;
+    let (_lock, mut record, view) = lock_settled(host, &vm)?;
     let running = view.status == Status::Running;
-    let disk = new_or_existing_disk(&vm, &a.disk, &record.config.disks)?;
+    let disk = new_or_existing_disk(&vm, spec, &record.config.disks)?;
     let index = record.config.disks.len();
     if running {
         if let Err(e) = plug(&vm, &record.config, &disk, index) {
@@ -46,8 +40,7 @@ fn add(ctx: &Ctx, a: &DiskAddArgs) -> anyhow::Result<()> {
     }
     record.config.disks.push(disk);
     vm.save(&record)?;
-    outln!("vblk{index}")?;
-    Ok(())
+    Ok(format!("vblk{index}"))
 }
 
 fn plug(vm: &VmDir, config: &VmConfig, disk: &DiskConfig, index: usize) -> anyhow::Result<()> {
@@ -83,30 +76,35 @@ fn plug(vm: &VmDir, config: &VmConfig, disk: &DiskConfig, index: usize) -> anyho
         return Err(e.into());
     }
     slots.insert(id, bus.map(Value::from).unwrap_or(Value::Null));
-    yurta_engine::fsutil::write_json(&vm.hotplug(), &slots)?;
+    crate::fsutil::write_json(&vm.hotplug(), &slots)?;
     Ok(())
 }
 
-fn remove(ctx: &Ctx, a: &DiskRmArgs) -> anyhow::Result<()> {
-    let vm = VmStore::new(&ctx.root).get(&a.name)?;
-    let (_lock, mut record, view) = lock_settled(ctx, &vm)?;
+/// Removes disk `disk` (`vblkN` or its path) from VM `name`, unplugged
+/// when it runs; a disk yurta made is deleted. Returns the warnings of a
+/// deletion that failed.
+pub fn remove(host: &Host, name: &str, disk: &str) -> anyhow::Result<Vec<String>> {
+    let vm = VmStore::new(&host.root).get(name)?;
+    let (_lock, mut record, view) = lock_settled(host, &vm)?;
     let running = view.status == Status::Running;
     let index = record
         .config
         .disks
         .iter()
         .enumerate()
-        .position(|(i, d)| a.disk == format!("vblk{i}") || d.path.as_os_str() == a.disk.as_str())
-        .with_context(|| format!("VM {} has no disk {}", vm.name, a.disk))?;
+        .position(|(i, d)| disk == format!("vblk{i}") || d.path.as_os_str() == disk)
+        .with_context(|| format!("VM {} has no disk {disk}", vm.name))?;
     if running {
         unplug(&vm, index)?;
     }
-    let disk = record.config.disks.remove(index);
+    let removed = record.config.disks.remove(index);
     vm.save(&record)?;
-    if let Some(e) = yurta_vm::disk::remove_created(std::slice::from_ref(&disk)).first() {
-        errln!("yurta: {e}");
-    }
-    Ok(())
+    Ok(
+        yurta_vm::disk::remove_created(std::slice::from_ref(&removed))
+            .iter()
+            .map(|e| e.to_string())
+            .collect(),
+    )
 }
 
 /// QEMU's device id and block node of a disk plugged while running: not
@@ -131,7 +129,7 @@ fn unplug(vm: &VmDir, index: usize) -> anyhow::Result<()> {
         .with_context(|| format!("VM {}: the guest did not release vblk{index}", vm.name))?;
     q.blockdev_del(&node)?;
     slots.remove(&id);
-    yurta_engine::fsutil::write_json(&vm.hotplug(), &slots)?;
+    crate::fsutil::write_json(&vm.hotplug(), &slots)?;
     Ok(())
 }
 
