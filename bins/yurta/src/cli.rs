@@ -46,6 +46,11 @@ pub enum Command {
     Pull(PullArgs),
     /// Upload an image to a registry
     Push(PushArgs),
+    /// Build an image from a Dockerfile or Containerfile and a context directory
+    Build(crate::build::BuildArgs),
+    /// Manage the build cache
+    #[command(subcommand)]
+    Builder(BuilderCommand),
     /// Log in to a registry
     Login(LoginArgs),
     /// Log out from a registry
@@ -347,4 +352,10 @@ mod tests {
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Subcommand)]
+pub enum BuilderCommand {
+    /// Remove the build cache
+    Prune(crate::prune::BuilderPruneArgs),
 }

@@ -11,6 +11,7 @@
 #[macro_use]
 pub mod out;
 pub mod archive;
+pub mod build;
 pub mod cli;
 pub mod completion;
 pub mod container;
@@ -75,6 +76,8 @@ pub fn main_with(registry: RegistryRunner) -> ExitCode {
 
 /// A command that talks to a registry.
 pub enum RegistryCommand {
+    /// `build` may pull base images: it runs where OpenSSL is linked.
+    Build(crate::build::BuildArgs),
     Pull(PullArgs),
     Push(PushArgs),
     Login(LoginArgs),
@@ -144,6 +147,8 @@ fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
         Command::Image(ImageCommand::Pull(a)) | Command::Pull(a) => reg(RegistryCommand::Pull(a)),
         Command::Image(ImageCommand::Push(a)) | Command::Push(a) => reg(RegistryCommand::Push(a)),
         Command::Login(a) => reg(RegistryCommand::Login(a)),
+        Command::Build(a) => reg(RegistryCommand::Build(a)),
+        Command::Builder(cli::BuilderCommand::Prune(a)) => prune::builder(&ctx, a),
         Command::Logout(a) => reg(RegistryCommand::Logout(a)),
         Command::PullForRun(a) => reg(RegistryCommand::PullForRun {
             image: a.image,

@@ -78,6 +78,7 @@ pub fn system(ctx: &Ctx, a: SystemPruneArgs) -> anyhow::Result<()> {
         what.push("all anonymous volumes not used by at least one container");
     }
     what.push(images);
+    what.push("all build cache");
     if !a.force && !confirm(&what)? {
         return Ok(());
     }
@@ -112,7 +113,32 @@ pub fn system(ctx: &Ctx, a: SystemPruneArgs) -> anyhow::Result<()> {
         }
         Err(e) => errors.push(format!("images: {e}")),
     }
+    match yurta_engine::build::prune(&ctx.root) {
+        Ok((ids, bytes)) => {
+            reclaimed += bytes;
+            report("build cache objects", &ids)?;
+        }
+        Err(e) => errors.push(format!("build cache: {}", crate::out::OneLine(&e))),
+    }
     total(reclaimed)?;
     anyhow::ensure!(errors.is_empty(), "{}", errors.join("; "));
     Ok(())
+}
+
+/// `builder prune`: the build cache (its index and its untagged step
+/// images no container uses).
+pub fn builder(ctx: &Ctx, a: BuilderPruneArgs) -> anyhow::Result<()> {
+    if !a.force && !confirm(&["all build cache"])? {
+        return Ok(());
+    }
+    let (ids, bytes) = yurta_engine::build::prune(&ctx.root)?;
+    report("build cache objects", &ids)?;
+    Ok(total(bytes)?)
+}
+
+#[derive(clap::Args)]
+pub struct BuilderPruneArgs {
+    /// Do not prompt for confirmation
+    #[arg(short, long)]
+    pub force: bool,
 }

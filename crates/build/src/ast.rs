@@ -156,7 +156,7 @@ pub struct ArgDecl {
     pub default: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HealthOptions {
     pub interval: Option<Duration>,
     pub timeout: Option<Duration>,

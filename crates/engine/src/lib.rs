@@ -14,6 +14,7 @@
 //! prints, parses flags or speaks HTTP; that is the front ends'.
 
 pub mod binaries;
+pub mod build;
 pub mod caps;
 pub mod containers;
 pub mod distribution;

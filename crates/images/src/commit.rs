@@ -59,6 +59,8 @@ pub struct CommitOptions {
     pub created_by: String,
     /// `name[:tag]` to tag the image with.
     pub reference: Option<String>,
+    /// A build step's image (see `ImageRecord::build_cache`).
+    pub build_cache: bool,
 }
 
 /// A container's root filesystem, as the store reads its changes.
@@ -101,7 +103,10 @@ pub fn commit(
         .iter()
         .map(|d| Descriptor::new(media::to_oci(&d.media_type), d.digest.clone(), d.size))
         .collect();
-    let mut from = Provenance::default();
+    let mut from = Provenance {
+        build_cache: opts.build_cache,
+        ..Provenance::default()
+    };
     if let Some(l) = layer {
         from.diff_sizes.insert(l.diff_id.clone(), l.diff_size);
         layers.push(Descriptor::new(media::OCI_LAYER_GZIP, l.digest, l.size));
@@ -112,6 +117,27 @@ pub fn commit(
         store.tag(r, &record.manifest.digest)?;
     }
     Ok(record)
+}
+
+/// An image with no layers for `platform` (`FROM scratch`), recorded as
+/// a build cache entry.
+pub fn scratch(store: &Store, platform: &crate::Platform) -> Result<ImageRecord, StoreError> {
+    let config = ImageConfig {
+        architecture: platform.architecture.clone(),
+        os: platform.os.clone(),
+        variant: platform.variant.clone(),
+        config: Some(RunConfig::default()),
+        rootfs: RootFs {
+            kind: "layers".into(),
+            diff_ids: Vec::new(),
+        },
+        ..Default::default()
+    };
+    let from = Provenance {
+        build_cache: true,
+        ..Provenance::default()
+    };
+    store_image(store, &config, Vec::new(), &from)
 }
 
 /// A layer written into the store.

@@ -19,6 +19,7 @@ fn opts() -> CommitOptions {
         comment: Some("first".into()),
         created_by: "sh -c make".into(),
         reference: Some("myorg/committed:1".into()),
+        build_cache: false,
     }
 }
 
@@ -114,4 +115,41 @@ fn a_flattened_copy_commits_what_differs_from_the_image() {
     let got = tree(&view);
     crate::layers::unmount_rootfs(&view).unwrap();
     assert_eq!(got, seen);
+}
+
+#[test]
+fn build_cache_images_are_hidden_kept_by_image_prune_and_taken_by_builder_prune() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (store, parent) = image(tmp.path(), false);
+    let empty = tmp.path().join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let step = CommitOptions {
+        created_by: "/bin/sh -c #(nop)  ENV A=1".into(),
+        build_cache: true,
+        ..CommitOptions::default()
+    };
+    let rec = commit(&store, &parent, ContainerFs::Upper(&empty), &step).unwrap();
+    assert!(rec.build_cache);
+    let scratch = crate::commit::scratch(&store, &crate::Platform::host()).unwrap();
+    assert!(scratch.layers.is_empty() && scratch.build_cache);
+    let listed = |store: &Store| crate::inspect::rows(&store.list().unwrap()).len();
+    let none = std::collections::HashSet::new();
+    crate::manage::prune(&store, false, &none).unwrap();
+    assert!(store
+        .list()
+        .unwrap()
+        .images
+        .contains_key(&rec.manifest.digest));
+    let before = listed(&store);
+    // Tagged, it is listed; untagged again, hidden.
+    store.tag("shown:1", &rec.manifest.digest).unwrap();
+    assert_eq!(listed(&store), before + 1);
+    store.untag("shown:1").unwrap();
+    let (removed, _) = crate::manage::prune_build_cache(&store, &none).unwrap();
+    assert_eq!(removed.len(), 2, "{removed:?}");
+    assert!(!store
+        .list()
+        .unwrap()
+        .images
+        .contains_key(&rec.manifest.digest));
 }

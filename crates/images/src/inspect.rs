@@ -77,7 +77,7 @@ pub struct ImageRow {
 /// untagged image; newest first.
 pub fn rows(catalog: &Catalog) -> Vec<ImageRow> {
     let mut out = Vec::new();
-    for image in catalog.images.values() {
+    for image in catalog.images.values().filter(|i| i.listed(catalog)) {
         let tags = catalog.tags_of(&image.manifest.digest);
         let row = |repository: String, tag: String| ImageRow {
             repository,

@@ -80,8 +80,9 @@ fn named_tag(query: &str) -> Option<String> {
         .flatten()
 }
 
-/// `image prune`: removes dangling images (no tag), or with `all` every
-/// image not in `in_use` (image IDs used by containers). Returns what was
+/// `image prune`: removes dangling images (no tag; build cache entries are
+/// not dangling), or with `all` every image not in `in_use` (image IDs
+/// used by containers). Returns what was
 /// removed and the bytes reclaimed.
 pub fn prune(
     store: &Store,
@@ -93,7 +94,7 @@ pub fn prune(
             .images
             .values()
             .filter(|i| !in_use.contains(&i.id))
-            .filter(|i| all || c.tags_of(&i.manifest.digest).is_empty())
+            .filter(|i| all || (c.tags_of(&i.manifest.digest).is_empty() && !i.build_cache))
             .cloned()
             .collect();
         let mut events = Vec::new();
@@ -105,6 +106,31 @@ pub fn prune(
             c.images.remove(&image.manifest.digest);
             events.push(Removed::Deleted(image.id.clone()));
         }
+        Ok::<_, ManageError>(events)
+    })
+}
+
+/// `builder prune`: removes the build cache's untagged step images not
+/// in `in_use`; returns what was removed and the bytes reclaimed.
+pub fn prune_build_cache(
+    store: &Store,
+    in_use: &HashSet<Digest>,
+) -> Result<(Vec<Removed>, u64), ManageError> {
+    change_and_collect(store, |c| {
+        let victims: Vec<ImageRecord> = c
+            .images
+            .values()
+            .filter(|i| i.build_cache && !in_use.contains(&i.id))
+            .filter(|i| c.tags_of(&i.manifest.digest).is_empty())
+            .cloned()
+            .collect();
+        let events = victims
+            .into_iter()
+            .map(|image| {
+                c.images.remove(&image.manifest.digest);
+                Removed::Deleted(image.id)
+            })
+            .collect();
         Ok::<_, ManageError>(events)
     })
 }

@@ -78,7 +78,7 @@ pub fn summaries(
 ) -> Vec<ImageSummary> {
     let all = rows(catalog);
     let mut out: Vec<ImageSummary> = Vec::new();
-    for image in catalog.images.values() {
+    for image in catalog.images.values().filter(|i| i.listed(catalog)) {
         let id = image.id.to_string();
         let mine: Vec<&ImageRow> = all.iter().filter(|r| r.id == id).collect();
         let labels = labels(store, &image.id);

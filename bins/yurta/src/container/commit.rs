@@ -43,6 +43,7 @@ pub fn commit(ctx: &Ctx, a: CommitArgs) -> anyhow::Result<()> {
         comment: a.message.clone(),
         created_by: rec.config.cmd.clone().unwrap_or_default().join(" "),
         reference: a.reference.clone(),
+        build_cache: false,
     };
     let paused = match a.pause {
         true => Paused::pause(ctx, &engine, &rec)?,

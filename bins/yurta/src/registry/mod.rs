@@ -23,6 +23,7 @@ use crate::{Ctx, RegistryCommand};
 /// Runs a registry command in this process (`yurta-registry`).
 pub fn run_in_process(ctx: &Ctx, cmd: RegistryCommand) -> anyhow::Result<()> {
     match cmd {
+        RegistryCommand::Build(a) => crate::build::build(ctx, a),
         RegistryCommand::Pull(a) => pull(ctx, a),
         RegistryCommand::Push(a) => push(ctx, a),
         RegistryCommand::Login(a) => login(ctx, a),

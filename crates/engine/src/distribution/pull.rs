@@ -93,6 +93,7 @@ impl Puller<'_> {
             &Provenance {
                 repo_digest: Some(repo_digest),
                 diff_sizes: fetched.diff_sizes,
+                build_cache: false,
             },
         )?;
         yurta_fault::point("pull.recorded");

@@ -492,6 +492,7 @@ fn overlay_stack_and_copy_fallback_agree() {
         size: 0,
         repo_digests: vec![],
         added: String::new(),
+        build_cache: false,
     };
     let copy = dir.path().join("copy");
     copy_rootfs(&store, &image, &copy).unwrap();

@@ -49,6 +49,19 @@ pub struct ImageRecord {
     pub repo_digests: Vec<String>,
     /// When it entered this store.
     pub added: String,
+    /// A step of `yurta build` (its build cache): not listed while
+    /// untagged, not dangling for `image prune`; `builder prune` removes
+    /// the untagged ones.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub build_cache: bool,
+}
+
+impl ImageRecord {
+    /// Listed by `images` and the API: everything but untagged build
+    /// cache entries.
+    pub fn listed(&self, catalog: &Catalog) -> bool {
+        !self.build_cache || !catalog.tags_of(&self.manifest.digest).is_empty()
+    }
 }
 
 /// The catalog file's content.

@@ -99,6 +99,8 @@ pub struct Provenance {
     /// the caller learnt while writing or unpacking them; the others are
     /// looked up or counted (see [`Store::add_image`]).
     pub diff_sizes: HashMap<Digest, u64>,
+    /// Made by a build step (see [`ImageRecord::build_cache`]).
+    pub build_cache: bool,
 }
 
 /// An open image store.
@@ -313,6 +315,7 @@ impl Store {
             diff_sizes,
             repo_digests: Vec::new(),
             added: now_rfc3339(),
+            build_cache: from.build_cache,
         })
     }
 

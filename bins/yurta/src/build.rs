@@ -1,0 +1,169 @@
+//! `yurta build [-t NAME]... [-f FILE|-] [--build-arg K[=V]]... CONTEXT`:
+//! flags → the engine's build (`yurta_engine::build`), Docker's classic
+//! builder output on stdout (`-q`: only the image ID). It runs in the
+//! `yurta-registry` sibling, which links OpenSSL, as base images may be
+//! pulled. A failed build exits 1, as `docker build` does.
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+
+use anyhow::{bail, Context};
+use clap::Args;
+use yurta_engine::build::{build as run_build, BuildOptions, BuildProgress};
+
+use crate::container::Exit;
+use crate::Ctx;
+
+#[derive(Args, Clone)]
+pub struct BuildArgs {
+    /// Name and optionally a tag for the image (repeatable)
+    #[arg(short, long = "tag", value_name = "NAME[:TAG]")]
+    pub tags: Vec<String>,
+    /// The Dockerfile (default CONTEXT/Dockerfile, else Containerfile); `-` reads it from stdin
+    #[arg(short, long, value_name = "FILE")]
+    pub file: Option<String>,
+    /// A build-time variable: K=V, or K to take V from the environment (repeatable)
+    #[arg(long = "build-arg", value_name = "K=V")]
+    pub build_args: Vec<String>,
+    /// The stage to build (default the last)
+    #[arg(long)]
+    pub target: Option<String>,
+    /// Run every step, using no cached result
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Pull base images even when they are stored
+    #[arg(long)]
+    pub pull: bool,
+    /// Write the image ID to this file
+    #[arg(long, value_name = "FILE")]
+    pub iidfile: Option<PathBuf>,
+    /// Print only the image ID
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// A label of the image: K=V (repeatable)
+    #[arg(long = "label", value_name = "K=V")]
+    pub labels: Vec<String>,
+    /// The network of RUN steps: bridge (default), none, host
+    #[arg(long)]
+    pub network: Option<String>,
+    /// The target platform, os/arch[/variant] (default the host's)
+    #[arg(long)]
+    pub platform: Option<String>,
+    /// The build context: a directory
+    pub context: PathBuf,
+}
+
+/// Prints Docker's classic lines and the RUN output, unless quiet.
+struct Printer {
+    quiet: bool,
+}
+
+impl BuildProgress for Printer {
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            let _ = outln!("{text}");
+        }
+    }
+
+    fn output(&self, data: &[u8]) {
+        if !self.quiet {
+            let mut out = crate::out::Stdout::lock();
+            let _ = out.write_all(data).and_then(|_| out.flush());
+        }
+    }
+}
+
+pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
+    let opts = options(&a)?;
+    let printer = Printer { quiet: a.quiet };
+    let built = run_build(ctx, &opts, &printer).map_err(|e| Exit {
+        code: 1,
+        message: Some(crate::out::OneLine(&e).to_string()),
+    })?;
+    let id = built.image.id.to_string();
+    if let Some(f) = &a.iidfile {
+        std::fs::write(f, &id).with_context(|| format!("--iidfile {}", f.display()))?;
+    }
+    if a.quiet {
+        outln!("{id}")?;
+    }
+    Ok(())
+}
+
+fn options(a: &BuildArgs) -> anyhow::Result<BuildOptions> {
+    if a.context.as_os_str() == "-" {
+        bail!("a build context on stdin is not supported yet: give a directory");
+    }
+    if !a.context.is_dir() {
+        bail!("build context {}: not a directory", a.context.display());
+    }
+    let mut opts = BuildOptions {
+        context: std::path::absolute(&a.context)?,
+        tags: a.tags.clone(),
+        target: a.target.clone(),
+        no_cache: a.no_cache,
+        pull: a.pull,
+        network: a.network.clone(),
+        platform: a.platform.clone(),
+        ..BuildOptions::default()
+    };
+    match a.file.as_deref() {
+        Some("-") => {
+            let mut text = String::new();
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .context("read the Dockerfile from stdin")?;
+            opts.dockerfile_text = Some(text);
+        }
+        Some(f) => opts.dockerfile = Some(std::path::absolute(f)?),
+        None => {}
+    }
+    opts.build_args = pairs("--build-arg", &a.build_args, true)?;
+    opts.labels = pairs("--label", &a.labels, false)?;
+    Ok(opts)
+}
+
+/// `K=V` flags; `K` alone takes the environment's value when `env`.
+fn pairs(flag: &str, given: &[String], env: bool) -> anyhow::Result<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for g in given {
+        let (k, v) = match g.split_once('=') {
+            Some((k, v)) => (k.to_string(), v.to_string()),
+            None if env => match std::env::var(g) {
+                Ok(v) => (g.clone(), v),
+                Err(_) => continue, // Docker: an unset variable is left out
+            },
+            None => (g.clone(), String::new()),
+        };
+        if k.is_empty() {
+            bail!("{flag} {g:?}: the name is empty");
+        }
+        out.insert(k, v);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn build_args_from_flags_and_environment() {
+        std::env::set_var("YURTA_TEST_BUILD_ARG", "from-env");
+        let p = pairs(
+            "--build-arg",
+            &[
+                "A=1".into(),
+                "YURTA_TEST_BUILD_ARG".into(),
+                "UNSET_XYZ_123".into(),
+            ],
+            true,
+        )
+        .unwrap();
+        assert_eq!(p["A"], "1");
+        assert_eq!(p["YURTA_TEST_BUILD_ARG"], "from-env");
+        assert!(!p.contains_key("UNSET_XYZ_123"));
+        assert!(pairs("--label", &["=x".into()], false).is_err());
+    }
+}

@@ -1,0 +1,328 @@
+//! `yurta build` end to end, as root (issue 12): a multi-stage Dockerfile
+//! on a busybox image made here — ARG/ENV/WORKDIR/COPY (files, a
+//! directory's contents, --chown by name, heredocs)/ADD of a tar/RUN
+//! (shell form, exec form, a heredoc script)/config instructions — the
+//! image's config and files checked by running it; the cache (a rebuild
+//! runs nothing and makes the same image, a changed file re-runs from its
+//! COPY on, --no-cache runs all); -f -, --target, --label, --iidfile,
+//! -q; a failing RUN and a bad Dockerfile fail with one line naming the
+//! line, exit 1, and leave no container, mount or temporary directory.
+
+mod common;
+
+use std::fs;
+use std::path::PathBuf;
+
+use common::world::World;
+use common::Out;
+
+const DOCKERFILE: &str = r#"# syntax=docker/dockerfile:1
+FROM img AS first
+ARG GREETING=hi
+ENV APP=/app PATH=/bin
+WORKDIR $APP
+COPY hello.txt ./
+COPY sub/ ./sub/
+COPY --chown=app:app hello.txt /tmp/owned.txt
+ADD files.tar.gz /unpacked/
+RUN echo "$GREETING from run" > made.txt && cat hello.txt
+RUN ["sh", "-c", "echo exec form > exec.txt"]
+RUN <<EOF
+echo heredoc one > heredoc.txt
+echo heredoc two >> heredoc.txt
+EOF
+COPY <<EOF /app/inline.txt
+inline $APP
+EOF
+
+FROM img
+COPY --from=first /app/ /app/
+COPY --from=first /tmp/owned.txt /owned.txt
+LABEL stage=final team="build tests"
+EXPOSE 8080 9000/udp
+VOLUME /data
+STOPSIGNAL SIGINT
+HEALTHCHECK --interval=5s CMD true
+USER app
+WORKDIR /app
+ENTRYPOINT ["sh", "-c"]
+CMD ["cat made.txt"]
+"#;
+
+/// The context: files, a directory, a tar, an ignored file.
+fn context(w: &World) -> PathBuf {
+    let ctx = w.y.path("ctx");
+    fs::create_dir_all(ctx.join("sub/deeper")).unwrap();
+    fs::write(ctx.join("hello.txt"), "hello\n").unwrap();
+    fs::write(ctx.join("sub/a.txt"), "a\n").unwrap();
+    fs::write(ctx.join("sub/deeper/b.txt"), "b\n").unwrap();
+    fs::write(ctx.join("sub/secret.key"), "never copied\n").unwrap();
+    fs::write(ctx.join(".dockerignore"), "sub/*.key\n").unwrap();
+    let files = w.y.path("files");
+    fs::create_dir_all(&files).unwrap();
+    fs::write(files.join("from-tar.txt"), "from a tar\n").unwrap();
+    let st = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(ctx.join("files.tar.gz"))
+        .arg("-C")
+        .arg(&files)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    fs::write(ctx.join("Dockerfile"), DOCKERFILE).unwrap();
+    ctx
+}
+
+/// The world's busybox (`img`) again, with a user `app` (1000) and the
+/// applets the steps use.
+fn base(w: &World) {
+    let rootfs = w.y.path("rootfs");
+    fs::write(
+        rootfs.join("etc/passwd"),
+        "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n",
+    )
+    .unwrap();
+    fs::write(rootfs.join("etc/group"), "root:x:0:\napp:x:1000:\n").unwrap();
+    for tool in ["stat", "id", "find", "sort", "sleep"] {
+        let _ = std::os::unix::fs::symlink("busybox", rootfs.join("bin").join(tool));
+    }
+    fs::create_dir_all(rootfs.join("tmp")).unwrap();
+    let tar = w.y.path("img.tar");
+    common::tar_of(&rootfs, &tar);
+    w.run(&["import", tar.to_str().unwrap(), "img"]).ok();
+}
+
+fn build(w: &World, args: &[&str]) -> Out {
+    let mut all = vec!["build"];
+    all.extend_from_slice(args);
+    w.run(&all)
+}
+
+/// The image's output for `cmd` (through its entrypoint, if any).
+fn run_out(w: &World, image: &str, cmd: &[&str]) -> String {
+    let mut args = vec!["run", "--rm", "--network", "none", image];
+    args.extend_from_slice(cmd);
+    w.run(&args).ok().stdout
+}
+
+/// Nothing of a build is left: containers, mounts, temporary directories.
+fn nothing_left(w: &World) {
+    assert_eq!(
+        w.run(&["ps", "-aq"]).ok().stdout,
+        "",
+        "a build container is left"
+    );
+    let root = w.y.root().display().to_string();
+    let mounts = fs::read_to_string("/proc/self/mountinfo").unwrap();
+    let ours: Vec<&str> = mounts.lines().filter(|l| l.contains(&root)).collect();
+    assert!(ours.is_empty(), "mounts left: {ours:#?}");
+    let tmp = w.y.root().join("build/tmp");
+    let left: Vec<_> = fs::read_dir(&tmp)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "temporary directories left: {left:?}");
+}
+
+#[test]
+fn a_multi_stage_dockerfile_builds_and_runs() {
+    let Some(w) = World::new() else { return };
+    base(&w);
+    let ctx = context(&w);
+    let ctx_s = ctx.to_str().unwrap();
+    let out = build(&w, &["-t", "built:1", "--build-arg", "GREETING=hey", ctx_s]).ok();
+    assert!(out.stdout.contains("Step 1/"), "{}", out.stdout);
+    assert!(out.stdout.contains("hello\n"), "RUN output: {}", out.stdout);
+    assert!(
+        out.stdout.contains("Successfully tagged built:1"),
+        "{}",
+        out.stdout
+    );
+
+    // The final image: its config, as Docker's fields.
+    let config: serde_json::Value = serde_json::from_str(
+        &w.run(&["image", "inspect", "-f", "{{json .Config}}", "built:1"])
+            .ok()
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(config["Cmd"], serde_json::json!(["cat made.txt"]));
+    assert_eq!(config["Entrypoint"], serde_json::json!(["sh", "-c"]));
+    assert_eq!(config["User"], "app");
+    assert_eq!(config["WorkingDir"], "/app");
+    assert_eq!(config["Labels"]["team"], "build tests");
+    assert!(config["ExposedPorts"].get("8080/tcp").is_some(), "{config}");
+    assert!(config["ExposedPorts"].get("9000/udp").is_some(), "{config}");
+    assert!(config["Volumes"].get("/data").is_some(), "{config}");
+    assert_eq!(config["StopSignal"], "SIGINT");
+    assert_eq!(
+        config["Healthcheck"]["Test"],
+        serde_json::json!(["CMD-SHELL", "true"])
+    );
+
+    // Its files: what each step made, as the image runs.
+    assert_eq!(run_out(&w, "built:1", &[]), "hey from run\n");
+    let tree = run_out(
+        &w,
+        "built:1",
+        &["find . -type f | sort && cat exec.txt heredoc.txt inline.txt && stat -c '%u:%g %a' /owned.txt"],
+    );
+    for want in [
+        "./hello.txt",
+        "./sub/a.txt",
+        "./sub/deeper/b.txt",
+        "exec form",
+        "heredoc one\nheredoc two",
+        "inline /app",
+        "1000:1000 644",
+    ] {
+        assert!(tree.contains(want), "{want:?} in {tree}");
+    }
+    assert!(!tree.contains("secret.key"), ".dockerignore: {tree}");
+    let first = build(
+        &w,
+        &[
+            "-q",
+            "--target",
+            "first",
+            "--build-arg",
+            "GREETING=hey",
+            ctx_s,
+        ],
+    )
+    .ok();
+    let first_id = first.stdout.trim();
+    assert!(first_id.starts_with("sha256:"), "{first_id}");
+    assert_eq!(
+        run_out(&w, first_id, &["cat", "/unpacked/from-tar.txt"]),
+        "from a tar\n"
+    );
+    // Intermediate images are the cache's: not listed, not dangling (the
+    // prune removes only the world's first `img`, re-imported above).
+    w.run(&["image", "prune", "-f"]).ok();
+    let images = w.run(&["images", "-q"]).ok().stdout;
+    assert_eq!(images.lines().count(), 2, "{images}");
+    let again = build(&w, &["-t", "built:1", "--build-arg", "GREETING=hey", ctx_s]).ok();
+    assert!(!again.stdout.contains("hello\n"), "{}", again.stdout);
+    nothing_left(&w);
+}
+
+#[test]
+fn the_cache_reruns_only_from_the_changed_step() {
+    let Some(w) = World::new() else { return };
+    base(&w);
+    let ctx = context(&w);
+    let ctx_s = ctx.to_str().unwrap();
+    let iid = w.y.path("iid");
+    let iid_s = iid.to_str().unwrap();
+    let first = build(&w, &["-t", "c:1", "--iidfile", iid_s, ctx_s]).ok();
+    let id = fs::read_to_string(&iid).unwrap();
+    assert!(first.stdout.contains(&id[7..19]), "{}", first.stdout);
+
+    // Nothing changed: every step from the cache, the same image.
+    let again = build(&w, &["-t", "c:2", "--iidfile", iid_s, ctx_s]).ok();
+    assert_eq!(fs::read_to_string(&iid).unwrap(), id);
+    let steps = again.stdout.matches("Step ").count();
+    let froms = again.stdout.matches(" : FROM ").count();
+    assert_eq!(
+        again.stdout.matches("Using cache").count(),
+        steps - froms,
+        "{}",
+        again.stdout
+    );
+
+    // One copied file changed: the steps before it are cached, not after.
+    fs::write(ctx.join("sub/a.txt"), "changed\n").unwrap();
+    let changed = build(&w, &["-t", "c:3", ctx_s]).ok();
+    let text = &changed.stdout;
+    let at = text.find("COPY sub/").unwrap();
+    assert_eq!(text[..at].matches("Using cache").count(), 3, "{text}");
+    let rest = &text[at..];
+    let first_stage_rest = &rest[..rest.find(" : FROM img").unwrap()];
+    assert!(!first_stage_rest.contains("Using cache"), "{text}");
+    assert_eq!(run_out(&w, "c:3", &["cat /app/sub/a.txt"]), "changed\n");
+
+    let none = build(&w, &["--no-cache", "-t", "c:4", ctx_s]).ok();
+    assert!(!none.stdout.contains("Using cache"), "{}", none.stdout);
+
+    // builder prune: the cache goes, the tagged images stay.
+    let pruned = w.run(&["builder", "prune", "-f"]).ok();
+    assert!(
+        pruned.stdout.contains("Total reclaimed space"),
+        "{}",
+        pruned.stdout
+    );
+    assert_eq!(run_out(&w, "c:4", &["cat /app/sub/a.txt"]), "changed\n");
+    let cold = build(&w, &["-t", "c:5", ctx_s]).ok();
+    assert!(!cold.stdout.contains("Using cache"), "{}", cold.stdout);
+    nothing_left(&w);
+}
+
+#[test]
+fn stdin_dockerfiles_labels_and_failures() {
+    let Some(w) = World::new() else { return };
+    base(&w);
+    let ctx = w.y.path("empty-ctx");
+    fs::create_dir_all(&ctx).unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let out = w.run_stdin(
+        &[
+            "build",
+            "-q",
+            "-f",
+            "-",
+            "--label",
+            "from=stdin",
+            "-t",
+            "s:1",
+            ctx_s,
+        ],
+        "FROM img\nRUN echo quiet\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout.lines().count(), 1, "-q: {}", out.stdout);
+    let label = w
+        .run(&["image", "inspect", "-f", "{{.Config.Labels.from}}", "s:1"])
+        .ok()
+        .stdout;
+    assert_eq!(label.trim(), "stdin");
+
+    // A failing RUN: its line, its code, exit 1, nothing left behind.
+    let df = w.y.path("Failing");
+    fs::write(
+        &df,
+        "FROM img\nRUN echo before\nRUN sh -c 'exit 3'\nRUN echo never\n",
+    )
+    .unwrap();
+    let out = build(&w, &["-f", df.to_str().unwrap(), "-t", "f:1", ctx_s]);
+    assert_eq!(out.code, 1, "{}{}", out.stdout, out.stderr);
+    assert_eq!(out.stderr.lines().count(), 1, "{}", out.stderr);
+    assert!(out.stderr.contains("Failing:3"), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("returned a non-zero code: 3"),
+        "{}",
+        out.stderr
+    );
+    assert!(!out.stdout.contains("never"), "{}", out.stdout);
+    assert!(w.run(&["image", "inspect", "f:1"]).code != 0);
+    nothing_left(&w);
+
+    // Bad input: one line naming the file and line or the value.
+    let bad = w.run_stdin(&["build", "-f", "-", ctx_s], "FROM img\nFROBNICATE x\n");
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(bad.stderr.contains("Dockerfile:2"), "{}", bad.stderr);
+    let missing = w.run_stdin(&["build", "-f", "-", ctx_s], "FROM img\nCOPY nosuch /x\n");
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(missing.stderr.contains("nosuch"), "{}", missing.stderr);
+    let tag = w.run_stdin(&["build", "-t", "Bad:Tag!", "-f", "-", ctx_s], "FROM img\n");
+    assert_eq!(tag.code, 1, "{}", tag.stderr);
+    assert!(tag.stderr.contains("Bad:Tag!"), "{}", tag.stderr);
+    let no_ctx = w.run(&["build", "/nonexistent-context"]);
+    assert_eq!(no_ctx.code, 125, "{}", no_ctx.stderr);
+    assert!(
+        no_ctx.stderr.contains("/nonexistent-context"),
+        "{}",
+        no_ctx.stderr
+    );
+    nothing_left(&w);
+}

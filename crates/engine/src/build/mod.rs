@@ -1,0 +1,467 @@
+//! `yurta build`'s executor, for every front end (the CLI's `build`, the
+//! API's `POST /build`): a Dockerfile and a context → a [`yurta_build`]
+//! plan and cache keys → each needed stage's steps, in order: RUN in a
+//! real container ([`run`]), COPY/ADD into the root filesystem
+//! ([`copy`]), configuration instructions as config-only images
+//! ([`config`]). Every step's result is an image in the store, recorded as
+//! a build cache entry and indexed by its key ([`cache`]), so a rebuild
+//! with nothing changed runs nothing, and changing one copied file re-runs
+//! from that step on. Progress is Docker's classic builder's (`Step 2/5 :
+//! RUN make`, ` ---> Using cache`, ` ---> 3f2a…`).
+//!
+//! Not yet: `RUN --mount`, `ADD URL`, wildcards in `COPY --from`, stages
+//! built in parallel, RUN for a foreign platform (binfmt_misc),
+//! `--output`, `--secret`, SOURCE_DATE_EPOCH.
+
+mod bases;
+pub mod cache;
+mod config;
+mod copy;
+mod run;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context as _};
+use yurta_build::cache::keys;
+use yurta_build::context::Context;
+use yurta_build::plan::{Base, CopyFrom, Op, Plan, PlanOptions, Stage};
+use yurta_build::Platform;
+use yurta_images::commit::{commit, scratch, CommitOptions, ContainerFs};
+use yurta_images::spec::{ImageConfig, RunConfig};
+use yurta_images::{ImageRecord, Store};
+
+use crate::lifecycle::{self, Host};
+use crate::Engine;
+use bases::Bases;
+use cache::Cache;
+
+/// What to build.
+#[derive(Debug, Clone, Default)]
+pub struct BuildOptions {
+    /// The context directory.
+    pub context: PathBuf,
+    /// The Dockerfile: absolute, or relative to the context; default
+    /// `Dockerfile`, else `Containerfile`.
+    pub dockerfile: Option<PathBuf>,
+    /// The Dockerfile's text itself (`-f -`), instead of a file.
+    pub dockerfile_text: Option<String>,
+    /// `name[:tag]` to give the result.
+    pub tags: Vec<String>,
+    pub build_args: BTreeMap<String, String>,
+    /// The stage to build (default the last).
+    pub target: Option<String>,
+    pub no_cache: bool,
+    /// Pull base images even when the store has them.
+    pub pull: bool,
+    /// Labels of the result.
+    pub labels: BTreeMap<String, String>,
+    /// The network of RUN steps without `--network` (default bridge).
+    pub network: Option<String>,
+    /// The target platform (default the host's).
+    pub platform: Option<String>,
+}
+
+/// Where a build reports what it does.
+pub trait BuildProgress: Sync {
+    /// A line of Docker's classic output (`Step 1/3 : FROM img`).
+    fn line(&self, text: &str);
+    /// What a RUN step's command writes.
+    fn output(&self, data: &[u8]);
+}
+
+/// What a build made.
+#[derive(Debug)]
+pub struct Built {
+    pub image: ImageRecord,
+    /// The tags given, as stored.
+    pub tags: Vec<String>,
+}
+
+/// Builds `opts` on `host`'s root.
+pub fn build(
+    host: &Host,
+    opts: &BuildOptions,
+    progress: &dyn BuildProgress,
+) -> anyhow::Result<Built> {
+    for t in &opts.tags {
+        t.parse::<yurta_images::Reference>()
+            .with_context(|| format!("invalid tag {t:?}"))?;
+    }
+    let (name, text, host_file) = dockerfile(opts)?;
+    let dockerfile = yurta_build::parse(&name, &text)?;
+    let engine = Engine::open(&host.root)?;
+    let platform = match &opts.platform {
+        Some(p) => Platform::parse(p).map_err(|e| anyhow::anyhow!("--platform {p}: {e}"))?,
+        None => Platform::host(),
+    };
+    let plan_opts = PlanOptions {
+        build_args: opts.build_args.clone(),
+        target: opts.target.clone(),
+        target_platform: platform,
+        build_platform: Platform::host(),
+    };
+    let bases = Bases::new(&host.root, &engine.images, opts.pull, progress);
+    let plan = yurta_build::plan(&dockerfile, &plan_opts, &bases);
+    if let Some(e) = bases.error() {
+        bail!("{e}");
+    }
+    let plan = plan?;
+    for a in &plan.unused_build_args {
+        progress.line(&format!(
+            "[Warning] One or more build-args [{a}] were not consumed"
+        ));
+    }
+    let context = Context::open(&opts.context, host_file.as_deref())
+        .with_context(|| format!("build context {}", opts.context.display()))?;
+    let keys = keys(&plan, &context, &bases)?;
+    let scratch_dir = Scratch::new(&host.root)?;
+    let b = Builder {
+        host,
+        engine: &engine,
+        plan: &plan,
+        context: &context,
+        bases: &bases,
+        cache: Cache::new(&host.root),
+        no_cache: opts.no_cache,
+        network: opts.network.as_deref(),
+        progress,
+        scratch: &scratch_dir.0,
+    };
+    let mut image = b.run(&keys)?;
+    if !opts.labels.is_empty() {
+        let pairs = opts.labels.clone().into_iter().collect();
+        image = b.config_step(&image, &Op::Label(pairs), "LABEL (--label)")?;
+    }
+    let mut tags = Vec::new();
+    for t in &opts.tags {
+        tags.push(engine.images.tag(t, &image.manifest.digest)?);
+        lifecycle::events::emit(
+            &host.root,
+            "image",
+            "tag",
+            &image.id.to_string(),
+            &[("name", t)],
+        );
+    }
+    progress.line(&format!("Successfully built {}", short(&image.id)));
+    for t in &opts.tags {
+        progress.line(&format!("Successfully tagged {t}"));
+    }
+    Ok(Built { image, tags })
+}
+
+/// `builder prune` (and `system prune`): forgets the cache index and
+/// removes the untagged step images no container uses; the IDs removed
+/// and the bytes reclaimed.
+pub fn prune(root: &Path) -> anyhow::Result<(Vec<String>, u64)> {
+    let in_use = crate::system::images_in_use(root)?
+        .into_iter()
+        .map(|(d, _)| d)
+        .collect();
+    Cache::new(root).clear()?;
+    let store = Store::open_root(root)?;
+    let (removed, bytes) = yurta_images::manage::prune_build_cache(&store, &in_use)?;
+    let ids = removed
+        .iter()
+        .map(|r| match r {
+            yurta_images::manage::Removed::Deleted(d) => d.to_string(),
+            yurta_images::manage::Removed::Untagged(t) => t.clone(),
+        })
+        .collect();
+    Ok((ids, bytes))
+}
+
+/// The Dockerfile's name for messages, its text, and its host path.
+fn dockerfile(opts: &BuildOptions) -> anyhow::Result<(String, String, Option<PathBuf>)> {
+    if let Some(text) = &opts.dockerfile_text {
+        return Ok(("Dockerfile".into(), text.clone(), None));
+    }
+    let path = match &opts.dockerfile {
+        Some(p) if p.is_absolute() => p.clone(),
+        Some(p) => opts.context.join(p),
+        None => {
+            let d = opts.context.join("Dockerfile");
+            let c = opts.context.join("Containerfile");
+            if !d.exists() && c.exists() {
+                c
+            } else {
+                d
+            }
+        }
+    };
+    let text = fs::read_to_string(&path)
+        .with_context(|| format!("read the Dockerfile {}", path.display()))?;
+    let name = path
+        .strip_prefix(&opts.context)
+        .unwrap_or(&path)
+        .display()
+        .to_string();
+    Ok((name, text, Some(path)))
+}
+
+/// A build's temporary directory under `<root>/build/tmp/`, removed at
+/// the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(root: &Path) -> anyhow::Result<Scratch> {
+        let dir = root
+            .join("build")
+            .join("tmp")
+            .join(crate::ids::new_id()?.get(..16).unwrap_or("x"));
+        fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+        Ok(Scratch(dir))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+struct Builder<'a> {
+    host: &'a Host,
+    engine: &'a Engine,
+    plan: &'a Plan,
+    context: &'a Context,
+    bases: &'a Bases<'a>,
+    cache: Cache,
+    no_cache: bool,
+    network: Option<&'a str>,
+    progress: &'a dyn BuildProgress,
+    scratch: &'a Path,
+}
+
+impl Builder<'_> {
+    fn store(&self) -> &Store {
+        &self.engine.images
+    }
+
+    /// Every needed stage in order; the target's image.
+    fn run(&self, keys: &[Option<yurta_build::cache::StageKeys>]) -> anyhow::Result<ImageRecord> {
+        let order = self.plan.order();
+        let total: usize = order
+            .iter()
+            .map(|&i| 1 + self.plan.stages[i].steps.len())
+            .sum();
+        let mut n = 0;
+        let mut results: Vec<Option<ImageRecord>> = vec![None; self.plan.stages.len()];
+        for index in order {
+            let stage = &self.plan.stages[index];
+            let Some(k) = &keys[index] else {
+                bail!("no cache keys for stage {}", stage.display_name());
+            };
+            n += 1;
+            self.progress.line(&format!(
+                "Step {n}/{total} : FROM {}",
+                from_text(self.plan, stage)
+            ));
+            let mut image = self.base(stage, &k.base, &results)?;
+            self.progress.line(&format!(" ---> {}", short(&image.id)));
+            for (step, key) in stage.steps.iter().zip(&k.steps) {
+                n += 1;
+                self.progress
+                    .line(&format!("Step {n}/{total} : {}", step.original.trim()));
+                if !self.no_cache {
+                    if let Some(hit) = self.cache.get(self.store(), key) {
+                        self.progress.line(" ---> Using cache");
+                        self.progress.line(&format!(" ---> {}", short(&hit.id)));
+                        image = hit;
+                        continue;
+                    }
+                }
+                image = self.step(stage, &image, step, &results).with_context(|| {
+                    format!(
+                        "{}:{}: {}",
+                        self.plan.file,
+                        step.line,
+                        keyword(&step.original)
+                    )
+                })?;
+                self.cache.put(key, &image)?;
+                self.progress.line(&format!(" ---> {}", short(&image.id)));
+            }
+            results[index] = Some(image);
+        }
+        results[self.plan.target]
+            .clone()
+            .context("the target stage was not built")
+    }
+
+    fn base(
+        &self,
+        stage: &Stage,
+        key: &yurta_build::cache::Key,
+        results: &[Option<ImageRecord>],
+    ) -> anyhow::Result<ImageRecord> {
+        match &stage.base {
+            Base::Image(r) => self.bases.get(r, &stage.platform),
+            Base::Stage(i) => results[*i].clone().context("the base stage was not built"),
+            Base::Scratch => {
+                if let Some(hit) = self.cache.get(self.store(), key) {
+                    return Ok(hit);
+                }
+                let platform: yurta_images::Platform = stage.platform.to_string().parse()?;
+                let image = scratch(self.store(), &platform)?;
+                self.cache.put(key, &image)?;
+                Ok(image)
+            }
+        }
+    }
+
+    fn step(
+        &self,
+        stage: &Stage,
+        image: &ImageRecord,
+        step: &yurta_build::plan::Step,
+        results: &[Option<ImageRecord>],
+    ) -> anyhow::Result<ImageRecord> {
+        let run_config = run_config(self.store(), image)?;
+        match &step.op {
+            Op::Run {
+                command,
+                heredocs,
+                mounts,
+                network,
+                build_args,
+                proxy_args,
+            } => {
+                if !mounts.is_empty() {
+                    bail!("RUN --mount is not supported yet");
+                }
+                let env = build_args.iter().chain(proxy_args).cloned().collect();
+                let r = run::RunStep {
+                    command,
+                    heredocs,
+                    network: network.as_ref(),
+                    env,
+                    default_network: self.network,
+                };
+                run::run(
+                    self.host,
+                    self.engine,
+                    image,
+                    &run_config,
+                    &r,
+                    self.progress,
+                )
+            }
+            Op::Copy(c) => {
+                let from = match &c.from {
+                    CopyFrom::Context => None,
+                    CopyFrom::Stage(i) => results[*i].clone(),
+                    CopyFrom::Image(r) => Some(self.bases.get(r, &stage.platform)?),
+                };
+                let sources = copy::Sources {
+                    context: self.context,
+                    from: from.as_ref(),
+                };
+                let created_by = config::created_by(&step.original, &config::shell(&run_config));
+                copy::copy(
+                    self.store(),
+                    &self.scratch.join("copy"),
+                    image,
+                    &run_config,
+                    c,
+                    &sources,
+                    &created_by,
+                )
+            }
+            Op::Workdir(dir) => self.workdir(image, &run_config, dir, &step.original),
+            op => self.config_step(image, op, &step.original),
+        }
+    }
+
+    /// A configuration instruction: the same layers, a new config.
+    fn config_step(
+        &self,
+        image: &ImageRecord,
+        op: &Op,
+        original: &str,
+    ) -> anyhow::Result<ImageRecord> {
+        let mut run = run_config(self.store(), image)?;
+        let created_by = config::created_by(original, &config::shell(&run));
+        config::apply(&mut run, op);
+        let author = match op {
+            Op::Maintainer(m) => Some(m.clone()),
+            _ => None,
+        };
+        let empty = self.scratch.join("empty");
+        fs::create_dir_all(&empty)?;
+        let opts = CommitOptions {
+            config: run,
+            created_by,
+            author,
+            build_cache: true,
+            ..CommitOptions::default()
+        };
+        Ok(commit(
+            self.store(),
+            image,
+            ContainerFs::Upper(&empty),
+            &opts,
+        )?)
+    }
+
+    /// WORKDIR: the config, and the directory made when the image lacks it.
+    fn workdir(
+        &self,
+        image: &ImageRecord,
+        run: &RunConfig,
+        dir: &str,
+        original: &str,
+    ) -> anyhow::Result<ImageRecord> {
+        let mut run = run.clone();
+        let created_by = config::created_by(original, &config::shell(&run));
+        config::apply(&mut run, &Op::Workdir(dir.to_string()));
+        let mut m = copy::Mounted::new(self.store(), image, self.scratch.join("workdir"))?;
+        let path = crate::fsutil::scoped_join(&m.merged, Path::new(dir))?;
+        if !path.exists() {
+            fs::create_dir_all(&path).with_context(|| format!("create {dir}"))?;
+        }
+        m.unmount();
+        let opts = CommitOptions {
+            config: run,
+            created_by,
+            build_cache: true,
+            ..CommitOptions::default()
+        };
+        Ok(commit(self.store(), image, m.changes(), &opts)?)
+    }
+}
+
+/// The image's run configuration.
+fn run_config(store: &Store, image: &ImageRecord) -> anyhow::Result<RunConfig> {
+    let config: ImageConfig = store.read_json(&image.id)?;
+    Ok(config.config.unwrap_or_default())
+}
+
+/// `img AS name` as the FROM said it (expanded).
+fn from_text(plan: &Plan, stage: &Stage) -> String {
+    let base = match &stage.base {
+        Base::Scratch => "scratch".to_string(),
+        Base::Image(r) => r.clone(),
+        Base::Stage(i) => plan.stages[*i].display_name(),
+    };
+    match &stage.name {
+        Some(n) => format!("{base} AS {n}"),
+        None => base,
+    }
+}
+
+/// The instruction's keyword, for errors.
+fn keyword(original: &str) -> String {
+    original
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase()
+}
+
+/// Docker's 12-digit image ID.
+fn short(id: &yurta_images::Digest) -> String {
+    id.hex().chars().take(12).collect()
+}
