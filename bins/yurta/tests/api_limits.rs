@@ -49,8 +49,9 @@ fn bad_requests_get_docker_errors_and_the_service_goes_on() {
     assert_eq!(code, 404, "{body}");
     let (code, body) = s.raw("DELETE", "/networks/bridge", b"");
     assert_eq!(code, 403, "{body}");
-    let (code, _) = s.raw("POST", "/build", b"");
-    assert_eq!(code, 501);
+    let (code, body) = s.raw("POST", "/build", &[7u8; 1024]);
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("build context"), "{body}");
     let (code, body) = s.raw("GET", "/v1.41/distribution/x/json", b"");
     assert_eq!(code, 501, "{body}");
     assert!(body.contains("use the yurta CLI"), "{body}");

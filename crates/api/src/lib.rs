@@ -17,6 +17,7 @@
 //! (a test checks that both agree).
 
 mod body;
+mod build;
 mod containers;
 mod distribution;
 mod error;

@@ -15,7 +15,7 @@ use crate::body::Body;
 use crate::error::ApiError;
 use crate::request::{query, Call, Reply};
 use crate::server::State;
-use crate::{containers, distribution, exec, images, networks, system, volumes};
+use crate::{build, containers, distribution, exec, images, networks, system, volumes};
 
 type Handler = fn(Call) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 
@@ -45,7 +45,7 @@ pub static ROUTES: &[Route] = &[
     route!("GET", "/info", system::info),
     route!("GET", "/events", crate::events::events),
     route!("GET", "/system/df", system::df),
-    route!("POST", "/build", system::build),
+    route!("POST", "/build", build::build),
     route!("GET", "/images/json", images::list),
     route!("POST", "/images/create", distribution::pull),
     route!("POST", "/images/{name*}/push", distribution::push),

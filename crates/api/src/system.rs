@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use hyper::header::HeaderValue;
-use hyper::{Method, Response, StatusCode};
+use hyper::{Method, Response};
 use serde_json::json;
 use yurta_engine::system;
 
@@ -99,11 +99,4 @@ fn containers(root: &std::path::Path) -> Result<Vec<serde_json::Value>, ApiError
             })
         })
         .collect())
-}
-
-pub(crate) async fn build(_c: Call) -> Reply {
-    Err(ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "image builds are not supported by yurta yet (POST /build)",
-    ))
 }

@@ -1,0 +1,162 @@
+//! `POST /build`: Docker's classic builder protocol over the engine's
+//! build (`yurta_engine::build`, the same as `yurta build`). The request
+//! body is the context as a tar (plain, gzip or zstd), unpacked as it
+//! streams into a directory under the root that goes at the end; the
+//! query carries `t` (repeated), `dockerfile`, `buildargs` and `labels`
+//! (JSON objects), `target`, `nocache`, `pull`, `q`, `networkmode`,
+//! `platform`. The answer is the JSON stream of `stream` lines (Docker's
+//! `Step 1/3 : …`), an `aux` with the image ID, and an `error` message
+//! when the build fails. BuildKit is not advertised, so clients use this.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http_body_util::BodyExt;
+use hyper::header::{HeaderValue, CONTENT_TYPE};
+use hyper::Response;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use yurta_engine::build::{build as run_build, BuildOptions, BuildProgress};
+
+use crate::body::{Channel, ChannelReader};
+use crate::error::ApiError;
+use crate::request::{Call, Reply};
+
+pub(crate) async fn build(mut c: Call) -> Reply {
+    let mut opts = options(&c)?;
+    let quiet = c.flag("q")?;
+    let mut body = c
+        .body
+        .take()
+        .ok_or_else(|| ApiError::bad_request("no build context in the request body"))?;
+    let state = Arc::clone(&c.state);
+    let dir = state
+        .root
+        .join("build")
+        .join(format!("context-{}", random_suffix()?));
+    opts.context = dir.clone();
+    let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
+    let unpack_dir = dir.clone();
+    let unpacked = tokio::task::spawn_blocking(move || unpack(rx, &unpack_dir));
+    while let Some(frame) = body.frame().await {
+        let chunk = match frame {
+            Ok(f) => match f.into_data() {
+                Ok(d) => Ok(d),
+                Err(_) => continue,
+            },
+            Err(e) => Err(io::Error::other(e)),
+        };
+        if tx.send(chunk).await.is_err() {
+            break;
+        }
+    }
+    drop(tx);
+    let unpacked = unpacked
+        .await
+        .map_err(|e| ApiError::internal(format!("build context: {e}")))?;
+    if let Err(e) = unpacked {
+        let _ = std::fs::remove_dir_all(&dir);
+        return Err(ApiError::bad_request(format!("build context: {e}")));
+    }
+    let (out, response) = Channel::open(64);
+    std::thread::spawn(move || {
+        let progress = Stream {
+            tx: out.clone(),
+            quiet,
+        };
+        let built = run_build(&state.engine, &opts, &progress);
+        let _ = std::fs::remove_dir_all(&dir);
+        let last = match built {
+            Ok(b) => {
+                if quiet {
+                    send(&out, json!({ "stream": format!("{}\n", b.image.id) }));
+                }
+                json!({ "aux": { "ID": b.image.id.to_string() } })
+            }
+            Err(e) => {
+                let text = format!("{e:#}");
+                json!({ "errorDetail": { "message": text }, "error": text })
+            }
+        };
+        send(&out, last);
+    });
+    let mut r = Response::new(response);
+    r.headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    Ok(r)
+}
+
+/// The build's options from the query.
+fn options(c: &Call) -> Result<BuildOptions, ApiError> {
+    let map = |key: &str| -> Result<BTreeMap<String, String>, ApiError> {
+        match c.q(key).filter(|v| !v.is_empty()) {
+            None => Ok(BTreeMap::new()),
+            Some(v) => {
+                let parsed: BTreeMap<String, Option<String>> = serde_json::from_str(v)
+                    .map_err(|e| ApiError::bad_request(format!("{key}: not a JSON object: {e}")))?;
+                Ok(parsed
+                    .into_iter()
+                    .filter_map(|(k, v)| v.map(|v| (k, v)))
+                    .collect())
+            }
+        }
+    };
+    let some = |key: &str| c.q(key).filter(|v| !v.is_empty()).map(str::to_string);
+    let network = some("networkmode").filter(|m| m != "default");
+    Ok(BuildOptions {
+        dockerfile: some("dockerfile").map(Into::into),
+        tags: c.q_all("t").into_iter().filter(|t| !t.is_empty()).collect(),
+        build_args: map("buildargs")?,
+        target: some("target"),
+        no_cache: c.flag("nocache")?,
+        pull: c.flag("pull")?,
+        labels: map("labels")?,
+        network,
+        platform: some("platform"),
+        ..BuildOptions::default()
+    })
+}
+
+/// The context tar from the body's chunks into `dir`.
+fn unpack(rx: mpsc::Receiver<io::Result<Bytes>>, dir: &std::path::Path) -> io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let reader = ChannelReader {
+        rx,
+        buf: Bytes::new(),
+    };
+    let mut a = tar::Archive::new(yurta_images::layers::decompress(reader)?);
+    a.set_preserve_permissions(true);
+    a.set_unpack_xattrs(false);
+    a.unpack(dir)
+}
+
+fn random_suffix() -> Result<String, ApiError> {
+    let id = yurta_engine::ids::new_id().map_err(|e| ApiError::internal(e.to_string()))?;
+    Ok(id.chars().take(16).collect())
+}
+
+/// Progress as Docker's `stream` messages.
+struct Stream {
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    quiet: bool,
+}
+
+fn send(tx: &mpsc::Sender<io::Result<Bytes>>, v: Value) {
+    let _ = tx.blocking_send(Ok(Bytes::from(v.to_string() + "\r\n")));
+}
+
+impl BuildProgress for Stream {
+    fn line(&self, text: &str) {
+        if !self.quiet {
+            send(&self.tx, json!({ "stream": format!("{text}\n") }));
+        }
+    }
+
+    fn output(&self, data: &[u8]) {
+        if !self.quiet {
+            send(&self.tx, json!({ "stream": String::from_utf8_lossy(data) }));
+        }
+    }
+}
