@@ -45,13 +45,27 @@ fn login(s: &Service, registry: &str, user: &str, password: &str) -> Out {
 
 #[test]
 fn docker_pushes_pulls_and_runs_an_image_it_lacks_through_the_service() {
+    push_pull_run(api_common::DOCKER);
+}
+
+#[test]
+fn debian_docker_20_10_pushes_pulls_and_runs_through_the_service() {
+    let Some(bin) = api_common::docker_20() else {
+        eprintln!("skipped: Debian's docker.io client is not installed");
+        return;
+    };
+    push_pull_run(bin.to_str().unwrap());
+}
+
+/// The scenario with the client at `bin`.
+fn push_pull_run(bin: &str) {
     let Some(w) = World::new() else { return };
     let reg = Registry::plain();
     let s = Service::start(&w, &[]);
     let name = format!("{}/api/img:v1", reg.addr());
-    ok(s.docker(&["tag", "img", &name]), &s);
+    ok(s.client(bin, &["tag", "img", &name]), &s);
 
-    let out = ok(s.docker(&["push", &name]), &s);
+    let out = ok(s.client(bin, &["push", &name]), &s);
     let repo = format!("{}/api/img", reg.addr());
     assert!(
         out.contains(&format!("The push refers to repository [{repo}]")),
@@ -59,24 +73,27 @@ fn docker_pushes_pulls_and_runs_an_image_it_lacks_through_the_service() {
     );
     assert!(out.contains("v1: digest: sha256:"), "{out}");
     let digests = ok(
-        s.docker(&["image", "inspect", "-f", "{{json .RepoDigests}}", &name]),
+        s.client(
+            bin,
+            &["image", "inspect", "-f", "{{json .RepoDigests}}", &name],
+        ),
         &s,
     );
     assert!(digests.contains(&format!("{repo}@sha256:")), "{digests}");
-    let again = ok(s.docker(&["push", &name]), &s);
+    let again = ok(s.client(bin, &["push", &name]), &s);
     assert!(again.contains("Layer already exists"), "{again}");
 
     // Nothing of it left here, then pulled back.
-    ok(s.docker(&["rmi", &name, "img"]), &s);
-    assert_ne!(s.docker(&["image", "inspect", &name]).code, 0);
-    let out = ok(s.docker(&["pull", &name]), &s);
+    ok(s.client(bin, &["rmi", &name, "img"]), &s);
+    assert_ne!(s.client(bin, &["image", "inspect", &name]).code, 0);
+    let out = ok(s.client(bin, &["pull", &name]), &s);
     assert!(out.contains("v1: Pulling from api/img"), "{out}");
     assert!(out.contains("Digest: sha256:"), "{out}");
     assert!(
         out.contains(&format!("Status: Downloaded newer image for {name}")),
         "{out}"
     );
-    let out = ok(s.docker(&["pull", &name]), &s);
+    let out = ok(s.client(bin, &["pull", &name]), &s);
     assert!(
         out.contains(&format!("Status: Image is up to date for {name}")),
         "{out}"
@@ -91,8 +108,8 @@ fn docker_pushes_pulls_and_runs_an_image_it_lacks_through_the_service() {
     );
 
     // `docker run` of an image the service lacks: 404, pull, create, run.
-    ok(s.docker(&["rmi", &name]), &s);
-    let run = s.docker(&["run", "--rm", &name, "echo", "hi"]);
+    ok(s.client(bin, &["rmi", &name]), &s);
+    let run = s.client(bin, &["run", "--rm", &name, "echo", "hi"]);
     assert_eq!(run.code, 0, "{}{}\n{}", run.stdout, run.stderr, s.stderr());
     assert_eq!(run.stdout, "hi\n");
     assert!(
@@ -104,7 +121,7 @@ fn docker_pushes_pulls_and_runs_an_image_it_lacks_through_the_service() {
 
     // Unknown tags and images: Docker's statuses, one clear message.
     let missing = format!("{}/api/img:nope", reg.addr());
-    let out = s.docker(&["pull", &missing]);
+    let out = s.client(bin, &["pull", &missing]);
     assert_eq!(out.code, 1, "{}", out.stderr);
     assert!(out.stderr.contains("api/img:nope"), "{}", out.stderr);
     assert!(out.stderr.contains("404"), "{}", out.stderr);
@@ -118,17 +135,20 @@ fn docker_pushes_pulls_and_runs_an_image_it_lacks_through_the_service() {
 
     // What happened is in the journal, as the CLI records it.
     let events = ok(
-        s.docker(&[
-            "events",
-            "--since",
-            "0",
-            "--until",
-            &format!("{}", now_secs() + 1),
-            "--filter",
-            "type=image",
-            "--format",
-            "{{.Action}} {{.Actor.ID}}",
-        ]),
+        s.client(
+            bin,
+            &[
+                "events",
+                "--since",
+                "0",
+                "--until",
+                &format!("{}", now_secs() + 1),
+                "--filter",
+                "type=image",
+                "--format",
+                "{{.Action}} {{.Actor.ID}}",
+            ],
+        ),
         &s,
     );
     assert!(events.contains(&format!("push {name}")), "{events}");

@@ -17,7 +17,17 @@ use common::world::World;
 /// `docker ARGS` on a terminal that script(1) makes; `steps` are typed
 /// one after the other. The exit code and everything the terminal showed.
 fn docker_on_a_terminal(s: &Service, args: &str, steps: &[&[u8]]) -> (Option<i32>, String) {
-    let line = format!("{DOCKER} {args}");
+    client_on_a_terminal(s, DOCKER, args, steps)
+}
+
+/// The same with the client at `bin`.
+fn client_on_a_terminal(
+    s: &Service,
+    bin: &str,
+    args: &str,
+    steps: &[&[u8]],
+) -> (Option<i32>, String) {
+    let line = format!("{bin} {args}");
     let mut c = s.command("script");
     c.args(["-qfec", &line, "/dev/null"]);
     let mut child = c
@@ -186,4 +196,30 @@ fn attach_over_a_websocket() {
     assert_eq!(code, 400, "{body}");
     assert!(body.contains("WebSocket"), "{body}");
     w.run(&["rm", "-f", "wsc", "wst"]).ok();
+}
+
+/// Debian's docker.io 20.10 client: `run -it` and `exec -it` on a terminal.
+#[test]
+fn debian_docker_20_10_terminals() {
+    let Some(bin) = api_common::docker_20() else {
+        eprintln!("skipped: Debian's docker.io client is not installed");
+        return;
+    };
+    let bin = bin.to_str().unwrap();
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let (code, out) = client_on_a_terminal(&s, bin, "run -it --rm img sh -c 'tty; exit 6'", &[]);
+    assert_eq!(code, Some(6), "{out}\n{}", s.stderr());
+    assert!(out.contains("/dev/pts/0"), "{out}");
+    w.run(&["run", "-d", "--name", "t20", "img", "sleep", "300"])
+        .ok();
+    let (code, out) = client_on_a_terminal(
+        &s,
+        bin,
+        "exec -it t20 sh",
+        &[b"echo typed-$((6*7))\n", b"exit 3\n"],
+    );
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("typed-42"), "{out}");
+    w.run(&["rm", "-f", "t20"]).ok();
 }
