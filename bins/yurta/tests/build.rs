@@ -326,3 +326,60 @@ fn stdin_dockerfiles_labels_and_failures() {
     );
     nothing_left(&w);
 }
+
+/// A COPY-only stage builds for any platform; a RUN for a foreign one
+/// needs a binfmt_misc interpreter, and says so when there is none.
+#[test]
+fn foreign_platforms_copy_and_refuse_to_run_without_an_interpreter() {
+    let Some(w) = World::new() else { return };
+    let ctx = w.y.path("fctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(ctx.join("app"), "an e2k binary, say\n").unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let out = w.run_stdin(
+        &[
+            "build",
+            "-q",
+            "--platform",
+            "linux/e2k/v6",
+            "-t",
+            "e2k:1",
+            "-f",
+            "-",
+            ctx_s,
+        ],
+        "FROM scratch\nCOPY app /usr/bin/app\nCMD [\"/usr/bin/app\"]\n",
+    );
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let platform = w
+        .run(&[
+            "image",
+            "inspect",
+            "-f",
+            "{{.Os}}/{{.Architecture}}/{{.Variant}}",
+            "e2k:1",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(platform.trim(), "linux/e2k/v6");
+    let riscv = std::fs::read_dir("/proc/sys/fs/binfmt_misc")
+        .map(|d| {
+            d.flatten()
+                .any(|e| e.file_name().to_string_lossy().contains("riscv64"))
+        })
+        .unwrap_or(false);
+    if !riscv {
+        let out = w.run_stdin(
+            &["build", "--platform", "linux/riscv64", "-f", "-", ctx_s],
+            "FROM scratch\nCOPY app /app\nRUN /app\n",
+        );
+        assert_eq!(out.code, 1, "{}", out.stderr);
+        assert!(
+            out.stderr.contains("RUN for linux/riscv64"),
+            "{}",
+            out.stderr
+        );
+        assert!(out.stderr.contains("binfmt_misc"), "{}", out.stderr);
+    }
+    nothing_left(&w);
+}

@@ -17,6 +17,7 @@ mod bases;
 pub mod cache;
 mod config;
 mod copy;
+mod foreign;
 mod run;
 
 use std::collections::BTreeMap;
@@ -332,6 +333,7 @@ impl Builder<'_> {
                 if !mounts.is_empty() {
                     bail!("RUN --mount is not supported yet");
                 }
+                foreign::check(&stage.platform)?;
                 let env = build_args.iter().chain(proxy_args).cloned().collect();
                 let r = run::RunStep {
                     command,
