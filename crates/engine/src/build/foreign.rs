@@ -21,7 +21,7 @@ pub fn check(platform: &Platform) -> anyhow::Result<()> {
         return Ok(());
     }
     bail!(
-        "RUN for {platform} on a {} host needs an interpreter for {} registered in binfmt_misc \
+        "RUN for {platform} on this {} host needs an interpreter for {} registered in binfmt_misc \
          (qemu-user-binfmt on x86, the x86 translator on e2k); none is",
         host.architecture,
         platform.architecture
