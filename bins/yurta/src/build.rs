@@ -1,4 +1,4 @@
-//! `yurta build [-t NAME]... [-f FILE|-] [--build-arg K[=V]]... CONTEXT`:
+//! `yurta build [-t NAME]... [-f FILE|-] [--build-arg K[=V]]... CONTEXT|-`:
 //! flags → the engine's build (`yurta_engine::build`), Docker's classic
 //! builder output on stdout (`-q`: only the image ID). It runs in the
 //! `yurta-registry` sibling, which links OpenSSL, as base images may be
@@ -50,7 +50,7 @@ pub struct BuildArgs {
     /// The target platform, os/arch[/variant] (default the host's)
     #[arg(long)]
     pub platform: Option<String>,
-    /// The build context: a directory
+    /// The build context: a directory, or `-` for a tar on stdin
     pub context: PathBuf,
 }
 
@@ -75,7 +75,16 @@ impl BuildProgress for Printer {
 }
 
 pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
-    let opts = options(&a)?;
+    let mut opts = options(&a)?;
+    // `-`: the context is a tar on stdin, unpacked under the root.
+    let _unpacked = match a.context.as_os_str() == "-" {
+        true => {
+            let dir = yurta_engine::build::unpack_context(&ctx.root, std::io::stdin().lock())?;
+            opts.context = dir.0.clone();
+            Some(dir)
+        }
+        false => None,
+    };
     let printer = Printer { quiet: a.quiet };
     let built = run_build(ctx, &opts, &printer).map_err(|e| Exit {
         code: 1,
@@ -92,10 +101,11 @@ pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
 }
 
 fn options(a: &BuildArgs) -> anyhow::Result<BuildOptions> {
-    if a.context.as_os_str() == "-" {
-        bail!("a build context on stdin is not supported yet: give a directory");
+    let from_stdin = a.context.as_os_str() == "-";
+    if from_stdin && a.file.as_deref() == Some("-") {
+        bail!("-f - and a context on stdin (-) cannot both read stdin");
     }
-    if !a.context.is_dir() {
+    if !from_stdin && !a.context.is_dir() {
         bail!("build context {}: not a directory", a.context.display());
     }
     let mut opts = BuildOptions {

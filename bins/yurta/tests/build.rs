@@ -287,6 +287,34 @@ fn stdin_dockerfiles_labels_and_failures() {
         .stdout;
     assert_eq!(label.trim(), "stdin");
 
+    // The context as a (gzip) tar on stdin.
+    let tctx = w.y.path("tar-ctx");
+    fs::create_dir_all(&tctx).unwrap();
+    fs::write(tctx.join("Dockerfile"), "FROM img\nCOPY in.txt /in.txt\n").unwrap();
+    fs::write(tctx.join("in.txt"), "from a tar context\n").unwrap();
+    let tgz = w.y.path("ctx.tgz");
+    let st = std::process::Command::new("tar")
+        .arg("-czf")
+        .arg(&tgz)
+        .arg("-C")
+        .arg(&tctx)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(st.success());
+    let o = w
+        .cmd(&["build", "-q", "-t", "t:1", "-"])
+        .stdin(fs::File::open(&tgz).unwrap())
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        run_out(&w, "t:1", &["cat", "/in.txt"]),
+        "from a tar context\n"
+    );
+    let both = w.run_stdin(&["build", "-f", "-", "-"], "FROM img\n");
+    assert_eq!(both.code, 125, "{}", both.stderr);
+
     // A failing RUN: its line, its code, exit 1, nothing left behind.
     let df = w.y.path("Failing");
     fs::write(

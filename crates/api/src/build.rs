@@ -18,7 +18,7 @@ use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Response;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
-use yurta_engine::build::{build as run_build, BuildOptions, BuildProgress};
+use yurta_engine::build::{build as run_build, unpack_context, BuildOptions, BuildProgress};
 
 use crate::body::{Channel, ChannelReader};
 use crate::error::ApiError;
@@ -32,14 +32,15 @@ pub(crate) async fn build(mut c: Call) -> Reply {
         .take()
         .ok_or_else(|| ApiError::bad_request("no build context in the request body"))?;
     let state = Arc::clone(&c.state);
-    let dir = state
-        .root
-        .join("build")
-        .join(format!("context-{}", random_suffix()?));
-    opts.context = dir.clone();
     let (tx, rx) = mpsc::channel::<io::Result<Bytes>>(8);
-    let unpack_dir = dir.clone();
-    let unpacked = tokio::task::spawn_blocking(move || unpack(rx, &unpack_dir));
+    let root = state.root.clone();
+    let unpacked = tokio::task::spawn_blocking(move || {
+        let reader = ChannelReader {
+            rx,
+            buf: Bytes::new(),
+        };
+        unpack_context(&root, reader)
+    });
     while let Some(frame) = body.frame().await {
         let chunk = match frame {
             Ok(f) => match f.into_data() {
@@ -53,13 +54,11 @@ pub(crate) async fn build(mut c: Call) -> Reply {
         }
     }
     drop(tx);
-    let unpacked = unpacked
+    let dir = unpacked
         .await
-        .map_err(|e| ApiError::internal(format!("build context: {e}")))?;
-    if let Err(e) = unpacked {
-        let _ = std::fs::remove_dir_all(&dir);
-        return Err(ApiError::bad_request(format!("build context: {e}")));
-    }
+        .map_err(|e| ApiError::internal(format!("build context: {e}")))?
+        .map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
+    opts.context = dir.0.clone();
     let (out, response) = Channel::open(64);
     std::thread::spawn(move || {
         let progress = Stream {
@@ -67,7 +66,7 @@ pub(crate) async fn build(mut c: Call) -> Reply {
             quiet,
         };
         let built = run_build(&state.engine, &opts, &progress);
-        let _ = std::fs::remove_dir_all(&dir);
+        drop(dir);
         let last = match built {
             Ok(b) => {
                 if quiet {
@@ -117,24 +116,6 @@ fn options(c: &Call) -> Result<BuildOptions, ApiError> {
         platform: some("platform"),
         ..BuildOptions::default()
     })
-}
-
-/// The context tar from the body's chunks into `dir`.
-fn unpack(rx: mpsc::Receiver<io::Result<Bytes>>, dir: &std::path::Path) -> io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let reader = ChannelReader {
-        rx,
-        buf: Bytes::new(),
-    };
-    let mut a = tar::Archive::new(yurta_images::layers::decompress(reader)?);
-    a.set_preserve_permissions(true);
-    a.set_unpack_xattrs(false);
-    a.unpack(dir)
-}
-
-fn random_suffix() -> Result<String, ApiError> {
-    let id = yurta_engine::ids::new_id().map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(id.chars().take(16).collect())
 }
 
 /// Progress as Docker's `stream` messages.

@@ -153,6 +153,34 @@ pub fn build(
     Ok(Built { image, tags })
 }
 
+/// A build context sent as a tar (plain, gzip or zstd) — `yurta build -`,
+/// the API's request body — unpacked into a new directory under the
+/// root's `build/`; the caller builds from it and removes it (the
+/// [`ContextDir`] does on drop).
+pub fn unpack_context(root: &Path, tar: impl std::io::Read) -> anyhow::Result<ContextDir> {
+    let dir = root.join("build").join(format!(
+        "context-{}",
+        crate::ids::new_id()?.get(..16).unwrap_or("x")
+    ));
+    fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
+    let ctx = ContextDir(dir);
+    let mut a = tar::Archive::new(yurta_images::layers::decompress(tar)?);
+    a.set_preserve_permissions(true);
+    a.set_unpack_xattrs(false);
+    a.unpack(&ctx.0)
+        .context("build context: not a tar archive")?;
+    Ok(ctx)
+}
+
+/// An unpacked build context, removed on drop.
+pub struct ContextDir(pub PathBuf);
+
+impl Drop for ContextDir {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
 /// `builder prune` (and `system prune`): forgets the cache index and
 /// removes the untagged step images no container uses; the IDs removed
 /// and the bytes reclaimed.
