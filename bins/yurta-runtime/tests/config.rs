@@ -160,6 +160,10 @@ fn user_ids_and_umask(rt: &Runtime) {
         out,
         "Umask:\t0027\nUid:\t1000\t1000\t1000\t1000\nGid:\t1001\t1001\t1001\t1001\nGroups:\t10 20 \n640\n"
     );
+    // Without one, runc's 0022 (init itself runs with 0 for exact modes).
+    let mut ct = Ct::new(rt, "umask-default");
+    let out = ct.run_sh("grep '^Umask:' /proc/self/status; touch /tmp/f; stat -c %a /tmp/f");
+    assert_eq!(out, "Umask:\t0022\n644\n");
 }
 
 fn mount_tmpfs_size_mode(rt: &Runtime) {

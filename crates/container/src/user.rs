@@ -72,12 +72,16 @@ pub fn switch(user: &User) -> Result<()> {
         return Err(Error::sys(format!("setresuid {uid}"), nix::Error::last()));
     }
     crate::capabilities::keep_caps(false)?;
-    if let Some(mask) = user.umask() {
-        // SAFETY: umask cannot fail.
-        unsafe { libc::umask(mask as libc::mode_t) };
-    }
+    // The spec's umask, else 0022 as runc gives (init ran with 0 to make
+    // devices and mount points with exact modes).
+    let mask = user.umask().unwrap_or(DEFAULT_UMASK);
+    // SAFETY: umask cannot fail.
+    unsafe { libc::umask(mask as libc::mode_t) };
     Ok(())
 }
+
+/// The process's umask when the spec gives none (runc's).
+pub const DEFAULT_UMASK: u32 = 0o022;
 
 /// The home directory of `uid` from the container's /etc/passwd, or "/".
 pub fn home_of(uid: u32, passwd: &Path) -> String {
