@@ -348,7 +348,8 @@ impl Builder<'_> {
         step: &yurta_build::plan::Step,
         results: &[Option<ImageRecord>],
     ) -> anyhow::Result<ImageRecord> {
-        let run_config = run_config(self.store(), image)?;
+        let mut run_config = run_config(self.store(), image)?;
+        with_path(&mut run_config);
         match &step.op {
             Op::Run {
                 command,
@@ -467,6 +468,15 @@ impl Builder<'_> {
 fn run_config(store: &Store, image: &ImageRecord) -> anyhow::Result<RunConfig> {
     let config: ImageConfig = store.read_json(&image.id)?;
     Ok(config.config.unwrap_or_default())
+}
+
+/// A stage's images get the default PATH when their base has none, as
+/// BuildKit and buildah give it.
+fn with_path(run: &mut RunConfig) {
+    let has = run.env.iter().flatten().any(|e| e.starts_with("PATH="));
+    if !has {
+        config::set_env(run, "PATH", yurta_build::plan::DEFAULT_PATH);
+    }
 }
 
 /// `img AS name` as the FROM said it (expanded).
