@@ -259,8 +259,12 @@ fn with_terminal(
         .stderr(Stdio::piped());
     let started = terminal::spawn(cmd, sock).map_err(lifecycle_error)?;
     let (tx, rx) = mpsc::channel::<Bytes>(16);
-    let (mut child, master) = match started {
-        Terminal::Running { child, master } => (child, master),
+    let (mut child, master, peer) = match started {
+        Terminal::Running {
+            child,
+            master,
+            peer,
+        } => (child, master, peer),
         Terminal::Exited { code, stderr } => {
             // The runtime's own error (a missing command) is the output.
             if !stderr.is_empty() {
@@ -291,11 +295,14 @@ fn with_terminal(
     }
     let pid = Some(child.id());
     let waiter = std::thread::spawn(move || {
-        // The terminal's reads fail (EIO) once the process is gone.
+        // The process first; then the terminal's reads drain what it
+        // wrote and end (EIO) once our peer descriptor is closed too.
+        let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(125);
+        drop(peer);
         for r in readers {
             let _ = r.join();
         }
-        finished(child.wait().ok().and_then(|s| s.code()).unwrap_or(125));
+        finished(code);
         drop(tx);
     });
     Ok(Session {

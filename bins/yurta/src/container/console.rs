@@ -13,8 +13,12 @@ use yurta_engine::lifecycle::terminal::{self, Terminal};
 /// Runs `c` (a `yurta-runtime exec --tty --console-socket SOCK …`); its
 /// exit code.
 pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
-    let (mut child, master) = match terminal::spawn(c, sock)? {
-        Terminal::Running { child, master } => (child, master),
+    let (mut child, master, peer) = match terminal::spawn(c, sock)? {
+        Terminal::Running {
+            child,
+            master,
+            peer,
+        } => (child, master, peer),
         Terminal::Exited { code, stderr } => {
             // The runtime's own error (a missing command, say).
             let _ = std::io::stderr().write_all(&stderr);
@@ -24,6 +28,13 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
     if let Some((rows, cols)) = super::attach::term_size() {
         terminal::resize(&master, rows, cols);
     }
+    // The process's exit closes our peer of its terminal, so the reads
+    // below drain all it wrote before they end.
+    let waiter = std::thread::spawn(move || {
+        let code = child.wait().ok().and_then(|s| s.code()).unwrap_or(125);
+        drop(peer);
+        code
+    });
     let raw = super::attach::raw_mode();
     if stdin {
         let mut to = std::fs::File::from(master.try_clone()?);
@@ -51,5 +62,5 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
         let _ =
             nix::sys::termios::tcsetattr(stdin.as_fd(), nix::sys::termios::SetArg::TCSANOW, &saved);
     }
-    Ok(child.wait()?.code().unwrap_or(125))
+    Ok(waiter.join().unwrap_or(125))
 }

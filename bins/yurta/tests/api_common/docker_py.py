@@ -85,7 +85,10 @@ assert ct.status == "running", ct.status
 assert [x.name for x in c.containers.list(filters={"label": "a=b"})] == ["pyct"]
 r = ct.exec_run(["sh", "-c", "echo py; exit 2"])
 assert (r.exit_code, r.output) == (2, b"py\n"), r
-r = ct.exec_run(["busybox", "tty"], tty=True)
+# A short pause first: a process that writes and exits within a
+# millisecond of its start can lose its output through a terminal (about 1
+# run in 40 here; noted on issue 11), which is not what this checks.
+r = ct.exec_run(["sh", "-c", "sleep 0.1; busybox tty"], tty=True)
 assert r.output.startswith(b"/dev/pts/"), r
 r = ct.exec_run("nosuch", tty=True)
 assert r.exit_code == 127 and b"nosuch" in r.output, r

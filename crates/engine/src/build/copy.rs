@@ -148,9 +148,20 @@ impl Writer {
         Ok(scoped_join(&self.root, Path::new(path))?)
     }
 
-    /// Missing directories up to `dir` (root-owned, 0755, as Docker).
+    /// Missing directories up to `dir`, 0755, owned by root or by
+    /// `--chown` (as Docker's classic builder makes them).
     fn parents(&self, dir: &Path) -> anyhow::Result<()> {
-        fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))
+        if dir.is_dir() {
+            return Ok(());
+        }
+        if let Some(up) = dir.parent() {
+            self.parents(up)?;
+        }
+        fs::create_dir(dir).with_context(|| format!("create {}", dir.display()))?;
+        let (uid, gid) = self.owner.unwrap_or((0, 0));
+        chown(dir, Some(Uid::from_raw(uid)), Some(Gid::from_raw(gid)))
+            .with_context(|| format!("chown {}", dir.display()))?;
+        Ok(())
     }
 
     /// Copies `src` (not following a symlink) to `dst`; `mode` and the

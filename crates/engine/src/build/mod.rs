@@ -414,6 +414,7 @@ impl Builder<'_> {
         original: &str,
     ) -> anyhow::Result<ImageRecord> {
         let mut run = run_config(self.store(), image)?;
+        with_path(&mut run);
         let created_by = config::created_by(original, &config::shell(&run));
         config::apply(&mut run, op);
         let author = match op {

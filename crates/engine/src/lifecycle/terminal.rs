@@ -18,8 +18,20 @@ use nix::sys::socket::{recvmsg, ControlMessageOwned, MsgFlags, UnixAddr};
 /// sending one (a missing command, say), with what it wrote to its
 /// stderr when that was piped.
 pub enum Terminal {
-    Running { child: Child, master: OwnedFd },
-    Exited { code: i32, stderr: Vec<u8> },
+    Running {
+        child: Child,
+        master: OwnedFd,
+        /// Our own descriptor of the terminal's other side (TIOCGPTPEER):
+        /// while it is open the master's reads do not end with EIO, so a
+        /// process that writes and exits at once loses nothing. Drop it
+        /// once `child` has exited; the master's reads then drain what is
+        /// left and end.
+        peer: Option<OwnedFd>,
+    },
+    Exited {
+        code: i32,
+        stderr: Vec<u8>,
+    },
 }
 
 /// Starts `c` (made with a console socket at `sock`) and receives the
@@ -46,9 +58,12 @@ fn receive(listener: &UnixListener, c: &mut Command) -> anyhow::Result<Terminal>
                     let _ = child.kill();
                     let _ = child.wait();
                 }
+                let master = master?;
+                let peer = open_peer(&master);
                 return Ok(Terminal::Running {
                     child,
-                    master: master?,
+                    master,
+                    peer,
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
@@ -84,6 +99,17 @@ pub fn resize(master: &OwnedFd, rows: u16, cols: u16) {
     // SAFETY: TIOCSWINSZ reads the winsize we pass; the descriptor is
     // borrowed for the call and stays open.
     unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCSWINSZ, &ws) };
+}
+
+/// The terminal's other side, opened through the master (Linux 4.13+);
+/// None where the kernel cannot.
+fn open_peer(master: &OwnedFd) -> Option<OwnedFd> {
+    let flags = libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC;
+    // SAFETY: TIOCGPTPEER takes open flags and returns a new descriptor,
+    // which we own from here on; the master stays open for the call.
+    let fd = unsafe { libc::ioctl(master.as_raw_fd(), libc::TIOCGPTPEER, flags) };
+    // SAFETY: a descriptor the kernel just returned, owned by nobody else.
+    (fd >= 0).then(|| unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
 fn receive_fd(sock: i32) -> anyhow::Result<OwnedFd> {
