@@ -191,7 +191,12 @@ mod tests {
                 root: "/nonexistent".into(),
                 binaries: crate::Binaries::in_dir(Path::new("/nonexistent")),
             },
-            &ContainerRecord::default(),
+            // An ID no cgroup has: the default's empty one would read the
+            // parent cgroup, where other tests' containers run.
+            &ContainerRecord {
+                id: "0".repeat(64),
+                ..ContainerRecord::default()
+            },
         );
         assert!(s.online_cpus >= 1);
         assert_eq!((s.rx, s.tx, s.pids), (0, 0, 0));
