@@ -50,6 +50,10 @@ pub struct BuildArgs {
     /// The target platform, os/arch[/variant] (default the host's)
     #[arg(long)]
     pub platform: Option<String>,
+    /// A secret for `RUN --mount=type=secret`: id=ID,src=FILE (or
+    /// id=ID,env=VAR: the variable's value) (repeatable)
+    #[arg(long = "secret", value_name = "id=ID,src=FILE")]
+    pub secrets: Vec<String>,
     /// The build context: a directory, or `-` for a tar on stdin
     pub context: PathBuf,
 }
@@ -86,7 +90,18 @@ pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
         false => None,
     };
     let printer = Printer { quiet: a.quiet };
-    let built = run_build(ctx, &opts, &printer).map_err(|e| Exit {
+    let built = run_build(ctx, &opts, &printer);
+    // Secrets from the environment were written for this build only.
+    let prefix = format!("yurta-secret-{}-", std::process::id());
+    for p in opts.secrets.values() {
+        let ours = p.starts_with(std::env::temp_dir())
+            && p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with(&prefix));
+        if ours {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+    let built = built.map_err(|e| Exit {
         code: 1,
         message: Some(crate::out::OneLine(&e).to_string()),
     })?;
@@ -130,8 +145,57 @@ fn options(a: &BuildArgs) -> anyhow::Result<BuildOptions> {
         None => {}
     }
     opts.build_args = pairs("--build-arg", &a.build_args, true)?;
+    for spec in &a.secrets {
+        let (id, path) = secret(spec)?;
+        opts.secrets.insert(id, path);
+    }
     opts.labels = pairs("--label", &a.labels, false)?;
     Ok(opts)
+}
+
+/// `--secret id=ID,src=FILE` (or `env=VAR`, written to a private file
+/// under the temporary directory that lives as long as this process).
+fn secret(spec: &str) -> anyhow::Result<(String, PathBuf)> {
+    let mut id = None;
+    let mut src = None;
+    let mut env = None;
+    for field in spec.split(',') {
+        match field.split_once('=') {
+            Some(("id", v)) => id = Some(v.to_string()),
+            Some(("src" | "source", v)) => src = Some(PathBuf::from(v)),
+            Some(("env", v)) => env = Some(v.to_string()),
+            Some(("type", "file" | "env")) => {}
+            _ => bail!("--secret {spec:?}: expected id=ID,src=FILE or id=ID,env=VAR"),
+        }
+    }
+    let Some(id) = id.filter(|i| !i.is_empty()) else {
+        bail!("--secret {spec:?}: the id is missing");
+    };
+    let path = match (src, env) {
+        (Some(p), None) => {
+            if !p.is_file() {
+                bail!("--secret {spec:?}: {}: no such file", p.display());
+            }
+            std::path::absolute(p)?
+        }
+        (None, Some(var)) => {
+            let value = std::env::var(&var)
+                .with_context(|| format!("--secret {spec:?}: ${var} is not set"))?;
+            let path =
+                std::env::temp_dir().join(format!("yurta-secret-{}-{id}", std::process::id()));
+            use std::os::unix::fs::OpenOptionsExt;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .mode(0o600)
+                .open(&path)?;
+            f.write_all(value.as_bytes())?;
+            path
+        }
+        _ => bail!("--secret {spec:?}: give src=FILE or env=VAR"),
+    };
+    Ok((id, path))
 }
 
 /// `K=V` flags; `K` alone takes the environment's value when `env`.

@@ -411,3 +411,83 @@ fn foreign_platforms_copy_and_refuse_to_run_without_an_interpreter() {
     }
     nothing_left(&w);
 }
+
+const MOUNTS: &str = r#"FROM img AS first
+RUN mkdir -p /app && echo from-first > /app/a.txt
+FROM img
+RUN --mount=type=cache,target=/var/cache/mine sh -c 'echo run >> /var/cache/mine/log; cat /var/cache/mine/log | wc -l > /count'
+RUN --mount=type=bind,source=hello.txt,target=/mnt/hello cat /mnt/hello > /copied
+RUN --mount=type=tmpfs,target=/scratch sh -c 'echo x > /scratch/x && test -f /scratch/x'
+RUN --mount=type=secret,id=token cat /run/secrets/token > /secret-seen
+RUN --mount=type=secret,id=token,env=TOKEN sh -c 'test "$TOKEN" = s3cret'
+RUN --mount=type=bind,from=first,source=/app,target=/from-first cat /from-first/a.txt > /listing
+"#;
+
+/// RUN --mount: a cache kept across builds, binds of the context and of a
+/// stage, a tmpfs, secrets as files and variables; no mount point is left
+/// in the image.
+#[test]
+fn run_mounts_cache_bind_tmpfs_and_secrets() {
+    let Some(w) = World::new() else { return };
+    base(&w);
+    let ctx = w.y.path("mctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(ctx.join("hello.txt"), "hello mount\n").unwrap();
+    fs::write(ctx.join("Dockerfile"), MOUNTS).unwrap();
+    let secret = w.y.path("token");
+    fs::write(&secret, "s3cret").unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let secret_arg = format!("id=token,src={}", secret.display());
+    build(&w, &["-q", "--secret", &secret_arg, "-t", "m:1", ctx_s]).ok();
+    let seen = run_out(
+        &w,
+        "m:1",
+        &[
+            "sh",
+            "-c",
+            "cat /count /copied /secret-seen /listing; ls -a /",
+        ],
+    );
+    assert!(
+        seen.starts_with("1\nhello mount\ns3cretfrom-first\n"),
+        "{seen}"
+    );
+    for stub in ["mnt", "scratch", "from-first", "run"] {
+        assert!(
+            !seen.lines().any(|l| l == stub),
+            "/{stub} left in the image: {seen}"
+        );
+    }
+    // The cache mount is kept: a second, uncached build sees the first run.
+    build(
+        &w,
+        &[
+            "-q",
+            "--no-cache",
+            "--secret",
+            &secret_arg,
+            "-t",
+            "m:2",
+            ctx_s,
+        ],
+    )
+    .ok();
+    assert_eq!(run_out(&w, "m:2", &["cat", "/count"]), "2\n");
+    // A required secret that is not given fails the step, naming it.
+    let no = w.run_stdin(
+        &["build", "-f", "-", ctx_s],
+        "FROM img\nRUN --mount=type=secret,id=missing,required=true true\n",
+    );
+    assert_eq!(no.code, 1, "{}", no.stderr);
+    assert!(
+        no.stderr.contains("secret missing is required"),
+        "{}",
+        no.stderr
+    );
+    let bad = w.run(&["build", "--secret", "src=/nonexistent", ctx_s]);
+    assert_eq!(bad.code, 125, "{}", bad.stderr);
+    // builder prune takes the cache mounts too.
+    w.run(&["builder", "prune", "-f"]).ok();
+    assert!(!w.y.root().join("build/mounts").exists());
+    nothing_left(&w);
+}

@@ -9,15 +9,15 @@
 //! from that step on. Progress is Docker's classic builder's (`Step 2/5 :
 //! RUN make`, ` ---> Using cache`, ` ---> 3f2a…`).
 //!
-//! Not yet: `RUN --mount`, `ADD URL`, wildcards in `COPY --from`, stages
-//! built in parallel, RUN for a foreign platform (binfmt_misc),
-//! `--output`, `--secret`, SOURCE_DATE_EPOCH.
+//! Not yet: `ADD URL`, wildcards in `COPY --from`, stages built in
+//! parallel, `--output`, SOURCE_DATE_EPOCH.
 
 mod bases;
 pub mod cache;
 mod config;
 mod copy;
 mod foreign;
+mod mounts;
 mod run;
 
 use std::collections::BTreeMap;
@@ -62,6 +62,8 @@ pub struct BuildOptions {
     pub network: Option<String>,
     /// The target platform (default the host's).
     pub platform: Option<String>,
+    /// `--secret id=…,src=…`: each secret's file, by id.
+    pub secrets: BTreeMap<String, PathBuf>,
 }
 
 /// Where a build reports what it does.
@@ -127,6 +129,7 @@ pub fn build(
         cache: Cache::new(&host.root),
         no_cache: opts.no_cache,
         network: opts.network.as_deref(),
+        secrets: &opts.secrets,
         progress,
         scratch: &scratch_dir.0,
     };
@@ -190,6 +193,13 @@ pub fn prune(root: &Path) -> anyhow::Result<(Vec<String>, u64)> {
         .map(|(d, _)| d)
         .collect();
     Cache::new(root).clear()?;
+    let mounts = root.join("build/mounts");
+    match fs::remove_dir_all(&mounts) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            return Err(e).with_context(|| format!("remove {}", mounts.display()))
+        }
+        _ => {}
+    }
     let store = Store::open_root(root)?;
     let (removed, bytes) = yurta_images::manage::prune_build_cache(&store, &in_use)?;
     let ids = removed
@@ -260,6 +270,7 @@ struct Builder<'a> {
     cache: Cache,
     no_cache: bool,
     network: Option<&'a str>,
+    secrets: &'a BTreeMap<String, PathBuf>,
     progress: &'a dyn BuildProgress,
     scratch: &'a Path,
 }
@@ -359,17 +370,31 @@ impl Builder<'_> {
                 build_args,
                 proxy_args,
             } => {
-                if !mounts.is_empty() {
-                    bail!("RUN --mount is not supported yet");
-                }
                 foreign::check(&stage.platform)?;
-                let env = build_args.iter().chain(proxy_args).cloned().collect();
+                let from = |name: &str| self.mount_source(stage, name, results);
+                let sources = mounts::Sources {
+                    root: &self.host.root,
+                    context: self.context.root(),
+                    scratch: &self.scratch.join("mounts"),
+                    store: self.store(),
+                    from: &from,
+                    secrets: self.secrets,
+                };
+                let prepared = mounts::prepare(mounts, &sources)?;
+                let env = build_args
+                    .iter()
+                    .chain(proxy_args)
+                    .chain(&prepared.env)
+                    .cloned()
+                    .collect();
                 let r = run::RunStep {
                     command,
                     heredocs,
                     network: network.as_ref(),
                     env,
                     default_network: self.network,
+                    mounts: &prepared.specs,
+                    stubs: &prepared.targets,
                 };
                 run::run(
                     self.host,
@@ -403,6 +428,30 @@ impl Builder<'_> {
             }
             Op::Workdir(dir) => self.workdir(image, &run_config, dir, &step.original),
             op => self.config_step(image, op, &step.original),
+        }
+    }
+
+    /// `RUN --mount from=`: a stage (by name or number) or an image.
+    fn mount_source(
+        &self,
+        stage: &Stage,
+        name: &str,
+        results: &[Option<ImageRecord>],
+    ) -> anyhow::Result<ImageRecord> {
+        let lower = name.to_ascii_lowercase();
+        let index = self
+            .plan
+            .stages
+            .iter()
+            .position(|s| s.name.as_deref() == Some(lower.as_str()))
+            .or_else(|| name.parse::<usize>().ok());
+        match index {
+            Some(i) => results
+                .get(i)
+                .cloned()
+                .flatten()
+                .with_context(|| format!("--mount from={name}: that stage is not built")),
+            None => self.bases.get(name, &stage.platform),
         }
     }
 

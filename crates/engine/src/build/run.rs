@@ -10,6 +10,7 @@ use anyhow::{bail, Context};
 use nix::sys::socket::{recv, MsgFlags};
 use yurta_build::ast::{Command, Heredoc, Network};
 use yurta_images::commit::{commit, CommitOptions, ContainerFs};
+use yurta_images::rwlayer::Lowers;
 use yurta_images::spec::RunConfig;
 use yurta_images::ImageRecord;
 
@@ -33,6 +34,10 @@ pub struct RunStep<'a> {
     pub env: Vec<(String, String)>,
     /// `--network` of the build, for RUNs without `--network`.
     pub default_network: Option<&'a str>,
+    /// `--mount` specs of the container (see `super::mounts`).
+    pub mounts: &'a [String],
+    /// Mount targets whose stubs leave the changes.
+    pub stubs: &'a [String],
 }
 
 /// Runs `step` on `parent` (whose run configuration is `run`) and returns
@@ -59,10 +64,11 @@ pub fn run(
         env: extra_env(run, &step.env),
         network: Some(network.to_string()),
         labels: vec!["io.yurta.build=step".into()],
+        mounts: step.mounts.to_vec(),
         ..CreateOptions::default()
     };
     let rec = lifecycle::create(host, engine, &opts, &[])?;
-    let done = run_and_commit(host, engine, parent, run, &rec, &argv, progress);
+    let done = run_and_commit(host, engine, parent, run, &rec, step, progress);
     let removed = lifecycle::remove(host, engine, &engine.containers.read(&rec.id)?, true, true);
     let image = done?;
     removed.with_context(|| format!("remove the build container {}", &rec.id[..12]))?;
@@ -75,9 +81,11 @@ fn run_and_commit(
     parent: &ImageRecord,
     run: &RunConfig,
     rec: &crate::ContainerRecord,
-    argv: &[String],
+    step: &RunStep,
     progress: &dyn BuildProgress,
 ) -> anyhow::Result<ImageRecord> {
+    let argv = argv(step.command, step.heredocs, &config::shell(run));
+    let stubs = step.stubs;
     let started = lifecycle::start(host, engine, rec, Attach::Stream)?;
     if let Some(sock) = &started.attach {
         relay_output(sock, progress);
@@ -91,6 +99,10 @@ fn run_and_commit(
     }
     let rec = engine.containers.read(&rec.id)?;
     let (fs, dir) = ReadFs::of(engine, &rec);
+    if fs == ReadFs::Upper && !stubs.is_empty() {
+        let lowers = Lowers::open(&engine.images.unpack_image(parent)?)?;
+        super::mounts::remove_stubs(&dir, &lowers, stubs);
+    }
     let fs = match fs {
         ReadFs::Upper => ContainerFs::Upper(&dir),
         ReadFs::Copy => ContainerFs::Copy(&dir),
