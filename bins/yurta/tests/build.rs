@@ -491,3 +491,27 @@ fn run_mounts_cache_bind_tmpfs_and_secrets() {
     assert!(!w.y.root().join("build/mounts").exists());
     nothing_left(&w);
 }
+
+/// Stages that do not depend on each other build at the same time: each
+/// RUN waits (up to 30 s, in the container) for the other's file in a
+/// shared cache mount, which only works when both run at once.
+#[test]
+fn independent_stages_build_at_the_same_time() {
+    let Some(w) = World::new() else { return };
+    let ctx = w.y.path("pctx");
+    fs::create_dir_all(&ctx).unwrap();
+    let wait = |me: &str, other: &str| {
+        format!(
+            "RUN --mount=type=cache,id=rendezvous,target=/r sh -c 'touch /r/{me}; i=0; \\\n    while [ ! -e /r/{other} ]; do i=$((i+1)); [ $i -gt 600 ] && exit 9; sleep 0.05; done'"
+        )
+    };
+    let dockerfile = format!(
+        "FROM img AS a\n{}\nFROM img AS b\n{}\nFROM img\nCOPY --from=a /bin/sh /a\nCOPY --from=b /bin/sh /b\n",
+        wait("a", "b"),
+        wait("b", "a")
+    );
+    fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+    let out = build(&w, &["-t", "par:1", ctx.to_str().unwrap()]);
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    nothing_left(&w);
+}

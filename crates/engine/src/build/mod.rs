@@ -9,8 +9,10 @@
 //! from that step on. Progress is Docker's classic builder's (`Step 2/5 :
 //! RUN make`, ` ---> Using cache`, ` ---> 3f2a…`).
 //!
-//! Not yet: `ADD URL`, wildcards in `COPY --from`, stages built in
-//! parallel, `--output`, SOURCE_DATE_EPOCH.
+//! Stages that do not depend on each other build at the same time.
+//!
+//! Not yet: `ADD URL`, wildcards in `COPY --from`, `--output`,
+//! SOURCE_DATE_EPOCH.
 
 mod bases;
 pub mod cache;
@@ -281,54 +283,104 @@ impl Builder<'_> {
     }
 
     /// Every needed stage in order; the target's image.
+    /// Every needed stage, level by level: the stages of one level depend
+    /// only on earlier levels and build at the same time. The target's
+    /// image.
     fn run(&self, keys: &[Option<yurta_build::cache::StageKeys>]) -> anyhow::Result<ImageRecord> {
         let order = self.plan.order();
         let total: usize = order
             .iter()
             .map(|&i| 1 + self.plan.stages[i].steps.len())
             .sum();
+        // Each stage's first step number, in the plan's order.
+        let mut first = vec![0; self.plan.stages.len()];
         let mut n = 0;
+        for &i in &order {
+            first[i] = n;
+            n += 1 + self.plan.stages[i].steps.len();
+        }
         let mut results: Vec<Option<ImageRecord>> = vec![None; self.plan.stages.len()];
-        for index in order {
-            let stage = &self.plan.stages[index];
-            let Some(k) = &keys[index] else {
-                bail!("no cache keys for stage {}", stage.display_name());
+        for level in &self.plan.levels {
+            let done: Vec<(usize, anyhow::Result<ImageRecord>)> = match level.as_slice() {
+                [one] => vec![(*one, self.stage(*one, keys, &results, first[*one], total))],
+                many => std::thread::scope(|s| {
+                    let results = &results;
+                    let first = &first;
+                    let handles: Vec<_> = many
+                        .iter()
+                        .map(|&i| {
+                            s.spawn(move || (i, self.stage(i, keys, results, first[i], total)))
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| {
+                            h.join().unwrap_or_else(|_| {
+                                (
+                                    usize::MAX,
+                                    Err(anyhow::anyhow!("a stage's thread panicked")),
+                                )
+                            })
+                        })
+                        .collect()
+                }),
             };
-            n += 1;
-            self.progress.line(&format!(
-                "Step {n}/{total} : FROM {}",
-                from_text(self.plan, stage)
-            ));
-            let mut image = self.base(stage, &k.base, &results)?;
-            self.progress.line(&format!(" ---> {}", short(&image.id)));
-            for (step, key) in stage.steps.iter().zip(&k.steps) {
-                n += 1;
-                self.progress
-                    .line(&format!("Step {n}/{total} : {}", step.original.trim()));
-                if !self.no_cache {
-                    if let Some(hit) = self.cache.get(self.store(), key) {
-                        self.progress.line(" ---> Using cache");
-                        self.progress.line(&format!(" ---> {}", short(&hit.id)));
-                        image = hit;
-                        continue;
-                    }
+            for (i, r) in done {
+                let image = r?;
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(image);
                 }
-                image = self.step(stage, &image, step, &results).with_context(|| {
-                    format!(
-                        "{}:{}: {}",
-                        self.plan.file,
-                        step.line,
-                        keyword(&step.original)
-                    )
-                })?;
-                self.cache.put(key, &image)?;
-                self.progress.line(&format!(" ---> {}", short(&image.id)));
             }
-            results[index] = Some(image);
         }
         results[self.plan.target]
             .clone()
             .context("the target stage was not built")
+    }
+
+    /// One stage; `n` is the number of the steps before its FROM.
+    fn stage(
+        &self,
+        index: usize,
+        keys: &[Option<yurta_build::cache::StageKeys>],
+        results: &[Option<ImageRecord>],
+        mut n: usize,
+        total: usize,
+    ) -> anyhow::Result<ImageRecord> {
+        let stage = &self.plan.stages[index];
+        let Some(k) = &keys[index] else {
+            bail!("no cache keys for stage {}", stage.display_name());
+        };
+        n += 1;
+        self.progress.line(&format!(
+            "Step {n}/{total} : FROM {}",
+            from_text(self.plan, stage)
+        ));
+        let mut image = self.base(stage, &k.base, results)?;
+        self.progress.line(&format!(" ---> {}", short(&image.id)));
+        for (step, key) in stage.steps.iter().zip(&k.steps) {
+            n += 1;
+            self.progress
+                .line(&format!("Step {n}/{total} : {}", step.original.trim()));
+            if !self.no_cache {
+                if let Some(hit) = self.cache.get(self.store(), key) {
+                    self.progress.line(" ---> Using cache");
+                    self.progress.line(&format!(" ---> {}", short(&hit.id)));
+                    image = hit;
+                    continue;
+                }
+            }
+            image = self.step(stage, &image, step, results).with_context(|| {
+                format!(
+                    "{}:{}: {}",
+                    self.plan.file,
+                    step.line,
+                    keyword(&step.original)
+                )
+            })?;
+            self.cache.put(key, &image)?;
+            self.progress.line(&format!(" ---> {}", short(&image.id)));
+        }
+        Ok(image)
     }
 
     fn base(
@@ -375,7 +427,7 @@ impl Builder<'_> {
                 let sources = mounts::Sources {
                     root: &self.host.root,
                     context: self.context.root(),
-                    scratch: &self.scratch.join("mounts"),
+                    scratch: &self.step_dir(stage, step, "mounts"),
                     store: self.store(),
                     from: &from,
                     secrets: self.secrets,
@@ -418,7 +470,7 @@ impl Builder<'_> {
                 let created_by = config::created_by(&step.original, &config::shell(&run_config));
                 copy::copy(
                     self.store(),
-                    &self.scratch.join("copy"),
+                    &self.step_dir(stage, step, "copy"),
                     image,
                     &run_config,
                     c,
@@ -426,9 +478,18 @@ impl Builder<'_> {
                     &created_by,
                 )
             }
-            Op::Workdir(dir) => self.workdir(image, &run_config, dir, &step.original),
+            Op::Workdir(dir) => {
+                let scratch = self.step_dir(stage, step, "workdir");
+                self.workdir(image, &run_config, dir, &step.original, &scratch)
+            }
             op => self.config_step(image, op, &step.original),
         }
+    }
+
+    /// A step's own temporary directory (stages build at the same time).
+    fn step_dir(&self, stage: &Stage, step: &yurta_build::plan::Step, what: &str) -> PathBuf {
+        self.scratch
+            .join(format!("{}-{}-{what}", stage.index, step.line))
     }
 
     /// `RUN --mount from=`: a stage (by name or number) or an image.
@@ -494,11 +555,12 @@ impl Builder<'_> {
         run: &RunConfig,
         dir: &str,
         original: &str,
+        scratch: &Path,
     ) -> anyhow::Result<ImageRecord> {
         let mut run = run.clone();
         let created_by = config::created_by(original, &config::shell(&run));
         config::apply(&mut run, &Op::Workdir(dir.to_string()));
-        let mut m = copy::Mounted::new(self.store(), image, self.scratch.join("workdir"))?;
+        let mut m = copy::Mounted::new(self.store(), image, scratch.to_path_buf())?;
         let path = crate::fsutil::scoped_join(&m.merged, Path::new(dir))?;
         if !path.exists() {
             fs::create_dir_all(&path).with_context(|| format!("create {dir}"))?;
