@@ -515,3 +515,60 @@ fn independent_stages_build_at_the_same_time() {
     assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
     nothing_left(&w);
 }
+
+/// `ADD URL` from an HTTP server on 127.0.0.1: the file, 0600, named from
+/// the URL; `--checksum` checked, a mismatch failing with both digests.
+#[test]
+fn add_downloads_with_a_checksum() {
+    let Some(w) = World::new() else { return };
+    let served = w.y.path("served");
+    fs::create_dir_all(&served).unwrap();
+    fs::write(served.join("file.txt"), "downloaded\n").unwrap();
+    let port = common::world::free_port();
+    let mut server = std::process::Command::new("python3")
+        .args([
+            "-m",
+            "http.server",
+            "--bind",
+            "127.0.0.1",
+            &port.to_string(),
+        ])
+        .current_dir(&served)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    yurta_testutil::process::poll_until(
+        std::time::Duration::from_secs(30),
+        std::time::Duration::from_millis(50),
+        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
+    );
+    let url = format!("http://127.0.0.1:{port}/file.txt");
+    // sha256 of "downloaded\n", and a wrong one.
+    let sum = "sha256:30031a9831674dd684c3817399acebc88a116ce5a7a3fbc0cf34d92521a534e6";
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    let ctx = w.y.path("uctx");
+    fs::create_dir_all(&ctx).unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let good = format!("FROM img\nADD --checksum={sum} {url} /dl/\n");
+    let out = w.run_stdin(&["build", "-q", "-t", "dl:1", "-f", "-", ctx_s], &good);
+    let bad = format!("FROM img\nADD --checksum={wrong} {url} /dl/\n");
+    let mismatch = w.run_stdin(&["build", "-f", "-", ctx_s], &bad);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let seen = run_out(
+        &w,
+        "dl:1",
+        &["sh", "-c", "cat /dl/file.txt; stat -c %a /dl/file.txt"],
+    );
+    assert_eq!(seen, "downloaded\n600\n");
+    assert_eq!(mismatch.code, 1, "{}", mismatch.stderr);
+    assert!(
+        mismatch.stderr.contains("checksum mismatch"),
+        "{}",
+        mismatch.stderr
+    );
+    assert!(mismatch.stderr.contains(sum), "{}", mismatch.stderr);
+    nothing_left(&w);
+}

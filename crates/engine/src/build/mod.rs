@@ -11,8 +11,7 @@
 //!
 //! Stages that do not depend on each other build at the same time.
 //!
-//! Not yet: `ADD URL`, wildcards in `COPY --from`, `--output`,
-//! SOURCE_DATE_EPOCH.
+//! Not yet: wildcards in `COPY --from`, `--output`, SOURCE_DATE_EPOCH.
 
 mod bases;
 pub mod cache;
