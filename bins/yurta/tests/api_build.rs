@@ -1,5 +1,6 @@
 //! `POST /build` through `yurta system service` (issue 12): the docker CLI
-//! 28 (its legacy builder: BuildKit is not advertised) and docker-py's
+//! 28 (its legacy builder: BuildKit is not advertised; with and without
+//! DOCKER_BUILDKIT=0), docker-compose 1.29's `build` and docker-py's
 //! `images.build` build a Dockerfile with the engine's build; the image
 //! runs, the yurta CLI sees it, the cache is shared with `yurta build`,
 //! and a failing RUN fails the client with the step's message.
@@ -45,6 +46,51 @@ fn docker_build_and_docker_py_build_through_the_service() {
         run.stderr
     );
     assert!(w.run(&["image", "inspect", "apib:1"]).code == 0);
+
+    // Without DOCKER_BUILDKIT=0 the 28.x CLI falls back to the legacy
+    // builder by itself (no BuildKit in /_ping).
+    let o = s
+        .command(DOCKER)
+        .env_remove("DOCKER_BUILDKIT")
+        .args([
+            "build",
+            "-q",
+            "-t",
+            "apib:fallback",
+            "--build-arg",
+            "WHO=docker",
+            ctx_s,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // docker-compose 1.29 builds a service's image through the same route.
+    let project = w.y.path("compose-build");
+    fs::create_dir_all(&project).unwrap();
+    fs::write(
+        project.join("docker-compose.yml"),
+        format!("version: \"3\"\nservices:\n  app:\n    build:\n      context: {ctx_s}\n      args:\n        WHO: compose\n    image: composed:1\n"),
+    )
+    .unwrap();
+    let o = s
+        .command("/usr/bin/docker-compose")
+        .args(["--no-ansi", "-p", "cb", "build"])
+        .current_dir(&project)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let run = s.docker(&["run", "--rm", "composed:1"]);
+    assert_eq!(
+        run.stdout, "hello from the context\nbuilt for compose\n",
+        "{}",
+        run.stderr
+    );
 
     // The cache is the root's: the yurta CLI's build of the same runs nothing.
     let again = w
