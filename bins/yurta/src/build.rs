@@ -50,6 +50,10 @@ pub struct BuildArgs {
     /// The target platform, os/arch[/variant] (default the host's)
     #[arg(long)]
     pub platform: Option<String>,
+    /// Reproducible: the images' times and the latest mtime in their
+    /// layers, in Unix seconds (default: $SOURCE_DATE_EPOCH, if set)
+    #[arg(long, value_name = "SECONDS")]
+    pub timestamp: Option<i64>,
     /// A secret for `RUN --mount=type=secret`: id=ID,src=FILE (or
     /// id=ID,env=VAR: the variable's value) (repeatable)
     #[arg(long = "secret", value_name = "id=ID,src=FILE")]
@@ -145,6 +149,15 @@ fn options(a: &BuildArgs) -> anyhow::Result<BuildOptions> {
         None => {}
     }
     opts.build_args = pairs("--build-arg", &a.build_args, true)?;
+    opts.timestamp = match (a.timestamp, std::env::var("SOURCE_DATE_EPOCH")) {
+        (Some(t), _) => Some(t),
+        (None, Ok(v)) if !v.is_empty() => Some(
+            v.trim()
+                .parse()
+                .with_context(|| format!("SOURCE_DATE_EPOCH {v:?}: not a number of seconds"))?,
+        ),
+        _ => None,
+    };
     for spec in &a.secrets {
         let (id, path) = secret(spec)?;
         opts.secrets.insert(id, path);

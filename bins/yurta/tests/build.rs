@@ -572,3 +572,43 @@ fn add_downloads_with_a_checksum() {
     assert!(mismatch.stderr.contains(sum), "{}", mismatch.stderr);
     nothing_left(&w);
 }
+
+/// `--timestamp` (and SOURCE_DATE_EPOCH): the same inputs give the same
+/// image ID, RUN-made files and all; without it two builds differ.
+#[test]
+fn a_timestamp_makes_builds_reproducible() {
+    let Some(w) = World::new() else { return };
+    let ctx = w.y.path("rctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(ctx.join("in.txt"), "input\n").unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM img\nCOPY in.txt /in.txt\nRUN echo made > /made.txt\nENV A=1\n",
+    )
+    .unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let id = |args: &[&str]| {
+        let mut all = vec!["-q", "--no-cache"];
+        all.extend_from_slice(args);
+        all.push(ctx_s);
+        build(&w, &all).ok().stdout.trim().to_string()
+    };
+    let a = id(&["--timestamp", "1700000000"]);
+    let b = id(&["--timestamp", "1700000000"]);
+    assert_eq!(a, b, "the same inputs and timestamp, another image");
+    let created = w
+        .run(&["image", "inspect", "-f", "{{.Created}}", &a])
+        .ok()
+        .stdout;
+    assert!(created.starts_with("2023-11-14T22:13:20"), "{created}");
+    let by_env = w
+        .cmd(&["build", "-q", "--no-cache", ctx_s])
+        .env("SOURCE_DATE_EPOCH", "1700000000")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&by_env.stdout).trim(), a);
+    let c = id(&[]);
+    let d = id(&[]);
+    assert_ne!(c, d, "without a timestamp the times differ");
+    nothing_left(&w);
+}

@@ -61,6 +61,9 @@ pub struct CommitOptions {
     pub reference: Option<String>,
     /// A build step's image (see `ImageRecord::build_cache`).
     pub build_cache: bool,
+    /// `SOURCE_DATE_EPOCH` (Unix seconds): the config's and history's
+    /// time, and the latest mtime in the layer — reproducible images.
+    pub timestamp: Option<i64>,
 }
 
 /// A container's root filesystem, as the store reads its changes.
@@ -95,7 +98,8 @@ pub fn commit(
     }
     let _lease = store.lease()?;
     let lowers = store.unpack_image(parent)?;
-    let layer = write_layer(store, fs, &lowers)?;
+    let clamp = opts.timestamp.map(|t| t.max(0) as u64);
+    let layer = write_layer(store, fs, &lowers, clamp)?;
     let base: ImageConfig = store.read_json(&parent.id)?;
     let config = image_config(&base, run, layer.as_ref().map(|l| &l.diff_id), opts);
     let mut layers: Vec<Descriptor> = parent
@@ -153,6 +157,7 @@ fn write_layer(
     store: &Store,
     fs: ContainerFs,
     lowers: &[std::path::PathBuf],
+    clamp: Option<u64>,
 ) -> Result<Option<NewLayer>, CommitError> {
     let root = fs.path();
     let read = |error| CommitError::Read {
@@ -175,7 +180,8 @@ fn write_layer(
         ContainerFs::Copy(_) => Source::Copy(&wanted, &deleted),
     };
     let gz = GzEncoder::new(store.ingest()?, flate2::Compression::fast());
-    let (sink, _) = rwlayer::write_tree(root, source, HashingWriter::new(gz)).map_err(read)?;
+    let (sink, _) =
+        rwlayer::write_tree_clamped(root, source, HashingWriter::new(gz), clamp).map_err(read)?;
     let (diff_id, diff_size, mut gz) = sink.finish();
     gz.flush().map_err(read)?;
     let blob = gz.finish().map_err(read)?;
@@ -197,7 +203,10 @@ fn image_config(
     diff_id: Option<&Digest>,
     opts: &CommitOptions,
 ) -> ImageConfig {
-    let now = now_rfc3339();
+    let now = match opts.timestamp {
+        Some(t) => crate::time::format_rfc3339(t, 0),
+        None => now_rfc3339(),
+    };
     let mut diff_ids = base.rootfs.diff_ids.clone();
     diff_ids.extend(diff_id.cloned());
     let mut history = base.history.clone();

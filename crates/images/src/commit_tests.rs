@@ -20,6 +20,7 @@ fn opts() -> CommitOptions {
         created_by: "sh -c make".into(),
         reference: Some("myorg/committed:1".into()),
         build_cache: false,
+        timestamp: None,
     }
 }
 

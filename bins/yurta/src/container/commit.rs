@@ -44,6 +44,7 @@ pub fn commit(ctx: &Ctx, a: CommitArgs) -> anyhow::Result<()> {
         created_by: rec.config.cmd.clone().unwrap_or_default().join(" "),
         reference: a.reference.clone(),
         build_cache: false,
+        timestamp: None,
     };
     let paused = match a.pause {
         true => Paused::pause(ctx, &engine, &rec)?,

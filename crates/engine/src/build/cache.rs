@@ -14,18 +14,29 @@ use crate::fsutil;
 
 pub struct Cache {
     dir: PathBuf,
+    /// A `SOURCE_DATE_EPOCH` build's images differ from others': its
+    /// entries are its own.
+    salt: Option<i64>,
 }
 
 impl Cache {
-    pub fn new(root: &Path) -> Cache {
+    pub fn new(root: &Path, timestamp: Option<i64>) -> Cache {
         Cache {
             dir: root.join("build").join("cache"),
+            salt: timestamp,
+        }
+    }
+
+    fn file(&self, key: &Key) -> PathBuf {
+        match self.salt {
+            Some(t) => self.dir.join(format!("{}-{t}", key.0)),
+            None => self.dir.join(&key.0),
         }
     }
 
     /// The image a step with `key` made, if it is still stored.
     pub fn get(&self, store: &Store, key: &Key) -> Option<ImageRecord> {
-        let text = std::fs::read_to_string(self.dir.join(&key.0)).ok()?;
+        let text = std::fs::read_to_string(self.file(key)).ok()?;
         let digest: Digest = text.trim().parse().ok()?;
         store.list().ok()?.images.get(&digest).cloned()
     }
@@ -34,7 +45,7 @@ impl Cache {
     pub fn put(&self, key: &Key, image: &ImageRecord) -> anyhow::Result<()> {
         std::fs::create_dir_all(&self.dir)?;
         let text = format!("{}\n", image.manifest.digest);
-        fsutil::write_atomic(&self.dir.join(&key.0), text.as_bytes())?;
+        fsutil::write_atomic(&self.file(key), text.as_bytes())?;
         Ok(())
     }
 

@@ -92,6 +92,8 @@ pub struct Sources<'a> {
     pub context: &'a Context,
     /// The image of `--from` (a stage's result or an image).
     pub from: Option<&'a ImageRecord>,
+    /// `SOURCE_DATE_EPOCH` (see `BuildOptions::timestamp`).
+    pub timestamp: Option<i64>,
 }
 
 /// Runs `op` on `parent` and returns the step's image.
@@ -128,6 +130,7 @@ pub fn copy(
         config: run.clone(),
         created_by: created_by.to_string(),
         build_cache: true,
+        timestamp: sources.timestamp,
         ..CommitOptions::default()
     };
     Ok(commit(store, parent, target.changes(), &opts)?)

@@ -65,6 +65,10 @@ pub struct BuildOptions {
     pub platform: Option<String>,
     /// `--secret id=…,src=…`: each secret's file, by id.
     pub secrets: BTreeMap<String, PathBuf>,
+    /// `--timestamp`, else the `SOURCE_DATE_EPOCH` build arg: the images'
+    /// times and the latest mtime in their layers, so that the same
+    /// inputs give the same image ID.
+    pub timestamp: Option<i64>,
 }
 
 /// Where a build reports what it does.
@@ -121,13 +125,23 @@ pub fn build(
         .with_context(|| format!("build context {}", opts.context.display()))?;
     let keys = keys(&plan, &context, &bases)?;
     let scratch_dir = Scratch::new(&host.root)?;
+    let timestamp = match (opts.timestamp, opts.build_args.get("SOURCE_DATE_EPOCH")) {
+        (Some(t), _) => Some(t),
+        (None, Some(v)) => Some(
+            v.trim()
+                .parse::<i64>()
+                .with_context(|| format!("SOURCE_DATE_EPOCH {v:?}: not a number of seconds"))?,
+        ),
+        (None, None) => None,
+    };
     let b = Builder {
         host,
         engine: &engine,
         plan: &plan,
         context: &context,
         bases: &bases,
-        cache: Cache::new(&host.root),
+        cache: Cache::new(&host.root, timestamp),
+        timestamp,
         no_cache: opts.no_cache,
         network: opts.network.as_deref(),
         secrets: &opts.secrets,
@@ -193,7 +207,7 @@ pub fn prune(root: &Path) -> anyhow::Result<(Vec<String>, u64)> {
         .into_iter()
         .map(|(d, _)| d)
         .collect();
-    Cache::new(root).clear()?;
+    Cache::new(root, None).clear()?;
     let mounts = root.join("build/mounts");
     match fs::remove_dir_all(&mounts) {
         Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -269,6 +283,7 @@ struct Builder<'a> {
     context: &'a Context,
     bases: &'a Bases<'a>,
     cache: Cache,
+    timestamp: Option<i64>,
     no_cache: bool,
     network: Option<&'a str>,
     secrets: &'a BTreeMap<String, PathBuf>,
@@ -446,6 +461,7 @@ impl Builder<'_> {
                     default_network: self.network,
                     mounts: &prepared.specs,
                     stubs: &prepared.targets,
+                    timestamp: self.timestamp,
                 };
                 run::run(
                     self.host,
@@ -465,6 +481,7 @@ impl Builder<'_> {
                 let sources = copy::Sources {
                     context: self.context,
                     from: from.as_ref(),
+                    timestamp: self.timestamp,
                 };
                 let created_by = config::created_by(&step.original, &config::shell(&run_config));
                 copy::copy(
@@ -537,6 +554,7 @@ impl Builder<'_> {
             created_by,
             author,
             build_cache: true,
+            timestamp: self.timestamp,
             ..CommitOptions::default()
         };
         Ok(commit(
@@ -569,6 +587,7 @@ impl Builder<'_> {
             config: run,
             created_by,
             build_cache: true,
+            timestamp: self.timestamp,
             ..CommitOptions::default()
         };
         Ok(commit(self.store(), image, m.changes(), &opts)?)

@@ -38,6 +38,8 @@ pub struct RunStep<'a> {
     pub mounts: &'a [String],
     /// Mount targets whose stubs leave the changes.
     pub stubs: &'a [String],
+    /// `SOURCE_DATE_EPOCH` (see `BuildOptions::timestamp`).
+    pub timestamp: Option<i64>,
 }
 
 /// Runs `step` on `parent` (whose run configuration is `run`) and returns
@@ -111,6 +113,7 @@ fn run_and_commit(
         config: run.clone(),
         created_by: argv.join(" "),
         build_cache: true,
+        timestamp: step.timestamp,
         ..CommitOptions::default()
     };
     Ok(commit(&engine.images, parent, fs, &opts)?)

@@ -21,7 +21,7 @@ mod tree;
 pub use changes::{changes, Change, ChangeKind, Ignored, Selection, MOUNT_POINTS};
 pub use copydiff::{copy_changes, deleted};
 pub use lowers::{is_whiteout, Lowers};
-pub use tarball::{write_tree, Source};
+pub use tarball::{write_tree, write_tree_clamped, Source};
 pub use tree::{walk, Node, Visit};
 
 #[cfg(test)]

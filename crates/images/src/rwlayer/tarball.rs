@@ -48,6 +48,17 @@ pub enum Source<'a> {
 /// Writes the tree below `root` (paths relative to it, no entry for the
 /// root itself) into `out`; returns `out` and the number of entries.
 pub fn write_tree<W: Write>(root: &Path, source: Source, out: W) -> io::Result<(W, u64)> {
+    write_tree_clamped(root, source, out, None)
+}
+
+/// [`write_tree`] with every mtime after `clamp` (Unix seconds) written as
+/// `clamp`: reproducible layers (`SOURCE_DATE_EPOCH`).
+pub fn write_tree_clamped<W: Write>(
+    root: &Path,
+    source: Source,
+    out: W,
+    clamp: Option<u64>,
+) -> io::Result<(W, u64)> {
     let mut b = tar::Builder::new(out);
     b.follow_symlinks(false);
     let mut v = TarVisitor {
@@ -56,6 +67,7 @@ pub fn write_tree<W: Write>(root: &Path, source: Source, out: W) -> io::Result<(
         source,
         links: HashMap::new(),
         entries: 0,
+        clamp,
     };
     walk(root, &mut v)?;
     if let Source::Copy(_, deleted) = source {
@@ -74,6 +86,8 @@ struct TarVisitor<'a, W: Write> {
     /// First path of each multiply linked file, by (device, inode).
     links: HashMap<(u64, u64), PathBuf>,
     entries: u64,
+    /// The latest mtime written (see [`write_tree_clamped`]).
+    clamp: Option<u64>,
 }
 
 impl<W: Write> Visit for TarVisitor<'_, W> {
@@ -139,7 +153,7 @@ impl<W: Write> TarVisitor<'_, W> {
         opaque: bool,
     ) -> io::Result<()> {
         self.pax(xattrs)?;
-        let mut h = header(n.stat, EntryType::Directory);
+        let mut h = header(n.stat, EntryType::Directory, self.clamp);
         let mut name = n.rel.as_os_str().as_bytes().to_vec();
         name.push(b'/');
         self.b
@@ -147,7 +161,7 @@ impl<W: Write> TarVisitor<'_, W> {
         self.entries += 1;
         if opaque {
             // Docker's: a regular file with the directory's owner and mode.
-            let mut h = header(n.stat, EntryType::Regular);
+            let mut h = header(n.stat, EntryType::Regular, self.clamp);
             h.set_mode(n.stat.st_mode & 0o777);
             let marker = n.rel.join(".wh..wh..opq");
             self.b.append_data(&mut h, marker, io::empty())?;
@@ -158,7 +172,7 @@ impl<W: Write> TarVisitor<'_, W> {
     /// An overlayfs whiteout (0:0 character device) as `.wh.NAME`, an
     /// empty regular file with mode 0600.
     fn whiteout(&mut self, n: &Node) -> io::Result<()> {
-        let mut h = header(n.stat, EntryType::Regular);
+        let mut h = header(n.stat, EntryType::Regular, self.clamp);
         h.set_mode(0o600);
         let mut name = b".wh.".to_vec();
         name.extend_from_slice(n.name.as_bytes());
@@ -238,7 +252,7 @@ impl<W: Write> TarVisitor<'_, W> {
             Err(e) => return Err(self.err("read link", n, e)),
         };
         self.pax(xattrs)?;
-        let mut h = header(n.stat, EntryType::Symlink);
+        let mut h = header(n.stat, EntryType::Symlink, self.clamp);
         self.b.append_link(&mut h, n.rel, Path::new(&target))?;
         self.entries += 1;
         Ok(())
@@ -252,7 +266,7 @@ impl<W: Write> TarVisitor<'_, W> {
             _ => EntryType::Fifo,
         };
         self.pax(xattrs)?;
-        let mut h = header(n.stat, kind);
+        let mut h = header(n.stat, kind, self.clamp);
         if kind != EntryType::Fifo {
             h.set_device_major(major(n.stat.st_rdev) as u32)?;
             h.set_device_minor(minor(n.stat.st_rdev) as u32)?;
@@ -267,14 +281,16 @@ fn file_type(st: &FileStat) -> SFlag {
     SFlag::from_bits_truncate(st.st_mode & SFlag::S_IFMT.bits())
 }
 
-/// A GNU header from lstat(2): mode bits, owner, mtime; size 0.
-fn header(st: &FileStat, kind: EntryType) -> Header {
+/// A GNU header from lstat(2): mode bits, owner, mtime (no later than
+/// `clamp`); size 0.
+fn header(st: &FileStat, kind: EntryType, clamp: Option<u64>) -> Header {
     let mut h = Header::new_gnu();
     h.set_entry_type(kind);
     h.set_mode(st.st_mode & 0o7777);
     h.set_uid(u64::from(st.st_uid));
     h.set_gid(u64::from(st.st_gid));
-    h.set_mtime(st.st_mtime.max(0) as u64);
+    let mtime = st.st_mtime.max(0) as u64;
+    h.set_mtime(clamp.map_or(mtime, |c| mtime.min(c)));
     h.set_size(0);
     h
 }
