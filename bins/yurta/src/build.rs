@@ -50,6 +50,9 @@ pub struct BuildArgs {
     /// The target platform, os/arch[/variant] (default the host's)
     #[arg(long)]
     pub platform: Option<String>,
+    /// Also write the image as an archive: type=docker|oci,dest=FILE
+    #[arg(short, long, value_name = "type=docker|oci,dest=FILE")]
+    pub output: Option<String>,
     /// Reproducible: the images' times and the latest mtime in their
     /// layers, in Unix seconds (default: $SOURCE_DATE_EPOCH, if set)
     #[arg(long, value_name = "SECONDS")]
@@ -149,6 +152,7 @@ fn options(a: &BuildArgs) -> anyhow::Result<BuildOptions> {
         None => {}
     }
     opts.build_args = pairs("--build-arg", &a.build_args, true)?;
+    opts.output = a.output.as_deref().map(output).transpose()?;
     opts.timestamp = match (a.timestamp, std::env::var("SOURCE_DATE_EPOCH")) {
         (Some(t), _) => Some(t),
         (None, Ok(v)) if !v.is_empty() => Some(
@@ -164,6 +168,24 @@ fn options(a: &BuildArgs) -> anyhow::Result<BuildOptions> {
     }
     opts.labels = pairs("--label", &a.labels, false)?;
     Ok(opts)
+}
+
+/// `--output type=docker|oci,dest=FILE` (`type` default docker).
+fn output(spec: &str) -> anyhow::Result<(yurta_images::ArchiveFormat, PathBuf)> {
+    let mut format = yurta_images::ArchiveFormat::DockerArchive;
+    let mut dest = None;
+    for field in spec.split(',') {
+        match field.split_once('=') {
+            Some(("type", "docker")) => format = yurta_images::ArchiveFormat::DockerArchive,
+            Some(("type", "oci")) => format = yurta_images::ArchiveFormat::OciArchive,
+            Some(("dest", d)) if !d.is_empty() => dest = Some(std::path::absolute(d)?),
+            _ => bail!("--output {spec:?}: expected type=docker|oci,dest=FILE"),
+        }
+    }
+    match dest {
+        Some(d) => Ok((format, d)),
+        None => bail!("--output {spec:?}: dest=FILE is missing"),
+    }
 }
 
 /// `--secret id=ID,src=FILE` (or `env=VAR`, written to a private file

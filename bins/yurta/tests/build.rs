@@ -612,3 +612,44 @@ fn a_timestamp_makes_builds_reproducible() {
     assert_ne!(c, d, "without a timestamp the times differ");
     nothing_left(&w);
 }
+
+/// `--output`: the image as a docker-archive podman loads and runs, or an
+/// OCI archive skopeo reads; a bad spec is refused before building.
+#[test]
+fn output_archives_for_the_peers() {
+    let Some(w) = World::new() else { return };
+    let ctx = w.y.path("octx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM img\nRUN echo archived > /a.txt\nCMD [\"cat\", \"/a.txt\"]\n",
+    )
+    .unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let tag = format!("localhost/yurta-out-{}:1", std::process::id());
+    let docker_tar = w.y.path("out-docker.tar");
+    let oci_tar = w.y.path("out-oci.tar");
+    let spec = format!("type=docker,dest={}", docker_tar.display());
+    build(&w, &["-q", "-t", &tag, "--output", &spec, ctx_s]).ok();
+    let spec = format!("type=oci,dest={}", oci_tar.display());
+    build(&w, &["-q", "--output", &spec, ctx_s]).ok();
+    if !common::podman::skipped() {
+        let _guard = common::podman::PodmanImage(tag.clone());
+        let load = common::sh(
+            "podman",
+            &["load", "-q", "-i", docker_tar.to_str().unwrap()],
+        );
+        assert_eq!(load.code, 0, "{}", load.stderr);
+        let run = common::sh("podman", &["run", "--rm", &tag]);
+        assert_eq!(run.stdout, "archived\n", "{}", run.stderr);
+    }
+    let inspect = common::sh(
+        "skopeo",
+        &["inspect", &format!("oci-archive:{}", oci_tar.display())],
+    );
+    assert_eq!(inspect.code, 0, "{}", inspect.stderr);
+    let bad = build(&w, &["--output", "type=zip", ctx_s]);
+    assert_eq!(bad.code, 125, "{}", bad.stderr);
+    assert!(bad.stderr.contains("type=zip"), "{}", bad.stderr);
+    nothing_left(&w);
+}

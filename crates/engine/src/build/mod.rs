@@ -65,6 +65,9 @@ pub struct BuildOptions {
     pub platform: Option<String>,
     /// `--secret id=…,src=…`: each secret's file, by id.
     pub secrets: BTreeMap<String, PathBuf>,
+    /// `--output type=docker|oci,dest=FILE`: the image also written as an
+    /// archive (docker-archive or OCI layout tar).
+    pub output: Option<(yurta_images::ArchiveFormat, PathBuf)>,
     /// `--timestamp`, else the `SOURCE_DATE_EPOCH` build arg: the images'
     /// times and the latest mtime in their layers, so that the same
     /// inputs give the same image ID.
@@ -164,11 +167,41 @@ pub fn build(
             &[("name", t)],
         );
     }
+    if let Some((format, dest)) = &opts.output {
+        write_archive(&engine.images, &image, &opts.tags, *format, dest)?;
+    }
     progress.line(&format!("Successfully built {}", short(&image.id)));
     for t in &opts.tags {
         progress.line(&format!("Successfully tagged {t}"));
     }
     Ok(Built { image, tags })
+}
+
+/// `--output`: the image (named by its tags, if any) as an archive at
+/// `dest`, written to `dest.yurta-partial` and renamed when complete.
+fn write_archive(
+    store: &Store,
+    image: &ImageRecord,
+    tags: &[String],
+    format: yurta_images::ArchiveFormat,
+    dest: &Path,
+) -> anyhow::Result<()> {
+    let catalog = store.list()?;
+    let queries = match tags.is_empty() {
+        true => vec![image.manifest.digest.to_string()],
+        false => tags.to_vec(),
+    };
+    let items = yurta_images::service::save_items(&catalog, &queries)?;
+    let tmp = dest.with_extension("yurta-partial");
+    let file = fs::File::create(&tmp).with_context(|| format!("--output {}", dest.display()))?;
+    let written = yurta_images::save(store, &items, format, file, &yurta_images::Silent)
+        .map_err(anyhow::Error::from)
+        .and_then(|f| Ok(f.sync_all()?))
+        .and_then(|()| Ok(fs::rename(&tmp, dest)?));
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    written.with_context(|| format!("--output {}", dest.display()))
 }
 
 /// A build context sent as a tar (plain, gzip or zstd) — `yurta build -`,
