@@ -5,11 +5,13 @@
 //! pulled. A failed build exits 1, as `docker build` does.
 
 use std::collections::BTreeMap;
-use std::io::{Read, Write};
+use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use anyhow::{bail, Context};
 use clap::Args;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use yurta_engine::build::{build as run_build, BuildOptions, BuildProgress};
 
 use crate::container::Exit;
@@ -53,6 +55,9 @@ pub struct BuildArgs {
     /// Also write the image as an archive: type=docker|oci,dest=FILE
     #[arg(short, long, value_name = "type=docker|oci,dest=FILE")]
     pub output: Option<String>,
+    /// How progress shows: auto (a live view on a terminal), plain, tty
+    #[arg(long, default_value = "auto", value_name = "auto|plain|tty")]
+    pub progress: String,
     /// Reproducible: the images' times and the latest mtime in their
     /// layers, in Unix seconds (default: $SOURCE_DATE_EPOCH, if set)
     #[arg(long, value_name = "SECONDS")]
@@ -68,6 +73,88 @@ pub struct BuildArgs {
 /// Prints Docker's classic lines and the RUN output, unless quiet.
 struct Printer {
     quiet: bool,
+}
+
+/// On a terminal (`--progress auto|tty`): the step lines scroll as
+/// Docker's, while a RUN's output shows in a window of its last lines
+/// that goes when the step ends; a failed step's whole output is printed
+/// with the error.
+struct Live {
+    multi: MultiProgress,
+    window: Vec<ProgressBar>,
+    state: Mutex<LiveState>,
+}
+
+#[derive(Default)]
+struct LiveState {
+    /// The running step's output so far.
+    output: Vec<u8>,
+    /// Its last lines, shown in the window.
+    last: std::collections::VecDeque<String>,
+}
+
+/// Lines of RUN output shown while the step runs.
+const WINDOW: usize = 6;
+
+impl Live {
+    fn new() -> Live {
+        let multi = MultiProgress::with_draw_target(ProgressDrawTarget::stdout());
+        let style = ProgressStyle::with_template("  {wide_msg:.dim}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar());
+        let window = (0..WINDOW)
+            .map(|_| {
+                let b = multi.add(ProgressBar::new(0));
+                b.set_style(style.clone());
+                b
+            })
+            .collect();
+        Live {
+            multi,
+            window,
+            state: Mutex::new(LiveState::default()),
+        }
+    }
+
+    fn draw(&self, st: &LiveState) {
+        for (i, bar) in self.window.iter().enumerate() {
+            bar.set_message(st.last.get(i).cloned().unwrap_or_default());
+        }
+    }
+
+    /// The failed step's output, for the error.
+    fn failed_output(&self) -> Vec<u8> {
+        std::mem::take(&mut self.state.lock().unwrap_or_else(|e| e.into_inner()).output)
+    }
+
+    fn finish(&self) {
+        for b in &self.window {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl BuildProgress for Live {
+    fn line(&self, text: &str) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        if text.starts_with("Step ") || text.starts_with(" ---> ") {
+            st.output.clear();
+            st.last.clear();
+            self.draw(&st);
+        }
+        let _ = self.multi.println(text);
+    }
+
+    fn output(&self, data: &[u8]) {
+        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.output.extend_from_slice(data);
+        for l in String::from_utf8_lossy(data).lines() {
+            if st.last.len() == WINDOW {
+                st.last.pop_front();
+            }
+            st.last.push_back(l.to_string());
+        }
+        self.draw(&st);
+    }
 }
 
 impl BuildProgress for Printer {
@@ -87,6 +174,12 @@ impl BuildProgress for Printer {
 
 pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
     let mut opts = options(&a)?;
+    let live = match a.progress.as_str() {
+        "plain" => false,
+        "tty" => true,
+        "auto" => !a.quiet && std::io::stdout().is_terminal(),
+        other => bail!("--progress {other:?}: use auto, plain or tty"),
+    };
     // `-`: the context is a tar on stdin, unpacked under the root.
     let _unpacked = match a.context.as_os_str() == "-" {
         true => {
@@ -96,8 +189,18 @@ pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
         }
         false => None,
     };
-    let printer = Printer { quiet: a.quiet };
-    let built = run_build(ctx, &opts, &printer);
+    let built = match live {
+        true => {
+            let view = Live::new();
+            let built = run_build(ctx, &opts, &view);
+            view.finish();
+            if built.is_err() {
+                let _ = std::io::stderr().write_all(&view.failed_output());
+            }
+            built
+        }
+        false => run_build(ctx, &opts, &Printer { quiet: a.quiet }),
+    };
     // Secrets from the environment were written for this build only.
     let prefix = format!("yurta-secret-{}-", std::process::id());
     for p in opts.secrets.values() {

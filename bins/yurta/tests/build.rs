@@ -653,3 +653,71 @@ fn output_archives_for_the_peers() {
     assert!(bad.stderr.contains("type=zip"), "{}", bad.stderr);
     nothing_left(&w);
 }
+
+/// On a terminal the build shows a live view (script(1) gives it one):
+/// the step lines, RUN output in a window; a failed step's whole output
+/// with the error. `--progress plain` on a pipe is Docker's lines.
+#[test]
+fn a_live_view_on_a_terminal() {
+    let Some(w) = World::new() else { return };
+    let ctx = w.y.path("lctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM img\nRUN echo shown-in-the-window\n",
+    )
+    .unwrap();
+    fs::write(
+        ctx.join("Failing"),
+        "FROM img\nRUN echo first-line; echo last-words; exit 4\n",
+    )
+    .unwrap();
+    let on_terminal = |args: &str| {
+        let line = format!(
+            "{} --root {} build {args} {}",
+            env!("CARGO_BIN_EXE_yurta"),
+            w.y.root().display(),
+            ctx.display()
+        );
+        let mut c = std::process::Command::new("script");
+        c.args(["-qfec", &line, "/dev/null"]);
+        for (k, v) in w.cmd(&[]).get_envs() {
+            if let Some(v) = v {
+                c.env(k, v);
+            }
+        }
+        let o = c.stdin(std::process::Stdio::null()).output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+        )
+    };
+    let (code, out) = on_terminal("-t live:1");
+    assert_eq!(code, Some(0), "{out}");
+    assert!(
+        out.contains("Step 2/2 : RUN echo shown-in-the-window"),
+        "{out}"
+    );
+    assert!(out.contains("shown-in-the-window"), "{out}");
+    assert!(out.contains("Successfully tagged live:1"), "{out}");
+    let failing = format!("-f {}", ctx.join("Failing").display());
+    let (code, out) = on_terminal(&failing);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("last-words"), "{out}");
+    assert!(out.contains("returned a non-zero code: 4"), "{out}");
+    let plain = build(
+        &w,
+        &["--progress", "plain", "--no-cache", ctx.to_str().unwrap()],
+    )
+    .ok();
+    // The step line and the command's output line.
+    assert_eq!(
+        plain.stdout.matches("shown-in-the-window\n").count(),
+        2,
+        "{}",
+        plain.stdout
+    );
+    let bad = build(&w, &["--progress", "fancy", ctx.to_str().unwrap()]);
+    assert_eq!(bad.code, 125, "{}", bad.stderr);
+    nothing_left(&w);
+}
