@@ -71,6 +71,7 @@ RUN echo other > /other.txt
 FROM BASE
 COPY --from=builder /out.txt /app/out.txt
 COPY --from=other /other.txt /app/
+COPY --from=builder /src/*.txt /txts/
 CMD ["cat", "/app/out.txt"]
 "#,
     ),

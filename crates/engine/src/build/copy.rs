@@ -345,7 +345,21 @@ fn from_tree(w: &Writer, op: &CopyOp, root: &Path, dest_is_dir: bool) -> anyhow:
             bail!("COPY --from takes paths, not heredocs");
         };
         if p.contains(['*', '?', '[']) {
-            bail!("COPY --from {p}: wildcards in --from sources are not supported yet");
+            let matched = glob(root, p)?;
+            if matched.is_empty() {
+                bail!("COPY --from {p}: no source files were specified");
+            }
+            let dst = w.path(&op.dest)?;
+            w.parents(&dst)?;
+            for rel in matched {
+                let src = scoped_join(root, Path::new(&rel))?;
+                let name = Path::new(&rel)
+                    .file_name()
+                    .map(PathBuf::from)
+                    .unwrap_or_default();
+                w.tree(&src, &dst.join(name))?;
+            }
+            continue;
         }
         let src = scoped_join(root, Path::new(p))?;
         let meta = fs::symlink_metadata(&src)
@@ -435,6 +449,44 @@ fn download(url: &str, dst: &Path, checksum: Option<&str>) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The paths below `root` (relative, sorted) that the pattern `p` (an
+/// absolute or relative path with `*`, `?`, `[…]`) matches, walking only
+/// the directories its fixed part names.
+fn glob(root: &Path, p: &str) -> anyhow::Result<Vec<String>> {
+    let pattern = p.trim_start_matches('/');
+    let fixed: Vec<&str> = pattern
+        .split('/')
+        .take_while(|c| !c.contains(['*', '?', '[']))
+        .collect();
+    let start = fixed.join("/");
+    let compiled = yurta_build::ignore::Pattern::new(pattern, false)
+        .map_err(|e| anyhow::anyhow!("COPY --from {p}: {e}"))?;
+    let depth = pattern.split('/').count();
+    let mut out = Vec::new();
+    let mut stack = vec![start.clone()];
+    while let Some(dir) = stack.pop() {
+        let host = scoped_join(root, Path::new(&dir))?;
+        let Ok(entries) = fs::read_dir(&host) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let rel = match dir.is_empty() {
+                true => e.file_name().to_string_lossy().into_owned(),
+                false => format!("{dir}/{}", e.file_name().to_string_lossy()),
+            };
+            if compiled.matches(&rel) {
+                out.push(rel.clone());
+            }
+            let deeper = rel.split('/').count() < depth;
+            if deeper && e.file_type().is_ok_and(|t| t.is_dir()) {
+                stack.push(rel);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
 /// `dest` itself, or `dest/name` when it is a directory.
 fn join(dest: &str, name: &str, into: bool) -> String {
     match into && !name.is_empty() {
@@ -478,6 +530,22 @@ fn owner(root: &Path, spec: &str) -> anyhow::Result<(u32, u32)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn globs_in_another_image() {
+        let tmp = tempfile::tempdir().unwrap();
+        for f in ["out/a.so", "out/b.so", "out/c.txt", "lib/x.so"] {
+            let p = tmp.path().join(f);
+            fs::create_dir_all(p.parent().unwrap()).unwrap();
+            fs::write(p, "x").unwrap();
+        }
+        assert_eq!(
+            glob(tmp.path(), "/out/*.so").unwrap(),
+            ["out/a.so", "out/b.so"]
+        );
+        assert_eq!(glob(tmp.path(), "*/x.so").unwrap(), ["lib/x.so"]);
+        assert!(glob(tmp.path(), "/none/*").unwrap().is_empty());
+    }
 
     #[test]
     fn url_file_names() {

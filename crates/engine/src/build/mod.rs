@@ -11,7 +11,6 @@
 //!
 //! Stages that do not depend on each other build at the same time.
 //!
-//! Not yet: wildcards in `COPY --from`, `--output`, SOURCE_DATE_EPOCH.
 
 mod bases;
 pub mod cache;
