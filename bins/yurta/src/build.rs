@@ -184,7 +184,7 @@ pub fn build(ctx: &Ctx, a: BuildArgs) -> anyhow::Result<()> {
     let _unpacked = match a.context.as_os_str() == "-" {
         true => {
             let dir = yurta_engine::build::unpack_context(&ctx.root, std::io::stdin().lock())?;
-            opts.context = dir.0.clone();
+            opts.context = dir.dir.clone();
             Some(dir)
         }
         false => None,

@@ -113,7 +113,7 @@ pub fn system(ctx: &Ctx, a: SystemPruneArgs) -> anyhow::Result<()> {
         }
         Err(e) => errors.push(format!("images: {e}")),
     }
-    match yurta_engine::build::prune(&ctx.root) {
+    match yurta_engine::build::prune(ctx) {
         Ok((ids, bytes)) => {
             reclaimed += bytes;
             report("build cache objects", &ids)?;
@@ -131,7 +131,7 @@ pub fn builder(ctx: &Ctx, a: BuilderPruneArgs) -> anyhow::Result<()> {
     if !a.force && !confirm(&["all build cache"])? {
         return Ok(());
     }
-    let (ids, bytes) = yurta_engine::build::prune(&ctx.root)?;
+    let (ids, bytes) = yurta_engine::build::prune(ctx)?;
     report("build cache objects", &ids)?;
     Ok(total(bytes)?)
 }

@@ -10,6 +10,7 @@
 
 mod common;
 
+use std::collections::BTreeMap;
 use std::fs;
 use std::path::PathBuf;
 
@@ -719,5 +720,61 @@ fn a_live_view_on_a_terminal() {
     );
     let bad = build(&w, &["--progress", "fancy", ctx.to_str().unwrap()]);
     assert_eq!(bad.code, 125, "{}", bad.stderr);
+    nothing_left(&w);
+}
+
+/// kill -9 at every step of a build (its fault points, learnt from a
+/// traced run): the next `builder prune` collects what it left — the
+/// step container once it has exited, the overlay mounts, the temporary
+/// directory — and the build after it works.
+#[test]
+fn a_killed_build_leaves_nothing_builder_prune_does_not_collect() {
+    let Some(w) = World::new() else { return };
+    let ctx = w.y.path("kctx");
+    fs::create_dir_all(&ctx).unwrap();
+    fs::write(ctx.join("f.txt"), "f\n").unwrap();
+    fs::write(
+        ctx.join("Dockerfile"),
+        "FROM img\nCOPY f.txt /f.txt\nRUN echo ran > /ran.txt\nENV A=1\n",
+    )
+    .unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let trace = w.y.path("build.trace");
+    let o = w
+        .cmd(&["build", "--no-cache", ctx_s])
+        .env("YURTA_FAULT_TRACE", &trace)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = fs::read_to_string(&trace).unwrap();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut points = Vec::new();
+    for name in text.lines().filter(|l| l.starts_with("build.")) {
+        let n = seen.entry(name.to_string()).or_default();
+        *n += 1;
+        points.push(format!("{name}:{n}"));
+    }
+    assert!(points.len() >= 5, "{points:?}");
+    for point in &points {
+        let o = w
+            .cmd(&["build", "--no-cache", ctx_s])
+            .env("YURTA_FAULT", point)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), None, "{point}: not killed");
+        let mut left = String::new();
+        let clean = yurta_testutil::process::poll_until(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_millis(100),
+            || {
+                w.run(&["builder", "prune", "-f"]).ok();
+                left = w.run(&["ps", "-aq"]).ok().stdout;
+                left.is_empty()
+            },
+        );
+        assert!(clean, "{point}: containers left: {left}");
+        nothing_left(&w);
+    }
+    build(&w, &["-q", ctx_s]).ok();
     nothing_left(&w);
 }

@@ -58,7 +58,7 @@ pub(crate) async fn build(mut c: Call) -> Reply {
         .await
         .map_err(|e| ApiError::internal(format!("build context: {e}")))?
         .map_err(|e| ApiError::bad_request(format!("{e:#}")))?;
-    opts.context = dir.0.clone();
+    opts.context = dir.dir.clone();
     let (out, response) = Channel::open(64);
     std::thread::spawn(move || {
         let progress = Stream {

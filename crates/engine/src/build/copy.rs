@@ -107,6 +107,7 @@ pub fn copy(
     created_by: &str,
 ) -> anyhow::Result<ImageRecord> {
     let mut target = Mounted::new(store, parent, scratch.join("target"))?;
+    yurta_fault::point("build.copy.mounted");
     let owner = match &op.chown {
         Some(spec) => Some(owner(&target.merged, spec)?),
         None => None,

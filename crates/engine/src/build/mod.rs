@@ -19,6 +19,7 @@ mod copy;
 mod foreign;
 mod mounts;
 mod run;
+pub mod stale;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -126,7 +127,8 @@ pub fn build(
     let context = Context::open(&opts.context, host_file.as_deref())
         .with_context(|| format!("build context {}", opts.context.display()))?;
     let keys = keys(&plan, &context, &bases)?;
-    let scratch_dir = Scratch::new(&host.root)?;
+    stale::collect(host, &engine);
+    let scratch_dir = scratch_dir(&host.root)?;
     let timestamp = match (opts.timestamp, opts.build_args.get("SOURCE_DATE_EPOCH")) {
         (Some(t), _) => Some(t),
         (None, Some(v)) => Some(
@@ -148,7 +150,8 @@ pub fn build(
         network: opts.network.as_deref(),
         secrets: &opts.secrets,
         progress,
-        scratch: &scratch_dir.0,
+        scratch: &scratch_dir.dir,
+        build_id: scratch_dir.name(),
     };
     let mut image = b.run(&keys)?;
     if !opts.labels.is_empty() {
@@ -205,36 +208,25 @@ fn write_archive(
 
 /// A build context sent as a tar (plain, gzip or zstd) — `yurta build -`,
 /// the API's request body — unpacked into a new directory under the
-/// root's `build/`; the caller builds from it and removes it (the
-/// [`ContextDir`] does on drop).
-pub fn unpack_context(root: &Path, tar: impl std::io::Read) -> anyhow::Result<ContextDir> {
-    let dir = root.join("build").join(format!(
-        "context-{}",
-        crate::ids::new_id()?.get(..16).unwrap_or("x")
-    ));
-    fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-    let ctx = ContextDir(dir);
+/// root's `build/`; the caller builds from it, and it is removed when the
+/// returned [`stale::Held`] is dropped.
+pub fn unpack_context(root: &Path, tar: impl std::io::Read) -> anyhow::Result<stale::Held> {
+    let id = crate::ids::new_id()?;
+    let ctx = stale::Held::new(root.join("build").join(format!("context-{}", &id[..16])))?;
     let mut a = tar::Archive::new(yurta_images::layers::decompress(tar)?);
     a.set_preserve_permissions(true);
     a.set_unpack_xattrs(false);
-    a.unpack(&ctx.0)
+    a.unpack(&ctx.dir)
         .context("build context: not a tar archive")?;
     Ok(ctx)
-}
-
-/// An unpacked build context, removed on drop.
-pub struct ContextDir(pub PathBuf);
-
-impl Drop for ContextDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
 }
 
 /// `builder prune` (and `system prune`): forgets the cache index and
 /// removes the untagged step images no container uses; the IDs removed
 /// and the bytes reclaimed.
-pub fn prune(root: &Path) -> anyhow::Result<(Vec<String>, u64)> {
+pub fn prune(host: &Host) -> anyhow::Result<(Vec<String>, u64)> {
+    let root = &host.root;
+    stale::collect(host, &Engine::open(root)?);
     let in_use = crate::system::images_in_use(root)?
         .into_iter()
         .map(|(d, _)| d)
@@ -287,25 +279,12 @@ fn dockerfile(opts: &BuildOptions) -> anyhow::Result<(String, String, Option<Pat
     Ok((name, text, Some(path)))
 }
 
-/// A build's temporary directory under `<root>/build/tmp/`, removed at
-/// the end.
-struct Scratch(PathBuf);
-
-impl Scratch {
-    fn new(root: &Path) -> anyhow::Result<Scratch> {
-        let dir = root
-            .join("build")
-            .join("tmp")
-            .join(crate::ids::new_id()?.get(..16).unwrap_or("x"));
-        fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
-        Ok(Scratch(dir))
-    }
-}
-
-impl Drop for Scratch {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
+/// A build's temporary directory under `<root>/build/tmp/`, held (see
+/// [`stale`]) and removed at the end.
+fn scratch_dir(root: &Path) -> anyhow::Result<stale::Held> {
+    let id = crate::ids::new_id()?;
+    stale::Held::new(root.join("build").join("tmp").join(&id[..16]))
+        .with_context(|| format!("create a build directory under {}", root.display()))
 }
 
 struct Builder<'a> {
@@ -321,6 +300,8 @@ struct Builder<'a> {
     secrets: &'a BTreeMap<String, PathBuf>,
     progress: &'a dyn BuildProgress,
     scratch: &'a Path,
+    /// The label of this build's step containers (see [`stale`]).
+    build_id: String,
 }
 
 impl Builder<'_> {
@@ -405,6 +386,7 @@ impl Builder<'_> {
         self.progress.line(&format!(" ---> {}", short(&image.id)));
         for (step, key) in stage.steps.iter().zip(&k.steps) {
             n += 1;
+            yurta_fault::point("build.step");
             self.progress
                 .line(&format!("Step {n}/{total} : {}", step.original.trim()));
             if !self.no_cache {
@@ -494,6 +476,7 @@ impl Builder<'_> {
                     mounts: &prepared.specs,
                     stubs: &prepared.targets,
                     timestamp: self.timestamp,
+                    build_id: &self.build_id,
                 };
                 run::run(
                     self.host,

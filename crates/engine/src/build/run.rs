@@ -40,6 +40,8 @@ pub struct RunStep<'a> {
     pub stubs: &'a [String],
     /// `SOURCE_DATE_EPOCH` (see `BuildOptions::timestamp`).
     pub timestamp: Option<i64>,
+    /// The build's ID, the step container's label (see `super::stale`).
+    pub build_id: &'a str,
 }
 
 /// Runs `step` on `parent` (whose run configuration is `run`) and returns
@@ -65,7 +67,7 @@ pub fn run(
         command: argv[1..].to_vec(),
         env: extra_env(run, &step.env),
         network: Some(network.to_string()),
-        labels: vec!["io.yurta.build=step".into()],
+        labels: vec![format!("{}={}", super::stale::STEP_LABEL, step.build_id)],
         mounts: step.mounts.to_vec(),
         ..CreateOptions::default()
     };
@@ -89,6 +91,7 @@ fn run_and_commit(
     let argv = argv(step.command, step.heredocs, &config::shell(run));
     let stubs = step.stubs;
     let started = lifecycle::start(host, engine, rec, Attach::Stream)?;
+    yurta_fault::point("build.run.started");
     if let Some(sock) = &started.attach {
         relay_output(sock, progress);
     }
