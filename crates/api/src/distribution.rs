@@ -43,11 +43,7 @@ pub(crate) async fn pull(c: Call) -> Reply {
         ),
         None => None,
     };
-    let registry = Reference::parse(&image)
-        .map_err(|e| ApiError::bad_request(format!("invalid reference format: {e}")))?
-        .repo
-        .registry;
-    let opts = client_options(&c, &registry)?;
+    let opts = client_options(&c, &registry_of(&image)?)?;
     let root = c.state.root.clone();
     stream(move |progress| {
         let client = distribution::client(&opts);
@@ -67,11 +63,7 @@ pub(crate) async fn pull(c: Call) -> Reply {
 pub(crate) async fn push(c: Call) -> Reply {
     let name = c.param(0).to_string();
     let image = with_tag(&name, c.q("tag").unwrap_or(""));
-    let registry = Reference::parse(&image)
-        .map_err(|e| ApiError::bad_request(format!("invalid reference format: {e}")))?
-        .repo
-        .registry;
-    let opts = client_options(&c, &registry)?;
+    let opts = client_options(&c, &registry_of(&image)?)?;
     let root = c.state.root.clone();
     stream(move |progress| {
         let client = distribution::client(&opts);
@@ -107,6 +99,14 @@ pub(crate) async fn auth(mut c: Call) -> Reply {
     })
     .await?;
     ok(&json!({ "Status": "Login Succeeded", "IdentityToken": "" }))
+}
+
+/// The registry part of an image reference (`docker.io` by default).
+fn registry_of(image: &str) -> Result<String, ApiError> {
+    Ok(Reference::parse(image)
+        .map_err(|e| ApiError::bad_request(format!("invalid reference format: {e}")))?
+        .repo
+        .registry)
 }
 
 /// `name` with Docker's `tag` parameter: a tag, or a digest; none keeps

@@ -105,22 +105,7 @@ pub(crate) async fn attach(mut c: Call) -> Reply {
             "attach needs a hijacked connection (Connection: Upgrade, Upgrade: tcp)",
         ));
     };
-    let (stdin, stdout, stderr) = (c.flag("stdin")?, c.flag("stdout")?, c.flag("stderr")?);
-    let (state, name) = (c.state.clone(), c.param(0).to_string());
-    let rec = {
-        let state = state.clone();
-        blocking(move || lookup(&state, &open(&state)?, &name)).await?
-    };
-    let streams = Streams {
-        stdin: stdin && rec.config.open_stdin,
-        stdout,
-        stderr,
-        tty: rec.config.tty,
-        raw: false,
-        single_run: single_run(&rec),
-    };
-    let path = Paths::new(&state.root, &rec.id).attach;
-    let pending = (!rec.state.running).then(|| state.attaches.add(&rec.id));
+    let (streams, path, pending) = target(&c, false, true).await?;
     tokio::spawn(async move {
         let Ok(upgraded) = on_upgrade.await else {
             return;
@@ -134,6 +119,35 @@ pub(crate) async fn attach(mut c: Call) -> Reply {
         }
     });
     Ok(hijacked())
+}
+
+/// What an attach follows, from the request's `stdin`/`stdout`/`stderr`:
+/// the streams, the container's attach socket, and for a container not
+/// running yet the start to wait for. `raw`: output without frames
+/// (WebSocket); `stream` false sends no live output (Docker's `attach/ws`
+/// without `stream`).
+pub(crate) async fn target(
+    c: &Call,
+    raw: bool,
+    stream: bool,
+) -> Result<(Streams, PathBuf, Option<oneshot::Receiver<Option<OwnedFd>>>), ApiError> {
+    let (stdin, stdout, stderr) = (c.flag("stdin")?, c.flag("stdout")?, c.flag("stderr")?);
+    let (state, name) = (c.state.clone(), c.param(0).to_string());
+    let rec = {
+        let state = state.clone();
+        blocking(move || lookup(&state, &open(&state)?, &name)).await?
+    };
+    let streams = Streams {
+        stdin: stdin && rec.config.open_stdin,
+        stdout: stdout && stream,
+        stderr: stderr && stream,
+        tty: rec.config.tty,
+        raw,
+        single_run: single_run(&rec),
+    };
+    let path = Paths::new(&state.root, &rec.id).attach;
+    let pending = (!rec.state.running).then(|| state.attaches.add(&rec.id));
+    Ok((streams, path, pending))
 }
 
 /// Docker's answer to a hijacking request: 101, `Upgrade: tcp`, a raw

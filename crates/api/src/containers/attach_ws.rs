@@ -16,14 +16,11 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::WebSocketStream;
-use yurta_engine::lifecycle::single_run;
-use yurta_engine::Paths;
 
-use super::attach::{bridge, connect, wait_for_start, Streams};
-use super::{lookup, open};
+use super::attach::{bridge, connect, target, wait_for_start};
 use crate::body::empty;
 use crate::error::ApiError;
-use crate::request::{blocking, Call, Reply};
+use crate::request::{Call, Reply};
 
 pub(crate) async fn attach_ws(mut c: Call) -> Reply {
     let key = c
@@ -47,24 +44,8 @@ pub(crate) async fn attach_ws(mut c: Call) -> Reply {
             "attach/ws: the connection cannot be upgraded",
         ));
     };
-    let (stdin, stdout, stderr) = (c.flag("stdin")?, c.flag("stdout")?, c.flag("stderr")?);
     let stream = c.flag("stream")?;
-    let (state, name) = (c.state.clone(), c.param(0).to_string());
-    let rec = {
-        let state = state.clone();
-        blocking(move || lookup(&state, &open(&state)?, &name)).await?
-    };
-    let streams = Streams {
-        stdin: stdin && rec.config.open_stdin,
-        // Docker: without `stream` nothing live is sent (only logs).
-        stdout: stdout && stream,
-        stderr: stderr && stream,
-        tty: rec.config.tty,
-        raw: true,
-        single_run: single_run(&rec),
-    };
-    let path = Paths::new(&state.root, &rec.id).attach;
-    let pending = (!rec.state.running).then(|| state.attaches.add(&rec.id));
+    let (streams, path, pending) = target(&c, true, stream).await?;
     tokio::spawn(async move {
         let Ok(upgraded) = on_upgrade.await else {
             return;

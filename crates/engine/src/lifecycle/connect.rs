@@ -10,7 +10,7 @@ use yurta_error::ErrorKind;
 use yurta_network::AttachRequest;
 
 use super::{events, fail, netns, Host, Paths};
-use crate::record::{ContainerRecord, EndpointSettings};
+use crate::record::ContainerRecord;
 use crate::Engine;
 
 /// What to connect.
@@ -65,15 +65,7 @@ pub fn connect(
         }
         r.network_settings.networks.insert(
             ep.network.clone(),
-            EndpointSettings {
-                aliases: (!req.aliases.is_empty()).then(|| req.aliases.clone()),
-                network_id: ep.network_id.clone(),
-                endpoint_id: ep.endpoint_id.clone(),
-                gateway: ep.gateway.to_string(),
-                ip_address: ep.ip.to_string(),
-                ip_prefix_len: ep.prefix.into(),
-                mac_address: ep.mac.clone(),
-            },
+            netns::endpoint_settings(&ep, &req.aliases),
         );
     })?;
     netns::refresh_peers(host, &rec.id, &p.dir.join("hosts"))

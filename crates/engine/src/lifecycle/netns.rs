@@ -209,18 +209,8 @@ pub fn join(
     ns.ports = ports;
     ns.sandbox_key = p.netns.display().to_string();
     ns.networks.clear();
-    ns.networks.insert(
-        ep.network.clone(),
-        EndpointSettings {
-            aliases: None,
-            network_id: ep.network_id.clone(),
-            endpoint_id: ep.endpoint_id.clone(),
-            gateway: ep.gateway.to_string(),
-            ip_address: ep.ip.to_string(),
-            ip_prefix_len: ep.prefix.into(),
-            mac_address: ep.mac.clone(),
-        },
-    );
+    ns.networks
+        .insert(ep.network.clone(), endpoint_settings(&ep, &[]));
     let mut addresses = vec![ep.ip.to_string()];
     // The networks connected between create and start; a failure here is
     // undone with the rest by the caller's release (all endpoints go).
@@ -231,18 +221,8 @@ pub fn join(
         req.ip = extra.ip;
         req.hosts_file = Some(p.dir.join("hosts"));
         let ep = nets.attach(&req)?;
-        ns.networks.insert(
-            ep.network.clone(),
-            EndpointSettings {
-                aliases: (!extra.aliases.is_empty()).then(|| extra.aliases.clone()),
-                network_id: ep.network_id.clone(),
-                endpoint_id: ep.endpoint_id.clone(),
-                gateway: ep.gateway.to_string(),
-                ip_address: ep.ip.to_string(),
-                ip_prefix_len: ep.prefix.into(),
-                mac_address: ep.mac.clone(),
-            },
-        );
+        ns.networks
+            .insert(ep.network.clone(), endpoint_settings(&ep, &extra.aliases));
         addresses.push(ep.ip.to_string());
     }
     Ok((joined(NetNs::Path(p.netns.clone()), addresses), Some(ns)))
@@ -261,6 +241,20 @@ fn other_netns(host: &Host, name: &str) -> anyhow::Result<std::path::PathBuf> {
         return Ok(p.netns);
     }
     Ok(format!("/proc/{pid}/ns/net").into())
+}
+
+/// The record's view of an endpoint yurta-network attached, with the
+/// aliases asked for it.
+pub fn endpoint_settings(ep: &yurta_network::Endpoint, aliases: &[String]) -> EndpointSettings {
+    EndpointSettings {
+        aliases: (!aliases.is_empty()).then(|| aliases.to_vec()),
+        network_id: ep.network_id.clone(),
+        endpoint_id: ep.endpoint_id.clone(),
+        gateway: ep.gateway.to_string(),
+        ip_address: ep.ip.to_string(),
+        ip_prefix_len: ep.prefix.into(),
+        mac_address: ep.mac.clone(),
+    }
 }
 
 fn joined(netns: NetNs, addresses: Vec<String>) -> Joined {
