@@ -225,6 +225,9 @@ impl<W: Write> TarVisitor<'_, W> {
         }
         let mut h = Header::new_gnu();
         h.set_metadata_in_mode(&meta, HeaderMode::Complete);
+        if let Some(c) = self.clamp {
+            h.set_mtime(meta.mtime().max(0).min(c as i64) as u64);
+        }
         if meta.nlink() > 1 {
             let key = (meta.dev(), meta.ino());
             if let Some(first) = self.links.get(&key).cloned() {
