@@ -484,7 +484,14 @@ fn kill_9_at_each_resolver_step_leaves_nothing() {
     d.run(&["rm", "-f", "fdb"]).ok();
     poll("no resolver", || d.resolvers().is_empty());
     let ids: BTreeSet<String> = BTreeSet::new();
-    let before = fingerprint(&d.w, &ids);
+    // The removed container's veth goes with its namespace, a moment
+    // after `rm` returns: the baseline is taken once it has.
+    let veth = d.w.veth_prefix();
+    let mut before = fingerprint(&d.w, &ids);
+    poll("the removed container's veth to go", || {
+        before = fingerprint(&d.w, &ids);
+        !before.links.iter().any(|l| l.starts_with(&veth))
+    });
     for point in [
         "dns.keeper",
         "dns.netns.bound",
