@@ -192,6 +192,47 @@ fn docker_login_sends_credentials_the_service_never_keeps() {
     assert!(out.stderr.contains("401"), "{}", out.stderr);
 }
 
+/// `docker import` through the service (`POST /images/create?fromSrc=-`):
+/// a root filesystem tar becomes an image the CLI and the service run.
+#[test]
+fn docker_import_through_the_service() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let tar = w.y.path("import.tar");
+    common::tar_of(&w.y.path("rootfs"), &tar);
+    let tar_s = tar.to_str().unwrap();
+    let id = ok(
+        s.docker(&[
+            "import",
+            "-c",
+            "CMD [\"sh\"]",
+            "-m",
+            "from docker",
+            tar_s,
+            "imp:1",
+        ]),
+        &s,
+    );
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    let run = s.docker(&["run", "--rm", "imp:1", "echo", "imported"]);
+    assert_eq!(run.stdout, "imported\n", "{}", run.stderr);
+    let cmd = w
+        .run(&["image", "inspect", "-f", "{{json .Config.Cmd}}", "imp:1"])
+        .ok();
+    assert_eq!(cmd.stdout.trim(), "[\"sh\"]");
+    let junk = w.y.path("junk.tar");
+    std::fs::write(&junk, [7u8; 2048]).unwrap();
+    let bad = s.docker(&["import", junk.to_str().unwrap(), "junk:1"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(w.run(&["image", "inspect", "junk:1"]).code != 0);
+    let (code, body) = s.raw(
+        "POST",
+        "/images/create?fromSrc=http://example.invalid/x.tar",
+        b"",
+    );
+    assert_eq!(code, 501, "{body}");
+}
+
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -25,11 +25,14 @@ use crate::request::{blocking, ok, Call, Reply};
 
 /// `POST /images/create?fromImage=NAME&tag=TAG&platform=P`.
 pub(crate) async fn pull(c: Call) -> Reply {
-    if c.q("fromSrc").is_some() {
-        return Err(ApiError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "import through the service (fromSrc) is not supported yet: use `yurta import`",
-        ));
+    if let Some(src) = c.q("fromSrc") {
+        return match src {
+            "-" => import(c).await,
+            other => Err(ApiError::new(
+                StatusCode::NOT_IMPLEMENTED,
+                format!("import from {other:?}: only a tar in the request body (fromSrc=-) is supported"),
+            )),
+        };
     }
     let from = c
         .q("fromImage")
@@ -56,6 +59,72 @@ pub(crate) async fn pull(c: Call) -> Reply {
         distribution::pull(&req, progress).map(|_| None)
     })
     .await
+}
+
+/// `POST /images/create?fromSrc=-&repo=NAME&tag=TAG&changes=…&message=…`
+/// (`docker import`): the body is a root filesystem tar (plain, gzip or
+/// zstd) that becomes a one-layer image, as `yurta import` makes it;
+/// answers Docker's `{"status": "sha256:…"}`.
+async fn import(mut c: Call) -> Reply {
+    let reference = match c.q("repo").filter(|r| !r.is_empty()) {
+        Some(r) => Some(with_tag(r, c.q("tag").unwrap_or(""))),
+        None => None,
+    };
+    let platform = match c.q("platform").filter(|p| !p.is_empty()) {
+        Some(p) => Some(
+            p.parse::<Platform>()
+                .map_err(|e| ApiError::bad_request(e.to_string()))?,
+        ),
+        None => None,
+    };
+    let opts = yurta_images::ImportOptions {
+        platform,
+        changes: c
+            .q_all("changes")
+            .into_iter()
+            .filter(|x| !x.is_empty())
+            .collect(),
+        message: c.q("message").filter(|m| !m.is_empty()).map(str::to_string),
+        reference: reference.clone(),
+    };
+    let mut body = c
+        .body
+        .take()
+        .ok_or_else(|| ApiError::bad_request("no root filesystem tar in the request body"))?;
+    let root = c.state.root.clone();
+    let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
+    let work = blocking(move || {
+        let store = yurta_images::Store::open_root(&root)?;
+        let reader = crate::body::ChannelReader {
+            rx,
+            buf: Bytes::new(),
+        };
+        let source = yurta_images::ImportSource::Tar {
+            name: "-".into(),
+            reader: Box::new(reader),
+        };
+        let image = yurta_images::import(&store, source, &opts, &yurta_images::Silent)?;
+        let name = reference.unwrap_or_default();
+        crate::journal::image(&root, "import", &image.id.to_string(), &name);
+        Ok(image)
+    });
+    let pump = async move {
+        use http_body_util::BodyExt;
+        while let Some(frame) = body.frame().await {
+            let chunk = match frame {
+                Ok(f) => match f.into_data() {
+                    Ok(d) => Ok(d),
+                    Err(_) => continue,
+                },
+                Err(e) => Err(std::io::Error::other(e)),
+            };
+            if tx.send(chunk).await.is_err() {
+                break;
+            }
+        }
+    };
+    let (image, ()) = tokio::join!(work, pump);
+    ok(&json!({ "status": image?.id.to_string() }))
 }
 
 /// `POST /images/{name}/push?tag=TAG`: pushes `name[:tag]` to the

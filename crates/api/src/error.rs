@@ -103,6 +103,7 @@ impl From<yurta_images::manage::ManageError> for ApiError {
 
 from_kinded!(
     yurta_images::ArchiveError,
+    yurta_images::ImportError,
     yurta_images::service::RemoveError,
     yurta_images::inspect::FilterError,
     yurta_images::ReferenceError,

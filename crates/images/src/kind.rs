@@ -4,6 +4,7 @@
 use yurta_error::{ErrorKind, Kinded};
 
 use crate::archive::ArchiveError;
+use crate::import::ImportError;
 use crate::inspect::FilterError;
 use crate::manage::ManageError;
 use crate::{DigestError, PlatformError, ReferenceError, StoreError};
@@ -93,5 +94,15 @@ mod tests {
         assert_eq!(e.kind().http_status(), 409);
         let e = ManageError::Store(StoreError::Ambiguous("a".into()));
         assert_eq!(e.kind(), ErrorKind::Invalid);
+    }
+}
+
+impl Kinded for ImportError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // The tar or the instructions the client sent.
+            ImportError::Read { .. } | ImportError::Change(_) => ErrorKind::Invalid,
+            ImportError::Store(e) => e.kind(),
+        }
     }
 }
