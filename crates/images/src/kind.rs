@@ -79,6 +79,16 @@ impl Kinded for PlatformError {
     }
 }
 
+impl Kinded for ImportError {
+    fn kind(&self) -> ErrorKind {
+        match self {
+            // The tar or the instructions the client sent.
+            ImportError::Read { .. } | ImportError::Change(_) => ErrorKind::Invalid,
+            ImportError::Store(e) => e.kind(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,15 +104,5 @@ mod tests {
         assert_eq!(e.kind().http_status(), 409);
         let e = ManageError::Store(StoreError::Ambiguous("a".into()));
         assert_eq!(e.kind(), ErrorKind::Invalid);
-    }
-}
-
-impl Kinded for ImportError {
-    fn kind(&self) -> ErrorKind {
-        match self {
-            // The tar or the instructions the client sent.
-            ImportError::Read { .. } | ImportError::Change(_) => ErrorKind::Invalid,
-            ImportError::Store(e) => e.kind(),
-        }
     }
 }
