@@ -66,10 +66,11 @@ pub(crate) async fn pull(c: Call) -> Reply {
 /// zstd) that becomes a one-layer image, as `yurta import` makes it;
 /// answers Docker's `{"status": "sha256:…"}`.
 async fn import(mut c: Call) -> Reply {
-    let reference = match c.q("repo").filter(|r| !r.is_empty()) {
-        Some(r) => Some(with_tag(r, c.q("tag").unwrap_or(""))),
-        None => None,
-    };
+    let tag = c.q("tag").unwrap_or("");
+    let reference = c
+        .q("repo")
+        .filter(|r| !r.is_empty())
+        .map(|r| with_tag(r, tag));
     let platform = match c.q("platform").filter(|p| !p.is_empty()) {
         Some(p) => Some(
             p.parse::<Platform>()
