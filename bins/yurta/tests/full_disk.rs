@@ -87,7 +87,16 @@ fn a_full_disk_fails_runs_cleanly_and_removals_free_it() {
         ]);
         eprintln!("{args:?}: {} -> {}", o.stderr.trim(), created.stdout.trim());
         w.run(&["rm", "nope"]);
-        let diff = before.diff(&fingerprint(&w));
+        // A veth goes with its namespace a moment after the command ends.
+        let mut diff = Vec::new();
+        yurta_testutil::process::poll_until(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::from_millis(50),
+            || {
+                diff = before.diff(&fingerprint(&w));
+                diff.is_empty()
+            },
+        );
         assert!(diff.is_empty(), "{args:?} left {diff:#?}");
     }
     // What frees space works on the full disk.

@@ -94,3 +94,21 @@ impl io::Read for ChannelReader {
         Ok(n)
     }
 }
+
+/// Sends a request body's data chunks into `tx` (for a [`ChannelReader`]
+/// on blocking code: load, import, a build context) until the body ends,
+/// fails (an `Err` chunk), or the reader goes away.
+pub async fn pump(mut body: hyper::body::Incoming, tx: mpsc::Sender<io::Result<Bytes>>) {
+    while let Some(frame) = body.frame().await {
+        let chunk = match frame {
+            Ok(f) => match f.into_data() {
+                Ok(d) => Ok(d),
+                Err(_) => continue,
+            },
+            Err(e) => Err(io::Error::other(e)),
+        };
+        if tx.send(chunk).await.is_err() {
+            break;
+        }
+    }
+}

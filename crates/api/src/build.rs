@@ -13,7 +13,6 @@ use std::io;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::Response;
 use serde_json::{json, Value};
@@ -27,7 +26,7 @@ use crate::request::{Call, Reply};
 pub(crate) async fn build(mut c: Call) -> Reply {
     let mut opts = options(&c)?;
     let quiet = c.flag("q")?;
-    let mut body = c
+    let body = c
         .body
         .take()
         .ok_or_else(|| ApiError::bad_request("no build context in the request body"))?;
@@ -41,19 +40,7 @@ pub(crate) async fn build(mut c: Call) -> Reply {
         };
         unpack_context(&root, reader)
     });
-    while let Some(frame) = body.frame().await {
-        let chunk = match frame {
-            Ok(f) => match f.into_data() {
-                Ok(d) => Ok(d),
-                Err(_) => continue,
-            },
-            Err(e) => Err(io::Error::other(e)),
-        };
-        if tx.send(chunk).await.is_err() {
-            break;
-        }
-    }
-    drop(tx);
+    crate::body::pump(body, tx).await;
     let dir = unpacked
         .await
         .map_err(|e| ApiError::internal(format!("build context: {e}")))?

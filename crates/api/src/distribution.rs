@@ -88,7 +88,7 @@ async fn import(mut c: Call) -> Reply {
         message: c.q("message").filter(|m| !m.is_empty()).map(str::to_string),
         reference: reference.clone(),
     };
-    let mut body = c
+    let body = c
         .body
         .take()
         .ok_or_else(|| ApiError::bad_request("no root filesystem tar in the request body"))?;
@@ -109,21 +109,7 @@ async fn import(mut c: Call) -> Reply {
         crate::journal::image(&root, "import", &image.id.to_string(), &name);
         Ok(image)
     });
-    let pump = async move {
-        use http_body_util::BodyExt;
-        while let Some(frame) = body.frame().await {
-            let chunk = match frame {
-                Ok(f) => match f.into_data() {
-                    Ok(d) => Ok(d),
-                    Err(_) => continue,
-                },
-                Err(e) => Err(std::io::Error::other(e)),
-            };
-            if tx.send(chunk).await.is_err() {
-                break;
-            }
-        }
-    };
+    let pump = crate::body::pump(body, tx);
     let (image, ()) = tokio::join!(work, pump);
     ok(&json!({ "status": image?.id.to_string() }))
 }

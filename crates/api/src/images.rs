@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use bytes::Bytes;
-use http_body_util::BodyExt;
 use hyper::{Response, StatusCode};
 use serde_json::{json, Value};
 use yurta_engine::system::images_in_use;
@@ -217,7 +216,7 @@ async fn save(c: Call, names: Vec<String>) -> Reply {
 /// Loads an archive streamed in the request body; Docker's JSON stream of
 /// what was loaded.
 pub(crate) async fn load(mut c: Call) -> Reply {
-    let mut body = c
+    let body = c
         .body
         .take()
         .ok_or_else(|| ApiError::bad_request("no archive in the request body"))?;
@@ -242,20 +241,7 @@ pub(crate) async fn load(mut c: Call) -> Reply {
         }
         Ok(lines)
     });
-    let pump = async move {
-        while let Some(frame) = body.frame().await {
-            let chunk = match frame {
-                Ok(f) => match f.into_data() {
-                    Ok(d) => Ok(d),
-                    Err(_) => continue,
-                },
-                Err(e) => Err(std::io::Error::other(e)),
-            };
-            if tx.send(chunk).await.is_err() {
-                break;
-            }
-        }
-    };
+    let pump = crate::body::pump(body, tx);
     let (lines, ()) = tokio::join!(work, pump);
     let text: String = lines?
         .iter()

@@ -30,13 +30,9 @@ use crate::body::empty;
 use crate::error::ApiError;
 use crate::request::{blocking, Call, Reply};
 
-/// Packet kinds of the supervisor's attach protocol.
-const TO_STDIN: u8 = 0;
-const STDIN_CLOSED: u8 = 1;
-const RESIZE: u8 = 2;
-const FROM_STDOUT: u8 = 1;
-const FROM_STDERR: u8 = 2;
-const EXITED: u8 = 3;
+use yurta_engine::lifecycle::attach_protocol::{
+    EXITED, FROM_STDERR, FROM_STDOUT, RESIZE, STDIN_CLOSED, TO_STDIN,
+};
 
 /// How often a waiting attach looks for a supervisor started elsewhere.
 const POLL: Duration = Duration::from_millis(100);

@@ -70,8 +70,7 @@ pub fn apply(run: &mut RunConfig, op: &Op) -> bool {
         }
         Op::StopSignal(s) => run.stop_signal = Some(s.clone()),
         Op::Healthcheck(h) => {
-            run.extra
-                .insert("Healthcheck".into(), healthcheck(h, &shell(run)));
+            run.extra.insert("Healthcheck".into(), healthcheck(h));
         }
         Op::Onbuild(trigger) => {
             let list = run
@@ -101,8 +100,9 @@ pub fn set_env(run: &mut RunConfig, key: &str, value: &str) {
     }
 }
 
-/// Docker's `Healthcheck` object (durations in nanoseconds).
-fn healthcheck(h: &Healthcheck, shell: &[String]) -> Value {
+/// Docker's `Healthcheck` object (durations in nanoseconds); a shell form
+/// is `CMD-SHELL`, run through the container's shell, as Docker's.
+fn healthcheck(h: &Healthcheck) -> Value {
     let (command, options) = match h {
         Healthcheck::None => return json!({ "Test": ["NONE"] }),
         Healthcheck::Check { command, options } => (command, options),
@@ -111,7 +111,6 @@ fn healthcheck(h: &Healthcheck, shell: &[String]) -> Value {
         Command::Exec(v) => ["CMD".to_string()].into_iter().chain(v.clone()).collect(),
         Command::Shell(s) => vec!["CMD-SHELL".into(), s.clone()],
     };
-    let _ = shell; // CMD-SHELL runs through the container's shell, as Docker
     let mut v = json!({ "Test": test });
     let nanos = |d: &std::time::Duration| json!(d.as_nanos() as u64);
     if let Some(d) = &options.interval {

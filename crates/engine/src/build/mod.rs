@@ -34,6 +34,7 @@ use yurta_images::commit::{commit, scratch, CommitOptions, ContainerFs};
 use yurta_images::spec::{ImageConfig, RunConfig};
 use yurta_images::{ImageRecord, Store};
 
+use crate::distribution::short;
 use crate::lifecycle::{self, Host};
 use crate::Engine;
 use bases::Bases;
@@ -644,9 +645,4 @@ fn keyword(original: &str) -> String {
         .next()
         .unwrap_or("")
         .to_ascii_uppercase()
-}
-
-/// Docker's 12-digit image ID.
-fn short(id: &yurta_images::Digest) -> String {
-    id.hex().chars().take(12).collect()
 }

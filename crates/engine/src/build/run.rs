@@ -16,14 +16,10 @@ use yurta_images::ImageRecord;
 
 use super::config;
 use super::BuildProgress;
+use crate::lifecycle::attach_protocol::{EXITED, FROM_STDERR, FROM_STDOUT};
 use crate::lifecycle::changes::ReadFs;
 use crate::lifecycle::{self, Attach, Host};
 use crate::{CreateOptions, Engine};
-
-/// Packet kinds of the supervisor's attach protocol (docs/supervisor.md).
-const FROM_STDOUT: u8 = 1;
-const FROM_STDERR: u8 = 2;
-const EXITED: u8 = 3;
 
 /// One RUN, as the plan has it.
 pub struct RunStep<'a> {

@@ -13,6 +13,7 @@
 //! tables are the front ends'.
 
 pub mod archive;
+pub mod attach_protocol;
 pub mod changes;
 pub mod connect;
 pub mod events;

@@ -110,15 +110,7 @@ pub fn kill(host: &Host, rec: &ContainerRecord, signal: &str) -> anyhow::Result<
 /// True when `sig` is SIGKILL or the container's stop signal (TERM when
 /// it has none), by name or number.
 fn ends_restarts(rec: &ContainerRecord, sig: &str) -> bool {
-    let number = |s: &str| -> Option<i32> {
-        let s = s.trim_start_matches("SIG");
-        s.parse().ok().or_else(|| {
-            format!("SIG{}", s.to_ascii_uppercase())
-                .parse::<nix::sys::signal::Signal>()
-                .ok()
-                .map(|s| s as i32)
-        })
-    };
+    let number = |s: &str| crate::options::parse::signal(s).ok();
     let stop = rec.config.stop_signal.as_deref().unwrap_or("TERM");
     match number(sig) {
         Some(n) => n == libc::SIGKILL || Some(n) == number(stop),
