@@ -75,6 +75,13 @@ fn exec_with_a_terminal_a_missing_command_and_attach() {
     let (code, out) = on_a_terminal(&w, "exec -t et2 sh -c 'tty; exit 9'", &[]);
     assert_eq!(code, Some(9));
     assert!(out.contains("/dev/pts/"), "{out}");
+    // With a terminal the runtime's failure still reaches the user.
+    let (code, out) = on_a_terminal(&w, "exec -t et2 nosuch", &[]);
+    assert_eq!(code, Some(127));
+    assert!(
+        out.contains("yurta: exec: \"nosuch\": executable file not found"),
+        "{out}"
+    );
 }
 
 /// Runs `yurta ARGS` under script(1) (a terminal), types each of `steps`

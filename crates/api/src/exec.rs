@@ -56,6 +56,8 @@ struct Instance {
     exit_code: Option<i32>,
     /// The terminal's master, for `resize`.
     terminal: Option<Arc<OwnedFd>>,
+    /// A size asked for before the terminal existed, set once it does.
+    size: Option<(u16, u16)>,
 }
 
 /// How many exec instances are kept before finished ones are dropped.
@@ -103,6 +105,7 @@ pub(crate) async fn create(mut c: Call) -> Reply {
             pid: 0,
             exit_code: None,
             terminal: None,
+            size: None,
         };
         let mut map = state.execs.0.lock().unwrap_or_else(|e| e.into_inner());
         // Finished instances stay for `inspect`, up to a bound.
@@ -148,48 +151,98 @@ pub(crate) async fn start(mut c: Call) -> Reply {
         workdir: (!config.working_dir.is_empty()).then(|| config.working_dir.clone()),
         user: (!config.user.is_empty()).then(|| config.user.clone()),
         detach: false,
-        console_socket,
+        console_socket: console_socket.clone(),
     };
     let stdin = config.attach_stdin && !body.detach;
     let streams = (config.attach_stdout, config.attach_stderr);
-    let execs = state.clone();
-    let exec_id = id.clone();
-    let finished = move |code: i32| {
-        let _ = execs.execs.with(&exec_id, |i| {
-            i.running = false;
-            i.exit_code = Some(code);
-        });
-    };
-    let session = {
-        let (state, id) = (state.clone(), id.clone());
+    let cmd = {
+        let state = state.clone();
         blocking(move || {
             let rec = lookup(&state, &open(&state)?, &container)?;
-            let mut cmd = command(&state.engine, &rec, &spec).map_err(lifecycle_error)?;
-            let session = match &spec.console_socket {
-                Some(sock) => with_terminal(&mut cmd, sock, stdin, finished)?,
-                None => with_pipes(&mut cmd, stdin, streams, body.detach, finished)?,
-            };
-            let _ = state.execs.with(&id, |i| {
-                i.running = session.pid.is_some() && i.exit_code.is_none();
-                i.pid = session.pid.unwrap_or(0);
-                i.terminal = session.terminal.clone();
-            });
-            Ok(session)
+            command(&state.engine, &rec, &spec).map_err(lifecycle_error)
         })
         .await?
     };
+    let launch = Launch {
+        state,
+        id,
+        cmd,
+        console_socket,
+        stdin,
+        streams,
+        detach: body.detach,
+    };
     if body.detach {
+        blocking(move || launch.run()).await?;
         return Ok(Response::new(empty()));
     }
     match c.parts.extensions.remove::<OnUpgrade>() {
+        // The process starts once the answer's head is out: what it
+        // writes at once then never arrives with the head, where a
+        // client that buffers the head (docker-py) would lose it.
         Some(on_upgrade) => {
             tokio::spawn(async move {
                 let upgraded = on_upgrade.await.ok();
+                let session = match upgraded {
+                    Some(_) => blocking(move || launch.run()).await,
+                    None => Err(ApiError::internal("the connection was not upgraded")),
+                };
                 over_connection(upgraded, session).await;
             });
             Ok(hijacked())
         }
-        None => Ok(streamed(session)),
+        None => Ok(streamed(blocking(move || launch.run()).await?)),
+    }
+}
+
+/// What starting an exec takes, gathered before the answer goes out.
+struct Launch {
+    state: Arc<crate::server::State>,
+    id: String,
+    cmd: Command,
+    console_socket: Option<std::path::PathBuf>,
+    stdin: bool,
+    streams: (bool, bool),
+    detach: bool,
+}
+
+impl Launch {
+    /// Starts the process; its session, recorded on the instance.
+    fn run(mut self) -> Result<Session, ApiError> {
+        let (execs, exec_id) = (self.state.clone(), self.id.clone());
+        let finished = move |code: i32| {
+            let _ = execs.execs.with(&exec_id, |i| {
+                i.running = false;
+                i.exit_code = Some(code);
+            });
+        };
+        let session = match &self.console_socket {
+            Some(sock) => with_terminal(&mut self.cmd, sock, self.stdin, finished),
+            None => with_pipes(
+                &mut self.cmd,
+                self.stdin,
+                self.streams,
+                self.detach,
+                finished,
+            ),
+        };
+        let session = match session {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = self.state.execs.with(&self.id, |i| i.exit_code = Some(126));
+                return Err(e);
+            }
+        };
+        let _ = self.state.execs.with(&self.id, |i| {
+            i.running = session.pid.is_some() && i.exit_code.is_none();
+            i.pid = session.pid.unwrap_or(0);
+            i.terminal = session.terminal.clone();
+            // A size asked for before the terminal existed.
+            if let (Some(master), Some((rows, cols))) = (&i.terminal, i.size) {
+                terminal::resize(master, rows, cols);
+            }
+        });
+        Ok(session)
     }
 }
 
@@ -354,19 +407,32 @@ fn streamed(session: Session) -> Response<Body> {
 
 /// The hijacked connection: the output to the client, its input to the
 /// process; ends when the process's output ends.
-async fn over_connection(upgraded: Option<hyper::upgrade::Upgraded>, session: Session) {
+async fn over_connection(
+    upgraded: Option<hyper::upgrade::Upgraded>,
+    session: Result<Session, ApiError>,
+) {
+    let Some(upgraded) = upgraded else {
+        if let Ok(s) = session {
+            drop(s.output);
+            let _ = tokio::task::spawn_blocking(move || s.waiter.join()).await;
+        }
+        return;
+    };
+    let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
     let Session {
         mut output,
         input,
         waiter,
         ..
-    } = session;
-    let Some(upgraded) = upgraded else {
-        drop(output);
-        let _ = tokio::task::spawn_blocking(move || waiter.join()).await;
-        return;
+    } = match session {
+        Ok(s) => s,
+        Err(e) => {
+            // Past the head, an error can only be the stream's text.
+            let _ = wr.write_all(format!("{}\r\n", e.message).as_bytes()).await;
+            let _ = wr.shutdown().await;
+            return;
+        }
     };
-    let (mut rd, mut wr) = tokio::io::split(TokioIo::new(upgraded));
     let input = input.map(|mut to| {
         tokio::spawn(async move {
             let mut buf = vec![0u8; 16 * 1024];
@@ -477,8 +543,9 @@ pub(crate) async fn resize(c: Call) -> Reply {
     };
     let (rows, cols) = (size("h")?, size("w")?);
     let terminal = c.state.execs.with(&id, |i| i.terminal.clone())?;
-    if let Some(master) = terminal {
-        terminal::resize(&master, rows, cols);
+    match terminal {
+        Some(master) => terminal::resize(&master, rows, cols),
+        None => c.state.execs.with(&id, |i| i.size = Some((rows, cols)))?,
     }
     Ok(Response::new(empty()))
 }

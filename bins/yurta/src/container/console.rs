@@ -10,9 +10,10 @@ use std::process::Command;
 
 use yurta_engine::lifecycle::terminal::{self, Terminal};
 
-/// Runs `c` (a `yurta-runtime exec --tty --console-socket SOCK …`); its
-/// exit code.
-pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
+/// Runs `c` (a `yurta-runtime exec --tty --console-socket SOCK …`, its
+/// stderr piped); its exit code and the runtime's own failure to start
+/// the command, if that was the last thing it wrote.
+pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<(i32, String)> {
     let (mut child, master, peer) = match terminal::spawn(c, sock)? {
         Terminal::Running {
             child,
@@ -20,11 +21,14 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
             peer,
         } => (child, master, peer),
         Terminal::Exited { code, stderr } => {
-            // The runtime's own error (a missing command, say).
-            let _ = std::io::stderr().write_all(&stderr);
-            return Ok(code);
+            let last = super::exec::last_runtime_error(&stderr);
+            if last.is_empty() {
+                let _ = std::io::stderr().write_all(&stderr);
+            }
+            return Ok((code, last));
         }
     };
+    let errors = child.stderr.take().map(super::exec::pass_stderr);
     if let Some((rows, cols)) = super::attach::term_size() {
         terminal::resize(&master, rows, cols);
     }
@@ -62,5 +66,7 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<i32> {
         let _ =
             nix::sys::termios::tcsetattr(stdin.as_fd(), nix::sys::termios::SetArg::TCSANOW, &saved);
     }
-    Ok(waiter.join().unwrap_or(125))
+    let code = waiter.join().unwrap_or(125);
+    let last = errors.and_then(|t| t.join().ok()).unwrap_or_default();
+    Ok((code, last))
 }

@@ -36,17 +36,16 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
         c.stdin(Stdio::null());
     }
     c.stderr(Stdio::piped());
-    let code = match &console {
+    let (code, last) = match &console {
         Some(sock) => super::console::run(&mut c, sock, a.interactive && !a.detach)?,
         None => {
             let mut child = c.spawn().context("yurta-runtime exec")?;
             let err = child.stderr.take().map(pass_stderr);
             let code = child.wait()?.code().unwrap_or(125);
-            let last = err.and_then(|t| t.join().ok()).unwrap_or_default();
-            return finish(code, &last);
+            (code, err.and_then(|t| t.join().ok()).unwrap_or_default())
         }
     };
-    finish(code, "")
+    finish(code, &last)
 }
 
 /// The runtime's own failure to start the command (`yurta-runtime: exec:
@@ -69,7 +68,7 @@ fn finish(code: i32, last_err: &str) -> anyhow::Result<()> {
 /// Copies the runtime's stderr (also the command's) to ours as it comes,
 /// holding back the last line, which may be the runtime's own failure
 /// (returned instead of printed).
-fn pass_stderr(mut from: std::process::ChildStderr) -> std::thread::JoinHandle<String> {
+pub(super) fn pass_stderr(mut from: std::process::ChildStderr) -> std::thread::JoinHandle<String> {
     use std::io::{Read, Write};
     std::thread::spawn(move || {
         let mut held: Vec<u8> = Vec::new();
@@ -88,11 +87,20 @@ fn pass_stderr(mut from: std::process::ChildStderr) -> std::thread::JoinHandle<S
                 held = rest;
             }
         }
-        let text = String::from_utf8_lossy(&held).into_owned();
-        if text.starts_with("yurta-runtime: exec:") {
-            return text.trim_end().to_string();
+        let last = last_runtime_error(&held);
+        if last.is_empty() {
+            let _ = err.write_all(&held);
         }
-        let _ = err.write_all(&held);
-        String::new()
+        last
     })
+}
+
+/// `text` (a last line) when it is the runtime's failure to start the
+/// command, trimmed; empty otherwise.
+pub(super) fn last_runtime_error(text: &[u8]) -> String {
+    let text = String::from_utf8_lossy(text);
+    match text.starts_with("yurta-runtime: exec:") {
+        true => text.trim_end().to_string(),
+        false => String::new(),
+    }
 }

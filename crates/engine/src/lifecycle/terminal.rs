@@ -51,6 +51,11 @@ fn receive(listener: &UnixListener, c: &mut Command) -> anyhow::Result<Terminal>
     listener.set_nonblocking(true)?;
     let mut child = c.spawn().context("yurta-runtime exec")?;
     loop {
+        // The exit is looked at before the accept: a runtime that sent the
+        // terminal (and wrote its error on it, a missing command's) and
+        // then exited has its connection waiting by the time its exit
+        // shows, so that output is never taken for "no terminal".
+        let exit = child.try_wait()?;
         match listener.accept() {
             Ok((stream, _)) => {
                 let master = receive_fd(stream.as_raw_fd());
@@ -67,7 +72,7 @@ fn receive(listener: &UnixListener, c: &mut Command) -> anyhow::Result<Terminal>
                 });
             }
             Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
-                if let Some(status) = child.try_wait()? {
+                if let Some(status) = exit {
                     let mut stderr = Vec::new();
                     if let Some(mut e) = child.stderr.take() {
                         let _ = std::io::Read::read_to_end(&mut e, &mut stderr);
