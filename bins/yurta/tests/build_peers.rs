@@ -305,3 +305,129 @@ fn the_corpus_builds_the_same_as_podman() {
     }
     assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
 }
+
+/// A Debian base from debootstrap and a real `RUN apt-get install` from
+/// Debian's mirror, through yurta's build container and its default
+/// network, next to podman's: the same config, the package's files the
+/// same (path, type, mode, owner, size, digest), the same user made by
+/// `useradd`, and the program runs.
+#[test]
+fn apt_get_install_on_a_debian_base_as_podman_does() {
+    if common::podman::skipped() {
+        eprintln!("skipped: YURTA_SKIP_PODMAN_TESTS");
+        return;
+    }
+    let Some(w) = World::new() else { return };
+    let base_tar = common::debian::rootfs_tar();
+    let tag = format!("yurta-debian-{}", std::process::id());
+    let (podman_base, image) = (
+        format!("localhost/{tag}/base:1"),
+        format!("localhost/{tag}/hello:1"),
+    );
+    let (_base, _built) = (PodmanImage(podman_base.clone()), PodmanImage(image.clone()));
+    w.run(&["import", base_tar.to_str().unwrap(), "debian"])
+        .ok();
+    let o = sh(
+        "podman",
+        &["import", "-q", base_tar.to_str().unwrap(), &podman_base],
+    );
+    assert_eq!(o.code, 0, "{}", o.stderr);
+    let text = r#"FROM BASE
+ENV DEBIAN_FRONTEND=noninteractive
+RUN apt-get update && apt-get install -y --no-install-recommends hello && rm -rf /var/lib/apt/lists/*
+RUN useradd -m -u 1500 app
+USER app
+WORKDIR /home/app
+CMD ["hello"]
+"#;
+    let ctx = w.y.path("debian-ctx");
+    fs::create_dir_all(&ctx).unwrap();
+    let (ours, theirs) = (ctx.join("Dockerfile.yurta"), ctx.join("Dockerfile.podman"));
+    fs::write(&ours, text.replace("BASE", "debian")).unwrap();
+    fs::write(&theirs, text.replace("BASE", &podman_base)).unwrap();
+    let ctx_s = ctx.to_str().unwrap();
+    let y = w.run(&["build", "-f", ours.to_str().unwrap(), "-t", &image, ctx_s]);
+    assert_eq!(y.code, 0, "{}{}", y.stdout, y.stderr);
+    assert!(y.stdout.contains("Setting up hello"), "{}", y.stdout);
+    let p = sh(
+        "podman",
+        &[
+            "build",
+            "-q",
+            "--format",
+            "docker",
+            "-f",
+            theirs.to_str().unwrap(),
+            "-t",
+            &image,
+            ctx_s,
+        ],
+    );
+    assert_eq!(p.code, 0, "{}", p.stderr);
+
+    let run = w.run(&["run", "--rm", "--network", "none", &image]).ok();
+    assert_eq!(run.stdout, "Hello, world!\n");
+    let id = w
+        .run(&["run", "--rm", "--network", "none", &image, "id"])
+        .ok();
+    assert_eq!(id.stdout, "uid=1500(app) gid=1500(app) groups=1500(app)\n");
+
+    let inspect = |out: String| -> BTreeMap<&'static str, Value> {
+        config(&serde_json::from_str(&out).unwrap())
+    };
+    let yc = inspect(
+        w.run(&["image", "inspect", "-f", "{{json .Config}}", &image])
+            .ok()
+            .stdout,
+    );
+    let pc = inspect(
+        sh(
+            "podman",
+            &["image", "inspect", "-f", "{{json .Config}}", &image],
+        )
+        .stdout,
+    );
+    assert_eq!(yc, pc);
+
+    // The package's files and the accounts, from both exports.
+    let listed = w
+        .run(&[
+            "run",
+            "--rm",
+            "--network",
+            "none",
+            &image,
+            "dpkg",
+            "-L",
+            "hello",
+        ])
+        .ok()
+        .stdout;
+    let mut wanted: Vec<String> = listed
+        .lines()
+        .map(|l| l.trim_start_matches('/').to_string())
+        .filter(|l| !l.is_empty() && l != ".")
+        .collect();
+    wanted.extend(["etc/passwd", "etc/group", "home/app"].map(String::from));
+    let ctr = format!("{tag}-c");
+    w.run(&["create", "--name", &ctr, &image]).ok();
+    let yt = tree(&w.cmd(&["export", &ctr]).output().unwrap().stdout);
+    w.run(&["rm", &ctr]).ok();
+    let pid = sh("podman", &["create", &image]).stdout.trim().to_string();
+    let p_tar = std::process::Command::new("podman")
+        .args(["export", &pid])
+        .output()
+        .unwrap()
+        .stdout;
+    sh("podman", &["rm", &pid]);
+    let pt = tree(&p_tar);
+    assert!(wanted.iter().any(|p| p == "usr/bin/hello"), "{listed}");
+    let mut failures = Vec::new();
+    for path in &wanted {
+        match (yt.get(path), pt.get(path)) {
+            (Some(a), Some(b)) if a == b => {}
+            (a, b) => failures.push(format!("{path}: yurta {a:?} podman {b:?}")),
+        }
+    }
+    assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
+}

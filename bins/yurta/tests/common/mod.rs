@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod debian;
 pub mod fingerprint;
 pub mod oci;
 pub mod podman;
