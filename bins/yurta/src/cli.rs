@@ -76,6 +76,9 @@ pub enum Command {
     /// Manage virtual machines (QEMU/KVM)
     #[command(subcommand)]
     Vm(crate::vm::args::VmCommand),
+    /// Manage the web console's accounts (the console runs in `system service --web`)
+    #[command(subcommand)]
+    Web(crate::web::WebCommand),
     #[command(flatten)]
     Containers(crate::container::ContainerCommand),
     /// Show what happened: container, image, network, volume and VM events

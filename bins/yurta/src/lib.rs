@@ -30,6 +30,7 @@ pub mod system;
 pub mod version;
 pub mod vm;
 pub mod volume;
+pub mod web;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -159,6 +160,7 @@ fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
         Command::System(SystemCommand::Boot) => container::boot::boot(&ctx),
         Command::System(SystemCommand::Service(a)) => system::service(&ctx, a),
         Command::Registry(c) => registry_server::run_in_sibling(&ctx, c),
+        Command::Web(c) => web::run(&ctx, c),
         Command::Volume(c) => volume::run(&ctx, c),
         Command::Container(c) => container::run_sub(&ctx, c),
         Command::Containers(c) => container::run(&ctx, c),

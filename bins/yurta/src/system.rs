@@ -67,9 +67,15 @@ pub fn df(ctx: &Ctx, a: DfArgs) -> anyhow::Result<()> {
 /// `system service`'s flags (podman's, plus TLS).
 #[derive(Args)]
 pub struct ServiceArgs {
-    /// Exit after this many seconds without a connection (0: never)
-    #[arg(short, long, default_value_t = 5)]
-    pub time: u64,
+    /// Exit after this many seconds without a connection (0: never;
+    /// default 5, or 0 with --web)
+    #[arg(short, long)]
+    pub time: Option<u64>,
+    /// Also serve the web console on HOST:PORT (loopback: plain HTTP; any
+    /// other address: TLS, with --tls-cert/--tls-key or a self-signed
+    /// certificate made on first start). Accounts: `yurta web user add`
+    #[arg(long, value_name = "ADDR")]
+    pub web: Option<String>,
     /// PEM certificate chain for TLS on tcp://
     #[arg(long, requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -128,6 +134,8 @@ pub fn service_main() -> ExitCode {
 
 fn serve(root: PathBuf, a: ServiceArgs) -> anyhow::Result<()> {
     let endpoint = a.uri.as_deref().map(str::parse).transpose()?;
+    let web = a.web.clone();
+    let time = a.time.unwrap_or(if web.is_some() { 0 } else { 5 });
     let tls = match (a.tls_cert, a.tls_key) {
         (Some(cert), Some(key)) => Some(yurta_api::TlsFiles {
             cert,
@@ -139,7 +147,7 @@ fn serve(root: PathBuf, a: ServiceArgs) -> anyhow::Result<()> {
     let read = Duration::from_secs(a.read_timeout.max(1));
     let cfg = yurta_api::Config {
         endpoint,
-        idle: (a.time > 0).then(|| Duration::from_secs(a.time)),
+        idle: Some(time).filter(|t| *t > 0).map(Duration::from_secs),
         tls,
         host: crate::info::host(&crate::binaries())?,
         // `yurta` beside this `yurta-service`: the supervisors' exit
@@ -156,5 +164,45 @@ fn serve(root: PathBuf, a: ServiceArgs) -> anyhow::Result<()> {
         },
         root,
     };
-    Ok(yurta_api::serve(cfg)?)
+    let mut frontends = Vec::new();
+    if let Some(web) = web {
+        // The API's certificate, without its client CA: browsers bring none.
+        let tls = cfg.tls.clone().map(|t| yurta_api::TlsFiles {
+            client_ca: None,
+            ..t
+        });
+        frontends.push(web_console(&cfg.root, &web, tls)?);
+    }
+    Ok(yurta_api::serve_with(cfg, frontends)?)
+}
+
+/// The web console's listener for `--web ADDR`; says where it is.
+fn web_console(
+    root: &Path,
+    addr: &str,
+    tls: Option<yurta_api::TlsFiles>,
+) -> anyhow::Result<yurta_api::Frontend> {
+    let addr: std::net::SocketAddr = addr
+        .parse()
+        .map_err(|_| anyhow::anyhow!("--web {addr:?}: use HOST:PORT, e.g. 127.0.0.1:8090"))?;
+    let cfg = yurta_web::WebConfig {
+        root: root.to_path_buf(),
+        addr,
+        tls,
+    };
+    let (front, started) = yurta_web::frontend(&cfg)?;
+    errln!("yurta: web console on {}", started.url);
+    if let Some(fp) = started.fingerprint {
+        errln!("yurta: its self-signed certificate's SHA-256 fingerprint: {fp}");
+    }
+    if !yurta_web::pages_built_in() {
+        errln!("yurta: warning: this binary was built without the web console's pages (run scripts/web.sh, then build again)");
+    }
+    if yurta_web::accounts::Accounts::new(root)
+        .list()
+        .map_or(true, |u| u.is_empty())
+    {
+        errln!("yurta: warning: no web console accounts yet: yurta web user add NAME");
+    }
+    Ok(front)
 }

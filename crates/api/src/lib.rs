@@ -16,7 +16,7 @@
 //! The routes served are listed in [`routes::ROUTES`] and in docs/api.md
 //! (a test checks that both agree).
 
-mod body;
+pub mod body;
 mod build;
 mod containers;
 mod distribution;
@@ -37,7 +37,10 @@ mod volumes;
 pub use error::ApiError;
 pub use listen::{Endpoint, ListenError};
 pub use routes::ROUTES;
-pub use server::{serve, Config, Limits, ServeError, TlsFiles};
+pub use server::{
+    serve, serve_with, Api, Busy, Config, Front, Frontend, FrontendHandler, Limits, ServeError,
+    TlsFiles,
+};
 
 #[cfg(test)]
 mod tests {

@@ -2,18 +2,24 @@
 //! through hyper, TLS through OpenSSL), the limits, and the idle exit.
 
 use std::convert::Infallible;
+use std::future::Future;
+use std::net::IpAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
+use hyper::{Request, Response};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use openssl::ssl::{Ssl, SslAcceptor};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{Notify, Semaphore};
 
+use crate::body::Body;
 use crate::listen::{self, Bound, Endpoint, ListenError};
 pub use yurta_tls::TlsFiles;
 
@@ -107,9 +113,78 @@ impl Drop for Open<'_> {
     }
 }
 
+/// Another front end the same process serves beside the API (the web
+/// console): its bound listener, its TLS, and what answers its requests.
+pub struct Frontend {
+    pub listener: std::net::TcpListener,
+    pub tls: Option<SslAcceptor>,
+    pub handler: Arc<dyn FrontendHandler>,
+}
+
+/// Answers a front end's requests; it may hand some to the API ([`Api`]).
+pub trait FrontendHandler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        req: Request<Incoming>,
+        cx: Front,
+    ) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>>;
+}
+
+/// What a front end's request comes with.
+#[derive(Clone)]
+pub struct Front {
+    pub api: Api,
+    /// The client's address.
+    pub peer: IpAddr,
+    /// Whether the connection is TLS.
+    pub tls: bool,
+}
+
+/// The API as a front end sees it: its routes, and the engine's host.
+#[derive(Clone)]
+pub struct Api(Arc<State>);
+
+impl Api {
+    /// Answers `req` as the API socket would (its path without the
+    /// front end's prefix).
+    pub async fn handle(&self, req: Request<Incoming>) -> Response<Body> {
+        crate::routes::handle(self.0.clone(), req).await
+    }
+
+    /// The root and binaries the engine's calls take.
+    pub fn engine(&self) -> &yurta_engine::Host {
+        &self.0.engine
+    }
+
+    /// Counts as an open connection while it lives (an upgraded
+    /// websocket's), so the idle exit waits for it.
+    pub fn busy(&self) -> Busy {
+        let a = &self.0.activity;
+        a.open.fetch_add(1, Ordering::SeqCst);
+        a.changed.notify_one();
+        Busy(self.0.clone())
+    }
+}
+
+/// See [`Api::busy`].
+pub struct Busy(Arc<State>);
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let a = &self.0.activity;
+        a.open.fetch_sub(1, Ordering::SeqCst);
+        a.changed.notify_one();
+    }
+}
+
 /// Serves until the idle time passes or SIGTERM/SIGINT; removes the
 /// socket file it made.
 pub fn serve(cfg: Config) -> Result<(), ServeError> {
+    serve_with(cfg, Vec::new())
+}
+
+/// [`serve`], with other front ends on their own listeners.
+pub fn serve_with(cfg: Config, frontends: Vec<Frontend>) -> Result<(), ServeError> {
     let mut bound = listen::activated()?;
     if bound.is_empty() || cfg.endpoint.is_some() {
         let ep = match &cfg.endpoint {
@@ -137,7 +212,88 @@ pub fn serve(cfg: Config) -> Result<(), ServeError> {
         limits: cfg.limits,
         activity: Activity::default(),
     });
-    rt.block_on(run(state, bound, acceptor.map(Arc::new), cfg.idle))
+    rt.block_on(async {
+        for f in frontends {
+            let l = tokio::net::TcpListener::from_std(f.listener).map_err(ServeError::Runtime)?;
+            let front = FrontendLoop {
+                state: state.clone(),
+                handler: f.handler,
+                tls: f.tls.map(Arc::new),
+            };
+            tokio::spawn(front.accept(l));
+        }
+        run(state, bound, acceptor.map(Arc::new), cfg.idle).await
+    })
+}
+
+/// A front end's listener.
+struct FrontendLoop {
+    state: Arc<State>,
+    handler: Arc<dyn FrontendHandler>,
+    tls: Option<Arc<SslAcceptor>>,
+}
+
+impl FrontendLoop {
+    async fn accept(self, l: tokio::net::TcpListener) {
+        let me = Arc::new(self);
+        let slots = Arc::new(Semaphore::new(me.state.limits.connections));
+        loop {
+            let Ok(permit) = slots.clone().acquire_owned().await else {
+                return;
+            };
+            match l.accept().await {
+                Ok((s, peer)) => {
+                    let me = me.clone();
+                    tokio::spawn(async move {
+                        let _ = s.set_nodelay(true);
+                        me.connection(s, peer.ip()).await;
+                        drop(permit);
+                    });
+                }
+                Err(e) => accept_failed(e).await,
+            }
+        }
+    }
+
+    async fn connection(self: Arc<Self>, s: tokio::net::TcpStream, peer: IpAddr) {
+        let Some(acceptor) = self.tls.clone() else {
+            return self.serve(s, peer, false).await;
+        };
+        let Ok(ssl) = Ssl::new(acceptor.context()) else {
+            return;
+        };
+        let Ok(mut stream) = tokio_openssl::SslStream::new(ssl, s) else {
+            return;
+        };
+        let handshake = std::pin::Pin::new(&mut stream).accept();
+        if let Ok(Ok(())) = tokio::time::timeout(self.state.limits.header_timeout, handshake).await
+        {
+            self.serve(stream, peer, true).await;
+        }
+    }
+
+    async fn serve<S>(self: Arc<Self>, io: S, peer: IpAddr, tls: bool)
+    where
+        S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    {
+        let _open = self.state.activity.enter();
+        let front = Front {
+            api: Api(self.state.clone()),
+            peer,
+            tls,
+        };
+        let me = self.clone();
+        let svc = service_fn(move |req| {
+            let fut = me.handler.handle(req, front.clone());
+            async move { Ok::<_, Infallible>(fut.await) }
+        });
+        let conn = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(self.state.limits.header_timeout)
+            .serve_connection(TokioIo::new(io), svc)
+            .with_upgrades();
+        let _ = conn.await;
+    }
 }
 
 async fn run(

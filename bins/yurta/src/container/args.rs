@@ -369,6 +369,10 @@ pub struct CpHelperArgs {
     /// JSON (name, size, mode, mtime, linkTarget).
     #[arg(long)]
     pub stat: Option<String>,
+    /// Print a directory's entries as a JSON array (Name, Type, Size,
+    /// Mode, Modified, Link), for the web console's file browser.
+    #[arg(long)]
+    pub list: Option<String>,
     /// The archive holds a directory's contents (`SRC/.`): a missing
     /// destination becomes that directory.
     #[arg(long)]

@@ -93,12 +93,48 @@ pub fn helper(a: CpHelperArgs) -> anyhow::Result<()> {
         (None, None) => bail!("cp-helper: --pid or --root-dir"),
     }
     std::env::set_current_dir("/")?;
-    match (a.pack, a.unpack, a.stat) {
-        (Some(p), None, None) => pack(Path::new(&p), crate::out::Stdout::lock()),
-        (None, Some(d), None) => unpack(io::stdin(), Path::new(&d), a.contents),
-        (None, None, Some(p)) => stat(Path::new(&p)),
-        _ => bail!("cp-helper: --pack, --unpack or --stat"),
+    match (a.pack, a.unpack, a.stat, a.list) {
+        (Some(p), None, None, None) => pack(Path::new(&p), crate::out::Stdout::lock()),
+        (None, Some(d), None, None) => unpack(io::stdin(), Path::new(&d), a.contents),
+        (None, None, Some(p), None) => stat(Path::new(&p)),
+        (None, None, None, Some(d)) => list(Path::new(&d)),
+        _ => bail!("cp-helper: one of --pack, --unpack, --stat or --list"),
     }
+}
+
+/// A directory's entries, sorted by name, as one JSON array on stdout.
+fn list(dir: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    let entries =
+        fs::read_dir(dir).with_context(|| format!("{}: not a directory", dir.display()))?;
+    let mut out = Vec::new();
+    for e in entries.flatten() {
+        let Ok(meta) = e.metadata() else { continue };
+        let t = meta.file_type();
+        let kind = match () {
+            _ if t.is_dir() => "dir",
+            _ if t.is_file() => "file",
+            _ if t.is_symlink() => "link",
+            _ => "other",
+        };
+        let link = match t.is_symlink() {
+            true => fs::read_link(e.path())
+                .map(|l| l.display().to_string())
+                .unwrap_or_default(),
+            false => String::new(),
+        };
+        out.push(serde_json::json!({
+            "Name": e.file_name().to_string_lossy(),
+            "Type": kind,
+            "Size": meta.size(),
+            "Mode": format!("{:04o}", meta.mode() & 0o7777),
+            "Modified": yurta_time::format(meta.mtime(), meta.mtime_nsec() as u32),
+            "Link": link,
+        }));
+    }
+    out.sort_by(|a, b| a["Name"].as_str().cmp(&b["Name"].as_str()));
+    outln!("{}", serde_json::Value::Array(out))?;
+    Ok(())
 }
 
 /// Docker's container path stat, as JSON on stdout: `mode` in Go's

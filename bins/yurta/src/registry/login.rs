@@ -58,7 +58,7 @@ fn registry_name(given: Option<&str>) -> anyhow::Result<String> {
     Ok(yurta_engine::distribution::settings::registry_name(given)?)
 }
 
-fn read_stdin_password(registry: &str) -> anyhow::Result<String> {
+pub(crate) fn read_stdin_password(registry: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     io::stdin()
         .lock()
@@ -68,7 +68,7 @@ fn read_stdin_password(registry: &str) -> anyhow::Result<String> {
 }
 
 /// Asks on the terminal; the password without echo.
-fn prompt(registry: &str, question: &str, echo: bool) -> anyhow::Result<String> {
+pub(crate) fn prompt(registry: &str, question: &str, echo: bool) -> anyhow::Result<String> {
     let stdin = io::stdin();
     if !stdin.is_terminal() {
         bail!("login {registry}: stdin is not a terminal; use --username and --password-stdin");

@@ -3,7 +3,7 @@
 //! command line becomes a client: TLS verification, insecure (plain http)
 //! registries, CA directories and the credentials file.
 
-mod login;
+pub(crate) mod login;
 mod pull;
 mod push;
 mod report;

@@ -20,13 +20,10 @@ use store::VmStore;
 pub fn run(ctx: &Ctx, c: VmCommand) -> anyhow::Result<()> {
     match c {
         VmCommand::Create(a) => {
-            let vm = create::create(ctx, &a.request())?;
-            if a.start {
-                if let Err(e) = lifecycle::start(ctx, &vm) {
-                    let _ = lifecycle::remove(ctx, &vm, true);
-                    return Err(e);
-                }
-            }
+            let vm = match a.start {
+                true => create::create_and_start(ctx, &a.request())?,
+                false => create::create(ctx, &a.request())?,
+            };
             outln!("{}", vm.name)?;
             Ok(())
         }

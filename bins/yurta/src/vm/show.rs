@@ -2,10 +2,11 @@
 //! inspect), `vm vnc`: read-only, no lock taken.
 
 use anyhow::bail;
-use serde_json::{json, Value};
+use serde_json::json;
+use yurta_engine::vm::inspect;
 
 use super::args::LsArgs;
-use super::store::{view, Status, View, VmDir, VmRecord, VmStore};
+use super::store::{view, Status, VmStore};
 use crate::format::{self, Format, Row};
 use crate::Ctx;
 
@@ -35,12 +36,12 @@ pub fn ls(ctx: &Ctx, a: &LsArgs) -> anyhow::Result<()> {
         rows.push(Row::new(json!({
             "ID": record.id,
             "Name": name,
-            "Status": status_text(&v),
+            "Status": inspect::status_text(&v),
             "Arch": record.config.arch.name(),
             "Cpus": record.config.cpus.to_string(),
             "Memory": record.config.memory.to_string(),
             "Accel": v.live.as_ref().map(|l| l.accel.clone()).unwrap_or_default(),
-            "Addresses": addresses(&v),
+            "Addresses": inspect::addresses(&v),
         })));
     }
     let f = match a.quiet {
@@ -48,30 +49,6 @@ pub fn ls(ctx: &Ctx, a: &LsArgs) -> anyhow::Result<()> {
         false => Format::new(a.format.as_deref(), DEFAULT_FORMAT),
     };
     format::list(&f, &rows, &HEADERS)
-}
-
-fn status_text(v: &View) -> String {
-    match v.status {
-        Status::Running if v.unsupervised => "running (unsupervised)".into(),
-        Status::Stopped if !v.last.exit_reason.is_empty() => {
-            format!("stopped ({})", v.last.exit_reason)
-        }
-        s => s.as_str().into(),
-    }
-}
-
-fn addresses(v: &View) -> String {
-    let Some(live) = &v.live else {
-        return String::new();
-    };
-    if v.status != Status::Running {
-        return String::new();
-    }
-    live.taps
-        .iter()
-        .map(|t| format!("{}/{}", t.ip, t.prefix))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 pub fn inspect(ctx: &Ctx, names: &[String], format: Option<&str>) -> anyhow::Result<()> {
@@ -82,7 +59,7 @@ pub fn inspect(ctx: &Ctx, names: &[String], format: Option<&str>) -> anyhow::Res
         match store.get(name).and_then(|vm| Ok((vm.load()?, vm))) {
             Ok((record, vm)) => {
                 let v = view(&vm, &record);
-                docs.push(inspect_doc(&vm, &record, &v));
+                docs.push(inspect::document(&vm, &record, &v));
             }
             Err(e) => missing.push(e.to_string()),
         }
@@ -92,74 +69,6 @@ pub fn inspect(ctx: &Ctx, names: &[String], format: Option<&str>) -> anyhow::Res
         bail!("{first}");
     }
     Ok(())
-}
-
-/// Docker's inspect layout: Name, State{…}, Config{…}.
-fn inspect_doc(vm: &VmDir, r: &VmRecord, v: &View) -> Value {
-    let c = &r.config;
-    let running = v.status == Status::Running;
-    let live = v.live.as_ref().filter(|_| running);
-    let disks: Vec<Value> = c
-        .disks
-        .iter()
-        .enumerate()
-        .map(|(i, d)| {
-            json!({"Id": format!("vblk{i}"), "Path": d.path, "Format": d.format.as_str(),
-                   "ReadOnly": d.readonly, "Created": d.created})
-        })
-        .collect();
-    let networks: Vec<Value> = r
-        .networks
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            let tap = live.and_then(|l| l.taps.get(i));
-            json!({
-                "Network": n.network,
-                "MacAddress": n.mac.as_str(),
-                "Tap": tap.map(|t| t.tap.clone()),
-                "Bridge": tap.map(|t| t.bridge.clone()),
-                "IPAddress": tap.map(|t| t.ip.to_string()).or(n.ip.map(|ip| ip.to_string())),
-                "IPPrefixLen": tap.map(|t| t.prefix),
-                "Gateway": tap.map(|t| t.gateway.to_string()),
-            })
-        })
-        .collect();
-    json!({
-        "Id": r.id,
-        "Name": vm.name,
-        "Created": r.created,
-        "State": {
-            "Status": v.status.as_str(),
-            "Running": running,
-            "Supervised": running && !v.unsupervised,
-            "Pid": live.map(|l| l.pid).unwrap_or(0),
-            "StartedAt": v.last.started_at.clone().unwrap_or_default(),
-            "FinishedAt": if running { String::new() } else { v.last.finished_at.clone().unwrap_or_default() },
-            "ExitReason": if running { String::new() } else { v.last.exit_reason.clone() },
-        },
-        "Config": {
-            "Arch": c.arch.name(),
-            "Machine": c.machine,
-            "Accel": c.accel.as_str(),
-            "AccelUsed": v.last.accel,
-            "AccelReason": v.last.accel_reason,
-            "Cpus": c.cpus,
-            "Memory": c.memory.bytes(),
-            "Kernel": c.kernel,
-            "Initrd": c.initrd,
-            "Cmdline": c.effective_cmdline(),
-            "Image": r.image,
-            "Cdrom": c.cdrom,
-            "Disks": disks,
-            "Networks": networks,
-            "CloudInit": r.cloud_init.is_some(),
-            "Display": if r.vnc { "vnc" } else { "none" },
-        },
-        "Vnc": live.and_then(|l| l.vnc.clone()),
-        "Console": { "Log": vm.console_log(), "Socket": live.map(|_| vm.console_sock()) },
-        "QemuCommand": live.map(|l| l.command.clone()),
-    })
 }
 
 pub fn vnc(ctx: &Ctx, name: &str) -> anyhow::Result<()> {

@@ -26,6 +26,8 @@ pub enum ArchiveOp<'a> {
     Pack(&'a str),
     /// A tar from stdin unpacked into it.
     Unpack(&'a str),
+    /// A directory's entries as a JSON array on stdout.
+    List(&'a str),
 }
 
 /// The helper's command (stdio is the caller's) and, for a stopped
@@ -61,6 +63,7 @@ pub fn helper(
         ArchiveOp::Stat(p) => command.args(["--stat", p]),
         ArchiveOp::Pack(p) => command.args(["--pack", p]),
         ArchiveOp::Unpack(p) => command.args(["--unpack", p]),
+        ArchiveOp::List(p) => command.args(["--list", p]),
     };
     Ok(Helper {
         command,

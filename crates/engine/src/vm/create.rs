@@ -66,6 +66,17 @@ impl VmCreate {
     }
 }
 
+/// [`create`], then starts it; a VM that fails to start is removed, so a
+/// failed `vm create --start` leaves nothing.
+pub fn create_and_start(host: &Host, a: &VmCreate) -> anyhow::Result<VmDir> {
+    let vm = create(host, a)?;
+    if let Err(e) = super::lifecycle::start(host, &vm) {
+        let _ = super::lifecycle::remove(host, &vm, true);
+        return Err(e);
+    }
+    Ok(vm)
+}
+
 /// Checks `a` and makes the VM (not started).
 pub fn create(host: &Host, a: &VmCreate) -> anyhow::Result<VmDir> {
     let (config, networks) = check_args(host, a)?;

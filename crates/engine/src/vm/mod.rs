@@ -8,6 +8,7 @@
 
 pub mod create;
 pub mod hotplug;
+pub mod inspect;
 pub mod lifecycle;
 pub mod relay;
 pub mod snapshot;
