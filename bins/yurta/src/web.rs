@@ -73,19 +73,24 @@ pub fn run(ctx: &Ctx, c: WebCommand) -> anyhow::Result<()> {
             Ok(())
         }
         WebCommand::User(UserCommand::Rm(a)) => {
-            let mut failed = None;
+            let mut failed = false;
             for name in &a.names {
                 match accounts.remove(name) {
                     Ok(()) => outln!("{name}")?,
                     Err(e) => {
                         errln!("yurta: {e}");
-                        failed = Some(e);
+                        failed = true;
                     }
                 }
             }
             match failed {
-                Some(e) => Err(e.into()),
-                None => Ok(()),
+                // Each failure has had its line.
+                true => Err(crate::container::Exit {
+                    code: 125,
+                    message: None,
+                }
+                .into()),
+                false => Ok(()),
             }
         }
         WebCommand::User(UserCommand::Ls(a)) => {

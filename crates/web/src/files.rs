@@ -235,9 +235,15 @@ fn upload(
             format!("{target}: a file path is needed"),
         ));
     };
-    let dir = dir.to_string_lossy().into_owned();
+    if dir.as_os_str().is_empty() {
+        return Err((
+            StatusCode::BAD_REQUEST,
+            format!("{target}: a file path is needed"),
+        ));
+    }
     let internal = |e: std::io::Error| (StatusCode::INTERNAL_SERVER_ERROR, e.to_string());
-    let out = run_helper(host, name, ArchiveOp::Unpack(&dir), |c| {
+    // The one entry becomes `target` (or goes into it, a directory).
+    let out = run_helper(host, name, ArchiveOp::Unpack(target), |c| {
         let mut child = c
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
@@ -250,6 +256,8 @@ fn upload(
         let mut header = tar::Header::new_gnu();
         header.set_size(size);
         header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
         header.set_mtime(yurta_time::now_parts().0.max(0) as u64);
         header.set_entry_type(tar::EntryType::Regular);
         let mut b = tar::Builder::new(stdin);

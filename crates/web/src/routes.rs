@@ -15,7 +15,7 @@ use yurta_api::Front;
 
 use crate::http::{self, error, json, redirect};
 use crate::sessions;
-use crate::tickets::{self, Ticket};
+use crate::tickets;
 use crate::Web;
 
 /// The application's pages: all are index.html, which routes itself.
@@ -27,8 +27,8 @@ const MAX_FORM: usize = 64 << 10;
 /// How a request is allowed in.
 pub enum Access {
     Session,
-    /// A console ticket, already used up.
-    Ticket(Ticket),
+    /// A console ticket's ID, used up once its console is opened.
+    Ticket(String),
 }
 
 pub async fn handle(web: Arc<Web>, req: Request<Incoming>, cx: Front) -> Response<Body> {
@@ -71,13 +71,7 @@ async fn route(web: Arc<Web>, req: Request<Incoming>, cx: Front) -> Response<Bod
     let session = web.session(&req);
     if websocket {
         if let Some(t) = http::param(&query, "ticket") {
-            return match web.tickets.take(&t, Instant::now()) {
-                Some(ticket) => crate::terminals::open(web, req, Access::Ticket(ticket), cx),
-                None => error(
-                    StatusCode::UNAUTHORIZED,
-                    "the console link was used or has expired",
-                ),
-            };
+            return crate::terminals::open(web, req, Access::Ticket(t), cx);
         }
     }
     let Some(session) = session else {

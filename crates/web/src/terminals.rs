@@ -49,12 +49,22 @@ pub fn open(web: Arc<Web>, req: Request<Incoming>, access: Access, cx: Front) ->
         _ => return error(StatusCode::NOT_FOUND, "no such console"),
     };
     let target = http::decode(&target);
-    if let Access::Ticket(t) = &access {
-        if t.kind != kind || t.target != target {
-            return error(
-                StatusCode::FORBIDDEN,
-                "the console link is for another console",
-            );
+    if let Access::Ticket(id) = &access {
+        let now = std::time::Instant::now();
+        match web.tickets.peek(id, now) {
+            Some(t) if t.kind != kind || t.target != target => {
+                return error(
+                    StatusCode::FORBIDDEN,
+                    "the console link is for another console",
+                )
+            }
+            Some(_) if web.tickets.take(id, now).is_some() => {}
+            _ => {
+                return error(
+                    StatusCode::UNAUTHORIZED,
+                    "the console link was used or has expired",
+                )
+            }
         }
     }
     let busy = cx.api.busy();

@@ -1,0 +1,127 @@
+//! The web console's service side (issue 13) without a browser: `yurta
+//! web user`, and `system service --web` driven by Debian's Python
+//! (web_common/service_checks.py) the way a browser would — every route
+//! without a session and with a forged Origin, CSRF, throttling, logout, a
+//! removed user, a container's terminal over its WebSocket, a console
+//! ticket used twice, files, stats. The browser itself: web_browser.rs.
+
+mod api_common;
+mod common;
+
+use std::process::{Command, Stdio};
+
+use api_common::Service;
+use common::world::World;
+
+const CHECKS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/tests/web_common/service_checks.py"
+);
+
+#[test]
+fn accounts_are_private_and_checked() {
+    let Some(w) = World::new() else { return };
+    let add = |name: &str, password: &str| {
+        let mut c = w.cmd(&["web", "user", "add", name, "--password-stdin"]);
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = c.spawn().unwrap();
+        use std::io::Write;
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(format!("{password}\n").as_bytes())
+            .unwrap();
+        common::Out::of(child.wait_with_output().unwrap())
+    };
+    assert_eq!(add("alice", "long enough").code, 0);
+    let again = add("alice", "long enough");
+    assert_eq!(again.code, 125);
+    assert_eq!(again.stderr, "yurta: user alice already exists\n");
+    let short = add("bob", "short");
+    assert_eq!(
+        short.stderr,
+        "yurta: the password is too short: at least 8 characters\n"
+    );
+    let bad = add("../x", "long enough");
+    assert!(
+        bad.stderr.starts_with("yurta: invalid user name \"../x\""),
+        "{}",
+        bad.stderr
+    );
+    let users = w.y.root().join("web/users.json");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&users).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+    let text = std::fs::read_to_string(&users).unwrap();
+    assert!(text.contains("$argon2id$") && !text.contains("long enough"));
+    assert_eq!(w.run(&["web", "user", "ls", "-q"]).ok().stdout, "alice\n");
+    let rm = w.run(&["web", "user", "rm", "alice", "nobody"]);
+    assert_eq!(rm.code, 125);
+    assert_eq!(rm.stdout, "alice\n");
+    assert_eq!(rm.stderr, "yurta: no such user: nobody\n");
+    assert_eq!(w.run(&["web", "user", "ls", "-q"]).ok().stdout, "");
+    let no_tty = w.run(&["web", "user", "add", "carol"]);
+    assert_eq!(
+        no_tty.stderr,
+        "yurta: web user add carol: stdin is not a terminal; use --password-stdin\n"
+    );
+}
+
+#[test]
+fn the_service_side_as_a_browser_meets_it() {
+    let Some(w) = World::new() else { return };
+    let port = yurta_testutil::net::free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut c = w.cmd(&["web", "user", "add", "alice", "--password-stdin"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    w.run(&["run", "-d", "--name", "wct", "img", "sleep", "1000"])
+        .ok();
+    let s = Service::start(&w, &["--web", &addr]);
+    api_common::poll("the web console", || {
+        std::net::TcpStream::connect(&addr).is_ok()
+    });
+    let o = Command::new("/usr/bin/python3")
+        .arg(CHECKS)
+        .arg(format!("http://{addr}"))
+        .args(["wct", "alice", "correct horse"])
+        .arg(env!("CARGO_BIN_EXE_yurta"))
+        .arg(w.y.root())
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert!(
+        o.status.success() && out.trim() == "ok",
+        "{out}{err}\n{}",
+        s.stderr()
+    );
+    // Nothing left of the uploads or the terminals' console sockets.
+    let uploads = w.y.root().join("web/uploads");
+    let left: Vec<_> = std::fs::read_dir(&uploads)
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "{left:?}");
+    let socks: Vec<_> = std::fs::read_dir(w.y.root().join("attach"))
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.starts_with("web-"))
+                .collect()
+        })
+        .unwrap_or_default();
+    assert!(socks.is_empty(), "{socks:?}");
+}
