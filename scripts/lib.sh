@@ -21,6 +21,20 @@ apt_install() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# Node and npm for scripts/web.sh (the web console's pages): whatever the
+# machine has, else Debian's.
+require_npm() {
+    command -v npm >/dev/null && command -v node >/dev/null && return 0
+    apt_install nodejs npm
+}
+
+# The web console's pages, built into web/dist before cargo embeds them.
+build_web_pages() {
+    require_npm
+    say "building the web console's pages (scripts/web.sh)"
+    ./scripts/web.sh | tail -n 1
+}
+
 # The Rust toolchain yurta needs (Cargo.toml's rust-version); Debian 12's
 # own rustc (1.63) is too old, so it comes from rustup.
 RUST_MIN=1.85

@@ -13,6 +13,7 @@ require_root
 require_cargo
 apt_install busybox-static ca-certificates pkg-config libssl-dev libc6-dev nftables iproute2 curl bash-completion
 
+build_web_pages
 say "building yurta (release: the first build takes a few minutes)"
 cargo build --release --bins
 

