@@ -13,7 +13,7 @@ export class ApiError extends Error {
 }
 
 export function loginUrl() {
-  return '/login?next=' + encodeURIComponent(location.pathname + location.search);
+  return '/login?next=' + encodeURIComponent(location.pathname + location.search).replace(/%2F/g, '/');
 }
 
 let leaving = false;

@@ -118,8 +118,9 @@ export function containerPage(root, [name], ctx) {
     if (!charts.length || !c) return;
     const hist = containerHistory(c.Id);
     const last = hist[hist.length - 1];
+    const limit = last?.limit && last.limit < 2 ** 50 ? last.limit : 0;
     charts[0].set(hist.map((s) => ({ t: s.t, v: s.cpu })), 0, '');
-    charts[1].set(hist.map((s) => ({ t: s.t, v: s.memory })), last?.limit || 0, last?.limit ? 'of ' + bytes(last.limit) : '');
+    charts[1].set(hist.map((s) => ({ t: s.t, v: s.memory })), limit, limit ? 'of ' + bytes(limit) : '');
   }
 
   let first = true;

@@ -85,7 +85,7 @@ export function containersPage(root, _params, ctx) {
       const mem = tr.querySelector('td.mem');
       mem.textContent = memCell(c.Id);
       const s = containerStats(stats.latest, c.Id);
-      mem.title = s?.limit ? `${bytes(s.memory)} of ${bytes(s.limit)} limit` : '';
+      mem.title = s?.limit && s.limit < 2 ** 50 ? `${bytes(s.memory)} of ${bytes(s.limit)} limit` : '';
     }
   });
   refresh();
