@@ -39,6 +39,24 @@ if [ ! -d /opt/yurta-test/playwright/playwright ]; then
         --target /opt/yurta-test/playwright playwright
 fi
 build_web_pages
+# A Debian root filesystem and a package for the build tests' real `RUN
+# apt-get install` (tests/build_peers.rs), fetched here from Debian's
+# mirror so that the tests themselves reach nothing beyond this machine:
+# they serve the .deb from a local repository.
+cache=/var/cache/yurta-test
+if [ ! -f "$cache/debian-bookworm-minbase.tar" ]; then
+    say "debootstrap of Debian 12 (minbase) into $cache"
+    mkdir -p "$cache"
+    rm -rf "$cache/debian-bookworm.partial"
+    debootstrap --variant=minbase bookworm "$cache/debian-bookworm.partial" http://deb.debian.org/debian >/dev/null
+    tar -C "$cache/debian-bookworm.partial" --numeric-owner -cf "$cache/debian-bookworm-minbase.tar.partial" .
+    mv "$cache/debian-bookworm-minbase.tar.partial" "$cache/debian-bookworm-minbase.tar"
+    rm -rf "$cache/debian-bookworm.partial"
+fi
+if ! ls "$cache"/debs/hello_*.deb >/dev/null 2>&1; then
+    mkdir -p "$cache/debs"
+    (cd "$cache/debs" && { apt-get download hello >/dev/null 2>&1 || { apt-get update -qq && apt-get download hello >/dev/null; }; })
+fi
 
 # QEMU for the VM tests, at Debian's version: machines of this kind come with a
 # newer qemu-utils that conflicts with Debian's qemu-system-x86 (ENVIRONMENT.md).

@@ -306,11 +306,12 @@ fn the_corpus_builds_the_same_as_podman() {
     assert!(failures.is_empty(), "differences:\n{}", failures.join("\n"));
 }
 
-/// A Debian base from debootstrap and a real `RUN apt-get install` from
-/// Debian's mirror, through yurta's build container and its default
-/// network, next to podman's: the same config, the package's files the
-/// same (path, type, mode, owner, size, digest), the same user made by
-/// `useradd`, and the program runs.
+/// A Debian base from debootstrap and a real `RUN apt-get install`,
+/// through yurta's build container and its default network, next to
+/// podman's: the package comes from a local repository on this machine
+/// (scripts/test.sh fetched it), reached at each builder's bridge gateway.
+/// The same config, the package's files the same (path, type, mode, owner,
+/// size, digest), the same user made by `useradd`, and the program runs.
 #[test]
 fn apt_get_install_on_a_debian_base_as_podman_does() {
     if common::podman::skipped() {
@@ -332,9 +333,14 @@ fn apt_get_install_on_a_debian_base_as_podman_does() {
         &["import", "-q", base_tar.to_str().unwrap(), &podman_base],
     );
     assert_eq!(o.code, 0, "{}", o.stderr);
+    let repo = common::debian::LocalRepo::start();
     let text = r#"FROM BASE
+ARG REPO
 ENV DEBIAN_FRONTEND=noninteractive
-RUN apt-get update && apt-get install -y --no-install-recommends hello && rm -rf /var/lib/apt/lists/*
+RUN rm -f /etc/apt/sources.list /etc/apt/sources.list.d/* \
+ && echo "deb [trusted=yes allow-insecure=yes] $REPO ./" >/etc/apt/sources.list.d/local.list \
+ && apt-get update && apt-get install -y --no-install-recommends hello \
+ && rm -rf /var/lib/apt/lists/* /etc/apt/sources.list.d/local.list
 RUN useradd -m -u 1500 app
 USER app
 WORKDIR /home/app
@@ -346,7 +352,41 @@ CMD ["hello"]
     fs::write(&ours, text.replace("BASE", "debian")).unwrap();
     fs::write(&theirs, text.replace("BASE", &podman_base)).unwrap();
     let ctx_s = ctx.to_str().unwrap();
-    let y = w.run(&["build", "-f", ours.to_str().unwrap(), "-t", &image, ctx_s]);
+    let gateway = |out: String| format!("REPO=http://{}:{}", out.trim(), repo.port);
+    let ours_repo = gateway(
+        w.run(&[
+            "network",
+            "inspect",
+            "bridge",
+            "-f",
+            "{{(index .IPAM.Config 0).Gateway}}",
+        ])
+        .ok()
+        .stdout,
+    );
+    let theirs_repo = gateway(
+        sh(
+            "podman",
+            &[
+                "network",
+                "inspect",
+                "podman",
+                "-f",
+                "{{range .Subnets}}{{.Gateway}}{{end}}",
+            ],
+        )
+        .stdout,
+    );
+    let y = w.run(&[
+        "build",
+        "--build-arg",
+        &ours_repo,
+        "-f",
+        ours.to_str().unwrap(),
+        "-t",
+        &image,
+        ctx_s,
+    ]);
     assert_eq!(y.code, 0, "{}{}", y.stdout, y.stderr);
     assert!(y.stdout.contains("Setting up hello"), "{}", y.stdout);
     let p = sh(
@@ -356,6 +396,8 @@ CMD ["hello"]
             "-q",
             "--format",
             "docker",
+            "--build-arg",
+            &theirs_repo,
             "-f",
             theirs.to_str().unwrap(),
             "-t",

@@ -109,6 +109,11 @@ fn the_service_side_as_a_browser_meets_it() {
         "{out}{err}\n{}",
         s.stderr()
     );
+    // No secrets in the service's log.
+    let log = s.stderr();
+    for secret in ["correct horse", "yurta_session=", "csrf"] {
+        assert!(!log.contains(secret), "{secret:?} in the log:\n{log}");
+    }
     // Nothing left of the uploads or the terminals' console sockets.
     let uploads = w.y.root().join("web/uploads");
     let left: Vec<_> = std::fs::read_dir(&uploads)
@@ -125,3 +130,93 @@ fn the_service_side_as_a_browser_meets_it() {
         .unwrap_or_default();
     assert!(socks.is_empty(), "{socks:?}");
 }
+
+/// On a non-loopback address without --tls-cert the console makes a
+/// self-signed certificate, prints its fingerprint, serves only TLS, and
+/// keeps the same certificate at the next start; the cookie is Secure.
+#[test]
+fn a_non_loopback_console_is_tls_with_a_printed_fingerprint() {
+    let Some(w) = World::new() else { return };
+    let mut c = w.cmd(&["web", "user", "add", "alice", "--password-stdin"]);
+    c.stdin(Stdio::piped()).stdout(Stdio::null());
+    let mut child = c.spawn().unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse\n")
+        .unwrap();
+    assert!(child.wait().unwrap().success());
+    let mut prints = Vec::new();
+    for _ in 0..2 {
+        let port = yurta_testutil::net::free_port();
+        let addr = format!("0.0.0.0:{port}");
+        let mut s = Service::start(&w, &["--web", &addr]);
+        let local = format!("127.0.0.1:{port}");
+        api_common::poll("the web console", || {
+            std::net::TcpStream::connect(&local).is_ok()
+        });
+        let log = s.stderr();
+        let fp = log
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("yurta: its self-signed certificate's SHA-256 fingerprint: ")
+            })
+            .unwrap_or_else(|| panic!("no fingerprint printed:\n{log}"))
+            .to_string();
+        assert!(
+            log.contains(&format!("yurta: web console on https://0.0.0.0:{port}/")),
+            "{log}"
+        );
+        let o = Command::new("/usr/bin/python3")
+            .arg("-c")
+            .arg(TLS_PY)
+            .arg(&local)
+            .arg(&fp)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&o.stdout),
+            String::from_utf8_lossy(&o.stderr)
+        );
+        prints.push(fp);
+        s.stop();
+    }
+    assert_eq!(prints[0], prints[1], "the certificate is kept");
+    let key = w.y.root().join("web/tls/key.pem");
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&key).unwrap().permissions());
+    assert_eq!(mode & 0o777, 0o600);
+}
+
+const TLS_PY: &str = r#"
+import hashlib, http.client, socket, ssl, sys, urllib.parse
+addr, fp = sys.argv[1], sys.argv[2]
+host, port = addr.split(":")
+ctx = ssl.create_default_context()
+ctx.check_hostname = False
+ctx.verify_mode = ssl.CERT_NONE
+c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=30)
+c.connect()
+der = c.sock.getpeercert(binary_form=True)
+seen = ":".join("%02X" % b for b in hashlib.sha256(der).digest())
+assert seen == fp, (seen, fp)
+form = urllib.parse.urlencode({"username": "alice", "password": "correct horse"})
+c.request("POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"})
+r = c.getresponse(); r.read()
+assert r.status == 303, r.status
+cookie = r.getheader("Set-Cookie")
+assert "Secure" in cookie and "HttpOnly" in cookie, cookie
+# Plain HTTP on the TLS port gets no page.
+s = socket.create_connection((host, int(port)), timeout=30)
+s.sendall(b"GET /login HTTP/1.1\r\nHost: x\r\n\r\n")
+try:
+    data = s.recv(1024)
+except OSError:
+    data = b""
+assert not data.startswith(b"HTTP/1.1 200"), data
+print("ok")
+"#;

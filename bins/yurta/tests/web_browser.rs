@@ -92,7 +92,10 @@ fn the_console_in_a_real_browser() {
     lab.run(&["run", "-d", "--name", "clict", "img", "sleep", "1000"])
         .ok();
     for (name, extra) in [
-        ("vmser", &["--network", "none", "--start"][..]),
+        (
+            "vmser",
+            &["--network", "none", "--disk", "64M", "--start"][..],
+        ),
         (
             "vmvnc",
             &["--network", "none", "--display", "vnc", "--start"][..],

@@ -36,6 +36,8 @@ mod volumes;
 
 pub use error::ApiError;
 pub use listen::{Endpoint, ListenError};
+/// Query strings and forms (`a=1&b=x+y`), for the other front ends.
+pub use request::{decode as form_decode, query as form_pairs};
 pub use routes::ROUTES;
 pub use server::{
     serve, serve_with, Api, Busy, Config, Front, Frontend, FrontendHandler, Limits, ServeError,

@@ -137,7 +137,7 @@ pub(crate) fn status(status: StatusCode) -> Reply {
 }
 
 /// `application/x-www-form-urlencoded` decoding of one query part.
-pub(crate) fn decode(s: &str) -> String {
+pub fn decode(s: &str) -> String {
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
@@ -161,7 +161,7 @@ pub(crate) fn decode(s: &str) -> String {
 }
 
 /// The query string's pairs, decoded.
-pub(crate) fn query(q: Option<&str>) -> Vec<(String, String)> {
+pub fn query(q: Option<&str>) -> Vec<(String, String)> {
     q.unwrap_or_default()
         .split('&')
         .filter(|p| !p.is_empty())

@@ -52,24 +52,27 @@ pub fn response(path: &str, gzip_ok: bool) -> Option<Response<Body>> {
 
 /// An HTML page, with `replace` applied (the console page's marker).
 pub fn page(name: &str, replace: Option<(&str, &str)>) -> Response<Body> {
-    let text = match get(name) {
-        Some((b, _)) => String::from_utf8_lossy(b).into_owned(),
-        None => NOT_BUILT.to_string(),
+    let Some((bytes, _)) = get(name) else {
+        return html(StatusCode::SERVICE_UNAVAILABLE, NOT_BUILT);
     };
+    let text = String::from_utf8_lossy(bytes).into_owned();
     let text = match replace {
         Some((from, to)) => text.replacen(from, to, 1),
         None => text,
     };
-    let mut r = Response::new(full(text));
+    html(StatusCode::OK, text)
+}
+
+/// `text` as an uncached HTML answer.
+pub fn html(status: StatusCode, text: impl Into<Bytes>) -> Response<Body> {
+    let mut r = Response::new(full(text.into()));
+    *r.status_mut() = status;
     let h = r.headers_mut();
     h.insert(
         CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
     );
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if get(name).is_none() {
-        *r.status_mut() = StatusCode::SERVICE_UNAVAILABLE;
-    }
     r
 }
 
@@ -91,6 +94,7 @@ fn content_type(path: &str) -> &'static str {
         "ico" => "image/x-icon",
         "woff2" => "font/woff2",
         "json" | "map" => "application/json",
+        "txt" => "text/plain; charset=utf-8",
         _ => "application/octet-stream",
     }
 }

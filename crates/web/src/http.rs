@@ -54,36 +54,14 @@ pub fn redirect(to: &str) -> Response<Body> {
 
 /// The first value of `key` in a query or form string, percent-decoded.
 pub fn param(query: &str, key: &str) -> Option<String> {
-    query.split('&').find_map(|kv| {
-        let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-        (decode(k) == key).then(|| decode(v))
-    })
+    yurta_api::form_pairs(Some(query))
+        .into_iter()
+        .find_map(|(k, v)| (k == key).then_some(v))
 }
 
 /// application/x-www-form-urlencoded decoding (`+` is a space).
 pub fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => match (hex(b[i + 1]), hex(b[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
-fn hex(c: u8) -> Option<u8> {
-    (c as char).to_digit(16).map(|d| d as u8)
+    yurta_api::form_decode(s)
 }
 
 pub fn header(req: &Request<Incoming>, name: hyper::header::HeaderName) -> Option<&str> {

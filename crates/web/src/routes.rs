@@ -157,8 +157,19 @@ async fn login(web: &Web, req: Request<Incoming>, cx: &Front) -> Response<Body> 
     };
     let now = Instant::now();
     if !web.throttle.allowed(cx.peer, &user, now) {
-        let mut r = redirect(&back("limited"));
-        *r.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+        // Browsers do not follow a 429's Location: the body takes them on.
+        let to = back("limited");
+        let body = format!(
+            "<!doctype html><meta charset=utf-8><meta http-equiv=refresh content=\"0;url={to}\"><title>yurta</title><p>Too many attempts, try again later. <a href=\"{to}\">Back to the login</a></p>\n"
+        );
+        let mut r = crate::assets::html(StatusCode::TOO_MANY_REQUESTS, body);
+        if let Ok(v) = HeaderValue::from_str(&to) {
+            r.headers_mut().insert(hyper::header::LOCATION, v);
+        }
+        let secs = crate::throttle::WINDOW.as_secs().to_string();
+        if let Ok(v) = HeaderValue::from_str(&secs) {
+            r.headers_mut().insert(hyper::header::RETRY_AFTER, v);
+        }
         return r;
     }
     let accounts = crate::accounts::Accounts::new(&web.root);
@@ -208,12 +219,12 @@ fn console_page(web: &Web, ticket: &str) -> Response<Body> {
             );
             crate::assets::page("console.html", Some(("<!--yurta-console-->", &meta)))
         }
-        None => error(
-            StatusCode::NOT_FOUND,
-            "the console link was used or has expired",
-        ),
+        None => crate::assets::html(StatusCode::NOT_FOUND, LINK_GONE),
     }
 }
+
+/// The page of a console link that was used or has expired.
+const LINK_GONE: &str = "<!doctype html><meta charset=utf-8><meta name=viewport content=\"width=device-width\"><title>yurta: console link</title><p style=\"font:16px system-ui;margin:3em auto;max-width:32em;padding:0 1em\">This console link was used or has expired: a link opens its console once, within a minute of its making. Ask for a new one, or <a href=\"/login\">log in</a>.</p>\n";
 
 async fn make_ticket(web: &Web, req: Request<Incoming>) -> Response<Body> {
     #[derive(serde::Deserialize)]

@@ -146,7 +146,7 @@ fn vms(host: &yurta_engine::Host, last: &mut HashMap<String, (u64, u64)>) -> Val
         let Some((cpu_ns, rss)) = process(live.pid) else {
             continue;
         };
-        let now = (cpu_ns, host_ns());
+        let now = (cpu_ns, yurta_engine::lifecycle::stats::system_ns());
         let cpu = percent(last.get(&name).copied(), now, cpus);
         seen.insert(name.clone(), now);
         out.insert(name, json!({"cpu": round(cpu), "memory": rss}));
@@ -163,21 +163,6 @@ fn ticks_ns() -> u64 {
     // SAFETY: sysconf only reads a configuration value.
     let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
     1_000_000_000 / if hz > 0 { hz as u64 } else { 100 }
-}
-
-/// All CPUs' time, as /proc/stat counts it, in nanoseconds.
-fn host_ns() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-    let ticks: u64 = stat
-        .lines()
-        .find_map(|l| l.strip_prefix("cpu "))
-        .map(|l| {
-            l.split_whitespace()
-                .filter_map(|x| x.parse::<u64>().ok())
-                .sum()
-        })
-        .unwrap_or(0);
-    ticks * ticks_ns()
 }
 
 /// A process's CPU time (ns) and resident memory (bytes).

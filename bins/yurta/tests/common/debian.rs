@@ -1,56 +1,93 @@
-//! A real Debian root filesystem for the tests that need one (a `RUN
-//! apt-get install` in a build): `debootstrap --variant=minbase` of
-//! bookworm from Debian's mirror, made once per machine and kept as a tar
-//! under /var/cache/yurta-test (about 30 s and 200 MiB; scripts/test.sh
-//! installs debootstrap). `YURTA_TEST_DEBIAN_MIRROR` names another mirror.
+//! A real Debian for the tests that need one (a `RUN apt-get install` in
+//! a build): scripts/test.sh makes, from Debian's mirror, a
+//! `debootstrap --variant=minbase bookworm` tar and downloads the `hello`
+//! package into /var/cache/yurta-test; the tests serve that package from
+//! a local flat repository (python3's http.server on this machine), so no
+//! test traffic leaves it.
 
 use std::fs;
-use std::os::fd::AsRawFd;
-use std::path::PathBuf;
-use std::process::Command;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 
 const CACHE: &str = "/var/cache/yurta-test";
-const SUITE: &str = "bookworm";
 
-/// The tar of the root filesystem, made first if the cache lacks it.
+/// The root filesystem's tar.
 pub fn rootfs_tar() -> PathBuf {
-    let dir = PathBuf::from(CACHE);
-    fs::create_dir_all(&dir).unwrap();
-    let tar = dir.join(format!("debian-{SUITE}-minbase.tar"));
-    // One maker at a time (two test binaries may want it at once).
-    let lock = fs::File::create(dir.join("debian.lock")).unwrap();
-    // SAFETY: flock on a descriptor we hold open for the whole function.
-    assert_eq!(unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX) }, 0);
-    if tar.exists() {
-        return tar;
-    }
-    let mirror = std::env::var("YURTA_TEST_DEBIAN_MIRROR")
-        .unwrap_or_else(|_| "http://deb.debian.org/debian".to_string());
-    let work = dir.join(format!("debian-{SUITE}.partial"));
-    let _ = fs::remove_dir_all(&work);
-    let o = Command::new("debootstrap")
-        .args(["--variant=minbase", SUITE])
-        .arg(&work)
-        .arg(&mirror)
-        .output()
-        .expect("debootstrap (apt-get install debootstrap)");
+    let tar = Path::new(CACHE).join("debian-bookworm-minbase.tar");
     assert!(
-        o.status.success(),
-        "debootstrap {SUITE} from {mirror}:\n{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
+        tar.exists(),
+        "{} is missing: scripts/test.sh makes it (debootstrap)",
+        tar.display()
     );
-    let partial = dir.join(format!("debian-{SUITE}-minbase.tar.partial"));
-    let o = Command::new("tar")
-        .arg("-C")
-        .arg(&work)
-        .args(["--numeric-owner", "-cf"])
-        .arg(&partial)
-        .arg(".")
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    fs::rename(&partial, &tar).unwrap();
-    let _ = fs::remove_dir_all(&work);
     tar
+}
+
+/// A flat apt repository with the cached .debs, served on every address
+/// of this machine at `port` while it lives.
+pub struct LocalRepo {
+    pub port: u16,
+    server: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for LocalRepo {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+impl LocalRepo {
+    pub fn start() -> LocalRepo {
+        let debs = Path::new(CACHE).join("debs");
+        let dir = tempfile::tempdir().unwrap();
+        let mut index = String::new();
+        for e in fs::read_dir(&debs)
+            .unwrap_or_else(|e| panic!("{}: {e} (scripts/test.sh downloads it)", debs.display()))
+            .flatten()
+        {
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.ends_with(".deb") {
+                continue;
+            }
+            let data = fs::read(e.path()).unwrap();
+            fs::write(dir.path().join(&name), &data).unwrap();
+            let control = Command::new("dpkg-deb")
+                .arg("-f")
+                .arg(e.path())
+                .output()
+                .unwrap();
+            assert!(control.status.success());
+            index.push_str(String::from_utf8_lossy(&control.stdout).trim_end());
+            index.push_str(&format!(
+                "\nFilename: ./{name}\nSize: {}\nSHA256: {}\n\n",
+                data.len(),
+                yurta_images::Digest::of(&data).hex()
+            ));
+        }
+        assert!(!index.is_empty(), "no .deb in {}", debs.display());
+        fs::write(dir.path().join("Packages"), index).unwrap();
+        let port = yurta_testutil::net::free_port();
+        let server = Command::new("/usr/bin/python3")
+            .args(["-m", "http.server", "--bind", "0.0.0.0", &port.to_string()])
+            .arg("--directory")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the local repository did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        LocalRepo {
+            port,
+            server,
+            _dir: dir,
+        }
+    }
 }

@@ -88,7 +88,7 @@ with sync_playwright() as p:
     # console's "Failed to load resource" lines.
     page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource") and errors.append(m.text))
     # Answers of 400 and above: only the ones this script provokes.
-    expected = ("/api/docker/containers/create?name=webmade",)
+    expected = ("/api/docker/containers/create?name=webmade", "/api/vms")
     page.on("response", lambda r: r.status >= 400 and not r.url.replace(BASE, "").startswith(expected) and errors.append("%d %s" % (r.status, r.url)))
 
     # Log in: the page without a session goes to the login.
@@ -165,6 +165,30 @@ with sync_playwright() as p:
     metrics["keystroke_echo_ms_median"] = statistics.median(echo)
     metrics["keystroke_echo_ms_max"] = max(echo)
 
+    # The terminal shared as a one-time link, opened without a session.
+    page.get_by_role("button", name="Share this console").first.click()
+    link = page.get_by_label("Console link").input_value()
+    page.keyboard.press("Escape")
+    anon = browser.new_context(viewport={"width": 1000, "height": 700})
+    ap = anon.new_page()
+    ap.goto(link)
+    ap.wait_for_function("() => window.yurtaTerm", timeout=LONG)
+    ap.locator(".terminal").first.click()
+    ap.keyboard.type("echo shared-$((3*3))\n")
+    wait_term(ap, "shared-9")
+    ap.goto(link)  # used: it opens nothing a second time
+    expect(ap.get_by_text("used or has expired").first).to_be_visible()
+    ap.goto(BASE + "/containers")
+    expect(ap).to_have_url(BASE + "/login?next=/containers")
+    anon.close()
+
+    # Its files: a directory, then the CPU and memory graphs.
+    open_tab(page, "Files")
+    expect(page.get_by_role("table", name="Files in /")).to_contain_text("etc", timeout=LONG)
+    open_tab(page, "Stats")
+    page.wait_for_selector("figure.chart canvas", timeout=LONG)
+    shot(page, "container-stats")
+
     # Ten open terminals: the service's memory.
     metrics["service_rss_kib_before_terminals"] = rss_kib(SERVICE_PID)
     extra = []
@@ -192,6 +216,23 @@ with sync_playwright() as p:
     page.keyboard.type("echo vm-$((2+3))\n")
     wait_term(page, "vm-5")
     shot(page, "vm-serial")
+    open_tab(page, "Snapshots")
+    page.get_by_label("Snapshot name").fill("before")
+    page.get_by_label("Snapshot name").press("Enter")
+    expect(page.get_by_role("table", name="Snapshots")).to_contain_text("before", timeout=LONG)
+    page.get_by_role("table", name="Snapshots").get_by_role("button", name="Restore").click()
+    page.get_by_role("dialog").get_by_role("button", name="Restore", exact=True).click()
+    expect(page.get_by_text("Restored %s to before" % SERIAL_VM)).to_be_visible(timeout=LONG)
+
+    # The VM form: the engine's check of a bad value, in place.
+    page.goto(BASE + "/vms")
+    ready(page)
+    page.get_by_role("button", name="Create VM").click()
+    page.get_by_label("Name", exact=True).fill("badvm")
+    page.get_by_label("Memory (MiB)").fill("lots")
+    page.get_by_role("button", name="Create", exact=True).click()
+    expect(page.locator(".form-error")).to_contain_text("lots", timeout=LONG)
+    page.keyboard.press("Escape")
 
     # A VM's screen through noVNC: the canvas is drawn.
     page.goto(BASE + "/vms/" + VNC_VM)

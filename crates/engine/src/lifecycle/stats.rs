@@ -52,7 +52,7 @@ pub fn sample(host: &Host, rec: &ContainerRecord) -> Sample {
 
 /// The host's CPU time from /proc/stat's `cpu` line, in nanoseconds
 /// (Docker's `system_cpu_usage`).
-fn system_ns() -> u64 {
+pub fn system_ns() -> u64 {
     let stat = fs::read_to_string("/proc/stat").unwrap_or_default();
     let ticks: u64 = stat
         .lines()
