@@ -86,6 +86,19 @@ pub fn pages_built_in() -> bool {
     assets::built_in()
 }
 
+/// A password check takes 19 MiB (argon2). glibc gives the first such
+/// block its own mapping, then raises its threshold and serves the next
+/// ones from a heap that keeps them resident after they are freed; a fixed
+/// threshold keeps every large block a mapping, returned when freed.
+fn large_blocks_from_the_system() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: mallopt only changes the allocator's tuning; called before
+    // the service's threads allocate such blocks.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
 /// What the service prints about the console once it listens.
 pub struct Started {
     pub url: String,
@@ -96,6 +109,7 @@ pub struct Started {
 /// Binds the console's address and makes its front end for
 /// `yurta_api::serve_with`.
 pub fn frontend(cfg: &WebConfig) -> anyhow::Result<(Frontend, Started)> {
+    large_blocks_from_the_system();
     let loopback = cfg.addr.ip().is_loopback();
     let (tls, fingerprint) = match (&cfg.tls, loopback) {
         (Some(files), _) => (Some(yurta_tls::acceptor(files)?), None),

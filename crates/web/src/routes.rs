@@ -174,13 +174,9 @@ async fn login(web: &Web, req: Request<Incoming>, cx: &Front) -> Response<Body> 
     }
     let accounts = crate::accounts::Accounts::new(&web.root);
     let (u, p) = (user.clone(), password);
-    let ok = tokio::task::spawn_blocking(move || {
-        let ok = accounts.verify(&u, &p);
-        release_freed_memory();
-        ok
-    })
-    .await
-    .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || accounts.verify(&u, &p))
+        .await
+        .unwrap_or(false);
     if !ok {
         web.throttle.failed(cx.peer, &user, now);
         return redirect(&back("failed"));
@@ -257,17 +253,6 @@ async fn make_ticket(web: &Web, req: Request<Incoming>) -> Response<Body> {
             )
         }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e),
-    }
-}
-
-/// Gives back to the system the 19 MiB a password check used: glibc
-/// keeps a freed block that size in the heap (its mmap threshold grows
-/// after the first), which would stay in the service's resident memory.
-fn release_freed_memory() {
-    #[cfg(target_env = "gnu")]
-    // SAFETY: malloc_trim only releases free memory of the allocator.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -229,9 +229,9 @@ with sync_playwright() as p:
     ready(page)
     page.get_by_role("button", name="Create VM").click()
     page.get_by_label("Name", exact=True).fill("badvm")
-    page.get_by_label("Memory (MiB)").fill("lots")
+    page.get_by_label("Disk image path").fill("/nonexistent/disk.qcow2")
     page.get_by_role("button", name="Create", exact=True).click()
-    expect(page.locator(".form-error")).to_contain_text("lots", timeout=LONG)
+    expect(page.locator(".form-error")).to_contain_text("/nonexistent/disk.qcow2", timeout=LONG)
     page.keyboard.press("Escape")
 
     # A VM's screen through noVNC: the canvas is drawn.
