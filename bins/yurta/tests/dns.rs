@@ -33,6 +33,8 @@ const OUTSIDE: Ipv4Addr = Ipv4Addr::new(198, 51, 100, 7);
 struct TestServer {
     seen: Arc<Mutex<Vec<String>>>,
     stop: Arc<AtomicBool>,
+    /// Holds the sockets: joined at the drop, so the next test can bind.
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl TestServer {
@@ -45,7 +47,7 @@ impl TestServer {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (seen.clone(), stop.clone());
-        std::thread::spawn(move || {
+        let thread = std::thread::spawn(move || {
             let mut buf = [0u8; 2048];
             while !st.load(Ordering::SeqCst) {
                 if let Ok((n, from)) = udp.recv_from(&mut buf) {
@@ -58,7 +60,11 @@ impl TestServer {
                 }
             }
         });
-        TestServer { seen, stop }
+        TestServer {
+            seen,
+            stop,
+            thread: Some(thread),
+        }
     }
 
     fn seen(&self) -> Vec<String> {
@@ -69,6 +75,9 @@ impl TestServer {
 impl Drop for TestServer {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -106,9 +115,11 @@ fn serve_tcp(mut c: TcpStream, seen: &Mutex<Vec<String>>) {
 /// The test's world, with the resolver's resolv.conf pointing at a test
 /// server on a loopback address of the test's own.
 struct Dns {
+    // Dropped first: its address is free before the next test (the
+    // World's drop lets it start) binds the same one.
+    host_server: TestServer,
     w: World,
     resolv_conf: PathBuf,
-    host_server: TestServer,
 }
 
 impl Dns {
@@ -124,9 +135,9 @@ impl Dns {
         .unwrap();
         let host_server = TestServer::start(ip.into());
         Some(Dns {
+            host_server,
             w,
             resolv_conf,
-            host_server,
         })
     }
 
