@@ -76,6 +76,9 @@ pub enum Command {
     /// Manage virtual machines (QEMU/KVM)
     #[command(subcommand)]
     Vm(crate::vm::args::VmCommand),
+    /// Manage manifest lists: one name for several platforms (amd64, e2k v3–v7, …)
+    #[command(subcommand)]
+    Manifest(crate::manifest::ManifestCommand),
     /// Manage the web console's accounts (the console runs in `system service --web`)
     #[command(subcommand)]
     Web(crate::web::WebCommand),

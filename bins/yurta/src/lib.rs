@@ -19,6 +19,7 @@ pub mod events;
 pub mod format;
 pub mod images;
 pub mod info;
+pub mod manifest;
 pub mod network;
 pub mod platform;
 pub mod progress;
@@ -83,6 +84,8 @@ pub enum RegistryCommand {
     Push(PushArgs),
     Login(LoginArgs),
     Logout(LogoutArgs),
+    /// `manifest push`.
+    ManifestPush(manifest::PushArgs),
     /// `run --pull`: the image, quietly, or "Unable to find image".
     PullForRun {
         image: String,
@@ -161,6 +164,7 @@ fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
         Command::System(SystemCommand::Service(a)) => system::service(&ctx, a),
         Command::Registry(c) => registry_server::run_in_sibling(&ctx, c),
         Command::Web(c) => web::run(&ctx, c),
+        Command::Manifest(c) => manifest::run(&ctx, c),
         Command::Volume(c) => volume::run(&ctx, c),
         Command::Container(c) => container::run_sub(&ctx, c),
         Command::Containers(c) => container::run(&ctx, c),

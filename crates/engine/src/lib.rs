@@ -24,6 +24,7 @@ pub mod fsutil;
 pub mod ids;
 mod kind;
 pub mod lifecycle;
+pub mod manifest;
 pub mod options;
 pub mod record;
 pub mod rootfs;

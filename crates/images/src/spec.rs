@@ -64,6 +64,10 @@ pub struct PlatformSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub os_features: Option<Vec<String>>,
+    /// CPU features (reserved by the OCI spec; podman's `manifest add
+    /// --features` writes it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub features: Option<Vec<String>>,
 }
 
 impl PlatformSpec {

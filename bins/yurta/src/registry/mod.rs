@@ -8,6 +8,8 @@ mod pull;
 mod push;
 mod report;
 
+pub use report::Report;
+
 use std::path::PathBuf;
 
 use yurta_engine::distribution::{self, ClientOptions};
@@ -28,6 +30,7 @@ pub fn run_in_process(ctx: &Ctx, cmd: RegistryCommand) -> anyhow::Result<()> {
         RegistryCommand::Push(a) => push(ctx, a),
         RegistryCommand::Login(a) => login(ctx, a),
         RegistryCommand::Logout(a) => logout(ctx, a),
+        RegistryCommand::ManifestPush(a) => crate::manifest::push(ctx, a),
         RegistryCommand::PullForRun { image, platform } => {
             pull_quiet(ctx, &image, platform.as_deref())
         }

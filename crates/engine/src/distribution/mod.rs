@@ -17,7 +17,7 @@ pub mod settings;
 pub use error::DistributionError;
 pub use progress::{progress_bar, Progress, Silent};
 pub use pull::{pull, PullRequest, Pulled};
-pub use push::{destination, push, PushRequest, Pushed};
+pub use push::{destination, push, push_list, PushRequest, Pushed, PushedList};
 pub use settings::{auth_file, client, insecure_registries, ClientOptions};
 
 /// The registry's digest type from the store's.

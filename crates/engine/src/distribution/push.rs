@@ -50,7 +50,10 @@ pub fn push(req: &PushRequest, progress: &dyn Progress) -> Result<Pushed, Distri
         dest: &dest,
         progress,
     };
-    let pushed = p.run(&image).with_context(|| format!("push {dest}"))?;
+    let tag = dest.tag.clone().unwrap_or_else(|| "latest".to_string());
+    let pushed = p
+        .run(&image, &tag)
+        .with_context(|| format!("push {dest}"))?;
     events::image_ref(req.root, "push", &dest.familiar());
     Ok(pushed)
 }
@@ -91,7 +94,9 @@ struct Pusher<'a> {
 }
 
 impl Pusher<'_> {
-    fn run(&self, image: &ImageRecord) -> anyhow::Result<Pushed> {
+    /// Pushes `image` and its manifest under `tag` (a tag, or the
+    /// manifest's own digest for an image that a list names).
+    fn run(&self, image: &ImageRecord, tag: &str) -> anyhow::Result<Pushed> {
         let repo = &self.dest.repo;
         self.progress
             .status(None, &format!("The push refers to repository [{repo}]"));
@@ -103,7 +108,6 @@ impl Pusher<'_> {
         let parsed: yurta_images::spec::Manifest = serde_json::from_slice(&manifest)
             .with_context(|| format!("manifest {}", image.manifest.digest))?;
         self.blob(&parsed.config, mount_from.as_deref(), &Silent)?;
-        let tag = self.dest.tag.as_deref().unwrap_or("latest");
         let digest = self
             .client
             .put_manifest(repo, tag, &image.manifest.media_type, &manifest)?;
@@ -165,6 +169,80 @@ impl Pusher<'_> {
         );
         Ok(())
     }
+}
+
+/// What `manifest push` did.
+#[derive(Debug)]
+pub struct PushedList {
+    pub tag: String,
+    /// The index's digest.
+    pub digest: String,
+    pub size: usize,
+    /// The images pushed with it (`--all`).
+    pub images: usize,
+}
+
+/// Pushes the local manifest list `list` to `destination` (a name with an
+/// optional tag): with `all`, each of its images first (by digest, no
+/// tag), then the index under the tag. Without `all` the registry must
+/// have the images already.
+pub fn push_list(
+    root: &Path,
+    list: &str,
+    destination: &str,
+    all: bool,
+    client: &Client,
+    progress: &dyn Progress,
+) -> Result<PushedList, DistributionError> {
+    let rec = crate::manifest::ManifestLists::new(root).get(list)?;
+    if rec.entries.is_empty() {
+        return Err(DistributionError::invalid(format!(
+            "manifest push {list}: the list is empty"
+        )));
+    }
+    let dest = Reference::parse(destination).context("manifest push")?;
+    if dest.digest.is_some() {
+        return Err(DistributionError::invalid(format!(
+            "manifest push {destination}: push to a tag, not a digest"
+        )));
+    }
+    let store = Store::open_root(root).context("manifest push")?;
+    let p = Pusher {
+        client,
+        store: &store,
+        dest: &dest,
+        progress,
+    };
+    if all {
+        for e in &rec.entries {
+            let image = store
+                .resolve(&e.digest)
+                .with_context(|| format!("manifest push {list}: its image {}", e.digest))?;
+            p.run(&image, &e.digest)
+                .with_context(|| format!("push {} to {destination}", e.digest))?;
+        }
+    }
+    let index = crate::manifest::ManifestLists::index(&rec)?;
+    let tag = dest.tag.clone().unwrap_or_else(|| "latest".to_string());
+    let digest = client
+        .put_manifest(
+            &dest.repo,
+            &tag,
+            yurta_images::spec::media::OCI_INDEX,
+            &index,
+        )
+        .with_context(|| format!("manifest push {destination}"))?;
+    progress.status(
+        None,
+        &format!("{tag}: digest: {digest} size: {}", index.len()),
+    );
+    events::image_ref(root, "push", &dest.familiar());
+    Ok(PushedList {
+        tag,
+        digest: digest.to_string(),
+        size: index.len(),
+        images: if all { rec.entries.len() } else { 0 },
+    })
 }
 
 /// Another repository of the destination's registry the image came from
