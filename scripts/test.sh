@@ -8,7 +8,7 @@
 cd "$(dirname "$0")/.."
 
 require_root
-apt_install busybox-static debootstrap ca-certificates pkg-config libssl-dev libc6-dev podman runc conmon catatonit containernetworking-plugins iptables skopeo docker-registry apache2-utils openssl iproute2 nftables util-linux procps jq uidmap python3-docker
+apt_install busybox-static debootstrap ca-certificates pkg-config libssl-dev libc6-dev podman runc conmon catatonit containernetworking-plugins iptables skopeo buildah docker-registry apache2-utils openssl iproute2 nftables util-linux procps jq uidmap python3-docker
 apt_install curl man-db bash-completion zsh fish docker-compose  # docker-compose 1.29 (tests/api_compose.rs); the README's examples (tests/readme.rs); completion scripts and man pages (tests/completion.rs)
 # Debian's docker.io 20.10 client, without its daemon, for the Engine API tests (bins/yurta/tests/api.rs).
 if [ ! -x /opt/yurta-test/docker.io/usr/bin/docker ]; then
