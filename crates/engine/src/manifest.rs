@@ -134,21 +134,17 @@ impl ManifestLists {
     /// `amend`, which adds to it.
     pub fn create(&self, name: &str, images: &[String], amend: bool) -> anyhow::Result<ListRecord> {
         let n = Self::normalize(name)?;
-        let mut rec =
-            match self.get(name) {
-                Ok(_) if !amend => return Err(fail(
-                    ErrorKind::Conflict,
-                    format!(
-                        "{name}: a manifest list of that name exists (use --amend to add to it)"
-                    ),
-                )),
-                Ok(rec) => rec,
-                Err(_) => ListRecord {
-                    name: n,
-                    created: yurta_images::time::now_rfc3339(),
-                    entries: Vec::new(),
-                },
-            };
+        let existing = self.get(name).ok();
+        if existing.is_some() && !amend {
+            let message =
+                format!("{name}: a manifest list of that name exists (use --amend to add to it)");
+            return Err(fail(ErrorKind::Conflict, message));
+        }
+        let mut rec = existing.unwrap_or_else(|| ListRecord {
+            name: n,
+            created: yurta_images::time::now_rfc3339(),
+            entries: Vec::new(),
+        });
         for image in images {
             let entry = self.entry(image, &Overrides::default())?;
             upsert(&mut rec.entries, entry);
