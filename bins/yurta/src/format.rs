@@ -8,29 +8,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::Value;
 pub use yurta_template::docker::{Format, Row};
 
-/// go-units' `HumanSizeWithPrecision`: decimal units, `precision`
-/// significant digits (`%.*g`): `4.26MB`, `812kB`, `0B`.
-pub fn human_size(bytes: f64, precision: i32) -> String {
-    scaled(
-        bytes,
-        1000.0,
-        &["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"],
-        precision,
-    )
-}
-
-fn scaled(mut v: f64, base: f64, units: &[&str], precision: i32) -> String {
-    let mut unit = 0;
-    while v >= base && unit < units.len() - 1 {
-        v /= base;
-        unit += 1;
-    }
-    format!(
-        "{}{}",
-        yurta_template::format_float(v, 'g', precision),
-        units[unit]
-    )
-}
+pub use yurta_template::docker::{bytes_iec, human_size};
 
 /// Docker's sizes in lists (3 significant digits).
 pub fn size(bytes: u64) -> String {
@@ -40,12 +18,6 @@ pub fn size(bytes: u64) -> String {
 /// go-units' `HumanSize` (4 significant digits), as `system df` prints.
 pub fn size4(bytes: u64) -> String {
     human_size(bytes as f64, 4)
-}
-
-/// go-units' `BytesSize`: binary units, `1.5MiB`, `7.672GiB`.
-pub fn bytes_iec(bytes: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
-    scaled(bytes as f64, 1024.0, &units, 4)
 }
 
 pub fn now() -> i64 {

@@ -326,28 +326,9 @@ impl Progress for JsonProgress {
     }
 }
 
-/// go-units' `HumanSize` as the progress bar shows it (`12.3MB`).
+/// go-units' `HumanSize` as Docker's progress bar shows it (`12.35MB`).
 fn human_size(bytes: u64) -> String {
-    let units = ["B", "kB", "MB", "GB", "TB", "PB"];
-    let mut v = bytes as f64;
-    let mut unit = 0;
-    while v >= 1000.0 && unit < units.len() - 1 {
-        v /= 1000.0;
-        unit += 1;
-    }
-    let digits = if v >= 100.0 {
-        0
-    } else if v >= 10.0 {
-        1
-    } else {
-        2
-    };
-    let text = format!("{v:.digits$}");
-    let text = match text.contains('.') {
-        true => text.trim_end_matches('0').trim_end_matches('.').to_string(),
-        false => text,
-    };
-    format!("{text}{}", units[unit])
+    yurta_template::docker::human_size(bytes as f64, 4)
 }
 
 #[cfg(test)]
@@ -381,7 +362,7 @@ mod tests {
     fn sizes_as_docker_prints_them() {
         assert_eq!(human_size(0), "0B");
         assert_eq!(human_size(999), "999B");
-        assert_eq!(human_size(12_345), "12.3kB");
+        assert_eq!(human_size(12_345), "12.35kB");
         assert_eq!(human_size(1_500_000), "1.5MB");
     }
 }

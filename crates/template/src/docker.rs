@@ -167,6 +167,33 @@ pub fn render_inspect(format: Option<&str>, items: &[Value]) -> Result<String, E
     }
 }
 
+/// go-units' `HumanSizeWithPrecision`: decimal units, `precision`
+/// significant digits (`%.*g`): `4.26MB`, `812kB`, `0B`. Docker's lists
+/// use 3 digits, its progress bars and `system df` 4.
+pub fn human_size(bytes: f64, precision: i32) -> String {
+    scaled(
+        bytes,
+        1000.0,
+        &["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"],
+        precision,
+    )
+}
+
+/// go-units' `BytesSize`: binary units, `1.5MiB`, `7.672GiB`.
+pub fn bytes_iec(bytes: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+    scaled(bytes as f64, 1024.0, &units, 4)
+}
+
+fn scaled(mut v: f64, base: f64, units: &[&str], precision: i32) -> String {
+    let mut unit = 0;
+    while v >= base && unit < units.len() - 1 {
+        v /= base;
+        unit += 1;
+    }
+    format!("{}{}", crate::format_float(v, 'g', precision), units[unit])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
