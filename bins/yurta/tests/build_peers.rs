@@ -183,6 +183,58 @@ fn tree(tar: &[u8]) -> BTreeMap<String, String> {
     out
 }
 
+/// The compared config fields of `image` as yurta and podman have it.
+fn configs(
+    w: &World,
+    image: &str,
+) -> (BTreeMap<&'static str, Value>, BTreeMap<&'static str, Value>) {
+    let inspect = |out: String| -> BTreeMap<&'static str, Value> {
+        config(&serde_json::from_str(&out).unwrap())
+    };
+    let yc = inspect(
+        w.run(&["image", "inspect", "-f", "{{json .Config}}", image])
+            .ok()
+            .stdout,
+    );
+    let mut pc = inspect(
+        sh(
+            "podman",
+            &["image", "inspect", "-f", "{{json .Config}}", image],
+        )
+        .stdout,
+    );
+    if pc["Healthcheck"].is_null() {
+        // podman shows a docker-format image's check beside the config.
+        let all: Value =
+            serde_json::from_str(&sh("podman", &["image", "inspect", image]).stdout).unwrap();
+        pc.insert("Healthcheck", all[0]["Healthcheck"].clone());
+    }
+    (yc, pc)
+}
+
+/// The file trees of `image` exported from a container of each (named
+/// `ctr` in yurta), yurta's first.
+fn exported_trees(
+    w: &World,
+    image: &str,
+    ctr: &str,
+) -> (BTreeMap<String, String>, BTreeMap<String, String>) {
+    w.run(&["create", "--name", ctr, image, "sh"]).ok();
+    let y_tar = w.cmd(&["export", ctr]).output().unwrap().stdout;
+    w.run(&["rm", ctr]).ok();
+    let id = sh("podman", &["create", image, "sh"])
+        .stdout
+        .trim()
+        .to_string();
+    let p_tar = std::process::Command::new("podman")
+        .args(["export", &id])
+        .output()
+        .unwrap()
+        .stdout;
+    sh("podman", &["rm", &id]);
+    (tree(&y_tar), tree(&p_tar))
+}
+
 #[test]
 fn the_corpus_builds_the_same_as_podman() {
     if common::podman::skipped() {
@@ -246,48 +298,14 @@ fn the_corpus_builds_the_same_as_podman() {
         );
         assert_eq!(p.code, 0, "{name}: {}", p.stderr);
 
-        let y_cfg: Value = serde_json::from_str(
-            &w.run(&["image", "inspect", "-f", "{{json .Config}}", &image])
-                .ok()
-                .stdout,
-        )
-        .unwrap();
-        let p_cfg: Value = serde_json::from_str(
-            &sh(
-                "podman",
-                &["image", "inspect", "-f", "{{json .Config}}", &image],
-            )
-            .stdout,
-        )
-        .unwrap();
-        let (yc, mut pc) = (config(&y_cfg), config(&p_cfg));
-        if pc["Healthcheck"].is_null() {
-            // podman shows a docker-format image's check beside the config.
-            let all: Value =
-                serde_json::from_str(&sh("podman", &["image", "inspect", &image]).stdout).unwrap();
-            pc.insert("Healthcheck", all[0]["Healthcheck"].clone());
-        }
+        let (yc, pc) = configs(&w, &image);
         for (k, v) in &yc {
             if pc.get(k) != Some(v) {
                 failures.push(format!("{name}: config {k}: yurta {v} podman {}", pc[k]));
             }
         }
 
-        let ctr = format!("{tag}-{name}");
-        w.run(&["create", "--name", &ctr, &image, "sh"]).ok();
-        let y_tar = w.cmd(&["export", &ctr]).output().unwrap().stdout;
-        w.run(&["rm", &ctr]).ok();
-        let id = sh("podman", &["create", &image, "sh"])
-            .stdout
-            .trim()
-            .to_string();
-        let p_tar = std::process::Command::new("podman")
-            .args(["export", &id])
-            .output()
-            .unwrap()
-            .stdout;
-        sh("podman", &["rm", &id]);
-        let (yt, pt) = (tree(&y_tar), tree(&p_tar));
+        let (yt, pt) = exported_trees(&w, &image, &format!("{tag}-{name}"));
         let known = |path: &str| DOCKER_NOT_BUILDAH.contains(&format!("{name}: {path}").as_str());
         for (path, line) in &pt {
             match yt.get(path) {
@@ -414,21 +432,7 @@ CMD ["hello"]
         .ok();
     assert_eq!(id.stdout, "uid=1500(app) gid=1500(app) groups=1500(app)\n");
 
-    let inspect = |out: String| -> BTreeMap<&'static str, Value> {
-        config(&serde_json::from_str(&out).unwrap())
-    };
-    let yc = inspect(
-        w.run(&["image", "inspect", "-f", "{{json .Config}}", &image])
-            .ok()
-            .stdout,
-    );
-    let pc = inspect(
-        sh(
-            "podman",
-            &["image", "inspect", "-f", "{{json .Config}}", &image],
-        )
-        .stdout,
-    );
+    let (yc, pc) = configs(&w, &image);
     assert_eq!(yc, pc);
 
     // The package's files and the accounts, from both exports.
@@ -451,18 +455,7 @@ CMD ["hello"]
         .filter(|l| !l.is_empty() && l != ".")
         .collect();
     wanted.extend(["etc/passwd", "etc/group", "home/app"].map(String::from));
-    let ctr = format!("{tag}-c");
-    w.run(&["create", "--name", &ctr, &image]).ok();
-    let yt = tree(&w.cmd(&["export", &ctr]).output().unwrap().stdout);
-    w.run(&["rm", &ctr]).ok();
-    let pid = sh("podman", &["create", &image]).stdout.trim().to_string();
-    let p_tar = std::process::Command::new("podman")
-        .args(["export", &pid])
-        .output()
-        .unwrap()
-        .stdout;
-    sh("podman", &["rm", &pid]);
-    let pt = tree(&p_tar);
+    let (yt, pt) = exported_trees(&w, &image, &format!("{tag}-c"));
     assert!(wanted.iter().any(|p| p == "usr/bin/hello"), "{listed}");
     let mut failures = Vec::new();
     for path in &wanted {

@@ -11,24 +11,6 @@ use common::{sh, Yurta};
 use regsrv::Server;
 use serde_json::Value;
 
-/// Builds `tag` for `platform` from scratch with one file saying `text`.
-fn build_for(y: &Yurta, platform: &str, tag: &str, text: &str) {
-    let ctx = y.path(&format!("ctx-{}", tag.replace([':', '/'], "-")));
-    std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::write(ctx.join("hello"), text).unwrap();
-    std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY hello /hello\n").unwrap();
-    y.run(&[
-        "build",
-        "-q",
-        "--platform",
-        platform,
-        "-t",
-        tag,
-        ctx.to_str().unwrap(),
-    ])
-    .ok();
-}
-
 fn platforms(index: &Value) -> Vec<String> {
     index["manifests"]
         .as_array()
@@ -67,8 +49,8 @@ fn a_list_for_amd64_and_e2k_is_made_pushed_and_pulled_per_platform() {
         "app:amd64",
     ])
     .ok();
-    build_for(&y, "linux/e2k/v6", "app:e2k-v6", "for Elbrus-16C\n");
-    build_for(&y, "linux/e2k/v4", "app:e2k-v4", "for Elbrus-8C\n");
+    y.build_file_image("linux/e2k/v6", "app:e2k-v6", "for Elbrus-16C\n");
+    y.build_file_image("linux/e2k/v4", "app:e2k-v4", "for Elbrus-8C\n");
 
     let made = y
         .run(&["manifest", "create", "app:multi", "app:amd64", "app:e2k-v6"])

@@ -16,20 +16,7 @@ use regsrv::Server;
 
 /// Builds `name` for `platform` from scratch (one file) and pushes it.
 fn build_and_push(y: &Yurta, platform: &str, name: &str, text: &str) {
-    let ctx = y.path(&format!("ctx-{}", text.trim()));
-    std::fs::create_dir_all(&ctx).unwrap();
-    std::fs::write(ctx.join("hello"), text).unwrap();
-    std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY hello /hello\n").unwrap();
-    y.run(&[
-        "build",
-        "-q",
-        "--platform",
-        platform,
-        "-t",
-        name,
-        ctx.to_str().unwrap(),
-    ])
-    .ok();
+    y.build_file_image(platform, name, text);
     y.run(&["push", "-q", "--tls-verify=false", name]).ok();
 }
 

@@ -8,7 +8,7 @@
 mod api_common;
 mod common;
 
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use api_common::Service;
 use common::world::World;
@@ -18,23 +18,23 @@ const CHECKS: &str = concat!(
     "/tests/web_common/service_checks.py"
 );
 
+/// The account the service tests log in with.
+fn add_alice(w: &World) {
+    w.run_stdin(
+        &["web", "user", "add", "alice", "--password-stdin"],
+        "correct horse\n",
+    )
+    .ok();
+}
+
 #[test]
 fn accounts_are_private_and_checked() {
     let Some(w) = World::new() else { return };
     let add = |name: &str, password: &str| {
-        let mut c = w.cmd(&["web", "user", "add", name, "--password-stdin"]);
-        c.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(format!("{password}\n").as_bytes())
-            .unwrap();
-        common::Out::of(child.wait_with_output().unwrap())
+        w.run_stdin(
+            &["web", "user", "add", name, "--password-stdin"],
+            &format!("{password}\n"),
+        )
     };
     assert_eq!(add("alice", "long enough").code, 0);
     let again = add("alice", "long enough");
@@ -75,17 +75,7 @@ fn the_service_side_as_a_browser_meets_it() {
     let Some(w) = World::new() else { return };
     let port = yurta_testutil::net::free_port();
     let addr = format!("127.0.0.1:{port}");
-    let mut c = w.cmd(&["web", "user", "add", "alice", "--password-stdin"]);
-    c.stdin(Stdio::piped()).stdout(Stdio::null());
-    let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    add_alice(&w);
     w.run(&["run", "-d", "--name", "wct", "img", "sleep", "1000"])
         .ok();
     let s = Service::start(&w, &["--web", &addr]);
@@ -137,17 +127,7 @@ fn the_service_side_as_a_browser_meets_it() {
 #[test]
 fn a_non_loopback_console_is_tls_with_a_printed_fingerprint() {
     let Some(w) = World::new() else { return };
-    let mut c = w.cmd(&["web", "user", "add", "alice", "--password-stdin"]);
-    c.stdin(Stdio::piped()).stdout(Stdio::null());
-    let mut child = c.spawn().unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse\n")
-        .unwrap();
-    assert!(child.wait().unwrap().success());
+    add_alice(&w);
     let mut prints = Vec::new();
     for _ in 0..2 {
         let port = yurta_testutil::net::free_port();

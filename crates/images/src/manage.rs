@@ -89,24 +89,9 @@ pub fn prune(
     all: bool,
     in_use: &HashSet<Digest>,
 ) -> Result<(Vec<Removed>, u64), ManageError> {
-    change_and_collect(store, |c| {
-        let victims: Vec<ImageRecord> = c
-            .images
-            .values()
-            .filter(|i| !in_use.contains(&i.id))
-            .filter(|i| all || (c.tags_of(&i.manifest.digest).is_empty() && !i.build_cache))
-            .cloned()
-            .collect();
-        let mut events = Vec::new();
-        for image in victims {
-            for t in c.tags_of(&image.manifest.digest) {
-                c.tags.remove(&t);
-                events.push(Removed::Untagged(t));
-            }
-            c.images.remove(&image.manifest.digest);
-            events.push(Removed::Deleted(image.id.clone()));
-        }
-        Ok::<_, ManageError>(events)
+    remove_where(store, |c, i| {
+        !in_use.contains(&i.id)
+            && (all || (c.tags_of(&i.manifest.digest).is_empty() && !i.build_cache))
     })
 }
 
@@ -116,21 +101,28 @@ pub fn prune_build_cache(
     store: &Store,
     in_use: &HashSet<Digest>,
 ) -> Result<(Vec<Removed>, u64), ManageError> {
+    remove_where(store, |c, i| {
+        i.build_cache && !in_use.contains(&i.id) && c.tags_of(&i.manifest.digest).is_empty()
+    })
+}
+
+/// Removes the images `pick` chooses, and their tags, then collects
+/// garbage; returns what was removed and the bytes reclaimed.
+fn remove_where(
+    store: &Store,
+    pick: impl Fn(&Catalog, &ImageRecord) -> bool,
+) -> Result<(Vec<Removed>, u64), ManageError> {
     change_and_collect(store, |c| {
-        let victims: Vec<ImageRecord> = c
-            .images
-            .values()
-            .filter(|i| i.build_cache && !in_use.contains(&i.id))
-            .filter(|i| c.tags_of(&i.manifest.digest).is_empty())
-            .cloned()
-            .collect();
-        let events = victims
-            .into_iter()
-            .map(|image| {
-                c.images.remove(&image.manifest.digest);
-                Removed::Deleted(image.id)
-            })
-            .collect();
+        let victims: Vec<ImageRecord> = c.images.values().filter(|i| pick(c, i)).cloned().collect();
+        let mut events = Vec::new();
+        for image in victims {
+            for t in c.tags_of(&image.manifest.digest) {
+                c.tags.remove(&t);
+                events.push(Removed::Untagged(t));
+            }
+            c.images.remove(&image.manifest.digest);
+            events.push(Removed::Deleted(image.id.clone()));
+        }
         Ok::<_, ManageError>(events)
     })
 }

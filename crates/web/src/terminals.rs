@@ -229,8 +229,8 @@ fn start_exec(
             peer,
         }),
         Terminal::Exited { code, stderr } => {
-            let text = String::from_utf8_lossy(&stderr);
-            let text = text.trim().trim_start_matches("yurta-runtime: ");
+            let text = terminal::start_failure(&stderr)
+                .unwrap_or_else(|| String::from_utf8_lossy(&stderr).trim().to_string());
             Err(format!(
                 "the terminal's process ended at once ({code}): {text}"
             ))

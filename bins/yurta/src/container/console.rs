@@ -13,7 +13,7 @@ use yurta_engine::lifecycle::terminal::{self, Terminal};
 /// Runs `c` (a `yurta-runtime exec --tty --console-socket SOCK …`, its
 /// stderr piped); its exit code and the runtime's own failure to start
 /// the command, if that was the last thing it wrote.
-pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<(i32, String)> {
+pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<(i32, Option<String>)> {
     let (mut child, master, peer) = match terminal::spawn(c, sock)? {
         Terminal::Running {
             child,
@@ -21,11 +21,11 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<(i32, St
             peer,
         } => (child, master, peer),
         Terminal::Exited { code, stderr } => {
-            let last = super::exec::last_runtime_error(&stderr);
-            if last.is_empty() {
+            let failure = terminal::start_failure(&stderr);
+            if failure.is_none() {
                 let _ = std::io::stderr().write_all(&stderr);
             }
-            return Ok((code, last));
+            return Ok((code, failure));
         }
     };
     let errors = child.stderr.take().map(super::exec::pass_stderr);
@@ -67,6 +67,6 @@ pub fn run(c: &mut Command, sock: &Path, stdin: bool) -> anyhow::Result<(i32, St
             nix::sys::termios::tcsetattr(stdin.as_fd(), nix::sys::termios::SetArg::TCSANOW, &saved);
     }
     let code = waiter.join().unwrap_or(125);
-    let last = errors.and_then(|t| t.join().ok()).unwrap_or_default();
-    Ok((code, last))
+    let failure = errors.and_then(|t| t.join().ok()).flatten();
+    Ok((code, failure))
 }

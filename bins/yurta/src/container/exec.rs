@@ -6,6 +6,7 @@ use std::process::Stdio;
 
 use anyhow::{bail, Context};
 use yurta_engine::lifecycle::exec::ExecSpec;
+use yurta_engine::lifecycle::terminal::start_failure;
 use yurta_engine::Engine;
 
 use super::args::ExecArgs;
@@ -42,18 +43,15 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
             let mut child = c.spawn().context("yurta-runtime exec")?;
             let err = child.stderr.take().map(pass_stderr);
             let code = child.wait()?.code().unwrap_or(125);
-            (code, err.and_then(|t| t.join().ok()).unwrap_or_default())
+            (code, err.and_then(|t| t.join().ok()).flatten())
         }
     };
-    finish(code, &last)
+    finish(code, last.as_deref())
 }
 
 /// The runtime's own failure to start the command (`yurta-runtime: exec:
 /// …`, exit 126 or 127) becomes Docker's: one `yurta:` line and the code.
-fn finish(code: i32, last_err: &str) -> anyhow::Result<()> {
-    let start_failure = last_err
-        .strip_prefix("yurta-runtime: ")
-        .filter(|m| m.starts_with("exec"));
+fn finish(code: i32, start_failure: Option<&str>) -> anyhow::Result<()> {
     match (code, start_failure) {
         (0, _) => Ok(()),
         (126 | 127, Some(msg)) => Err(super::Exit {
@@ -68,7 +66,9 @@ fn finish(code: i32, last_err: &str) -> anyhow::Result<()> {
 /// Copies the runtime's stderr (also the command's) to ours as it comes,
 /// holding back the last line, which may be the runtime's own failure
 /// (returned instead of printed).
-pub(super) fn pass_stderr(mut from: std::process::ChildStderr) -> std::thread::JoinHandle<String> {
+pub(super) fn pass_stderr(
+    mut from: std::process::ChildStderr,
+) -> std::thread::JoinHandle<Option<String>> {
     use std::io::{Read, Write};
     std::thread::spawn(move || {
         let mut held: Vec<u8> = Vec::new();
@@ -87,20 +87,10 @@ pub(super) fn pass_stderr(mut from: std::process::ChildStderr) -> std::thread::J
                 held = rest;
             }
         }
-        let last = last_runtime_error(&held);
-        if last.is_empty() {
+        let failure = start_failure(&held);
+        if failure.is_none() {
             let _ = err.write_all(&held);
         }
-        last
+        failure
     })
-}
-
-/// `text` (a last line) when it is the runtime's failure to start the
-/// command, trimmed; empty otherwise.
-pub(super) fn last_runtime_error(text: &[u8]) -> String {
-    let text = String::from_utf8_lossy(text);
-    match text.starts_with("yurta-runtime: exec:") {
-        true => text.trim_end().to_string(),
-        false => String::new(),
-    }
 }

@@ -103,6 +103,25 @@ impl Yurta {
         Out::of(child.wait_with_output().unwrap())
     }
 
+    /// Builds `tag` for `platform` from scratch: one file, /hello, saying
+    /// `text` (COPY only, so any platform builds here).
+    pub fn build_file_image(&self, platform: &str, tag: &str, text: &str) {
+        let ctx = self.path(&format!("ctx-{}", tag.replace([':', '/'], "-")));
+        std::fs::create_dir_all(&ctx).unwrap();
+        std::fs::write(ctx.join("hello"), text).unwrap();
+        std::fs::write(ctx.join("Dockerfile"), "FROM scratch\nCOPY hello /hello\n").unwrap();
+        self.run(&[
+            "build",
+            "-q",
+            "--platform",
+            platform,
+            "-t",
+            tag,
+            ctx.to_str().unwrap(),
+        ])
+        .ok();
+    }
+
     /// A static busybox root filesystem (bin/busybox, bin/sh, bin/echo...).
     pub fn rootfs(&self) -> PathBuf {
         let dir = self.path("rootfs");

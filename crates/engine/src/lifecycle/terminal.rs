@@ -93,6 +93,16 @@ fn receive(listener: &UnixListener, c: &mut Command) -> anyhow::Result<Terminal>
     }
 }
 
+/// The runtime's own failure to start the command — what it writes last
+/// on its stderr, `yurta-runtime: exec: "x": executable file not found in
+/// $PATH` — without its prefix; None for anything else. Every front end
+/// shows it as its one line (with exit 126 or 127).
+pub fn start_failure(stderr: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(stderr);
+    let message = text.trim().strip_prefix("yurta-runtime: ")?;
+    message.starts_with("exec").then(|| message.to_string())
+}
+
 /// Sets the terminal's size (rows, columns); the process sees SIGWINCH.
 pub fn resize(master: &OwnedFd, rows: u16, cols: u16) {
     let ws = libc::winsize {
