@@ -97,6 +97,16 @@ events_logger = "file"
 CONF
 fi
 
+# The build and the suite's images, VMs and fixtures need some room; say
+# so at once rather than let a linker die of SIGBUS on a full disk.
+need_gib=8
+free_gib=$(df -Pk . | awk 'NR == 2 { print int($4 / 1048576) }')
+say "disk: $free_gib GiB free under $(pwd) (the build and the suite take about $need_gib)"
+if [ "$free_gib" -lt "$need_gib" ]; then
+    printf 'warning: only %s GiB free under %s: the build may fail with a full disk\n' \
+        "$free_gib" "$(pwd)" >&2
+fi
+
 say "lint: cargo fmt --check"
 cargo fmt --all -- --check
 say "lint: cargo clippy -D warnings"

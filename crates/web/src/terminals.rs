@@ -125,7 +125,9 @@ async fn exec(ws: Socket, host: yurta_engine::Host, name: String, query: &str) {
         return fail(sink, "the terminal could not be shared".into()).await;
     };
     let (out_tx, out_rx) = mpsc::channel::<Vec<u8>>(16);
-    let (stop_read, reader) = spawn_reader(reader_fd, out_tx);
+    let Ok((stop_read, reader)) = spawn_reader(reader_fd, out_tx) else {
+        return fail(sink, "the terminal's reader could not start".into()).await;
+    };
     let (in_tx, in_rx) = std::sync::mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || write_all(writer_fd, in_rx));
     let (code_tx, code_rx) = oneshot::channel();
@@ -166,7 +168,7 @@ async fn exec(ws: Socket, host: yurta_engine::Host, name: String, query: &str) {
             // The browser left: close every descriptor of the master so
             // the terminal hangs up and its shell gets SIGHUP.
             drop(in_tx);
-            let _ = stop_read.send(());
+            drop(stop_read);
         }
     }
     let _ = tokio::task::spawn_blocking(move || reader.join()).await;
@@ -239,26 +241,29 @@ fn start_exec(
 }
 
 /// A thread reading the master into `out` until it ends (EIO once the
-/// process and our peer are gone) or `stop` is sent.
+/// process and our peer are gone) or the returned stop descriptor is
+/// dropped: its pipe hangs up and wakes the poll, so an idle terminal
+/// costs no wake-ups.
 fn spawn_reader(
     master: OwnedFd,
     out: mpsc::Sender<Vec<u8>>,
-) -> (std::sync::mpsc::Sender<()>, std::thread::JoinHandle<()>) {
-    let (stop_tx, stop_rx) = std::sync::mpsc::channel::<()>();
+) -> nix::Result<(OwnedFd, std::thread::JoinHandle<()>)> {
+    let (stop_rx, stop_tx) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC)?;
     let handle = std::thread::spawn(move || {
         let mut file = std::fs::File::from(master);
         let mut buf = vec![0u8; 16 * 1024];
         loop {
-            if stop_rx.try_recv().is_ok() {
-                return;
-            }
-            let mut fds = [PollFd::new(file.as_fd(), PollFlags::POLLIN)];
-            // A short wait, so a stop is seen soon without a wake-up pipe.
-            match poll(&mut fds, PollTimeout::from(200u16)) {
-                Ok(0) => continue,
+            let mut fds = [
+                PollFd::new(file.as_fd(), PollFlags::POLLIN),
+                PollFd::new(stop_rx.as_fd(), PollFlags::POLLIN),
+            ];
+            match poll(&mut fds, PollTimeout::NONE) {
                 Ok(_) => {}
                 Err(nix::errno::Errno::EINTR) => continue,
                 Err(_) => return,
+            }
+            if fds[1].any().unwrap_or(true) {
+                return;
             }
             match file.read(&mut buf) {
                 Ok(0) | Err(_) => return,
@@ -270,7 +275,7 @@ fn spawn_reader(
             }
         }
     });
-    (stop_tx, handle)
+    Ok((stop_tx, handle))
 }
 
 fn write_all(master: OwnedFd, input: std::sync::mpsc::Receiver<Vec<u8>>) {

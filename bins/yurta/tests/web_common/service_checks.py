@@ -9,8 +9,10 @@ files, the stats stream. Run by tests/web.rs with Debian's Python:
 
 import http.client
 import json
+import re
 import subprocess
 import sys
+import time
 import urllib.parse
 
 import websocket
@@ -174,9 +176,27 @@ if s == 200:
     assert b'<meta name="yurta-console" content="exec ' + CT.encode() + b'">' in page, page[:400]
 assert ws_status("/ws/vms/x/serial", ticket=ticket) == 403, "another console"
 t = ws("/ws/containers/" + CT + "/exec", ticket=ticket)
-t.send_binary(b"echo by-ticket\n")
-read_until(t, b"by-ticket")
+t.send_binary(b"echo by-ticket; echo pid=$$.\n")
+seen = read_until(t, b"by-ticket")
+while not re.search(rb"pid=\d+\.", seen):
+    seen += read_until(t, b".")
+shell_pid = re.search(rb"pid=(\d+)\.", seen).group(1).decode()
+
+
+def running_in_ct(pid):
+    kill = [YURTA, "--root", ROOT, "exec", CT, "sh", "-c", "kill -0 " + pid]
+    return subprocess.run(kill, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode == 0
+
+
+assert running_in_ct(shell_pid), "the terminal's shell " + shell_pid
 t.close()
+# The browser left: the terminal hangs up and its shell ends.
+for _ in range(300):
+    alive = running_in_ct(shell_pid)
+    if not alive:
+        break
+    time.sleep(0.1)
+assert not alive, "the shell of a closed terminal still runs"
 assert ws_status("/ws/containers/" + CT + "/exec", ticket=ticket) == 401, "used twice"
 s, _, _ = req("GET", url)
 assert s == 404, "the page of a used ticket"
