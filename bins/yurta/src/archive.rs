@@ -5,7 +5,7 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::Path;
 
 use anyhow::{bail, Context};
-use yurta_images::{ArchiveFormat, ImportOptions, ImportSource};
+use yurta_images::{ArchiveFormat, ImportOptions, ImportSource, Store};
 
 use crate::cli::{ImportArgs, LoadArgs, SaveArgs};
 use crate::{progress, Ctx};
@@ -106,13 +106,10 @@ pub fn load(ctx: &Ctx, a: LoadArgs) -> anyhow::Result<()> {
 }
 
 pub fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
-    let store = ctx.store()?;
-    let opts = ImportOptions {
-        platform: crate::platform::given(a.platform.as_deref())?,
-        changes: a.change,
-        message: a.message,
-        reference: a.reference,
-    };
+    if yurta_engine::fetch::is_url(&a.source) {
+        return (ctx.registry)(ctx, crate::RegistryCommand::ImportUrl(a));
+    }
+    let (store, opts) = import_options(ctx, &a)?;
     let source = if a.source == "-" {
         ImportSource::Tar {
             name: "-".into(),
@@ -131,9 +128,40 @@ pub fn import(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
             }
         }
     };
+    finish_import(&store, source, &opts, &a.source)
+}
+
+/// `import URL`, in `yurta-registry` (the download may need OpenSSL): the
+/// body streams into the import, never whole on disk or in memory.
+pub fn import_url(ctx: &Ctx, a: ImportArgs) -> anyhow::Result<()> {
+    let (store, opts) = import_options(ctx, &a)?;
+    let body = yurta_engine::fetch::get(&a.source).context("import")?;
+    let source = ImportSource::Tar {
+        name: a.source.clone(),
+        reader: body,
+    };
+    finish_import(&store, source, &opts, &a.source)
+}
+
+fn import_options(ctx: &Ctx, a: &ImportArgs) -> anyhow::Result<(Store, ImportOptions)> {
+    let opts = ImportOptions {
+        platform: crate::platform::given(a.platform.as_deref())?,
+        changes: a.change.clone(),
+        message: a.message.clone(),
+        reference: a.reference.clone(),
+    };
+    Ok((ctx.store()?, opts))
+}
+
+fn finish_import(
+    store: &Store,
+    source: ImportSource,
+    opts: &ImportOptions,
+    named: &str,
+) -> anyhow::Result<()> {
     let report = progress::reporter(false);
-    let image = yurta_images::import(&store, source, &opts, report.as_ref())?;
-    crate::events::image("import", &image.id.to_string(), &a.source);
+    let image = yurta_images::import(store, source, opts, report.as_ref())?;
+    crate::events::image("import", &image.id.to_string(), named);
     outln!("{}", image.id)?;
     Ok(())
 }

@@ -264,7 +264,8 @@ pub struct ImportArgs {
     /// os/arch[/variant] of the image (default: the host's)
     #[arg(long)]
     pub platform: Option<String>,
-    /// A tarball (plain, gzip or zstd), a directory, or - for stdin
+    /// A tarball (plain, gzip or zstd), a directory, an http(s) URL of a
+    /// tarball, or - for stdin
     pub source: String,
     /// name[:tag] for the image
     pub reference: Option<String>,

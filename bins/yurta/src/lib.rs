@@ -39,7 +39,10 @@ use std::process::ExitCode;
 use clap::Parser;
 use yurta_images::Store;
 
-use cli::{Cli, Command, ImageCommand, LoginArgs, LogoutArgs, PullArgs, PushArgs, SystemCommand};
+use cli::{
+    Cli, Command, ImageCommand, ImportArgs, LoginArgs, LogoutArgs, PullArgs, PushArgs,
+    SystemCommand,
+};
 
 /// Exit code for errors of yurta itself (Docker's).
 pub const ENGINE_ERROR: u8 = 125;
@@ -86,6 +89,8 @@ pub enum RegistryCommand {
     Logout(LogoutArgs),
     /// `manifest push`.
     ManifestPush(manifest::PushArgs),
+    /// `import URL`: the download may be https.
+    ImportUrl(ImportArgs),
     /// `run --pull`: the image, quietly, or "Unable to find image".
     PullForRun {
         image: String,

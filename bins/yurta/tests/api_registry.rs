@@ -225,12 +225,31 @@ fn docker_import_through_the_service() {
     let bad = s.docker(&["import", junk.to_str().unwrap(), "junk:1"]);
     assert_eq!(bad.code, 1, "{}", bad.stderr);
     assert!(w.run(&["image", "inspect", "junk:1"]).code != 0);
-    let (code, body) = s.raw(
-        "POST",
-        "/images/create?fromSrc=http://example.invalid/x.tar",
-        b"",
+    // `docker import URL`: the service downloads the tar itself.
+    let served = w.y.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    std::fs::rename(&tar, served.join("import.tar")).unwrap();
+    let files = common::files::FileServer::loopback(&served);
+    let from_url = ok(
+        s.docker(&["import", &files.url("import.tar"), "imp:url"]),
+        &s,
     );
-    assert_eq!(code, 501, "{body}");
+    assert!(from_url.trim().starts_with("sha256:"), "{from_url}");
+    let run = s.docker(&["run", "--rm", "imp:url", "echo", "from-url"]);
+    assert_eq!(run.stdout, "from-url\n", "{}", run.stderr);
+    let missing = files.url("missing.tar");
+    let bad = s.docker(&["import", &missing, "missing:1"]);
+    assert_eq!(bad.code, 1, "{}", bad.stderr);
+    assert!(
+        bad.stderr
+            .contains(&format!("{missing}: HTTP 404 Not Found")),
+        "{}",
+        bad.stderr
+    );
+    assert!(w.run(&["image", "inspect", "missing:1"]).code != 0);
+    let (code, body) = s.raw("POST", "/images/create?fromSrc=ftp://127.0.0.1/x.tar", b"");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("ftp://127.0.0.1/x.tar"), "{body}");
 }
 
 fn now_secs() -> u64 {

@@ -525,26 +525,8 @@ fn add_downloads_with_a_checksum() {
     let served = w.y.path("served");
     fs::create_dir_all(&served).unwrap();
     fs::write(served.join("file.txt"), "downloaded\n").unwrap();
-    let port = common::world::free_port();
-    let mut server = std::process::Command::new("python3")
-        .args([
-            "-m",
-            "http.server",
-            "--bind",
-            "127.0.0.1",
-            &port.to_string(),
-        ])
-        .current_dir(&served)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    yurta_testutil::process::poll_until(
-        std::time::Duration::from_secs(30),
-        std::time::Duration::from_millis(50),
-        || std::net::TcpStream::connect(("127.0.0.1", port)).is_ok(),
-    );
-    let url = format!("http://127.0.0.1:{port}/file.txt");
+    let server = common::files::FileServer::loopback(&served);
+    let url = server.url("file.txt");
     // sha256 of "downloaded\n", and a wrong one.
     let sum = "sha256:30031a9831674dd684c3817399acebc88a116ce5a7a3fbc0cf34d92521a534e6";
     let wrong = format!("sha256:{}", "0".repeat(64));
@@ -555,8 +537,10 @@ fn add_downloads_with_a_checksum() {
     let out = w.run_stdin(&["build", "-q", "-t", "dl:1", "-f", "-", ctx_s], &good);
     let bad = format!("FROM img\nADD --checksum={wrong} {url} /dl/\n");
     let mismatch = w.run_stdin(&["build", "-f", "-", ctx_s], &bad);
-    let _ = server.kill();
-    let _ = server.wait();
+    let missing_url = server.url("nothing.txt");
+    let missing = format!("FROM img\nADD {missing_url} /dl/\n");
+    let not_found = w.run_stdin(&["build", "-f", "-", ctx_s], &missing);
+    drop(server);
     assert_eq!(out.code, 0, "{}", out.stderr);
     let seen = run_out(
         &w,
@@ -571,6 +555,9 @@ fn add_downloads_with_a_checksum() {
         mismatch.stderr
     );
     assert!(mismatch.stderr.contains(sum), "{}", mismatch.stderr);
+    assert_eq!(not_found.code, 1, "{}", not_found.stderr);
+    let want = format!("ADD {missing_url}: HTTP 404 Not Found");
+    assert!(not_found.stderr.contains(&want), "{}", not_found.stderr);
     nothing_left(&w);
 }
 

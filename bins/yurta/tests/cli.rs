@@ -95,6 +95,45 @@ fn import_inspect_tag_history_rmi() {
     assert_eq!(blobs, 0, "rmi collects the blobs");
 }
 
+/// `import URL` (as `docker import URL`): the download streams into the
+/// same image a local import of the tar makes; a missing file is one
+/// line naming the URL, and nothing is stored.
+#[test]
+fn import_from_a_url() {
+    let y = Yurta::new();
+    let served = y.path("served");
+    std::fs::create_dir_all(&served).unwrap();
+    let tarball = served.join("rootfs.tar");
+    tar_of(&y.rootfs(), &tarball);
+    common::sh("gzip", &["-k", tarball.to_str().unwrap()]).ok();
+    let server = common::files::FileServer::loopback(&served);
+    let url = server.url("rootfs.tar.gz");
+    let from_url = y.run(&["import", &url, "fromurl:1"]).ok().stdout;
+    let local = y.run(&["import", tarball.to_str().unwrap()]).ok().stdout;
+    let layers = |image: &str| inspect(&y, image)["RootFS"]["Layers"].clone();
+    assert_eq!(layers("fromurl:1"), layers(local.trim()));
+    assert!(from_url.trim().starts_with("sha256:"), "{from_url}");
+    let before = y.run(&["images", "-q", "--no-trunc"]).ok().stdout;
+    let missing = server.url("missing.tar");
+    let out = y.run(&["import", &missing, "missing:1"]);
+    assert_eq!(out.code, 125);
+    assert_eq!(
+        out.stderr,
+        format!("yurta: import: {missing}: HTTP 404 Not Found\n")
+    );
+    drop(server);
+    let refused = y.run(&["import", &url, "refused:1"]);
+    assert_eq!(refused.code, 125);
+    assert!(
+        refused
+            .stderr
+            .starts_with(&format!("yurta: import: {url}: ")),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(y.run(&["images", "-q", "--no-trunc"]).ok().stdout, before);
+}
+
 #[test]
 fn errors_are_one_line_with_exit_125() {
     let y = Yurta::new();

@@ -27,11 +27,14 @@ use crate::request::{blocking, ok, Call, Reply};
 pub(crate) async fn pull(c: Call) -> Reply {
     if let Some(src) = c.q("fromSrc") {
         return match src {
-            "-" => import(c).await,
-            other => Err(ApiError::new(
-                StatusCode::NOT_IMPLEMENTED,
-                format!("import from {other:?}: only a tar in the request body (fromSrc=-) is supported"),
-            )),
+            "-" => import(c, None).await,
+            url if yurta_engine::fetch::is_url(url) => {
+                let url = url.to_string();
+                import(c, Some(url)).await
+            }
+            other => Err(ApiError::bad_request(format!(
+                "fromSrc {other:?}: give - (a tar in the request body) or an http(s) URL"
+            ))),
         };
     }
     let from = c
@@ -62,10 +65,11 @@ pub(crate) async fn pull(c: Call) -> Reply {
 }
 
 /// `POST /images/create?fromSrc=-&repo=NAME&tag=TAG&changes=…&message=…`
-/// (`docker import`): the body is a root filesystem tar (plain, gzip or
-/// zstd) that becomes a one-layer image, as `yurta import` makes it;
-/// answers Docker's `{"status": "sha256:…"}`.
-async fn import(mut c: Call) -> Reply {
+/// (`docker import`): the body, or the download of `url` when fromSrc is
+/// one, is a root filesystem tar (plain, gzip or zstd) that becomes a
+/// one-layer image, as `yurta import` makes it; answers Docker's
+/// `{"status": "sha256:…"}`.
+async fn import(mut c: Call, url: Option<String>) -> Reply {
     let tag = c.q("tag").unwrap_or("");
     let reference = c
         .q("repo")
@@ -88,11 +92,30 @@ async fn import(mut c: Call) -> Reply {
         message: c.q("message").filter(|m| !m.is_empty()).map(str::to_string),
         reference: reference.clone(),
     };
+    let root = c.state.root.clone();
+    if let Some(url) = url {
+        let image = blocking(move || {
+            let body = yurta_engine::fetch::get(&url)?;
+            let source = yurta_images::ImportSource::Tar {
+                name: url.clone(),
+                reader: body,
+            };
+            let image = yurta_images::import(
+                &yurta_images::Store::open_root(&root)?,
+                source,
+                &opts,
+                &yurta_images::Silent,
+            )?;
+            crate::journal::image(&root, "import", &image.id.to_string(), &url);
+            Ok(image)
+        })
+        .await?;
+        return ok(&json!({ "status": image.id.to_string() }));
+    }
     let body = c
         .body
         .take()
         .ok_or_else(|| ApiError::bad_request("no root filesystem tar in the request body"))?;
-    let root = c.state.root.clone();
     let (tx, rx) = mpsc::channel::<std::io::Result<Bytes>>(8);
     let work = blocking(move || {
         let store = yurta_images::Store::open_root(&root)?;

@@ -112,6 +112,7 @@ from_kinded!(
     yurta_engine::system::VolumeFilterError,
     yurta_engine::VolumeError,
     yurta_engine::distribution::DistributionError,
+    yurta_engine::fetch::FetchError,
 );
 
 #[cfg(test)]

@@ -20,6 +20,7 @@ pub mod containers;
 pub mod distribution;
 pub mod engine;
 pub mod etcfiles;
+pub mod fetch;
 pub mod fsutil;
 pub mod ids;
 mod kind;

@@ -7,7 +7,9 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
+
+use super::files::FileServer;
 
 const CACHE: &str = "/var/cache/yurta-test";
 
@@ -26,15 +28,8 @@ pub fn rootfs_tar() -> PathBuf {
 /// of this machine at `port` while it lives.
 pub struct LocalRepo {
     pub port: u16,
-    server: Child,
+    _server: FileServer,
     _dir: tempfile::TempDir,
-}
-
-impl Drop for LocalRepo {
-    fn drop(&mut self) {
-        let _ = self.server.kill();
-        let _ = self.server.wait();
-    }
 }
 
 impl LocalRepo {
@@ -67,26 +62,10 @@ impl LocalRepo {
         }
         assert!(!index.is_empty(), "no .deb in {}", debs.display());
         fs::write(dir.path().join("Packages"), index).unwrap();
-        let port = yurta_testutil::net::free_port();
-        let server = Command::new("/usr/bin/python3")
-            .args(["-m", "http.server", "--bind", "0.0.0.0", &port.to_string()])
-            .arg("--directory")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the local repository did not start"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(50));
-        }
+        let server = FileServer::every_address(dir.path());
         LocalRepo {
-            port,
-            server,
+            port: server.port,
+            _server: server,
             _dir: dir,
         }
     }

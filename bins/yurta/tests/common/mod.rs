@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod debian;
+pub mod files;
 pub mod fingerprint;
 pub mod oci;
 pub mod podman;

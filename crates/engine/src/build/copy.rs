@@ -406,26 +406,7 @@ fn url_file_name(url: &str) -> anyhow::Result<String> {
 fn download(url: &str, dst: &Path, checksum: Option<&str>) -> anyhow::Result<()> {
     use sha2::Digest as _;
     use std::io::Write;
-    use ureq::tls::{TlsConfig, TlsProvider};
-    let tls = TlsConfig::builder()
-        .provider(TlsProvider::NativeTls)
-        .build();
-    let agent = ureq::Agent::new_with_config(
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_connect(Some(std::time::Duration::from_secs(30)))
-            .tls_config(tls)
-            .build(),
-    );
-    let resp = agent
-        .get(url)
-        .call()
-        .with_context(|| format!("ADD {url}"))?;
-    let status = resp.status().as_u16();
-    if status != 200 {
-        bail!("ADD {url}: HTTP {status}");
-    }
-    let mut body = resp.into_body().into_reader();
+    let mut body = crate::fetch::get(url).map_err(|e| anyhow::anyhow!("ADD {e}"))?;
     let mut file = fs::File::create(dst).with_context(|| format!("create {}", dst.display()))?;
     let mut hash = sha2::Sha256::new();
     let mut buf = vec![0u8; 64 * 1024];
