@@ -52,9 +52,9 @@ fn bad_requests_get_docker_errors_and_the_service_goes_on() {
     let (code, body) = s.raw("POST", "/build", &[7u8; 1024]);
     assert_eq!(code, 400, "{body}");
     assert!(body.contains("build context"), "{body}");
-    let (code, body) = s.raw("GET", "/v1.41/distribution/x/json", b"");
-    assert_eq!(code, 501, "{body}");
-    assert!(body.contains("use the yurta CLI"), "{body}");
+    let (code, body) = s.raw("GET", "/v1.41/distribution/Bad..Name/json", b"");
+    assert_eq!(code, 400, "{body}");
+    assert!(body.contains("invalid reference format"), "{body}");
     let (code, body) = s.raw("POST", "/images/load", b"not an archive");
     assert_eq!(code, 400, "{body}");
     assert_eq!(w.run(&["images", "-q"]).ok().stdout.lines().count(), 1);

@@ -252,6 +252,58 @@ fn docker_import_through_the_service() {
     assert!(body.contains("ftp://127.0.0.1/x.tar"), "{body}");
 }
 
+/// `GET /distribution/{name}/json` on a multi-platform list: the index's
+/// descriptor and every platform, the e2k generation among them; an
+/// unknown tag is a 404.
+#[test]
+fn registry_data_of_a_list_names_its_e2k_entries() {
+    let Some(w) = World::new() else { return };
+    let reg = Registry::plain();
+    w.y.build_file_image("linux/e2k/v6", "app:e2k-v6", "for Elbrus-16C\n");
+    w.run(&["manifest", "create", "app:multi", "img", "app:e2k-v6"])
+        .ok();
+    let dest = format!("{}/team/app:1", reg.addr());
+    let pushed = w
+        .run(&["manifest", "push", "--all", "-q", "app:multi", &dest])
+        .ok();
+    let s = Service::start(&w, &[]);
+    let (code, body) = s.raw("GET", &format!("/distribution/{dest}/json"), b"");
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(v["Descriptor"]["digest"], pushed.stdout.trim(), "{body}");
+    assert_eq!(
+        v["Descriptor"]["mediaType"],
+        "application/vnd.oci.image.index.v1+json"
+    );
+    let platforms: Vec<String> = v["Platforms"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let variant = p["variant"].as_str().map(|v| format!("/{v}"));
+            format!(
+                "{}/{}{}",
+                p["os"],
+                p["architecture"],
+                variant.unwrap_or_default()
+            )
+            .replace('"', "")
+        })
+        .collect();
+    let host = w.run(&["image", "inspect", "-f", "{{.Os}}/{{.Architecture}}", "img"]);
+    assert_eq!(
+        platforms,
+        [host.ok().stdout.trim(), "linux/e2k/v6"],
+        "{body}"
+    );
+    let (code, body) = s.raw(
+        "GET",
+        &format!("/distribution/{}/team/app:2/json", reg.addr()),
+        b"",
+    );
+    assert_eq!(code, 404, "{body}");
+}
+
 fn now_secs() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -161,6 +161,20 @@ pub(crate) async fn push(c: Call) -> Reply {
     .await
 }
 
+/// `GET /distribution/{name}/json`: the registry's descriptor of `name`
+/// and the platforms it serves, without pulling (docker-py's
+/// `images.get_registry_data`); credentials as for a pull.
+pub(crate) async fn inspect(c: Call) -> Reply {
+    let image = c.param(0).to_string();
+    let opts = client_options(&c, &registry_of(&image)?)?;
+    let found = blocking(move || {
+        let client = distribution::client(&opts);
+        Ok(distribution::remote::inspect(&client, &image)?)
+    })
+    .await?;
+    ok(&found)
+}
+
 /// `POST /auth`: checks credentials against a registry, as `docker login`
 /// through a daemon does; nothing is stored (the client keeps them).
 pub(crate) async fn auth(mut c: Call) -> Reply {

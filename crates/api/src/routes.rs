@@ -50,6 +50,7 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/images/create", distribution::pull),
     route!("POST", "/images/{name*}/push", distribution::push),
     route!("POST", "/auth", distribution::auth),
+    route!("GET", "/distribution/{name*}/json", distribution::inspect),
     route!("GET", "/images/get", images::save_many),
     route!("POST", "/images/load", images::load),
     route!("POST", "/images/prune", images::prune),
@@ -184,10 +185,10 @@ pub(crate) async fn handle(state: Arc<State>, req: Request<Incoming>) -> Respons
     r
 }
 
-/// Docker's 404 for unknown paths; a clear 501 for the container and
-/// distribution routes that yurta serves in a later release.
+/// Docker's 404 for unknown paths; a clear 501 for the container routes
+/// that yurta serves in a later release.
 fn not_served(path: &str) -> ApiError {
-    let later = ["/containers/", "/distribution/"];
+    let later = ["/containers/"];
     match later
         .iter()
         .any(|p| path.starts_with(p) || path == p.trim_end_matches('/'))

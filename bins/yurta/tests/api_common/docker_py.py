@@ -38,6 +38,17 @@ ref = sys.argv[2] + "/py/img"
 c.images.get("img").tag(ref, "v1")
 pushed = c.images.push(ref, tag="v1")
 assert "digest: sha256:" in pushed, pushed
+# The registry's view without a pull (GET /distribution/NAME/json).
+data = c.images.get_registry_data(ref + ":v1")
+assert "digest: " + data.id in pushed, (data.id, pushed)
+host = "linux/" + c.version()["Arch"]
+assert data.has_platform(host), (host, data.attrs)
+assert not data.has_platform("linux/e2k/v3"), data.attrs
+try:
+    c.images.get_registry_data(sys.argv[2] + "/py/nosuch:1")
+    raise SystemExit("no error for a missing repository's data")
+except docker.errors.NotFound:
+    pass
 c.images.remove(ref + ":v1")
 pulled = c.images.pull(ref, tag="v1")
 assert ref + ":v1" in pulled.tags, pulled.tags

@@ -12,6 +12,7 @@ mod pool;
 mod progress;
 mod pull;
 mod push;
+pub mod remote;
 pub mod settings;
 
 pub use error::DistributionError;
