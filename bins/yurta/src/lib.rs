@@ -89,6 +89,8 @@ pub enum RegistryCommand {
     Logout(LogoutArgs),
     /// `manifest push`.
     ManifestPush(manifest::PushArgs),
+    /// `manifest inspect` of a name without a local list: its registry's.
+    ManifestInspect(manifest::InspectArgs),
     /// `import URL`: the download may be https.
     ImportUrl(ImportArgs),
     /// `run --pull`: the image, quietly, or "Unable to find image".

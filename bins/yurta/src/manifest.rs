@@ -6,6 +6,7 @@
 
 use clap::{Args, Subcommand};
 use yurta_engine::manifest::{ManifestLists, Overrides};
+use yurta_error::ErrorKind;
 
 use crate::cli::RegistryOpts;
 use crate::Ctx;
@@ -80,6 +81,10 @@ pub struct RmArgs {
 
 #[derive(Args)]
 pub struct InspectArgs {
+    #[command(flatten)]
+    pub registry: RegistryOpts,
+    /// A local list, else an image or list in a registry (printed as
+    /// stored there)
     pub list: String,
 }
 
@@ -136,10 +141,13 @@ pub fn run(ctx: &Ctx, c: ManifestCommand) -> anyhow::Result<()> {
                 .into());
             }
         }
-        ManifestCommand::Inspect(a) => {
-            let rec = lists.get(&a.list)?;
-            outln!("{}", String::from_utf8_lossy(&ManifestLists::index(&rec)?))?;
-        }
+        ManifestCommand::Inspect(a) => match lists.get(&a.list) {
+            Ok(rec) => outln!("{}", String::from_utf8_lossy(&ManifestLists::index(&rec)?))?,
+            Err(e) if kind_of(&e) == Some(ErrorKind::NotFound) => {
+                (ctx.registry)(ctx, crate::RegistryCommand::ManifestInspect(a))?
+            }
+            Err(e) => return Err(e),
+        },
         ManifestCommand::Push(a) => (ctx.registry)(ctx, crate::RegistryCommand::ManifestPush(a))?,
     }
     Ok(())
@@ -154,6 +162,21 @@ fn overrides(a: &EntryArgs) -> Overrides {
         os_features: a.os_features.clone(),
         annotations: a.annotation.clone(),
     }
+}
+
+fn kind_of(e: &anyhow::Error) -> Option<ErrorKind> {
+    e.downcast_ref::<yurta_error::Error>().map(|e| e.kind)
+}
+
+/// `manifest inspect` of a name with no local list, in `yurta-registry`:
+/// what its registry stores under it, byte for byte.
+pub fn inspect_remote(_ctx: &Ctx, a: InspectArgs) -> anyhow::Result<()> {
+    let client = crate::registry::client(&a.registry);
+    let found = yurta_engine::distribution::remote::manifest(&client, &a.list)
+        .map_err(|e| anyhow::anyhow!("{}: no such manifest list here; {e}", a.list))?;
+    let text = String::from_utf8_lossy(&found.bytes);
+    outln!("{}", text.trim_end())?;
+    Ok(())
 }
 
 /// `manifest push`, in `yurta-registry`.

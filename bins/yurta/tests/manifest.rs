@@ -108,8 +108,16 @@ fn a_list_for_amd64_and_e2k_is_made_pushed_and_pulled_per_platform() {
         "{}",
         v9.stderr
     );
-    let none = y.run(&["manifest", "inspect", "nolist"]);
-    assert_eq!(none.stderr, "yurta: nolist: no such manifest list\n");
+    // No local list: the registry's, here one where nothing listens.
+    let none = y.run(&["manifest", "inspect", "127.0.0.1:1/nolist"]);
+    assert_eq!(none.code, 125);
+    assert!(
+        none.stderr
+            .starts_with("yurta: 127.0.0.1:1/nolist: no such manifest list here; ")
+            && none.stderr.lines().count() == 1,
+        "{}",
+        none.stderr
+    );
     assert_eq!(
         inspect(&y, "app:multi"),
         index,
@@ -145,6 +153,15 @@ fn a_list_for_amd64_and_e2k_is_made_pushed_and_pulled_per_platform() {
     assert_eq!(regsrv::digest(&raw.raw), digest);
     let theirs: Value = serde_json::from_slice(&raw.raw).unwrap();
     assert_eq!(theirs, index);
+    // `manifest inspect` of a name with no local list: the registry's
+    // bytes, as docker's and podman's.
+    let remote = y
+        .run(&["manifest", "inspect", "--tls-verify=false", &dest])
+        .ok();
+    assert_eq!(
+        remote.stdout.trim_end().as_bytes(),
+        String::from_utf8_lossy(&raw.raw).trim_end().as_bytes()
+    );
 
     // Each platform pulls its own entry; v5 runs v4 code, not v6.
     for (platform, file) in [

@@ -31,6 +31,7 @@ pub fn run_in_process(ctx: &Ctx, cmd: RegistryCommand) -> anyhow::Result<()> {
         RegistryCommand::Login(a) => login(ctx, a),
         RegistryCommand::Logout(a) => logout(ctx, a),
         RegistryCommand::ManifestPush(a) => crate::manifest::push(ctx, a),
+        RegistryCommand::ManifestInspect(a) => crate::manifest::inspect_remote(ctx, a),
         RegistryCommand::ImportUrl(a) => crate::archive::import_url(ctx, a),
         RegistryCommand::PullForRun { image, platform } => {
             pull_quiet(ctx, &image, platform.as_deref())

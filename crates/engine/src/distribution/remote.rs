@@ -2,7 +2,7 @@
 //! /distribution/{name}/json`, docker-py's `images.get_registry_data`):
 //! the top manifest's descriptor and the platforms it serves — every
 //! entry of an index (e2k variants included), or the one platform of an
-//! image's config.
+//! image's config; and the manifest itself, as stored.
 
 use anyhow::Context;
 use serde::Serialize;
@@ -29,6 +29,16 @@ pub struct RemoteDescriptor {
     pub media_type: String,
     pub digest: String,
     pub size: u64,
+}
+
+/// The manifest or index stored under `image`, byte for byte (`manifest
+/// inspect` of a name with no local list, as docker and podman have it).
+pub fn manifest(
+    client: &Client,
+    image: &str,
+) -> Result<yurta_registry::Manifest, DistributionError> {
+    let r = Reference::parse(image).context("inspect")?;
+    Ok(client.get_manifest(&r).with_context(|| format!("{r}"))?)
 }
 
 /// Looks `image` up in its registry.
