@@ -15,6 +15,7 @@ pub mod build;
 pub mod cli;
 pub mod completion;
 pub mod container;
+pub mod df;
 pub mod events;
 pub mod format;
 pub mod images;
@@ -165,7 +166,7 @@ fn run(cli: Cli, registry: RegistryRunner) -> anyhow::Result<()> {
             image: a.image,
             platform: a.platform,
         }),
-        Command::System(SystemCommand::Df(a)) => system::df(&ctx, a),
+        Command::System(SystemCommand::Df(a)) => df::df(&ctx, a),
         Command::System(SystemCommand::Prune(a)) => prune::system(&ctx, a),
         Command::System(SystemCommand::Boot) => container::boot::boot(&ctx),
         Command::System(SystemCommand::Service(a)) => system::service(&ctx, a),

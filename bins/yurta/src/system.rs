@@ -1,7 +1,6 @@
-//! `system df`: Docker's disk usage summary over its disk-usage context
-//! (`.Type`, `.TotalCount`, `.Active`, `.Size`, `.Reclaimable`), and
 //! `system service`: the Engine API server, run in the sibling binary
 //! `yurta-service` (it links OpenSSL for TLS, which `yurta` does not).
+//! (`system df` is in [`crate::df`].)
 
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -10,59 +9,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Args, Parser};
-use serde_json::json;
 
-use crate::cli::DfArgs;
-use crate::format::{self, Format, Row};
 use crate::Ctx;
-
-const HEADERS: [(&str, &str); 5] = [
-    ("Type", "TYPE"),
-    ("TotalCount", "TOTAL"),
-    ("Active", "ACTIVE"),
-    ("Size", "SIZE"),
-    ("Reclaimable", "RECLAIMABLE"),
-];
-
-/// One row of `system df` (Docker's diskUsage*Context: strings).
-fn row(kind: &str, total: usize, active: usize, size: u64, reclaimable: u64) -> Row<'static> {
-    let r = match (reclaimable * 100).checked_div(size) {
-        Some(pct) => format!("{} ({pct}%)", format::size4(reclaimable)),
-        None => format::size4(reclaimable),
-    };
-    Row::new(json!({
-        "Type": kind,
-        "TotalCount": total.to_string(),
-        "Active": active.to_string(),
-        "Size": format::size4(size),
-        "Reclaimable": r,
-    }))
-}
-
-pub fn df(ctx: &Ctx, a: DfArgs) -> anyhow::Result<()> {
-    let u = yurta_engine::system::df::disk_usage(&ctx.root)?;
-    let rows = [
-        row(
-            "Images",
-            u.images,
-            u.active_images,
-            u.images_size,
-            u.reclaimable,
-        ),
-        row(
-            "Layers",
-            u.layers,
-            u.layers,
-            u.layers_size,
-            u.layers_reclaimable,
-        ),
-    ];
-    let f = Format::new(
-        a.format.as_deref(),
-        r"table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}",
-    );
-    format::list(&f, &rows, &HEADERS)
-}
 
 /// `system service`'s flags (podman's, plus TLS).
 #[derive(Args)]

@@ -235,3 +235,175 @@ fn events_follow_what_the_cli_does() {
     child.kill().unwrap();
     child.wait().unwrap();
 }
+
+/// `docker system df` and `docker ps -s` through the service, and `yurta
+/// system df` on the same root: an image a container uses is not
+/// reclaimable, a container's written bytes and a volume's count, an
+/// unused volume is reclaimable; the image counts its layers once.
+#[test]
+fn disk_usage_counts_containers_volumes_and_shared_layers() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let d = |args: &[&str]| s.docker_ok(args);
+    d(&["volume", "create", "dfvol"]);
+    let fill = "head -c 100000 /dev/zero > /data/f";
+    d(&["run", "--rm", "-v", "dfvol:/data", "img", "sh", "-c", fill]);
+    d(&[
+        "run",
+        "-d",
+        "--name",
+        "dfct",
+        "img",
+        "sh",
+        "-c",
+        "head -c 50000 /dev/zero > /w; sleep 600",
+    ]);
+    api_common::poll("the container's write", || {
+        d(&["exec", "dfct", "sh", "-c", "test -f /w && wc -c < /w"]).trim() == "50000"
+    });
+    let rows = |text: &str| -> Vec<Vec<String>> {
+        text.lines()
+            .skip(1)
+            .map(|l| {
+                l.split("   ")
+                    .map(|c| c.trim().to_string())
+                    .filter(|c| !c.is_empty())
+                    .collect()
+            })
+            .collect()
+    };
+    let df = d(&["system", "df"]);
+    let by_type = |kind: &str| -> Vec<String> {
+        rows(&df)
+            .into_iter()
+            .find(|r| r[0] == kind)
+            .unwrap_or_else(|| panic!("{kind}: {df}"))
+    };
+    assert_eq!(by_type("Images")[1..3], ["1", "1"], "{df}");
+    assert_eq!(by_type("Images")[4], "0B (0%)", "{df}");
+    assert_eq!(by_type("Containers")[1..4], ["1", "1", "50kB"], "{df}");
+    assert_eq!(
+        by_type("Local Volumes")[1..],
+        ["1", "0", "100kB", "100kB (100%)"],
+        "{df}"
+    );
+    let sizes = d(&["ps", "-s", "--format", "{{.Names}} {{.Size}}"]);
+    assert!(sizes.starts_with("dfct 50kB (virtual "), "{sizes}");
+    // The same figures from the CLI, which adds the unpacked layers' row.
+    let mine = w
+        .run(&[
+            "system",
+            "df",
+            "--format",
+            "{{.Type}}: {{.TotalCount}} {{.Size}}",
+        ])
+        .ok();
+    assert!(
+        mine.stdout.contains("Containers: 1 50kB\n"),
+        "{}",
+        mine.stdout
+    );
+    assert!(
+        mine.stdout.contains("Local Volumes: 1 100kB\n"),
+        "{}",
+        mine.stdout
+    );
+    let verbose = w.run(&["system", "df", "-v"]).ok().stdout;
+    assert!(verbose.contains("Containers space usage:"), "{verbose}");
+    assert!(
+        verbose
+            .lines()
+            .any(|l| l.starts_with("dfvol ") && l.contains(" 0 ")),
+        "{verbose}"
+    );
+    // A second image on the same base shares its layer.
+    d(&["commit", "dfct", "dfimg:1"]);
+    let (code, body) = s.raw("GET", "/system/df", b"");
+    assert_eq!(code, 200, "{body}");
+    let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let images = v["Images"].as_array().unwrap();
+    assert_eq!(images.len(), 2, "{body}");
+    let base = images
+        .iter()
+        .find(|i| i["RepoTags"][0] == "img:latest")
+        .unwrap();
+    let derived = images
+        .iter()
+        .find(|i| i["RepoTags"][0] == "dfimg:1")
+        .unwrap();
+    assert!(base["SharedSize"].as_i64().unwrap() > 0, "{body}");
+    assert_eq!(base["SharedSize"], derived["SharedSize"], "{body}");
+    let layers = v["LayersSize"].as_i64().unwrap();
+    let sum = base["Size"].as_i64().unwrap() + derived["Size"].as_i64().unwrap();
+    assert_eq!(layers, sum - base["SharedSize"].as_i64().unwrap(), "{body}");
+    d(&["rm", "-f", "dfct"]);
+}
+
+/// `docker commit` through the service (`POST /commit`): the change,
+/// message, author and instructions land in the image, which runs; the
+/// container is left running; bad input is Docker's status and leaves
+/// no image.
+#[test]
+fn docker_commit_through_the_service() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let d = |args: &[&str]| s.docker_ok(args);
+    d(&[
+        "run",
+        "-d",
+        "--name",
+        "cm",
+        "img",
+        "sh",
+        "-c",
+        "echo made > /made; sleep 600",
+    ]);
+    api_common::poll("the file", || {
+        s.docker(&["exec", "cm", "cat", "/made"]).stdout == "made\n"
+    });
+    let id = d(&[
+        "commit",
+        "-m",
+        "by the API",
+        "-a",
+        "Jo <jo@example.org>",
+        "-c",
+        "ENV MADE=1",
+        "-c",
+        "CMD [\"cat\", \"/made\"]",
+        "cm",
+        "committed:1",
+    ]);
+    assert!(id.trim().starts_with("sha256:"), "{id}");
+    assert_eq!(d(&["run", "--rm", "committed:1"]), "made\n");
+    let env = d(&[
+        "image",
+        "inspect",
+        "-f",
+        "{{.Author}}|{{.Comment}}|{{json .Config.Env}}",
+        "committed:1",
+    ]);
+    assert!(env.starts_with("Jo <jo@example.org>|by the API|"), "{env}");
+    assert!(env.contains("MADE=1"), "{env}");
+    let state = d(&["inspect", "-f", "{{.State.Status}}", "cm"]);
+    assert_eq!(state.trim(), "running");
+    let images = || w.run(&["images", "-q"]).ok().stdout;
+    let before = images();
+    let missing = s.docker(&["commit", "nosuch", "x:1"]);
+    assert_eq!(missing.code, 1);
+    assert!(missing.stderr.contains("nosuch"), "{}", missing.stderr);
+    let (code, body) = s.raw("POST", "/commit?container=nosuch", b"");
+    assert_eq!(code, 404, "{body}");
+    let (code, body) = s.raw("POST", "/commit", b"");
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = s.raw("POST", "/commit?container=cm&changes=RUN%20true", b"");
+    assert_eq!(code, 400, "{body}");
+    let (code, body) = s.raw("POST", "/commit?container=cm&repo=Bad..Name", b"");
+    assert_eq!(code, 400, "{body}");
+    assert_eq!(images(), before);
+    assert_eq!(
+        d(&["inspect", "-f", "{{.State.Status}}", "cm"]).trim(),
+        "running"
+    );
+    d(&["rm", "-f", "cm"]);
+}

@@ -201,7 +201,7 @@ fn save_load_round_trip_both_formats_and_prune() {
         assert_eq!(inspect(&other, "app:2")["Id"], id, "{format}");
         let df = other.run(&["system", "df"]).ok().stdout;
         assert!(
-            df.lines().nth(1).unwrap().starts_with("Images    1 "),
+            df.lines().nth(1).unwrap().starts_with("Images          1 "),
             "{df}"
         );
     }

@@ -430,13 +430,21 @@ fn images_history_networks_volumes_df_and_vms() {
     );
 
     let df = out(&["system", "df", "--format", "{{.Type}} {{.TotalCount}}"]);
-    assert!(
-        df.starts_with("Images 1\nLayers ") && df.lines().count() == 2,
+    let types: Vec<&str> = df.lines().map(|l| l.rsplit_once(' ').unwrap().0).collect();
+    assert_eq!(
+        types,
+        [
+            "Images",
+            "Layers",
+            "Containers",
+            "Local Volumes",
+            "Build Cache"
+        ],
         "{df}"
     );
-    assert!(
-        out(&["system", "df"]).starts_with("TYPE      TOTAL     ACTIVE    SIZE      RECLAIMABLE\n")
-    );
+    assert!(df.starts_with("Images 1\n"), "{df}");
+    assert!(out(&["system", "df"])
+        .starts_with("TYPE            TOTAL     ACTIVE    SIZE      RECLAIMABLE\n"));
     let df = out(&["system", "df", "--format", "json"]);
     assert_eq!(
         keys(df.lines().next().unwrap()),

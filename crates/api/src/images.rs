@@ -254,3 +254,49 @@ pub(crate) async fn load(mut c: Call) -> Reply {
     );
     Ok(r)
 }
+
+/// `POST /commit?container=&repo=&tag=&comment=&author=&pause=&changes=`
+/// (`docker commit`): the engine's commit, as `yurta commit`; 201 with the
+/// new image's ID. A configuration in the body is not merged (`changes`
+/// set the image's configuration).
+pub(crate) async fn commit(c: Call) -> Reply {
+    let Some(container) = c.q("container").filter(|n| !n.is_empty()) else {
+        return Err(ApiError::bad_request(
+            "commit needs a container (the container parameter)",
+        ));
+    };
+    let reference =
+        c.q("repo")
+            .filter(|r| !r.is_empty())
+            .map(|r| match c.q("tag").filter(|t| !t.is_empty()) {
+                Some(tag) => format!("{r}:{tag}"),
+                None => r.to_string(),
+            });
+    let req = yurta_engine::lifecycle::commit::CommitRequest {
+        container: container.to_string(),
+        reference: reference.clone(),
+        changes: c
+            .q_all("changes")
+            .iter()
+            .flat_map(|c| c.lines())
+            .filter(|l| !l.trim().is_empty())
+            .map(str::to_string)
+            .collect(),
+        author: c.q("author").filter(|a| !a.is_empty()).map(str::to_string),
+        comment: c.q("comment").filter(|m| !m.is_empty()).map(str::to_string),
+        pause: c.q("pause").is_none() || c.flag("pause")?,
+    };
+    let state = c.state.clone();
+    let image = blocking(move || {
+        let image = yurta_engine::lifecycle::commit::commit(&state.engine, &req)
+            .map_err(crate::containers::lifecycle_error)?;
+        let named = reference.unwrap_or_default();
+        journal::image(&state.root, "commit", &image.id.to_string(), &named);
+        Ok(image)
+    })
+    .await?;
+    Ok(crate::request::json(
+        StatusCode::CREATED,
+        &json!({ "Id": image.id.to_string() }),
+    ))
+}

@@ -50,6 +50,7 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/images/create", distribution::pull),
     route!("POST", "/images/{name*}/push", distribution::push),
     route!("POST", "/auth", distribution::auth),
+    route!("POST", "/commit", images::commit),
     route!("GET", "/distribution/{name*}/json", distribution::inspect),
     route!("GET", "/images/get", images::save_many),
     route!("POST", "/images/load", images::load),

@@ -8,7 +8,6 @@ use serde_json::json;
 use yurta_engine::system;
 
 use crate::body::full;
-use crate::error::ApiError;
 use crate::request::{blocking, ok, Call, Reply};
 
 /// `OK` (GET) or nothing (HEAD), with the API headers every answer has.
@@ -41,62 +40,82 @@ pub(crate) async fn info(c: Call) -> Reply {
     ok(&v)
 }
 
-/// Docker's disk usage: layers' size, image summaries with their
-/// containers, volumes with their reference counts, the containers.
+/// Docker's disk usage, from the engine's one report: the layers' size,
+/// image summaries with their containers and shared bytes (so the docker
+/// CLI's "reclaimable" is right), the containers with their sizes, the
+/// volumes with theirs and their reference counts, the build cache.
 pub(crate) async fn df(c: Call) -> Reply {
     let root = c.state.root.clone();
     let v = blocking(move || {
-        let usage = system::df::disk_usage(&root)?;
-        let users = system::images_in_use(&root)?;
-        let mut counts = HashMap::new();
-        for (id, _) in &users {
-            *counts.entry(id.clone()).or_insert(0) += 1;
-        }
+        let report = system::report(&root)?;
         let store = yurta_images::Store::open_root(&root)?;
         let catalog = store.list()?;
-        let images = yurta_images::summary::summaries(&store, &catalog, &[], &counts);
-        let vols = yurta_engine::VolumeStore::open_root(&root)?;
-        let mut volumes = Vec::new();
-        for v in vols.list()? {
-            let refs = vols.users(&v.name)?.len();
-            let size = match v.mounts_device() {
-                true => -1,
-                false => {
-                    let bytes = yurta_images::manage::disk_usage(&vols.data_dir(&v.name));
-                    i64::try_from(bytes).unwrap_or(i64::MAX)
-                }
-            };
-            let mut j = serde_json::to_value(&v).unwrap_or_default();
-            j["UsageData"] = json!({"Size": size, "RefCount": refs});
-            volumes.push(j);
+        let mut images =
+            yurta_images::summary::summaries(&store, &catalog, &[], &report.image_users);
+        for image in &mut images {
+            let id = image.id.parse::<yurta_images::Digest>().ok();
+            let shared = id.and_then(|id| report.sharing.shared.get(&id).copied());
+            image.shared_size = shared.map_or(-1, |n| n as i64);
         }
-        let containers = containers(&root)?;
+        let now = now();
+        let containers: Vec<_> = report
+            .containers
+            .iter()
+            .map(|u| {
+                let mut j = yurta_engine::summary::container_summary(&u.record, now);
+                j["SizeRw"] = json!(u.size_rw);
+                j["SizeRootFs"] = json!(u.size_root_fs);
+                j
+            })
+            .collect();
+        let volumes: Vec<_> = report
+            .volumes
+            .iter()
+            .map(|u| {
+                let mut j = serde_json::to_value(&u.volume).unwrap_or_default();
+                let size = u.size.map_or(-1, |n| i64::try_from(n).unwrap_or(i64::MAX));
+                j["UsageData"] = json!({"Size": size, "RefCount": u.refs});
+                j
+            })
+            .collect();
         Ok(json!({
-            "LayersSize": usage.layers_size, "Images": images, "Containers": containers,
-            "Volumes": volumes, "BuildCache": [],
+            "LayersSize": report.sharing.layers_size, "Images": images,
+            "Containers": containers, "Volumes": volumes,
+            "BuildCache": build_cache(&report, &report.image_users),
+            "BuilderSize": report.build_cache().1,
         }))
     })
     .await?;
     ok(&v)
 }
 
-/// Container summaries for `system df` (the container list proper comes
-/// with the container routes).
-fn containers(root: &std::path::Path) -> Result<Vec<serde_json::Value>, ApiError> {
-    let engine = yurta_engine::Engine::open(root).map_err(|e| ApiError::internal(e.to_string()))?;
-    let list = engine
-        .list()
-        .map_err(|e| ApiError::internal(e.to_string()))?;
-    Ok(list
-        .iter()
-        .map(|r| {
-            json!({
-                "Id": r.id, "Names": [format!("/{}", r.bare_name())],
-                "Image": r.image_name.clone().unwrap_or_else(|| r.image.clone()),
-                "ImageID": r.image, "Command": r.path, "Created": 0,
-                "State": r.state.status, "Status": "", "SizeRw": 0, "SizeRootFs": 0,
-                "Labels": r.config.labels, "Mounts": [],
-            })
+/// Docker's `BuildCache` records: each hidden build step image (the bytes
+/// only it adds) and each `RUN --mount=type=cache` directory.
+fn build_cache(
+    report: &system::DiskReport,
+    users: &HashMap<yurta_images::Digest, usize>,
+) -> Vec<serde_json::Value> {
+    let steps = report.sharing.cache.iter().map(|(image, own)| {
+        let created = image.created.clone().unwrap_or_else(|| image.added.clone());
+        json!({
+            "ID": image.id.hex(), "Parent": "", "Type": "regular",
+            "Description": "a build step", "InUse": users.contains_key(&image.id),
+            "Shared": false, "Size": own, "CreatedAt": created, "LastUsedAt": null,
+            "UsageCount": 0,
         })
-        .collect())
+    });
+    let mounts = report.cache_mounts.iter().map(|(name, size)| {
+        json!({
+            "ID": name, "Parent": "", "Type": "exec.cachemount",
+            "Description": "RUN --mount=type=cache", "InUse": false, "Shared": false,
+            "Size": size, "CreatedAt": null, "LastUsedAt": null, "UsageCount": 0,
+        })
+    });
+    steps.chain(mounts).collect()
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64)
 }

@@ -2,8 +2,10 @@
 //! (write, fsync, rename), and resolving a path inside a root filesystem
 //! without leaving it through symlinks.
 
+use std::collections::HashSet;
 use std::fs::{self, File, OpenOptions};
 use std::io;
+use std::os::unix::fs::MetadataExt;
 use std::path::{Component, Path, PathBuf};
 
 use nix::fcntl::{Flock, FlockArg};
@@ -163,6 +165,35 @@ pub fn scoped_join(root: &Path, path: &Path) -> Result<PathBuf, FsError> {
     Ok(host)
 }
 
+/// Bytes in the files under `path` on its file system, each inode once,
+/// as Docker counts a container's layer and a volume: the files' apparent
+/// sizes, directories not counted.
+pub fn apparent_size(path: &Path) -> u64 {
+    let Ok(top) = std::fs::symlink_metadata(path) else {
+        return 0;
+    };
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    let mut todo = vec![path.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let Ok(m) = e.metadata() else { continue };
+            if m.dev() != top.dev() {
+                continue;
+            }
+            if m.is_dir() {
+                todo.push(e.path());
+            } else if seen.insert(m.ino()) {
+                total += m.len();
+            }
+        }
+    }
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -199,5 +230,16 @@ mod tests {
         assert_eq!(v["a"], 2);
         assert_eq!(fs::read_dir(d.path()).unwrap().count(), 1);
         let _l = lock(&d.path().join("l"), true).unwrap();
+    }
+
+    #[test]
+    fn apparent_size_counts_files_once_and_not_directories() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("a/b")).unwrap();
+        fs::write(dir.path().join("a/b/f"), [0u8; 1000]).unwrap();
+        fs::write(dir.path().join("g"), [0u8; 10]).unwrap();
+        fs::hard_link(dir.path().join("g"), dir.path().join("a/g2")).unwrap();
+        assert_eq!(apparent_size(dir.path()), 1010);
+        assert_eq!(apparent_size(&dir.path().join("missing")), 0);
     }
 }

@@ -1,10 +1,14 @@
 //! A container as lists show it: Docker's `ContainerSummary` (the Engine
-//! API's `GET /containers/json`), its `Status` text ("Up 5 minutes") and
-//! its ports, shared by `yurta ps` and the API service.
+//! API's `GET /containers/json`), its `Status` text ("Up 5 minutes"), its
+//! ports and its sizes, shared by `yurta ps`, `system df` and the API
+//! service.
+
+use std::path::Path;
 
 use serde::Serialize;
 use serde_json::{json, Value};
 
+use crate::fsutil::apparent_size;
 use crate::record::{ContainerRecord, Status};
 
 /// One published or exposed port (Docker's `Port`).
@@ -154,6 +158,24 @@ pub fn container_summary(r: &ContainerRecord, now: i64) -> Value {
         "NetworkSettings": {"Networks": networks},
         "Mounts": r.mounts,
     })
+}
+
+/// A container's writable layer (its overlay's upper directory, or what
+/// its copied root filesystem adds to the image) and its whole root
+/// filesystem (the image and that layer): Docker's `SizeRw` and
+/// `SizeRootFs`.
+pub fn container_sizes(
+    root: &Path,
+    store: &yurta_images::Store,
+    r: &ContainerRecord,
+) -> (u64, u64) {
+    let dir = crate::lifecycle::Paths::new(root, &r.id).dir;
+    let image = store.resolve(&r.image).map_or(0, |i| i.size);
+    let rw = match r.driver.as_str() {
+        "copy" => apparent_size(&dir.join("rootfs")).saturating_sub(image),
+        _ => apparent_size(&dir.join("diff")),
+    };
+    (rw, image + rw)
 }
 
 /// The filters `ps --filter` and `GET /containers/json` take.

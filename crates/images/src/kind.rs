@@ -89,6 +89,13 @@ impl Kinded for ImportError {
     }
 }
 
+/// An instruction the caller gave.
+impl Kinded for crate::changes::ChangeError {
+    fn kind(&self) -> ErrorKind {
+        ErrorKind::Invalid
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

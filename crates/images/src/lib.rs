@@ -23,6 +23,7 @@ pub mod progress;
 pub mod reference;
 pub mod rwlayer;
 pub mod service;
+pub mod sharing;
 pub mod spec;
 pub mod store;
 pub mod summary;

@@ -1,133 +1,21 @@
-//! `commit`: a container's changes become an image on top of its own
-//! (`yurta_images::commit`), with the container's configuration and
-//! `--change` instructions; a running container is paused meanwhile unless
-//! `--pause=false`. Prints the new image's ID, as Docker.
-//!
-//! `start.lock` is held throughout, so the container is neither started
-//! nor removed under the commit. While paused, the record says so: a
-//! commit killed then leaves a container that `ps` shows paused and
-//! `unpause` resumes.
+//! `commit`: the engine's (`yurta_engine::lifecycle::commit`, the same as
+//! the API's `POST /commit`); prints the new image's ID, as Docker.
 
-use anyhow::{bail, Context};
-use yurta_engine::record::{Config, ContainerRecord, Status};
-use yurta_engine::Engine;
-use yurta_images::commit::{CommitOptions, ContainerFs};
-use yurta_images::spec::RunConfig;
+use yurta_engine::lifecycle::commit::{self, CommitRequest};
 
 use super::args::CommitArgs;
-use super::{reconcile, state, Paths};
 use crate::Ctx;
-use yurta_engine::lifecycle::changes::{image_of, ReadFs};
 
 pub fn commit(ctx: &Ctx, a: CommitArgs) -> anyhow::Result<()> {
-    // Bad input is refused before the container is paused.
-    if let Some(r) = &a.reference {
-        r.parse::<yurta_images::Reference>()
-            .with_context(|| format!("commit: invalid reference {r:?}"))?;
-    }
-    for c in &a.change {
-        yurta_images::changes::apply(&mut RunConfig::default(), c)?;
-    }
-    let engine = Engine::open(&ctx.root)?;
-    let id = engine.containers.lookup(&a.container)?.id;
-    let p = Paths::new(&ctx.root, &id);
-    let Some(_held) = reconcile::lock_start(&p) else {
-        bail!("No such container: {}", a.container);
+    let req = CommitRequest {
+        container: a.container,
+        reference: a.reference,
+        changes: a.change,
+        author: a.author,
+        comment: a.message,
+        pause: a.pause,
     };
-    let rec = reconcile::refresh_held(ctx, &engine, &id)?;
-    let parent = image_of(&engine, &rec, "commit")?;
-    let opts = CommitOptions {
-        config: run_config(&rec.config),
-        changes: a.change.clone(),
-        author: a.author.clone(),
-        comment: a.message.clone(),
-        created_by: rec.config.cmd.clone().unwrap_or_default().join(" "),
-        reference: a.reference.clone(),
-        build_cache: false,
-        timestamp: None,
-    };
-    let paused = match a.pause {
-        true => Paused::pause(ctx, &engine, &rec)?,
-        false => None,
-    };
-    yurta_fault::point("commit.paused");
-    let (fs, dir) = ReadFs::of(&engine, &rec);
-    let fs = match fs {
-        ReadFs::Upper => ContainerFs::Upper(&dir),
-        ReadFs::Copy => ContainerFs::Copy(&dir),
-    };
-    let made = yurta_images::commit::commit(&engine.images, &parent, fs, &opts);
-    let resumed = paused.map_or(Ok(()), Paused::resume);
-    let image = made.with_context(|| format!("commit {}", a.container))?;
-    resumed?;
+    let image = commit::commit(ctx, &req)?;
     outln!("{}", image.id)?;
     Ok(())
-}
-
-/// The image's run configuration from the container's, as Docker commits
-/// it (the OCI fields; empty ones left out).
-fn run_config(c: &Config) -> RunConfig {
-    let some = |s: &String| (!s.is_empty()).then(|| s.clone());
-    RunConfig {
-        user: some(&c.user),
-        exposed_ports: c.exposed_ports.clone(),
-        env: (!c.env.is_empty()).then(|| c.env.clone()),
-        entrypoint: c.entrypoint.clone(),
-        cmd: c.cmd.clone(),
-        volumes: c.volumes.clone(),
-        working_dir: some(&c.working_dir),
-        labels: (!c.labels.is_empty()).then(|| c.labels.clone()),
-        stop_signal: c.stop_signal.clone(),
-        extra: Default::default(),
-    }
-}
-
-/// A running container frozen for the commit (the runtime's freezer) and
-/// recorded paused; resumed by [`Paused::resume`].
-struct Paused<'a> {
-    ctx: &'a Ctx,
-    engine: &'a Engine,
-    id: String,
-    pid: i32,
-}
-
-impl<'a> Paused<'a> {
-    /// Pauses `rec` if it runs and is not paused already (then it stays as
-    /// the user left it).
-    fn pause(
-        ctx: &'a Ctx,
-        engine: &'a Engine,
-        rec: &ContainerRecord,
-    ) -> anyhow::Result<Option<Paused<'a>>> {
-        if !rec.state.running || rec.state.paused {
-            return Ok(None);
-        }
-        state::runtime(ctx, &["pause", &rec.id])
-            .with_context(|| format!("commit: pause {}", rec.bare_name()))?;
-        let p = Paused {
-            ctx,
-            engine,
-            id: rec.id.clone(),
-            pid: rec.state.pid,
-        };
-        if let Err(e) = p.record(Status::Paused) {
-            let _ = state::runtime(ctx, &["resume", &rec.id]);
-            return Err(e);
-        }
-        Ok(Some(p))
-    }
-
-    fn record(&self, status: Status) -> anyhow::Result<()> {
-        let pid = self.pid;
-        self.engine.containers.update(&self.id, |r| {
-            r.state.set_status(status);
-            r.state.pid = pid;
-        })?;
-        Ok(())
-    }
-
-    fn resume(self) -> anyhow::Result<()> {
-        state::runtime(self.ctx, &["resume", &self.id]).context("commit: unpause")?;
-        self.record(Status::Running)
-    }
 }

@@ -32,6 +32,12 @@ use clap::Subcommand;
 use crate::Ctx;
 use args::*;
 pub use yurta_engine::lifecycle::netns::{networks, refresh_peers};
+
+/// Docker's container context of `record` as `ps` shows it (truncated),
+/// for the other lists that show containers (`system df -v`).
+pub fn ps_context(record: &yurta_engine::ContainerRecord) -> serde_json::Value {
+    ps::context(record, true, None)
+}
 pub use yurta_engine::lifecycle::{netns, prune_stopped, reconcile, state, Paths};
 
 /// The verbs Docker has at the top level (`yurta run`, `yurta ps`, ...).

@@ -3,9 +3,7 @@
 //! `.Label "key"`, ...), from records reconciled with their supervisors (a
 //! killed supervisor shows as dead).
 
-use std::collections::{BTreeMap, HashSet};
-use std::os::unix::fs::MetadataExt;
-use std::path::Path;
+use std::collections::BTreeMap;
 
 use anyhow::bail;
 use serde_json::{json, Value};
@@ -86,7 +84,10 @@ pub fn ps(ctx: &Ctx, a: PsArgs) -> anyhow::Result<()> {
             let mut c = context(
                 r,
                 !a.no_trunc,
-                store.as_ref().filter(|_| size).map(|s| sizes(ctx, s, r)),
+                store
+                    .as_ref()
+                    .filter(|_| size)
+                    .map(|s| summary::container_sizes(&ctx.root, s, r)),
             );
             if let (Some(s), true) = (&store, platform) {
                 let p = s.resolve(&r.image).map(|i| i.platform.to_string());
@@ -114,7 +115,7 @@ fn parse_filters(filter: &[String]) -> anyhow::Result<Vec<(String, String)>> {
 }
 
 /// Docker's container context for `--format` (its `ContainerContext`).
-fn context(r: &ContainerRecord, trunc: bool, size: Option<(u64, u64)>) -> Value {
+pub fn context(r: &ContainerRecord, trunc: bool, size: Option<(u64, u64)>) -> Value {
     let created = secs(&r.created);
     let mut command = command(r);
     if trunc {
@@ -170,46 +171,6 @@ fn size_text((rw, rootfs): (u64, u64)) -> String {
         return format!("{srw} (virtual {})", format::human_size(rootfs as f64, 3));
     }
     srw
-}
-
-/// The container's writable layer (its overlay's upper directory, or
-/// what its copied root filesystem adds to the image) and its whole
-/// root filesystem (the image and that layer).
-fn sizes(ctx: &Ctx, store: &yurta_images::Store, r: &ContainerRecord) -> (u64, u64) {
-    let dir = super::Paths::new(&ctx.root, &r.id).dir;
-    let image = store.resolve(&r.image).map_or(0, |i| i.size);
-    let rw = match r.driver.as_str() {
-        "copy" => dir_size(&dir.join("rootfs")).saturating_sub(image),
-        _ => dir_size(&dir.join("diff")),
-    };
-    (rw, image + rw)
-}
-
-/// Bytes in the files under `path` on its file system, each inode once.
-fn dir_size(path: &Path) -> u64 {
-    let Ok(top) = std::fs::symlink_metadata(path) else {
-        return 0;
-    };
-    let mut seen = HashSet::new();
-    let mut total = 0;
-    let mut todo = vec![path.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        let Ok(entries) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        for e in entries.flatten() {
-            let Ok(m) = e.metadata() else { continue };
-            if m.dev() != top.dev() {
-                continue;
-            }
-            if m.is_dir() {
-                todo.push(e.path());
-            } else if seen.insert(m.ino()) {
-                total += m.len();
-            }
-        }
-    }
-    total
 }
 
 fn join_host_port(ip: &str, port: &str) -> String {

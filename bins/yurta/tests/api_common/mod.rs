@@ -116,6 +116,20 @@ impl Service {
         self.client(DOCKER, args)
     }
 
+    /// `docker ARGS`, which must succeed: its standard output.
+    pub fn docker_ok(&self, args: &[&str]) -> String {
+        let o = self.docker(args);
+        assert_eq!(
+            o.code,
+            0,
+            "docker {args:?}\nstdout:\n{}\nstderr:\n{}\nservice:\n{}",
+            o.stdout,
+            o.stderr,
+            self.stderr()
+        );
+        o.stdout
+    }
+
     /// One raw HTTP/1.1 exchange (`Connection: close`): the status code
     /// and the body.
     pub fn raw(&self, method: &str, path: &str, body: &[u8]) -> (u16, String) {

@@ -244,6 +244,7 @@ pub(crate) async fn list(c: Call) -> Reply {
     f.only(&summary::FILTERS)?;
     let filters = f.pairs();
     let all = c.flag("all")?;
+    let size = c.flag("size")?;
     let limit: Option<usize> = match c.q("limit").filter(|l| !l.is_empty() && *l != "-1") {
         None => None,
         Some(l) => Some(
@@ -265,16 +266,31 @@ pub(crate) async fn list(c: Call) -> Reply {
         // A limit shows the last created whatever their state (`ps -n`).
         let all = all || limit.is_some() || filters.iter().any(|(k, _)| k == "status");
         let now = now();
-        let mut shown: Vec<_> = recs
+        let mut shown: Vec<&ContainerRecord> = recs
             .iter()
             .filter(|r| all || r.state.running)
             .filter(|r| summary::filters_match(r, &filters))
-            .map(|r| summary::container_summary(r, now))
             .collect();
         if let Some(n) = limit {
             shown.truncate(n);
         }
-        Ok(shown)
+        // Sizes (`docker ps -s`) walk the writable layers: only when asked.
+        let store = match size {
+            true => Some(yurta_images::Store::open_root(&state.root)?),
+            false => None,
+        };
+        Ok(shown
+            .into_iter()
+            .map(|r| {
+                let mut j = summary::container_summary(r, now);
+                if let Some(store) = &store {
+                    let (rw, root_fs) = summary::container_sizes(&state.root, store, r);
+                    j["SizeRw"] = json!(rw);
+                    j["SizeRootFs"] = json!(root_fs);
+                }
+                j
+            })
+            .collect::<Vec<_>>())
     })
     .await?;
     ok(&list)

@@ -15,6 +15,7 @@
 pub mod archive;
 pub mod attach_protocol;
 pub mod changes;
+pub mod commit;
 pub mod connect;
 pub mod events;
 pub mod exec;
@@ -124,6 +125,12 @@ fn kind_of(cause: &(dyn std::error::Error + 'static)) -> Option<ErrorKind> {
         return Some(e.kind());
     }
     if let Some(e) = cause.downcast_ref::<yurta_network::manage::ManageError>() {
+        return Some(e.kind());
+    }
+    if let Some(e) = cause.downcast_ref::<yurta_images::ReferenceError>() {
+        return Some(e.kind());
+    }
+    if let Some(e) = cause.downcast_ref::<yurta_images::changes::ChangeError>() {
         return Some(e.kind());
     }
     None

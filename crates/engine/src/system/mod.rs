@@ -14,7 +14,7 @@ mod kind;
 pub mod version;
 pub mod volumes;
 
-pub use df::{images_in_use, DiskUsage};
+pub use df::{images_in_use, report, DiskReport, DiskUsage};
 pub use info::{info, Host};
 pub use version::{host_platform, server_version, Build, API_VERSION, MIN_API_VERSION};
 pub use volumes::{VolumeFilter, VolumeFilterError};
