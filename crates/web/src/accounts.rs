@@ -3,11 +3,12 @@
 //! edit it under a lock; the service reads it at each login and checks
 //! at each request that the session's user still exists.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fs;
 use std::os::fd::AsRawFd;
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
@@ -177,6 +178,50 @@ impl Accounts {
     }
 }
 
+/// Which file a read saw: users.json is replaced (a new inode) by every
+/// change, so its identity and times tell whether it changed.
+type FileKey = (u64, u64, i64, i64, u64);
+
+/// The account names, for the session check every request makes: read
+/// again only when users.json has been replaced since (one stat a
+/// request instead of a read and a parse), so `web user rm` still ends
+/// that user's sessions at their next request.
+pub struct KnownUsers {
+    path: PathBuf,
+    seen: Mutex<Option<(FileKey, HashSet<String>)>>,
+}
+
+impl KnownUsers {
+    pub fn new(root: &Path) -> KnownUsers {
+        KnownUsers {
+            path: Accounts::new(root).path,
+            seen: Mutex::new(None),
+        }
+    }
+
+    pub fn contains(&self, name: &str) -> bool {
+        let Ok(m) = fs::metadata(&self.path) else {
+            return false;
+        };
+        let key = (m.dev(), m.ino(), m.mtime(), m.mtime_nsec(), m.len());
+        let mut seen = self.seen.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((_, names)) = seen.as_ref().filter(|(k, _)| *k == key) {
+            return names.contains(name);
+        }
+        let accounts = Accounts {
+            path: self.path.clone(),
+        };
+        let Ok(file) = accounts.read() else {
+            *seen = None;
+            return false;
+        };
+        let names: HashSet<String> = file.users.into_keys().collect();
+        let found = names.contains(name);
+        *seen = Some((key, names));
+        found
+    }
+}
+
 fn check_name(name: &str) -> Result<(), AccountError> {
     let ok = !name.is_empty()
         && name.len() <= 64
@@ -268,5 +313,22 @@ mod tests {
         fs::write(a.path(), "{not json").unwrap();
         assert!(matches!(a.list(), Err(AccountError::Corrupt { .. })));
         assert!(!a.verify("alice", "whatever1"));
+    }
+
+    #[test]
+    fn known_users_follow_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = Accounts::new(dir.path());
+        let known = KnownUsers::new(dir.path());
+        assert!(!known.contains("alice"), "no file yet");
+        a.add("alice", "correct horse").unwrap();
+        assert!(known.contains("alice"));
+        assert!(!known.contains("bob"));
+        a.add("bob", "battery staple").unwrap();
+        assert!(known.contains("bob"), "a replaced file is read again");
+        a.remove("alice").unwrap();
+        assert!(!known.contains("alice"));
+        fs::remove_file(a.path()).unwrap();
+        assert!(!known.contains("bob"), "no file, no users");
     }
 }

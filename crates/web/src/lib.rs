@@ -49,6 +49,7 @@ pub struct WebConfig {
 /// The console's state, shared by its connections.
 pub struct Web {
     root: PathBuf,
+    users: accounts::KnownUsers,
     sessions: sessions::Sessions,
     throttle: throttle::Throttle,
     tickets: tickets::Tickets,
@@ -61,7 +62,7 @@ impl Web {
         let cookies = req.headers().get(COOKIE)?.to_str().ok()?;
         let id = sessions::cookie(cookies, sessions::COOKIE)?;
         let s = self.sessions.get(id, Instant::now())?;
-        if !accounts::Accounts::new(&self.root).exists(&s.user) {
+        if !self.users.contains(&s.user) {
             self.sessions.close(id);
             return None;
         }
@@ -126,6 +127,7 @@ pub fn frontend(cfg: &WebConfig) -> anyhow::Result<(Frontend, Started)> {
     let scheme = if tls.is_some() { "https" } else { "http" };
     let web = Arc::new(Web {
         root: cfg.root.clone(),
+        users: accounts::KnownUsers::new(&cfg.root),
         sessions: Default::default(),
         throttle: Default::default(),
         tickets: Default::default(),
