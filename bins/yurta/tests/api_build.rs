@@ -149,3 +149,47 @@ print("ok")
         .collect();
     assert!(left.is_empty(), "{left:?}");
 }
+
+/// `docker builder prune` and `docker system prune` through the service
+/// (`POST /build/prune`): the hidden step a removed image left is build
+/// cache in `docker system df`, and pruning frees it; a filter yurta
+/// cannot apply is refused, not ignored.
+#[test]
+fn docker_builder_and_system_prune_clear_the_build_cache() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let ctx = w.y.path("pctx");
+    fs::create_dir_all(&ctx).unwrap();
+    let dockerfile = "FROM img\nRUN head -c 30000 /dev/zero > /a\nCMD [\"cat\", \"/a\"]\n";
+    fs::write(ctx.join("Dockerfile"), dockerfile).unwrap();
+    let build = s
+        .command(DOCKER)
+        .env("DOCKER_BUILDKIT", "0")
+        .args(["build", "-q", "-t", "pr:1", ctx.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        build.status.success(),
+        "{}",
+        String::from_utf8_lossy(&build.stderr)
+    );
+    s.docker_ok(&["rmi", "pr:1"]);
+    let cache_row = || {
+        let df = s.docker_ok(&["system", "df", "--format", "{{.Type}}={{.TotalCount}}"]);
+        df.lines()
+            .find(|l| l.starts_with("Build Cache="))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(cache_row(), "Build Cache=1");
+    let refused = s.docker(&["builder", "prune", "-f", "--filter", "until=1h"]);
+    assert_eq!(refused.code, 1);
+    assert!(refused.stderr.contains("until"), "{}", refused.stderr);
+    assert_eq!(cache_row(), "Build Cache=1");
+    let pruned = s.docker_ok(&["builder", "prune", "-f"]);
+    assert!(pruned.contains("Deleted build cache objects:"), "{pruned}");
+    assert_eq!(cache_row(), "Build Cache=0");
+    let all = s.docker_ok(&["system", "prune", "-f"]);
+    assert!(all.contains("Total reclaimed space:"), "{all}");
+    assert_eq!(w.run(&["images", "-q"]).ok().stdout.lines().count(), 1);
+}

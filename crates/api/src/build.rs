@@ -128,3 +128,26 @@ impl BuildProgress for Stream {
         }
     }
 }
+
+/// `POST /build/prune` (`docker builder prune`, and the last step of
+/// `docker system prune`): the engine's `builder prune` — every build
+/// cache entry no container uses, whatever `all` says (yurta keeps no
+/// shared build cache that `all` would add); `keep-storage` and filters
+/// are refused rather than ignored.
+pub(crate) async fn prune(c: Call) -> Reply {
+    let f = c.filters()?;
+    f.only(&[])?;
+    if c.q("keep-storage")
+        .is_some_and(|k| !k.is_empty() && k != "0")
+    {
+        return Err(ApiError::bad_request(
+            "keep-storage is not supported: yurta prunes the whole build cache",
+        ));
+    }
+    let host = c.state.engine.clone();
+    let (ids, bytes) = crate::request::blocking(move || {
+        yurta_engine::build::prune(&host).map_err(crate::containers::lifecycle_error)
+    })
+    .await?;
+    crate::request::ok(&json!({ "CachesDeleted": ids, "SpaceReclaimed": bytes }))
+}

@@ -51,6 +51,7 @@ pub static ROUTES: &[Route] = &[
     route!("POST", "/images/{name*}/push", distribution::push),
     route!("POST", "/auth", distribution::auth),
     route!("POST", "/commit", images::commit),
+    route!("POST", "/build/prune", build::prune),
     route!("GET", "/distribution/{name*}/json", distribution::inspect),
     route!("GET", "/images/get", images::save_many),
     route!("POST", "/images/load", images::load),
