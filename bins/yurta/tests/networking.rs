@@ -301,6 +301,16 @@ fn an_alias_resolves_and_parallel_runs_get_distinct_addresses() {
         "1000",
     ])
     .ok();
+    // inspect shows the alias on that network, as Docker's.
+    let aliases = w
+        .run(&[
+            "inspect",
+            "-f",
+            "{{json .NetworkSettings.Networks.anet.Aliases}}",
+            "aliased",
+        ])
+        .ok();
+    assert_eq!(aliases.stdout.trim(), r#"["db"]"#);
     let o = w.run(&[
         "run",
         "--rm",

@@ -210,7 +210,7 @@ pub fn join(
     ns.sandbox_key = p.netns.display().to_string();
     ns.networks.clear();
     ns.networks
-        .insert(ep.network.clone(), endpoint_settings(&ep, &[]));
+        .insert(ep.network.clone(), endpoint_settings(&ep, &req.aliases));
     let mut addresses = vec![ep.ip.to_string()];
     // The networks connected between create and start; a failure here is
     // undone with the rest by the caller's release (all endpoints go).
