@@ -170,6 +170,48 @@ fn errors_are_one_line_with_exit_125() {
     assert_eq!(y.run(&["no-such-command"]).code, 125);
 }
 
+/// Loading an image this root has (its archive's manifest differs from
+/// the stored one) makes a second record of the same ID: still one image
+/// in `images`, none dangling, and `image prune` deletes no image.
+#[test]
+fn loading_an_image_already_here_keeps_one_image() {
+    let y = Yurta::new();
+    let tarball = y.path("rootfs.tar");
+    tar_of(&y.rootfs(), &tarball);
+    let id = y
+        .run(&["import", tarball.to_str().unwrap(), "app:1"])
+        .ok()
+        .stdout;
+    let archive = y.path("app.tar");
+    let archive_s = archive.to_str().unwrap();
+    y.run(&[
+        "save",
+        "--format",
+        "docker-archive",
+        "-o",
+        archive_s,
+        "app:1",
+    ])
+    .ok();
+    y.run(&["load", "-q", "-i", archive_s]).ok();
+    let listed = y
+        .run(&["images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"])
+        .ok()
+        .stdout;
+    assert_eq!(listed, format!("app:1 {}\n", &id.trim()[7..19]));
+    assert_eq!(
+        y.run(&["images", "-q", "-f", "dangling=true"]).ok().stdout,
+        ""
+    );
+    let pruned = y.run(&["image", "prune", "-f"]).ok().stdout;
+    assert!(!pruned.contains("deleted:"), "{pruned}");
+    assert_eq!(
+        inspect(&y, "app:1")["Id"].as_str().unwrap(),
+        id.trim(),
+        "{pruned}"
+    );
+}
+
 #[test]
 fn save_load_round_trip_both_formats_and_prune() {
     let y = Yurta::new();

@@ -74,11 +74,19 @@ pub struct ImageRow {
 }
 
 /// The rows of `docker images`: one per tag, one `<none>` row per
-/// untagged image; newest first.
+/// untagged image; newest first. An image is its ID, as Docker's: a
+/// second record of an ID (the same image loaded from an archive whose
+/// manifest differs, say) adds its tags, and is no `<none>` row while
+/// the ID has a tag elsewhere.
 pub fn rows(catalog: &Catalog) -> Vec<ImageRow> {
     let mut out = Vec::new();
+    let tagged = tagged_ids(catalog);
+    let mut untagged_shown = std::collections::HashSet::new();
     for image in catalog.images.values().filter(|i| i.listed(catalog)) {
         let tags = catalog.tags_of(&image.manifest.digest);
+        if tags.is_empty() && (tagged.contains(&image.id) || !untagged_shown.insert(&image.id)) {
+            continue;
+        }
         let row = |repository: String, tag: String| ImageRow {
             repository,
             tag,
@@ -95,7 +103,7 @@ pub fn rows(catalog: &Catalog) -> Vec<ImageRow> {
                 .unwrap_or(0),
             created_at: image.created.clone().unwrap_or_default(),
             size: image.size,
-            dangling: tags.is_empty(),
+            dangling: !tagged.contains(&image.id),
         };
         if tags.is_empty() {
             out.push(row("<none>".into(), "<none>".into()));
@@ -115,6 +123,16 @@ pub fn rows(catalog: &Catalog) -> Vec<ImageRow> {
             .then(a.tag.cmp(&b.tag))
     });
     out
+}
+
+/// The image IDs with a tag on any of their records.
+pub fn tagged_ids(catalog: &Catalog) -> std::collections::HashSet<&crate::Digest> {
+    catalog
+        .images
+        .iter()
+        .filter(|(d, _)| !catalog.tags_of(d).is_empty())
+        .map(|(_, i)| &i.id)
+        .collect()
 }
 
 /// A `--filter` of `images`.
@@ -241,5 +259,40 @@ mod tests {
             "label=x".parse::<Filter>().unwrap_err().to_string(),
             "invalid filter \"label=x\": expected reference=PATTERN or dangling=true|false"
         );
+    }
+
+    #[test]
+    fn an_image_is_its_id_whatever_its_records() {
+        use crate::testing::{catalog, image};
+        let pulled = image("app", &[("os", 100)], false);
+        let mut loaded = pulled.clone();
+        loaded.manifest = crate::testing::desc("the archive's manifest of app", 1);
+        // The tag moved to the loaded record: the pulled one is no row.
+        let c = catalog(&[
+            ("", pulled.clone()),
+            ("docker.io/library/app:1", loaded.clone()),
+        ]);
+        let shown: Vec<_> = rows(&c)
+            .into_iter()
+            .map(|r| (r.repository, r.tag, r.dangling))
+            .collect();
+        assert_eq!(shown, [("app".to_string(), "1".to_string(), false)]);
+        // Both untagged: one <none> row, dangling.
+        let c = catalog(&[("", pulled.clone()), ("", loaded.clone())]);
+        let shown: Vec<_> = rows(&c)
+            .into_iter()
+            .map(|r| (r.repository, r.dangling))
+            .collect();
+        assert_eq!(shown, [("<none>".to_string(), true)]);
+        // The API's summaries: one per ID, with every record's tags.
+        let c = catalog(&[
+            ("docker.io/library/app:1", pulled),
+            ("docker.io/library/app:2", loaded),
+        ]);
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::Store::open_root(dir.path()).unwrap();
+        let s = crate::summary::summaries(&store, &c, &[], &Default::default());
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].repo_tags, ["app:1", "app:2"]);
     }
 }

@@ -27,6 +27,8 @@ pub mod sharing;
 pub mod spec;
 pub mod store;
 pub mod summary;
+#[cfg(test)]
+mod testing;
 pub mod time;
 
 pub use archive::{load, save, ArchiveError, ArchiveFormat, Loaded, SaveItem};

@@ -121,7 +121,11 @@ fn remove_where(
                 events.push(Removed::Untagged(t));
             }
             c.images.remove(&image.manifest.digest);
-            events.push(Removed::Deleted(image.id.clone()));
+            // Another record of the same ID (see `inspect::rows`) keeps
+            // the image: only its redundant record went.
+            if !c.images.values().any(|i| i.id == image.id) {
+                events.push(Removed::Deleted(image.id.clone()));
+            }
         }
         Ok::<_, ManageError>(events)
     })

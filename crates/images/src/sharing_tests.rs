@@ -1,53 +1,5 @@
 use super::*;
-use crate::spec::Descriptor;
-use crate::Platform;
-
-/// Each image's config bytes, in its `size`.
-const CONFIG: u64 = 1000;
-
-fn desc(seed: &str, size: u64) -> Descriptor {
-    Descriptor {
-        media_type: String::new(),
-        digest: Digest::of(seed.as_bytes()),
-        size,
-        platform: None,
-        annotations: None,
-        urls: None,
-    }
-}
-
-/// An image of layers named by seed, each `(seed, uncompressed size)`.
-fn image(config: &str, layers: &[(&str, u64)], cache: bool) -> ImageRecord {
-    ImageRecord {
-        manifest: desc(&format!("manifest of {config}"), 1),
-        id: Digest::of(config.as_bytes()),
-        created: None,
-        platform: Platform::new("linux", "amd64", None),
-        layers: layers.iter().map(|(s, n)| desc(s, n / 2)).collect(),
-        diff_ids: layers
-            .iter()
-            .map(|(s, _)| Digest::of(s.as_bytes()))
-            .collect(),
-        diff_sizes: layers.iter().map(|(_, n)| *n).collect(),
-        size: CONFIG + layers.iter().map(|(_, n)| n).sum::<u64>(),
-        repo_digests: vec![],
-        added: String::new(),
-        build_cache: cache,
-    }
-}
-
-fn catalog(images: &[(&str, ImageRecord)]) -> Catalog {
-    let mut c = Catalog::default();
-    for (tag, image) in images {
-        c.images
-            .insert(image.manifest.digest.clone(), image.clone());
-        if !tag.is_empty() {
-            c.tags
-                .insert(tag.to_string(), image.manifest.digest.clone());
-        }
-    }
-    c
-}
+use crate::testing::{catalog, desc, image, CONFIG};
 
 #[test]
 fn a_base_layer_two_images_use_is_shared_and_counted_once() {

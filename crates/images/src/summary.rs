@@ -78,7 +78,14 @@ pub fn summaries(
 ) -> Vec<ImageSummary> {
     let all = rows(catalog);
     let mut out: Vec<ImageSummary> = Vec::new();
+    // One summary per image ID, with the tags and digests of all its
+    // records (see `inspect::rows`).
+    let mut by_id: BTreeMap<&Digest, Vec<&crate::ImageRecord>> = BTreeMap::new();
     for image in catalog.images.values().filter(|i| i.listed(catalog)) {
+        by_id.entry(&image.id).or_default().push(image);
+    }
+    for records in by_id.values() {
+        let image = records[0];
         let id = image.id.to_string();
         let mine: Vec<&ImageRow> = all.iter().filter(|r| r.id == id).collect();
         let labels = labels(store, &image.id);
@@ -92,15 +99,19 @@ pub fn summaries(
         out.push(ImageSummary {
             id,
             parent_id: String::new(),
-            repo_tags: catalog
-                .tags_of(&image.manifest.digest)
+            repo_tags: records
                 .iter()
-                .map(|t| familiar_tag(t))
+                .flat_map(|r| catalog.tags_of(&r.manifest.digest))
+                .map(|t| familiar_tag(&t))
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect(),
-            repo_digests: image
-                .repo_digests
+            repo_digests: records
                 .iter()
+                .flat_map(|r| &r.repo_digests)
                 .map(|d| familiar(d).to_string())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
                 .collect(),
             created: mine.first().map_or(0, |r| r.created),
             size: image.size,
