@@ -42,6 +42,10 @@ pub struct Args {
     /// Skip the exit command while another process holds an flock on this
     /// file (the engine cleaning up after the container itself).
     pub exit_command_lock: Option<PathBuf>,
+    /// The health monitor, run after every start with `--pid INIT` added
+    /// and stopped when the init exits.
+    pub health_command: Option<PathBuf>,
+    pub health_command_args: Vec<OsString>,
     /// The event journal (`<root>/events`): start, die and oom are
     /// recorded there with `event_attrs` (the container's name, image and
     /// labels, which the supervisor does not otherwise know).
@@ -55,7 +59,8 @@ pub const USAGE: &str =
 [--sync-fd N] [--tty] [--stdin] [--attach-socket PATH [--attach-fd N]] \
 [--restart no|on-failure[:N]|always|unless-stopped] [--stop-file FILE] [--cgroup-oom PATH] \
 [--supervisor-pid-file FILE] [--exit-command PATH [--exit-command-arg ARG]... \
-[--exit-command-lock FILE]] [--events-dir DIR [--event-attr KEY=VALUE]...]";
+[--exit-command-lock FILE]] [--health-command PATH [--health-command-arg ARG]...] \
+[--events-dir DIR [--event-attr KEY=VALUE]...]";
 
 impl Args {
     pub fn parse(argv: impl IntoIterator<Item = OsString>) -> Result<Args, Error> {
@@ -108,6 +113,8 @@ struct Builder {
     exit_command: Option<PathBuf>,
     exit_command_args: Vec<OsString>,
     exit_command_lock: Option<PathBuf>,
+    health_command: Option<PathBuf>,
+    health_command_args: Vec<OsString>,
     events_dir: Option<PathBuf>,
     event_attrs: Vec<(String, String)>,
 }
@@ -152,6 +159,8 @@ impl Builder {
             "--exit-command" => self.exit_command = Some(abs(name, v)?),
             "--exit-command-arg" => self.exit_command_args.push(v),
             "--exit-command-lock" => self.exit_command_lock = Some(abs(name, v)?),
+            "--health-command" => self.health_command = Some(abs(name, v)?),
+            "--health-command-arg" => self.health_command_args.push(v),
             "--events-dir" => self.events_dir = Some(abs(name, v)?),
             "--event-attr" => self.event_attrs.push(key_value(name, v)?),
             _ => return Err(Error(format!("unknown option {name:?}; {USAGE}"))),
@@ -190,6 +199,8 @@ impl Builder {
             exit_command: self.exit_command,
             exit_command_args: self.exit_command_args,
             exit_command_lock: self.exit_command_lock,
+            health_command: self.health_command,
+            health_command_args: self.health_command_args,
             events_dir: self.events_dir,
             event_attrs: self.event_attrs,
         })
@@ -307,6 +318,10 @@ mod tests {
             "rm",
             "--exit-command-lock",
             "/k",
+            "--health-command",
+            "/y",
+            "--health-command-arg",
+            "__health",
             "--events-dir",
             "/r/events",
             "--event-attr",
@@ -321,6 +336,8 @@ mod tests {
         assert_eq!(a.restart, Restart::OnFailure(2));
         assert_eq!(a.exit_command_args, vec![OsString::from("rm")]);
         assert_eq!(a.exit_command_lock, Some(PathBuf::from("/k")));
+        assert_eq!(a.health_command, Some(PathBuf::from("/y")));
+        assert_eq!(a.health_command_args, vec![OsString::from("__health")]);
         assert_eq!(a.log_path, Some(PathBuf::from("/l")));
         assert_eq!(a.events_dir, Some(PathBuf::from("/r/events")));
         let attrs = [

@@ -37,10 +37,13 @@ impl Supervisor {
         self.report(&format!("{{\"pid\":{pid}}}\n"));
         yurta_fault::point("supervisor.reported");
         self.event("start", None);
+        self.start_health();
         let mut delay = Duration::ZERO;
         loop {
             self.quiet = true; // started: drop start-up pages at once
-            let code = match self.wait_exit() {
+            let exited = self.wait_exit();
+            self.stop_health();
+            let code = match exited {
                 Ok(code) => code,
                 Err(e) => {
                     self.write_exit(-1, false, &e.0);
@@ -70,6 +73,7 @@ impl Supervisor {
             // The count the engine shows while the container runs again.
             self.write_exit_file();
             self.event("start", None);
+            self.start_health();
             yurta_fault::point("supervisor.restarted");
         }
         self.exit_command();
@@ -308,6 +312,40 @@ impl Supervisor {
     /// Runs `--exit-command` without waiting for it (it outlives us),
     /// unless the cleanup is taken: then starting the 10 MB engine binary
     /// only to wait for that lock would take CPU from its holder.
+    /// Starts the health monitor for the init that just started (it dies
+    /// with the supervisor: PDEATHSIG).
+    fn start_health(&mut self) {
+        let (Some(cmd), Some(pid)) = (&self.args.health_command, self.init) else {
+            return;
+        };
+        let mut c = Command::new(cmd);
+        c.args(&self.args.health_command_args)
+            .arg("--pid")
+            .arg(pid.to_string())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // SAFETY: prctl is async-signal-safe; it only sets this child's
+        // parent-death signal between fork and exec.
+        unsafe {
+            std::os::unix::process::CommandExt::pre_exec(&mut c, || {
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                Ok(())
+            });
+        }
+        self.health = c.spawn().ok().map(|child| child.id() as libc::pid_t);
+    }
+
+    /// Stops the health monitor of the init that exited (reaped with the
+    /// other children).
+    fn stop_health(&mut self) {
+        if let Some(pid) = self.health.take() {
+            // SAFETY: kill(2) on a pid that is still our unreaped child:
+            // `reap` forgets the monitor's pid when it reaps it.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        }
+    }
+
     fn exit_command(&self) {
         let Some(cmd) = &self.args.exit_command else {
             return;

@@ -121,6 +121,7 @@ fn prepare(args: Args) -> Result<Supervisor, Error> {
         trim: trim::Trim::new(),
         quiet: false,
         trimmed: false,
+        health: None,
     })
 }
 

@@ -55,6 +55,8 @@ pub struct Supervisor {
     pub quiet: bool,
     /// Pages dropped since the last event.
     pub trimmed: bool,
+    /// The running health monitor.
+    pub health: Option<libc::pid_t>,
 }
 
 /// What the exit file says about an exit.
@@ -216,6 +218,11 @@ impl Supervisor {
         while let Some((pid, status)) = sys::reap_one() {
             if Some(pid) == self.init {
                 self.status = Some(status);
+            }
+            // A monitor that ended by itself: its pid is no longer ours
+            // to signal.
+            if Some(pid) == self.health {
+                self.health = None;
             }
         }
     }

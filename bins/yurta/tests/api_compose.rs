@@ -196,3 +196,86 @@ fn up_and_down(c: &Client) {
     });
     assert!(diff.is_empty(), "left behind: {diff:#?}");
 }
+
+/// `db` becomes healthy a moment after it starts; `app` waits for it.
+const HEALTHY: &str = r#"services:
+  db:
+    image: img
+    command: ["sh", "-c", "sleep 1; touch /ready; exec sleep 300"]
+    healthcheck:
+      test: ["CMD-SHELL", "test -f /ready"]
+      interval: 500ms
+      retries: 60
+  app:
+    image: img
+    command: ["sleep", "300"]
+    depends_on:
+      db:
+        condition: service_healthy
+"#;
+
+/// `db` never becomes healthy: `up` fails naming it, `app` never starts.
+const UNHEALTHY: &str = r#"services:
+  db:
+    image: img
+    command: ["sleep", "300"]
+    healthcheck:
+      test: ["CMD", "false"]
+      interval: 200ms
+      retries: 2
+  app:
+    image: img
+    command: ["sleep", "300"]
+    depends_on:
+      db:
+        condition: service_healthy
+"#;
+
+/// Compose v2's `depends_on: condition: service_healthy` over the
+/// containers' health checks (State.Health in inspect, as Compose polls
+/// it): `up` starts `app` once `db` is healthy, and fails naming `db`
+/// when it turns unhealthy.
+#[test]
+fn compose_v2_waits_for_a_healthy_dependency() {
+    if !std::path::Path::new(COMPOSE_V2).exists() {
+        panic!("{COMPOSE_V2} is missing: scripts/test.sh installs it");
+    }
+    let c = Client {
+        bin: COMPOSE_V2,
+        flags: &["--ansi", "never", "--progress", "plain"],
+        sep: '-',
+    };
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let dir = w.y.path("healthy");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("compose.yaml"), HEALTHY).unwrap();
+    let (code, out, err) = compose(&c, &s, &dir, &["up", "-d"]);
+    assert_eq!(code, 0, "{out}{err}\n{}", s.stderr());
+    assert_eq!(w.inspect("yc-db-1", ".State.Health.Status"), "healthy");
+    assert_eq!(w.inspect("yc-app-1", ".State.Running"), "true");
+    let ps = w
+        .run(&["ps", "--format", "{{.Names}} {{.Status}}"])
+        .ok()
+        .stdout;
+    assert!(
+        ps.lines()
+            .any(|l| l.starts_with("yc-db-1 Up") && l.ends_with("(healthy)")),
+        "{ps}"
+    );
+    let (code, out, err) = compose(&c, &s, &dir, &["down", "-t", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+
+    std::fs::write(dir.join("compose.yaml"), UNHEALTHY).unwrap();
+    let (code, out, err) = compose(&c, &s, &dir, &["up", "-d"]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("yc-db-1") && err.contains("unhealthy"),
+        "{err}"
+    );
+    assert_eq!(w.inspect("yc-db-1", ".State.Health.Status"), "unhealthy");
+    assert_eq!(w.inspect("yc-app-1", ".State.Status"), "created");
+    let (code, out, err) = compose(&c, &s, &dir, &["down", "-t", "1"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(w.run(&["ps", "-aq"]).ok().stdout, "");
+}

@@ -152,6 +152,7 @@ pub(crate) async fn start(mut c: Call) -> Reply {
         user: (!config.user.is_empty()).then(|| config.user.clone()),
         detach: false,
         console_socket: console_socket.clone(),
+        pid_file: None,
     };
     let stdin = config.attach_stdin && !body.detach;
     let streams = (config.attach_stdout, config.attach_stderr);

@@ -90,6 +90,9 @@ pub struct State {
     pub error: String,
     pub started_at: String,
     pub finished_at: String,
+    /// Only for containers with a health check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health: Option<Health>,
 }
 
 impl Default for State {
@@ -106,6 +109,7 @@ impl Default for State {
             error: String::new(),
             started_at: ZERO_TIME.to_string(),
             finished_at: ZERO_TIME.to_string(),
+            health: None,
         }
     }
 }
@@ -173,6 +177,65 @@ pub struct Config {
     pub stop_signal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i64>,
+    /// The container's health check (its own, else its image's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub healthcheck: Option<Healthcheck>,
+}
+
+/// Docker's `HealthConfig`: the test (`["CMD", …]`, `["CMD-SHELL", …]`,
+/// `["NONE"]`; empty inherits the image's), durations in nanoseconds (0:
+/// the default), and how many failures in a row make it unhealthy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Healthcheck {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub test: Vec<String>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub interval: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub timeout: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_period: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub start_interval: i64,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub retries: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
+}
+
+impl Healthcheck {
+    /// Whether it runs a check (not `NONE`, not empty).
+    pub fn enabled(&self) -> bool {
+        matches!(
+            self.test.first().map(String::as_str),
+            Some("CMD" | "CMD-SHELL")
+        ) && self.test.len() > 1
+    }
+}
+
+/// Docker's `Health` in `State`: written by the container's health
+/// monitor after each probe.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct Health {
+    /// `starting`, `healthy` or `unhealthy`.
+    pub status: String,
+    pub failing_streak: i64,
+    /// The last probes, oldest first (at most five).
+    pub log: Vec<HealthProbe>,
+}
+
+/// One probe's result.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "PascalCase")]
+pub struct HealthProbe {
+    pub start: String,
+    pub end: String,
+    pub exit_code: i64,
+    pub output: String,
 }
 
 /// `HostConfig`, Docker's fields and units (bytes, nano-CPUs).

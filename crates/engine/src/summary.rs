@@ -103,7 +103,7 @@ pub fn status_text(r: &ContainerRecord, now: i64) -> String {
     let up = || human_duration(now - secs(&s.started_at));
     match s.status {
         Status::Created => "Created".into(),
-        Status::Running => format!("Up {}", up()),
+        Status::Running => format!("Up {}{}", up(), health_suffix(r)),
         Status::Paused => format!("Up {} (Paused)", up()),
         Status::Restarting => "Restarting".into(),
         Status::Removing => "Removal In Progress".into(),
@@ -113,6 +113,16 @@ pub fn status_text(r: &ContainerRecord, now: i64) -> String {
             ago(secs(&s.finished_at), now)
         ),
         Status::Dead => "Dead".into(),
+    }
+}
+
+/// ` (healthy)`, ` (unhealthy)` or ` (health: starting)` for a running
+/// container with a health check, as Docker's `Status` ends.
+fn health_suffix(r: &ContainerRecord) -> String {
+    match r.state.health.as_ref().map(|h| h.status.as_str()) {
+        Some("starting") => " (health: starting)".into(),
+        Some(s) if !s.is_empty() => format!(" ({s})"),
+        _ => String::new(),
     }
 }
 

@@ -215,6 +215,7 @@ fn start_exec(
         user: None,
         detach: false,
         console_socket: Some(sock.clone()),
+        pid_file: None,
     };
     let mut c = command(host, &rec, &spec).map_err(|e| format!("{e:#}"))?;
     c.stdin(Stdio::null())

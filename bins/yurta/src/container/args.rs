@@ -126,6 +126,27 @@ pub struct CreateArgs {
     /// Seconds to wait after the stop signal before SIGKILL (default 10)
     #[arg(long)]
     pub stop_timeout: Option<i64>,
+    /// Command to run to check health (a shell command line)
+    #[arg(long, help_heading = "Health check")]
+    pub health_cmd: Option<String>,
+    /// Time between running the check (ms|s|m|h; default 30s)
+    #[arg(long, help_heading = "Health check")]
+    pub health_interval: Option<String>,
+    /// Maximum time to allow one check to run (default 30s)
+    #[arg(long, help_heading = "Health check")]
+    pub health_timeout: Option<String>,
+    /// Consecutive failures needed to report unhealthy (default 3)
+    #[arg(long, help_heading = "Health check", allow_negative_numbers = true)]
+    pub health_retries: Option<i64>,
+    /// Start period for the container to initialize before failures count
+    #[arg(long, help_heading = "Health check")]
+    pub health_start_period: Option<String>,
+    /// Time between checks during the start period (default 5s)
+    #[arg(long, help_heading = "Health check")]
+    pub health_start_interval: Option<String>,
+    /// Disable any container-specified HEALTHCHECK
+    #[arg(long, help_heading = "Health check")]
+    pub no_healthcheck: bool,
     /// os/arch[/variant] of the image
     #[arg(long)]
     pub platform: Option<String>,
@@ -315,6 +336,15 @@ pub struct PruneArgs {
 #[derive(Args)]
 pub struct CleanupArgs {
     pub container: String,
+}
+
+#[derive(Args)]
+pub struct HealthArgs {
+    /// The container's ID
+    pub container: String,
+    /// Its init's pid: the monitor ends when it does
+    #[arg(long)]
+    pub pid: i32,
 }
 
 #[derive(Args)]

@@ -31,6 +31,7 @@ pub fn exec(ctx: &Ctx, a: ExecArgs) -> anyhow::Result<()> {
         user: a.user.clone(),
         detach: a.detach,
         console_socket: console.clone(),
+        pid_file: None,
     };
     let mut c = yurta_engine::lifecycle::exec::command(ctx, &rec, &spec)?;
     if !a.interactive || a.tty {

@@ -108,6 +108,9 @@ pub enum ContainerSub {
     /// Internal: the supervisor's exit command (state, network, mounts, --rm)
     #[command(hide = true)]
     Cleanup(CleanupArgs),
+    /// Internal: the health monitor the supervisor runs beside the init
+    #[command(hide = true, name = "__health")]
+    Health(HealthArgs),
     /// Internal: `cp`'s side inside the container's mount namespace
     #[command(hide = true)]
     CpHelper(CpHelperArgs),
@@ -176,6 +179,9 @@ pub fn run_sub(ctx: &Ctx, c: ContainerSub) -> anyhow::Result<()> {
         ContainerSub::Inspect(a) => inspect::inspect(ctx, a, false),
         ContainerSub::Prune(a) => lifecycle::prune(ctx, a),
         ContainerSub::Cleanup(a) => lifecycle::cleanup_cmd(ctx, a),
+        ContainerSub::Health(a) => {
+            yurta_engine::lifecycle::health::monitor(ctx, &a.container, a.pid)
+        }
         ContainerSub::CpHelper(a) => cp::helper(a),
         ContainerSub::ExportHelper(a) => export::helper(ctx, a),
     }

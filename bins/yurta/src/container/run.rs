@@ -223,6 +223,15 @@ fn options(a: &CreateArgs) -> anyhow::Result<CreateOptions> {
         bail!("log driver {d:?} is not supported (json-file only)");
     }
     let port_bindings = netns::port_bindings(&a.publish)?;
+    let health = yurta_engine::options::health::HealthFlags {
+        cmd: a.health_cmd.clone(),
+        interval: a.health_interval.clone(),
+        timeout: a.health_timeout.clone(),
+        start_period: a.health_start_period.clone(),
+        start_interval: a.health_start_interval.clone(),
+        retries: a.health_retries,
+        none: a.no_healthcheck,
+    };
     Ok(CreateOptions {
         name: a.name.clone(),
         image: a.image.clone(),
@@ -257,6 +266,7 @@ fn options(a: &CreateArgs) -> anyhow::Result<CreateOptions> {
         init: a.init,
         stop_signal: a.stop_signal.clone(),
         stop_timeout: a.stop_timeout,
+        healthcheck: yurta_engine::options::health::from_flags(&health)?,
         restart: a.restart.clone(),
         auto_remove: a.rm,
         network: a.network.clone(),

@@ -31,6 +31,7 @@ pub(crate) struct CreateBody {
     working_dir: String,
     stop_signal: Option<String>,
     stop_timeout: Option<i64>,
+    healthcheck: Option<yurta_engine::record::Healthcheck>,
     host_config: HostConfig,
     networking_config: NetworkingConfig,
 }
@@ -237,6 +238,7 @@ impl CreateBody {
             init: hc.init.unwrap_or(false),
             stop_signal: self.stop_signal.filter(|s| !s.is_empty()),
             stop_timeout: self.stop_timeout,
+            healthcheck: self.healthcheck,
             restart: restart_flag(&hc.restart_policy),
             auto_remove: hc.auto_remove,
             network: non_empty(hc.network_mode).filter(|m| m != "default"),

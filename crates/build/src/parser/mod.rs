@@ -12,6 +12,8 @@ use crate::error::{At, DockerfileError};
 use crate::lex::{Lexer, Vars};
 use lines::Lines;
 
+/// Go durations, as HEALTHCHECK options and `run --health-*` flags are written.
+pub use flags::go_duration;
 pub(crate) use instructions::{check_checksum, octal_mode};
 
 /// Parses a Dockerfile. `file` names it in errors (`Dockerfile:7: ...`).

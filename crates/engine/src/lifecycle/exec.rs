@@ -27,6 +27,8 @@ pub struct ExecSpec {
     pub detach: bool,
     /// With a terminal: where the runtime sends its master (SCM_RIGHTS).
     pub console_socket: Option<PathBuf>,
+    /// Where the runtime writes the process's pid (to kill it later).
+    pub pid_file: Option<PathBuf>,
 }
 
 /// The runtime command for `spec` in `rec` (not started; stdio is the
@@ -79,6 +81,9 @@ pub fn command(host: &Host, rec: &ContainerRecord, spec: &ExecSpec) -> anyhow::R
     }
     if spec.detach {
         c.arg("--detach");
+    }
+    if let Some(f) = &spec.pid_file {
+        c.arg("--pid-file").arg(f);
     }
     if let Some(sock) = &spec.console_socket {
         c.arg("--tty").arg("--console-socket").arg(sock);

@@ -20,6 +20,7 @@ pub mod connect;
 pub mod events;
 pub mod exec;
 pub mod export;
+pub mod health;
 pub mod logs;
 pub mod netns;
 pub mod reconcile;

@@ -309,6 +309,18 @@ fn supervisor_command(
     // Held by a foreground `run` from the exit code to the end of its
     // cleanup; a killed CLI's leftovers are finished by the next refresh.
     c.arg("--exit-command-lock").arg(&p.cleanup_lock);
+    if rec.config.healthcheck.as_ref().is_some_and(|h| h.enabled()) {
+        c.arg("--health-command").arg(&host.binaries.yurta);
+        for a in [
+            "--root",
+            &host.root.display().to_string(),
+            "container",
+            "__health",
+            &rec.id,
+        ] {
+            c.arg("--health-command-arg").arg(a);
+        }
+    }
     events::supervisor_args(&mut c, &host.root, rec);
     Ok(c)
 }

@@ -8,6 +8,7 @@
 //! side and arrive ready in `port_bindings`.
 
 pub mod env;
+pub mod health;
 pub mod limits;
 pub mod parse;
 pub mod update;
@@ -26,6 +27,8 @@ use crate::volume::VolumeSpecError;
 /// Errors of this module; each names the offending value.
 #[derive(Debug, thiserror::Error)]
 pub enum OptionError {
+    #[error("{0}")]
+    Health(String),
     #[error("invalid {flag} size {value:?}")]
     Size { flag: &'static str, value: String },
     #[error("invalid --memory {0:?}: Minimum memory limit allowed is 6MB")]
@@ -143,6 +146,9 @@ pub struct CreateOptions {
     pub init: bool,
     pub stop_signal: Option<String>,
     pub stop_timeout: Option<i64>,
+    /// The container's own health check (flags or the API's config);
+    /// None takes the image's.
+    pub healthcheck: Option<crate::record::Healthcheck>,
     pub restart: Option<String>,
     pub auto_remove: bool,
     pub network: Option<String>,
@@ -227,6 +233,9 @@ pub fn build_for(
 }
 
 fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError> {
+    if let Some(h) = &opts.healthcheck {
+        health::validate(h)?;
+    }
     let (entrypoint, cmd) = match &opts.entrypoint {
         Some(e) => {
             let e = (!e.is_empty()).then(|| vec![e.clone()]);
@@ -310,7 +319,14 @@ fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError
             .clone()
             .or_else(|| image.stop_signal.clone()),
         stop_timeout: opts.stop_timeout,
+        healthcheck: health::merge(opts.healthcheck.as_ref(), image_healthcheck(image).as_ref()),
     })
+}
+
+/// The image's `HEALTHCHECK`, when it has one Docker's way.
+fn image_healthcheck(image: &RunConfig) -> Option<crate::record::Healthcheck> {
+    let v = image.extra.get("Healthcheck")?;
+    serde_json::from_value(v.clone()).ok()
 }
 
 fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, OptionError> {
