@@ -109,6 +109,14 @@ fn unhealthy_then_healthy_and_the_monitor_lives_with_the_init() {
         (Some(0), Some("fine\n"))
     );
     assert!(h["Log"].as_array().unwrap().len() <= 5);
+    let filtered = |f: &str| {
+        w.run(&["ps", "-q", "--no-trunc", "--filter", f])
+            .ok()
+            .stdout
+    };
+    assert_eq!(filtered("health=healthy").trim(), id);
+    assert_eq!(filtered("health=unhealthy"), "");
+    assert_eq!(filtered("health=none"), "");
     let events = w
         .run(&[
             "events",

@@ -189,8 +189,8 @@ pub fn container_sizes(
 }
 
 /// The filters `ps --filter` and `GET /containers/json` take.
-pub const FILTERS: [&str; 7] = [
-    "status", "name", "id", "label", "ancestor", "exited", "network",
+pub const FILTERS: [&str; 8] = [
+    "status", "name", "id", "label", "ancestor", "exited", "network", "health",
 ];
 
 /// Whether the record passes every filter: values of one key are
@@ -209,7 +209,8 @@ pub fn filters_match(r: &ContainerRecord, filters: &[(String, String)]) -> bool 
 
 /// One filter: `status=running`, `name=web` (a substring), `id=` (a
 /// prefix), `label=k` or `label=k=v`, `ancestor=` (the image as named or
-/// its ID), `exited=N` (an exit code), `network=` (a network's name).
+/// its ID), `exited=N` (an exit code), `network=` (a network's name),
+/// `health=starting|healthy|unhealthy|none`.
 pub fn matches(r: &ContainerRecord, key: &str, value: &str) -> bool {
     match key {
         "status" => r.state.status.to_string() == value,
@@ -224,6 +225,12 @@ pub fn matches(r: &ContainerRecord, key: &str, value: &str) -> bool {
         "network" => {
             r.network_settings.networks.contains_key(value) || r.host_config.network_mode == value
         }
+        "health" => match r.state.health.as_ref() {
+            Some(h) if r.config.healthcheck.as_ref().is_some_and(|c| c.enabled()) => {
+                h.status == value
+            }
+            _ => value == "none",
+        },
         _ => true,
     }
 }
