@@ -407,3 +407,31 @@ fn docker_commit_through_the_service() {
     );
     d(&["rm", "-f", "cm"]);
 }
+
+/// `docker run --tmpfs` through the service (`HostConfig.Tmpfs`).
+#[test]
+fn docker_run_tmpfs_through_the_service() {
+    let Some(w) = World::new() else { return };
+    let s = Service::start(&w, &[]);
+    let out = s.docker_ok(&[
+        "run",
+        "--rm",
+        "--tmpfs",
+        "/cache:size=2m",
+        "img",
+        "sh",
+        "-c",
+        "grep ' /cache ' /proc/mounts",
+    ]);
+    assert!(
+        out.starts_with("tmpfs /cache tmpfs rw,nosuid,nodev,noexec,") && out.contains("size=2048k"),
+        "{out}"
+    );
+    let bad = s.docker(&["run", "--rm", "--tmpfs", "/x:exec", "img", "true"]);
+    assert_eq!(bad.code, 125, "{}", bad.stderr);
+    assert!(
+        bad.stderr.contains("option \"exec\" is not supported"),
+        "{}",
+        bad.stderr
+    );
+}

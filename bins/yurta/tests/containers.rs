@@ -637,3 +637,49 @@ fn system_boot_starts_what_the_restart_policies_ask_for() {
     w.run(&["rm", "-f", "always", "unless", "stopped", "never"])
         .ok();
 }
+
+/// `--tmpfs PATH[:OPTIONS]`: a tmpfs with Docker's default flags and the
+/// given size, mode or read-only; an option it cannot apply, or a
+/// relative path, is one line naming it and creates nothing.
+#[test]
+fn tmpfs_mounts_with_size_mode_and_ro() {
+    let Some(w) = World::new() else { return };
+    let seen = w
+        .run(&[
+            "run",
+            "--rm",
+            "--tmpfs",
+            "/run:size=1m,mode=1770",
+            "--tmpfs",
+            "/ro:ro",
+            "img",
+            "sh",
+            "-c",
+            "grep -E ' /(run|ro) ' /proc/mounts; stat -c %a /run; (: > /ro/x) 2>/dev/null || echo read-only",
+        ])
+        .ok()
+        .stdout;
+    let lines: Vec<&str> = seen.lines().collect();
+    assert!(
+        lines[0].starts_with("tmpfs /run tmpfs rw,nosuid,nodev,noexec,")
+            && lines[0].contains("size=1024k"),
+        "{seen}"
+    );
+    assert!(lines[1].starts_with("tmpfs /ro tmpfs ro,"), "{seen}");
+    assert_eq!(lines[2..], ["1770", "read-only"], "{seen}");
+    for (flag, want) in [
+        (
+            "run",
+            "yurta: invalid --tmpfs \"run\": the path must be absolute",
+        ),
+        (
+            "/x:exec",
+            "yurta: invalid --tmpfs \"/x:exec\": option \"exec\" is not supported",
+        ),
+    ] {
+        let o = w.run(&["run", "--rm", "--tmpfs", flag, "img", "true"]);
+        assert_eq!(o.code, 125, "{flag}");
+        assert!(o.stderr.starts_with(want), "{}", o.stderr);
+    }
+    assert!(w.ids().is_empty());
+}

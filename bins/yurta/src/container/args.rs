@@ -41,6 +41,9 @@ pub struct CreateArgs {
     /// type=bind|volume|tmpfs,source=,target=,...
     #[arg(long)]
     pub mount: Vec<String>,
+    /// Mount a tmpfs: PATH[:size=64m,mode=1777,ro]
+    #[arg(long)]
+    pub tmpfs: Vec<String>,
     /// Working directory inside the container
     #[arg(short, long)]
     pub workdir: Option<String>,

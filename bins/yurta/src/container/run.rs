@@ -248,6 +248,7 @@ fn options(a: &CreateArgs) -> anyhow::Result<CreateOptions> {
         detach: a.detach,
         volumes: a.volume.clone(),
         mounts: a.mount.clone(),
+        tmpfs: a.tmpfs.clone(),
         read_only: a.read_only,
         privileged: a.privileged,
         cap_add: a.cap_add.clone(),

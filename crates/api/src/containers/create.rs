@@ -59,6 +59,7 @@ impl StringOrList {
 struct HostConfig {
     binds: Option<Vec<String>>,
     mounts: Option<Vec<Mount>>,
+    tmpfs: Option<BTreeMap<String, String>>,
     port_bindings: Option<BTreeMap<String, Option<Vec<HostBinding>>>>,
     publish_all_ports: bool,
     restart_policy: RestartPolicy,
@@ -204,6 +205,15 @@ impl CreateBody {
             interactive: self.open_stdin,
             detach: true,
             volumes: hc.binds.unwrap_or_default(),
+            tmpfs: hc
+                .tmpfs
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(path, o)| match o.is_empty() {
+                    true => path,
+                    false => format!("{path}:{o}"),
+                })
+                .collect(),
             mounts: hc
                 .mounts
                 .unwrap_or_default()

@@ -29,6 +29,8 @@ use crate::volume::VolumeSpecError;
 pub enum OptionError {
     #[error("{0}")]
     Health(String),
+    #[error("invalid --tmpfs {0:?}: {1}")]
+    Tmpfs(String, String),
     #[error("invalid {flag} size {value:?}")]
     Size { flag: &'static str, value: String },
     #[error("invalid --memory {0:?}: Minimum memory limit allowed is 6MB")]
@@ -128,6 +130,8 @@ pub struct CreateOptions {
     pub detach: bool,
     pub volumes: Vec<String>,
     pub mounts: Vec<String>,
+    /// `--tmpfs PATH[:OPTIONS]` (Docker's `HostConfig.Tmpfs`).
+    pub tmpfs: Vec<String>,
     pub read_only: bool,
     pub privileged: bool,
     pub cap_add: Vec<String>,
@@ -323,6 +327,37 @@ fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError
     })
 }
 
+/// `--tmpfs PATH[:OPTIONS]` as the `--mount type=tmpfs` it means: `size`
+/// and `mode` carry over, `ro` makes it read-only, and Docker's defaults
+/// (`rw`, `noexec`, `nosuid`, `nodev`) are accepted as they are.
+fn tmpfs_flag(v: &str) -> Result<String, OptionError> {
+    let (path, options) = v.split_once(':').unwrap_or((v, ""));
+    if !path.starts_with('/') {
+        return Err(OptionError::Tmpfs(
+            v.to_string(),
+            "the path must be absolute".into(),
+        ));
+    }
+    let mut out = format!("type=tmpfs,destination={path}");
+    for o in options.split(',').filter(|o| !o.is_empty()) {
+        match o.split_once('=') {
+            Some(("size", n)) => out.push_str(&format!(",tmpfs-size={n}")),
+            Some(("mode", m)) => out.push_str(&format!(",tmpfs-mode={m}")),
+            None if o == "ro" => out.push_str(",readonly"),
+            None if matches!(o, "rw" | "noexec" | "nosuid" | "nodev") => {}
+            _ => {
+                return Err(OptionError::Tmpfs(
+                    v.to_string(),
+                    format!(
+                    "option {o:?} is not supported (size, mode, ro, rw, noexec, nosuid, nodev are)"
+                ),
+                ))
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// The image's `HEALTHCHECK`, when it has one Docker's way.
 fn image_healthcheck(image: &RunConfig) -> Option<crate::record::Healthcheck> {
     let v = image.extra.get("Healthcheck")?;
@@ -367,6 +402,9 @@ fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, Opt
         log.config.insert(k, v);
     }
     let mut mounts: Vec<MountSpec> = Vec::new();
+    for t in &opts.tmpfs {
+        mounts.push(volparse::mount_flag(&tmpfs_flag(t)?)?);
+    }
     for m in &opts.mounts {
         let spec = volparse::mount_flag(m)?;
         if spec.kind == MountType::Volume && !spec.source.is_empty() {
