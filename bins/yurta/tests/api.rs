@@ -408,7 +408,8 @@ fn docker_commit_through_the_service() {
     d(&["rm", "-f", "cm"]);
 }
 
-/// `docker run --tmpfs` through the service (`HostConfig.Tmpfs`).
+/// `docker run --tmpfs` and `--pid host` through the service
+/// (`HostConfig.Tmpfs`, `PidMode`).
 #[test]
 fn docker_run_tmpfs_through_the_service() {
     let Some(w) = World::new() else { return };
@@ -427,6 +428,20 @@ fn docker_run_tmpfs_through_the_service() {
         out.starts_with("tmpfs /cache tmpfs rw,nosuid,nodev,noexec,") && out.contains("size=2048k"),
         "{out}"
     );
+    // --pid host: the host's PID namespace.
+    let pidns = s.docker_ok(&[
+        "run",
+        "--rm",
+        "--pid",
+        "host",
+        "img",
+        "sh",
+        "-c",
+        "stat -L -c %i /proc/self/ns/pid",
+    ]);
+    let host =
+        std::os::unix::fs::MetadataExt::ino(&std::fs::metadata("/proc/self/ns/pid").unwrap());
+    assert_eq!(pidns.trim(), host.to_string());
     let bad = s.docker(&["run", "--rm", "--tmpfs", "/x:exec", "img", "true"]);
     assert_eq!(bad.code, 125, "{}", bad.stderr);
     assert!(

@@ -683,3 +683,58 @@ fn tmpfs_mounts_with_size_mode_and_ro() {
     }
     assert!(w.ids().is_empty());
 }
+
+/// `--pid host`, `--uts host`, `--ipc host`: the host's namespaces (its
+/// processes, hostname, /dev/shm); the container's own by default; modes
+/// yurta cannot give are refused with one line, not ignored.
+#[test]
+fn host_pid_uts_and_ipc_namespaces() {
+    let Some(w) = World::new() else { return };
+    // A namespace is its inode (`stat -L` of /proc/self/ns/KIND; busybox's
+    // applets run from its shell).
+    let ns = |args: &[&str], kind: &str| {
+        let script = format!("stat -L -c %i /proc/self/ns/{kind}");
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend(["img", "sh", "-c", script.as_str()]);
+        w.run(&all).ok().stdout.trim().to_string()
+    };
+    let host = |kind: &str| {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(format!("/proc/self/ns/{kind}")).unwrap();
+        m.ino().to_string()
+    };
+    for (flag, kind) in [("--pid", "pid"), ("--uts", "uts"), ("--ipc", "ipc")] {
+        assert_eq!(ns(&[flag, "host"], kind), host(kind), "{flag}");
+        assert_ne!(ns(&[], kind), host(kind), "{flag} by default");
+    }
+    let name = w
+        .run(&["run", "--rm", "--uts", "host", "img", "hostname"])
+        .ok()
+        .stdout;
+    assert_eq!(
+        name.trim(),
+        nix::unistd::gethostname().unwrap().to_string_lossy()
+    );
+    let marker = format!("yurta-test-{}", std::process::id());
+    let write = format!("echo shared > /dev/shm/{marker}");
+    w.run(&["run", "--rm", "--ipc", "host", "img", "sh", "-c", &write])
+        .ok();
+    let shm = Path::new("/dev/shm").join(&marker);
+    let shared = std::fs::read_to_string(&shm);
+    let _ = std::fs::remove_file(&shm);
+    assert_eq!(shared.unwrap(), "shared\n");
+    for (args, want) in [
+        (vec!["--pid", "container:x"], "yurta: invalid --pid \"container:x\": sharing another container's namespace is not supported"),
+        (vec!["--ipc", "none"], "yurta: invalid --ipc \"none\": expected host, private, shareable"),
+        (vec!["--uts", "host", "--hostname", "h"], "yurta: Conflicting options: hostname and the UTS mode"),
+    ] {
+        let mut all = vec!["run", "--rm"];
+        all.extend(args.iter().copied());
+        all.extend(["img", "true"]);
+        let o = w.run(&all);
+        assert_eq!(o.code, 125, "{args:?}");
+        assert!(o.stderr.starts_with(want), "{}", o.stderr);
+    }
+    assert!(w.ids().is_empty());
+}

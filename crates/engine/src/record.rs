@@ -271,6 +271,16 @@ pub struct HostConfig {
     pub dns: Vec<String>,
     #[serde(default)]
     pub shm_size: i64,
+    /// `host` shares the host's PID namespace; empty: the container's own.
+    #[serde(default)]
+    pub pid_mode: String,
+    /// `host` shares the host's IPC namespace and /dev/shm; empty,
+    /// `private` or `shareable`: the container's own.
+    #[serde(default)]
+    pub ipc_mode: String,
+    /// `host` shares the host's hostname (UTS namespace).
+    #[serde(default, rename = "UTSMode")]
+    pub uts_mode: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default)]

@@ -44,6 +44,15 @@ pub struct CreateArgs {
     /// Mount a tmpfs: PATH[:size=64m,mode=1777,ro]
     #[arg(long)]
     pub tmpfs: Vec<String>,
+    /// PID namespace: host shares the host's (default: the container's own)
+    #[arg(long)]
+    pub pid: Option<String>,
+    /// IPC namespace: host shares the host's and its /dev/shm (default: private)
+    #[arg(long)]
+    pub ipc: Option<String>,
+    /// UTS namespace: host shares the host's hostname
+    #[arg(long)]
+    pub uts: Option<String>,
     /// Working directory inside the container
     #[arg(short, long)]
     pub workdir: Option<String>,

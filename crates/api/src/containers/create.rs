@@ -60,6 +60,10 @@ struct HostConfig {
     binds: Option<Vec<String>>,
     mounts: Option<Vec<Mount>>,
     tmpfs: Option<BTreeMap<String, String>>,
+    pid_mode: String,
+    ipc_mode: String,
+    #[serde(rename = "UTSMode")]
+    uts_mode: String,
     port_bindings: Option<BTreeMap<String, Option<Vec<HostBinding>>>>,
     publish_all_ports: bool,
     restart_policy: RestartPolicy,
@@ -205,6 +209,9 @@ impl CreateBody {
             interactive: self.open_stdin,
             detach: true,
             volumes: hc.binds.unwrap_or_default(),
+            pid_mode: non_empty(hc.pid_mode),
+            ipc_mode: non_empty(hc.ipc_mode),
+            uts_mode: non_empty(hc.uts_mode),
             tmpfs: hc
                 .tmpfs
                 .unwrap_or_default()

@@ -31,6 +31,10 @@ pub enum OptionError {
     Health(String),
     #[error("invalid --tmpfs {0:?}: {1}")]
     Tmpfs(String, String),
+    #[error("invalid --{0} {1:?}: {2}")]
+    NamespaceMode(&'static str, String, String),
+    #[error("Conflicting options: hostname and the UTS mode")]
+    HostnameWithHostUts,
     #[error("invalid {flag} size {value:?}")]
     Size { flag: &'static str, value: String },
     #[error("invalid --memory {0:?}: Minimum memory limit allowed is 6MB")]
@@ -132,6 +136,10 @@ pub struct CreateOptions {
     pub mounts: Vec<String>,
     /// `--tmpfs PATH[:OPTIONS]` (Docker's `HostConfig.Tmpfs`).
     pub tmpfs: Vec<String>,
+    /// `--pid`, `--ipc`, `--uts`: `host`, or the container's own.
+    pub pid_mode: Option<String>,
+    pub ipc_mode: Option<String>,
+    pub uts_mode: Option<String>,
     pub read_only: bool,
     pub privileged: bool,
     pub cap_add: Vec<String>,
@@ -262,6 +270,11 @@ fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError
         Some(w) => w.clone(),
         None => image.working_dir.clone().unwrap_or_default(),
     };
+    if opts.hostname.as_deref().is_some_and(|h| !h.is_empty())
+        && opts.uts_mode.as_deref() == Some("host")
+    {
+        return Err(OptionError::HostnameWithHostUts);
+    }
     if let Some(h) = &opts.hostname {
         let ok = !h.is_empty()
             && h.len() <= 255
@@ -500,7 +513,41 @@ fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, Opt
             .map(|s| parse::size("shm-size", s))
             .transpose()?
             .unwrap_or(64 << 20),
+        pid_mode: namespace_mode("pid", opts.pid_mode.as_deref(), &["host"])?,
+        ipc_mode: namespace_mode(
+            "ipc",
+            opts.ipc_mode.as_deref(),
+            &["host", "private", "shareable"],
+        )?,
+        uts_mode: namespace_mode("uts", opts.uts_mode.as_deref(), &["host"])?,
     })
+}
+
+/// `--pid`/`--ipc`/`--uts`: one of `known` or empty (the container's
+/// own namespace). Docker's `container:NAME` and `none` are refused here
+/// rather than ignored.
+fn namespace_mode(
+    flag: &'static str,
+    value: Option<&str>,
+    known: &[&str],
+) -> Result<String, OptionError> {
+    match value.unwrap_or("") {
+        "" => Ok(String::new()),
+        v if known.contains(&v) => Ok(v.to_string()),
+        v if v.starts_with("container:") => Err(OptionError::NamespaceMode(
+            flag,
+            v.to_string(),
+            "sharing another container's namespace is not supported (host is)".into(),
+        )),
+        v => Err(OptionError::NamespaceMode(
+            flag,
+            v.to_string(),
+            format!(
+                "expected {} (or nothing: the container's own)",
+                known.join(", ")
+            ),
+        )),
+    }
 }
 
 /// `--cpus` → NanoCpus, at most the host's CPUs.

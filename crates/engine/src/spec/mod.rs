@@ -18,7 +18,7 @@ use serde_json::{json, Map, Value};
 
 use crate::caps;
 use crate::options::env;
-use crate::record::ContainerRecord;
+use crate::record::{ContainerRecord, HostConfig};
 use crate::user::ResolvedUser;
 pub use devices::HostDevice;
 
@@ -162,7 +162,7 @@ pub fn generate(input: &SpecInput) -> Result<Value, SpecError> {
     }
 
     let mut linux = json!({
-        "namespaces": namespaces(&input.network, input.cgroup_ns),
+        "namespaces": namespaces(&input.network, input.cgroup_ns, hc),
         "cgroupsPath": format!("/yurta/{}", r.id),
         "resources": resources(r, input),
     });
@@ -189,15 +189,19 @@ pub fn generate(input: &SpecInput) -> Result<Value, SpecError> {
         linux["seccomp"] = profile;
     }
 
+    let mut defaults = mounts::defaults(
+        hc.privileged,
+        if hc.shm_size > 0 {
+            hc.shm_size
+        } else {
+            64 << 20
+        },
+    );
+    if hc.ipc_mode == "host" {
+        mounts::share_host_shm(&mut defaults);
+    }
     let mount_list = mounts::assemble(
-        mounts::defaults(
-            hc.privileged,
-            if hc.shm_size > 0 {
-                hc.shm_size
-            } else {
-                64 << 20
-            },
-        ),
+        defaults,
         mounts::etc_files(&input.etc, hc.readonly_rootfs),
         &r.mounts,
         init.map(mounts::init),
@@ -207,7 +211,7 @@ pub fn generate(input: &SpecInput) -> Result<Value, SpecError> {
         "ociVersion": "1.2.0",
         "process": process,
         "root": {"path": input.rootfs.display().to_string(), "readonly": hc.readonly_rootfs},
-        "hostname": cfg.hostname,
+        "hostname": if hc.uts_mode == "host" { Value::Null } else { json!(cfg.hostname) },
         "mounts": mount_list,
         "linux": linux,
         "annotations": annotations(r),
@@ -246,13 +250,18 @@ pub fn process_env(r: &ContainerRecord, user: &ResolvedUser) -> Vec<String> {
     out
 }
 
-fn namespaces(network: &NetNs, cgroup_ns: bool) -> Value {
-    let mut ns = vec![
-        json!({"type": "pid"}),
-        json!({"type": "ipc"}),
-        json!({"type": "uts"}),
-        json!({"type": "mount"}),
-    ];
+fn namespaces(network: &NetNs, cgroup_ns: bool, hc: &HostConfig) -> Value {
+    let mut ns = Vec::new();
+    for (kind, mode) in [
+        ("pid", &hc.pid_mode),
+        ("ipc", &hc.ipc_mode),
+        ("uts", &hc.uts_mode),
+    ] {
+        if mode != "host" {
+            ns.push(json!({ "type": kind }));
+        }
+    }
+    ns.push(json!({"type": "mount"}));
     match network {
         NetNs::Host => {}
         NetNs::New => ns.push(json!({"type": "network"})),

@@ -37,6 +37,15 @@ pub fn defaults(privileged: bool, shm_size: i64) -> Vec<Value> {
     ]
 }
 
+/// `--ipc host`: the host's /dev/shm instead of the container's own, so
+/// POSIX shared memory is shared with the host as System V IPC is.
+pub fn share_host_shm(mounts: &mut [Value]) {
+    for m in mounts.iter_mut().filter(|m| m["destination"] == "/dev/shm") {
+        *m = json!({"destination": "/dev/shm", "type": "bind", "source": "/dev/shm",
+                    "options": ["rbind", "nosuid", "noexec", "nodev"]});
+    }
+}
+
 /// `/etc/resolv.conf`, `/etc/hostname`, `/etc/hosts` bound from the
 /// caller's files; read-only with a read-only root (Docker's rule).
 pub fn etc_files(files: &EtcFiles, readonly_rootfs: bool) -> Vec<Value> {
