@@ -88,6 +88,80 @@ struct HostConfig {
     extra_hosts: Option<Vec<String>>,
     dns: Option<Vec<String>>,
     log_config: LogConfig,
+    /// Every other field, checked by [`refuse_unsupported`].
+    #[serde(flatten)]
+    other: BTreeMap<String, serde_json::Value>,
+}
+
+/// `HostConfig` fields yurta does not apply. A client that sets one gets
+/// a 400 naming it rather than a container without it; their zero
+/// values, which clients send by default, pass.
+const UNSUPPORTED: [&str; 26] = [
+    "VolumesFrom",
+    "Links",
+    "GroupAdd",
+    "DnsSearch",
+    "DnsOptions",
+    "CpuQuota",
+    "CpuPeriod",
+    "CpuRealtimePeriod",
+    "CpuRealtimeRuntime",
+    "CpusetMems",
+    "BlkioWeight",
+    "BlkioWeightDevice",
+    "BlkioDeviceReadBps",
+    "BlkioDeviceWriteBps",
+    "BlkioDeviceReadIOps",
+    "BlkioDeviceWriteIOps",
+    "MemoryReservation",
+    "OomKillDisable",
+    "OomScoreAdj",
+    "CgroupParent",
+    "UsernsMode",
+    "StorageOpt",
+    "DeviceCgroupRules",
+    "DeviceRequests",
+    "MaskedPaths",
+    "ReadonlyPaths",
+];
+
+/// The first unsupported field with a value that is not its default.
+fn refuse_unsupported(other: &BTreeMap<String, serde_json::Value>) -> Result<(), ApiError> {
+    use serde_json::Value;
+    let is_default = |v: &Value| match v {
+        Value::Null => true,
+        Value::Bool(b) => !b,
+        Value::Number(n) => n.as_f64() == Some(0.0),
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.is_empty(),
+    };
+    for key in UNSUPPORTED {
+        if let Some(v) = other.get(key).filter(|v| !is_default(v)) {
+            return Err(ApiError::bad_request(format!(
+                "HostConfig.{key} ({v}) is not supported by yurta"
+            )));
+        }
+    }
+    // Values that mean the default, spelled out.
+    let defaults = [
+        ("CgroupnsMode", &["", "private"][..]),
+        ("Isolation", &["", "default"][..]),
+        ("Runtime", &["", "runc", "yurta-runtime"][..]),
+        ("VolumeDriver", &["", "local"][..]),
+    ];
+    for (key, ok) in defaults {
+        if let Some(v) = other
+            .get(key)
+            .and_then(Value::as_str)
+            .filter(|v| !ok.contains(v))
+        {
+            return Err(ApiError::bad_request(format!(
+                "HostConfig.{key} {v:?} is not supported by yurta"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[derive(Deserialize, Default, Debug)]
@@ -177,6 +251,7 @@ impl CreateBody {
             return Err(ApiError::bad_request("Config.Image is empty"));
         }
         let hc = self.host_config;
+        refuse_unsupported(&hc.other)?;
         if !matches!(hc.log_config.kind.as_str(), "" | "json-file") {
             return Err(ApiError::bad_request(format!(
                 "log driver {:?} is not supported (json-file only)",
@@ -408,6 +483,29 @@ mod tests {
         let r = request(r#"{"Image":"b","Entrypoint":[],"Cmd":"ls"}"#);
         assert_eq!(r.options.entrypoint.as_deref(), Some(""));
         assert_eq!(r.options.command, ["ls"]);
+    }
+
+    #[test]
+    fn fields_yurta_does_not_apply_are_refused_unless_default() {
+        let body = |hc: &str| -> CreateBody {
+            serde_json::from_str(&format!(r#"{{"Image":"b","HostConfig":{{{hc}}}}}"#)).unwrap()
+        };
+        let defaults = r#""CpuQuota":0,"OomKillDisable":false,"VolumesFrom":null,
+            "CgroupnsMode":"","Isolation":"","MemorySwappiness":null,"ConsoleSize":[24,80]"#;
+        assert!(body(defaults).into_request(None).is_ok());
+        for (hc, named) in [
+            (r#""VolumesFrom":["db"]"#, "HostConfig.VolumesFrom"),
+            (r#""OomScoreAdj":500"#, "HostConfig.OomScoreAdj"),
+            (
+                r#""CgroupnsMode":"host""#,
+                "HostConfig.CgroupnsMode \"host\"",
+            ),
+            (r#""Runtime":"kata""#, "HostConfig.Runtime \"kata\""),
+        ] {
+            let e = body(hc).into_request(None).err().expect(hc);
+            assert_eq!(e.status, hyper::StatusCode::BAD_REQUEST);
+            assert!(e.message.starts_with(named), "{}", e.message);
+        }
     }
 
     #[test]
