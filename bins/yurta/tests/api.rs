@@ -442,6 +442,23 @@ fn docker_run_tmpfs_through_the_service() {
     let host =
         std::os::unix::fs::MetadataExt::ino(&std::fs::metadata("/proc/self/ns/pid").unwrap());
     assert_eq!(pidns.trim(), host.to_string());
+    // --dns-search, --dns-option, --group-add (HostConfig's DnsSearch,
+    // DnsOptions, GroupAdd).
+    let out = s.docker_ok(&[
+        "run",
+        "--rm",
+        "--dns-search",
+        "corp.test",
+        "--dns-option",
+        "ndots:3",
+        "--group-add",
+        "4242",
+        "img",
+        "sh",
+        "-c",
+        "grep -E '^(search|options)' /etc/resolv.conf; id -G",
+    ]);
+    assert_eq!(out, "search corp.test\noptions ndots:3\n0 4242\n");
     let bad = s.docker(&["run", "--rm", "--tmpfs", "/x:exec", "img", "true"]);
     assert_eq!(bad.code, 125, "{}", bad.stderr);
     assert!(

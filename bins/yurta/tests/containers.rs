@@ -738,3 +738,77 @@ fn host_pid_uts_and_ipc_namespaces() {
     }
     assert!(w.ids().is_empty());
 }
+
+/// `--dns-search`, `--dns-option` (they replace the host's lines; on a
+/// user network Docker's ndots:0 stays) and `--group-add` (names and
+/// numbers, for the process and for exec); bad values are one line.
+#[test]
+fn dns_search_options_and_group_add() {
+    let Some(w) = World::new() else { return };
+    let out = w
+        .run(&[
+            "run",
+            "--rm",
+            "--dns-search",
+            "example.test",
+            "--dns-option",
+            "ndots:2",
+            "--group-add",
+            "4242",
+            "img",
+            "sh",
+            "-c",
+            "grep -E '^(search|options)' /etc/resolv.conf; id -G",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(out, "search example.test\noptions ndots:2\n0 4242\n");
+    let net = format!("dnsopt{}", w.tag);
+    w.run(&["network", "create", &net]).ok();
+    let out = w
+        .run(&[
+            "run",
+            "--rm",
+            "--network",
+            &net,
+            "--dns-option",
+            "timeout:1",
+            "img",
+            "grep",
+            "options",
+            "/etc/resolv.conf",
+        ])
+        .ok()
+        .stdout;
+    assert_eq!(out, "options ndots:0 timeout:1\n");
+    w.run(&["network", "rm", &net]).ok();
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "grp",
+        "--group-add",
+        "4243",
+        "img",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    let exec = w.run(&["exec", "grp", "id", "-G"]).ok().stdout;
+    assert_eq!(exec, "0 4243\n");
+    w.run(&["rm", "-f", "grp"]).ok();
+    let bad = w.run(&["run", "--rm", "--dns-search", "a b", "img", "true"]);
+    assert_eq!(bad.code, 125);
+    assert_eq!(
+        bad.stderr,
+        "yurta: invalid --dns-search \"a b\": one word, without spaces\n"
+    );
+    let bad = w.run(&["run", "--rm", "--group-add", "nosuch", "img", "true"]);
+    assert_eq!(bad.code, 125);
+    assert!(
+        bad.stderr.contains("unable to find group nosuch"),
+        "{}",
+        bad.stderr
+    );
+    assert!(w.ids().is_empty());
+}

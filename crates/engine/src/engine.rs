@@ -275,7 +275,8 @@ impl Engine {
             m.source = data.display().to_string();
             yurta_fault::point("prepare.volume");
         }
-        let user = user::resolve_in_rootfs(&paths.rootfs, &record.config.user)?;
+        let mut user = user::resolve_in_rootfs(&paths.rootfs, &record.config.user)?;
+        user::add_groups_in_rootfs(&paths.rootfs, &mut user, &record.host_config.group_add)?;
         if !record.config.working_dir.is_empty() {
             let wd = fsutil::scoped_join(&paths.rootfs, Path::new(&record.config.working_dir))?;
             if !wd.exists() {
@@ -297,6 +298,8 @@ impl Engine {
                 .cloned()
                 .collect(),
             dns: hc.dns.clone(),
+            dns_search: hc.dns_search.clone(),
+            dns_options: hc.dns_options.clone(),
             host_resolv_conf: read_host("/etc/resolv.conf"),
             host_network,
             embedded_dns: etcfiles::embedded_dns(&hc.network_mode),

@@ -18,6 +18,9 @@ pub struct EtcContent {
     pub extra_hosts: Vec<String>,
     /// `--dns`; empty: the host's non-loopback servers.
     pub dns: Vec<String>,
+    /// `--dns-search`, `--dns-option`; empty: the host's lines.
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
     /// The host's `/etc/resolv.conf` content.
     pub host_resolv_conf: String,
     /// `--network host`: the host's resolv.conf unchanged.
@@ -60,12 +63,58 @@ pub fn hosts(c: &EtcContent) -> String {
 /// be reached from another network namespace) or replaced by `--dns`;
 /// Google's public servers when nothing is left, as Docker does.
 pub fn resolv_conf(c: &EtcContent) -> String {
-    if c.host_network && c.dns.is_empty() {
+    let own = c.dns_search.is_empty() && c.dns_options.is_empty();
+    if c.host_network && c.dns.is_empty() && own {
         return c.host_resolv_conf.clone();
     }
-    if c.embedded_dns {
-        return embedded_resolv_conf(&c.host_resolv_conf);
+    let text = if c.embedded_dns {
+        embedded_resolv_conf(&c.host_resolv_conf)
+    } else {
+        plain_resolv_conf(c)
+    };
+    with_search_and_options(text, c)
+}
+
+/// `--dns-search` replaces the `search`/`domain` lines, `--dns-option`
+/// the `options` line (Docker's rule; on a user network Docker's
+/// `ndots:0` stays unless an option sets ndots).
+fn with_search_and_options(text: String, c: &EtcContent) -> String {
+    if c.dns_search.is_empty() && c.dns_options.is_empty() {
+        return text;
     }
+    let mut out = String::new();
+    let mut kept_options: Vec<String> = Vec::new();
+    for line in text.lines() {
+        let first = line.split_whitespace().next();
+        match first {
+            Some("search" | "domain") if !c.dns_search.is_empty() => {}
+            Some("options") if !c.dns_options.is_empty() => {
+                let ndots = c.dns_options.iter().any(|o| o.starts_with("ndots:"));
+                kept_options.extend(
+                    line.split_whitespace()
+                        .skip(1)
+                        .filter(|w| c.embedded_dns && !ndots && w.starts_with("ndots:"))
+                        .map(str::to_string),
+                );
+            }
+            _ => {
+                out.push_str(line);
+                out.push('\n');
+            }
+        }
+    }
+    if !c.dns_search.is_empty() {
+        out.push_str(&format!("search {}\n", c.dns_search.join(" ")));
+    }
+    if !c.dns_options.is_empty() {
+        kept_options.extend(c.dns_options.iter().cloned());
+        out.push_str(&format!("options {}\n", kept_options.join(" ")));
+    }
+    out
+}
+
+/// resolv.conf on a network of the container's own: see [`resolv_conf`].
+fn plain_resolv_conf(c: &EtcContent) -> String {
     let mut out = String::new();
     let mut servers = 0;
     for line in c.host_resolv_conf.lines() {

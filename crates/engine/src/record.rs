@@ -271,6 +271,15 @@ pub struct HostConfig {
     pub dns: Vec<String>,
     #[serde(default)]
     pub shm_size: i64,
+    /// `--dns-search`, `--dns-option` (resolv.conf's search and options).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_search: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dns_options: Vec<String>,
+    /// `--group-add`: supplementary groups (names in the image's
+    /// /etc/group, or numbers) of the container's process.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub group_add: Vec<String>,
     /// `host` shares the host's PID namespace; empty: the container's own.
     #[serde(default)]
     pub pid_mode: String,

@@ -54,6 +54,41 @@ pub fn resolve_in_rootfs(rootfs: &Path, spec: &str) -> Result<ResolvedUser, User
     resolve(spec, &read("/etc/passwd")?, &read("/etc/group")?)
 }
 
+/// `--group-add`: `groups` (names in the root filesystem's /etc/group, or
+/// numbers) added to the user's supplementary groups, each once.
+pub fn add_groups_in_rootfs(
+    rootfs: &Path,
+    user: &mut ResolvedUser,
+    groups: &[String],
+) -> Result<(), UserError> {
+    if groups.is_empty() {
+        return Ok(());
+    }
+    let path = fsutil::scoped_join(rootfs, Path::new("/etc/group"))?;
+    let text = match std::fs::read(&path) {
+        Ok(b) => String::from_utf8_lossy(&b).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(FsError::io("read", &path)(e).into()),
+    };
+    add_groups(user, groups, &text)
+}
+
+fn add_groups(user: &mut ResolvedUser, groups: &[String], group: &str) -> Result<(), UserError> {
+    for g in groups {
+        let gid = match g.parse::<u32>() {
+            Ok(gid) => gid,
+            Err(_) => group_entries(group)
+                .find(|(name, _, _)| name == g)
+                .map(|(_, gid, _)| gid)
+                .ok_or_else(|| UserError::NoGroup(g.clone()))?,
+        };
+        if !user.additional_gids.contains(&gid) {
+            user.additional_gids.push(gid);
+        }
+    }
+    Ok(())
+}
+
 struct Passwd<'a> {
     name: &'a str,
     uid: u32,
@@ -216,5 +251,22 @@ mod tests {
         assert_eq!(resolve_in_rootfs(d.path(), "app").unwrap().uid, 1000);
         let e = tempfile::tempdir().unwrap();
         assert_eq!(resolve_in_rootfs(e.path(), "5:6").unwrap().gid, 6);
+    }
+
+    #[test]
+    fn group_add_takes_names_and_numbers_once() {
+        let mut u = resolve("app", PASSWD, GROUP).unwrap();
+        add_groups(
+            &mut u,
+            &["wheel".into(), "4242".into(), "4242".into()],
+            GROUP,
+        )
+        .unwrap();
+        assert_eq!(u.additional_gids, [10, 50, 4242]);
+        let e = add_groups(&mut u, &["nosuch".into()], GROUP).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unable to find group nosuch: no matching entries in group file"
+        );
     }
 }

@@ -84,6 +84,15 @@ pub struct CreateArgs {
     /// Set a DNS server in /etc/resolv.conf
     #[arg(long)]
     pub dns: Vec<String>,
+    /// Set a DNS search domain (replaces the host's)
+    #[arg(long)]
+    pub dns_search: Vec<String>,
+    /// Set a resolver option, e.g. ndots:2 (replaces the host's)
+    #[arg(long)]
+    pub dns_option: Vec<String>,
+    /// Add a supplementary group (a name in the image's /etc/group, or a GID)
+    #[arg(long)]
+    pub group_add: Vec<String>,
     /// Memory limit, e.g. 512m or 1g
     #[arg(short, long)]
     pub memory: Option<String>,

@@ -87,6 +87,9 @@ struct HostConfig {
     init: Option<bool>,
     extra_hosts: Option<Vec<String>>,
     dns: Option<Vec<String>>,
+    dns_search: Option<Vec<String>>,
+    dns_options: Option<Vec<String>>,
+    group_add: Option<Vec<String>>,
     log_config: LogConfig,
     /// Every other field, checked by [`refuse_unsupported`].
     #[serde(flatten)]
@@ -96,12 +99,9 @@ struct HostConfig {
 /// `HostConfig` fields yurta does not apply. A client that sets one gets
 /// a 400 naming it rather than a container without it; their zero
 /// values, which clients send by default, pass.
-const UNSUPPORTED: [&str; 26] = [
+const UNSUPPORTED: [&str; 23] = [
     "VolumesFrom",
     "Links",
-    "GroupAdd",
-    "DnsSearch",
-    "DnsOptions",
     "CpuQuota",
     "CpuPeriod",
     "CpuRealtimePeriod",
@@ -284,6 +284,9 @@ impl CreateBody {
             interactive: self.open_stdin,
             detach: true,
             volumes: hc.binds.unwrap_or_default(),
+            dns_search: hc.dns_search.unwrap_or_default(),
+            dns_options: hc.dns_options.unwrap_or_default(),
+            group_add: hc.group_add.unwrap_or_default(),
             pid_mode: non_empty(hc.pid_mode),
             ipc_mode: non_empty(hc.ipc_mode),
             uts_mode: non_empty(hc.uts_mode),

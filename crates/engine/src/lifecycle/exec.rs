@@ -57,14 +57,17 @@ pub fn command(host: &Host, rec: &ContainerRecord, spec: &ExecSpec) -> anyhow::R
         c.args(["--cwd", w]);
     }
     let user = spec.user.as_deref().unwrap_or(rec.config.user.as_str());
-    if !user.is_empty() {
+    let groups = &rec.host_config.group_add;
+    if !user.is_empty() || !groups.is_empty() {
         let rootfs = rec
             .yurta
             .rootfs
             .clone()
             .context("the container's root filesystem is not mounted")?;
-        let u = crate::user::resolve_in_rootfs(&rootfs, user)
+        let mut u = crate::user::resolve_in_rootfs(&rootfs, user)
             .with_context(|| format!("exec -u {user:?}"))?;
+        // The container's --group-add, as its process has them.
+        crate::user::add_groups_in_rootfs(&rootfs, &mut u, groups).context("exec: --group-add")?;
         c.args(["--user", &format!("{}:{}", u.uid, u.gid)]);
         for g in &u.additional_gids {
             c.args(["--additional-gids", &g.to_string()]);

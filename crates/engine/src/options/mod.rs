@@ -31,8 +31,9 @@ pub enum OptionError {
     Health(String),
     #[error("invalid --tmpfs {0:?}: {1}")]
     Tmpfs(String, String),
+    /// A flag's value refused: the flag, the value, why.
     #[error("invalid --{0} {1:?}: {2}")]
-    NamespaceMode(&'static str, String, String),
+    FlagValue(&'static str, String, String),
     #[error("Conflicting options: hostname and the UTS mode")]
     HostnameWithHostUts,
     #[error("invalid {flag} size {value:?}")]
@@ -136,6 +137,9 @@ pub struct CreateOptions {
     pub mounts: Vec<String>,
     /// `--tmpfs PATH[:OPTIONS]` (Docker's `HostConfig.Tmpfs`).
     pub tmpfs: Vec<String>,
+    pub dns_search: Vec<String>,
+    pub dns_options: Vec<String>,
+    pub group_add: Vec<String>,
     /// `--pid`, `--ipc`, `--uts`: `host`, or the container's own.
     pub pid_mode: Option<String>,
     pub ipc_mode: Option<String>,
@@ -513,6 +517,9 @@ fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, Opt
             .map(|s| parse::size("shm-size", s))
             .transpose()?
             .unwrap_or(64 << 20),
+        dns_search: resolv_words("dns-search", &opts.dns_search)?,
+        dns_options: resolv_words("dns-option", &opts.dns_options)?,
+        group_add: opts.group_add.clone(),
         pid_mode: namespace_mode("pid", opts.pid_mode.as_deref(), &["host"])?,
         ipc_mode: namespace_mode(
             "ipc",
@@ -521,6 +528,21 @@ fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, Opt
         )?,
         uts_mode: namespace_mode("uts", opts.uts_mode.as_deref(), &["host"])?,
     })
+}
+
+/// `--dns-search`/`--dns-option` values: one word each (they become
+/// words of a resolv.conf line).
+fn resolv_words(flag: &'static str, values: &[String]) -> Result<Vec<String>, OptionError> {
+    for v in values {
+        if v.is_empty() || v.contains(char::is_whitespace) || v.len() > 253 {
+            return Err(OptionError::FlagValue(
+                flag,
+                v.clone(),
+                "one word, without spaces".into(),
+            ));
+        }
+    }
+    Ok(values.to_vec())
 }
 
 /// `--pid`/`--ipc`/`--uts`: one of `known` or empty (the container's
@@ -534,12 +556,12 @@ fn namespace_mode(
     match value.unwrap_or("") {
         "" => Ok(String::new()),
         v if known.contains(&v) => Ok(v.to_string()),
-        v if v.starts_with("container:") => Err(OptionError::NamespaceMode(
+        v if v.starts_with("container:") => Err(OptionError::FlagValue(
             flag,
             v.to_string(),
             "sharing another container's namespace is not supported (host is)".into(),
         )),
-        v => Err(OptionError::NamespaceMode(
+        v => Err(OptionError::FlagValue(
             flag,
             v.to_string(),
             format!(
