@@ -459,6 +459,21 @@ fn docker_run_tmpfs_through_the_service() {
         "grep -E '^(search|options)' /etc/resolv.conf; id -G",
     ]);
     assert_eq!(out, "search corp.test\noptions ndots:3\n0 4242\n");
+    // OomScoreAdj, CpuQuota/CpuPeriod, MemoryReservation arrive.
+    let out = s.docker_ok(&[
+        "run",
+        "--rm",
+        "--oom-score-adj",
+        "200",
+        "--cpu-quota",
+        "40000",
+        "--memory-reservation",
+        "16m",
+        "img",
+        "cat",
+        "/proc/self/oom_score_adj",
+    ]);
+    assert_eq!(out, "200\n");
     let bad = s.docker(&["run", "--rm", "--tmpfs", "/x:exec", "img", "true"]);
     assert_eq!(bad.code, 125, "{}", bad.stderr);
     assert!(

@@ -332,3 +332,74 @@ fn kill_ends_restarts_until_the_next_start() {
     );
     w.run(&["rm", "-f", "rk"]).ok();
 }
+
+/// `--cpu-quota`/`--cpu-period`, `--memory-reservation` and
+/// `--oom-score-adj` at `run` reach the cgroup and the process; Docker's
+/// checks refuse bad values and conflicts with one line, making nothing.
+#[test]
+fn cfs_quota_period_memory_reservation_and_oom_score_adj() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "cfs",
+        "--cpu-quota",
+        "50000",
+        "--cpu-period",
+        "200000",
+        "--memory-reservation",
+        "32m",
+        "--oom-score-adj",
+        "300",
+        "img",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    let id = w.inspect("cfs", ".Id");
+    assert_eq!(quota(&id), "50000");
+    let period = cgroup(&id, "cpu", "cpu.cfs_period_us", "cpu.max");
+    assert_eq!(period.split(' ').next_back(), Some("200000"));
+    let low = cgroup(&id, "memory", "memory.soft_limit_in_bytes", "memory.low");
+    assert_eq!(low, (32u64 << 20).to_string());
+    let adj = w
+        .run(&["exec", "cfs", "cat", "/proc/1/oom_score_adj"])
+        .ok()
+        .stdout;
+    assert_eq!(adj.trim(), "300");
+    let hc = host_config(&w, "cfs");
+    assert_eq!(
+        (hc["CpuQuota"].as_i64(), hc["CpuPeriod"].as_i64()),
+        (Some(50000), Some(200000))
+    );
+    assert_eq!(hc["MemoryReservation"].as_i64(), Some(32 << 20));
+    assert_eq!(hc["OomScoreAdj"].as_i64(), Some(300));
+    w.run(&["rm", "-f", "cfs"]).ok();
+    for (args, want) in [
+        (
+            vec!["--cpus", "1", "--cpu-quota", "50000"],
+            "yurta: Conflicting options: Nano CPUs and CPU Period or Quota cannot both be set",
+        ),
+        (
+            vec!["--oom-score-adj", "5000"],
+            "yurta: invalid --oom-score-adj \"5000\": range for oom score adj is [-1000, 1000]",
+        ),
+        (
+            vec!["--cpu-period", "10"],
+            "yurta: invalid --cpu-period \"10\": CPU cfs period can not be less than 1ms",
+        ),
+        (
+            vec!["-m", "16m", "--memory-reservation", "32m"],
+            "yurta: Minimum memory limit can not be less than memory reservation limit",
+        ),
+    ] {
+        let mut all = vec!["run", "--rm"];
+        all.extend(args.iter().copied());
+        all.extend(["img", "true"]);
+        let o = w.run(&all);
+        assert_eq!(o.code, 125, "{args:?}");
+        assert!(o.stderr.starts_with(want), "{}", o.stderr);
+    }
+    assert!(w.ids().is_empty());
+}

@@ -271,6 +271,17 @@ pub struct HostConfig {
     pub dns: Vec<String>,
     #[serde(default)]
     pub shm_size: i64,
+    /// CFS quota and period in microseconds (`--cpu-quota`,
+    /// `--cpu-period`; `--cpus` is `nano_cpus`).
+    #[serde(default)]
+    pub cpu_quota: i64,
+    #[serde(default)]
+    pub cpu_period: i64,
+    /// `--memory-reservation`: the soft limit, in bytes.
+    #[serde(default)]
+    pub memory_reservation: i64,
+    #[serde(default)]
+    pub oom_score_adj: i64,
     /// `--dns-search`, `--dns-option` (resolv.conf's search and options).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub dns_search: Vec<String>,

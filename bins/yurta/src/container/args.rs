@@ -111,6 +111,18 @@ pub struct CreateArgs {
     /// CPUs the container may run on, e.g. 0-2 or 0,3
     #[arg(long)]
     pub cpuset_cpus: Option<String>,
+    /// CFS quota in microseconds per --cpu-period (instead of --cpus)
+    #[arg(long, allow_negative_numbers = true)]
+    pub cpu_quota: Option<i64>,
+    /// CFS period in microseconds (1000-1000000; default 100000)
+    #[arg(long)]
+    pub cpu_period: Option<i64>,
+    /// Memory soft limit, e.g. 256m (reclaimed first under pressure)
+    #[arg(long)]
+    pub memory_reservation: Option<String>,
+    /// Tune the out-of-memory killer's preference (-1000 to 1000)
+    #[arg(long, allow_negative_numbers = true)]
+    pub oom_score_adj: Option<i64>,
     /// Maximum number of processes (-1: unlimited)
     #[arg(long, allow_hyphen_values = true)]
     pub pids_limit: Option<i64>,

@@ -90,6 +90,10 @@ struct HostConfig {
     dns_search: Option<Vec<String>>,
     dns_options: Option<Vec<String>>,
     group_add: Option<Vec<String>>,
+    cpu_quota: i64,
+    cpu_period: i64,
+    memory_reservation: i64,
+    oom_score_adj: i64,
     log_config: LogConfig,
     /// Every other field, checked by [`refuse_unsupported`].
     #[serde(flatten)]
@@ -99,11 +103,9 @@ struct HostConfig {
 /// `HostConfig` fields yurta does not apply. A client that sets one gets
 /// a 400 naming it rather than a container without it; their zero
 /// values, which clients send by default, pass.
-const UNSUPPORTED: [&str; 23] = [
+const UNSUPPORTED: [&str; 19] = [
     "VolumesFrom",
     "Links",
-    "CpuQuota",
-    "CpuPeriod",
     "CpuRealtimePeriod",
     "CpuRealtimeRuntime",
     "CpusetMems",
@@ -113,9 +115,7 @@ const UNSUPPORTED: [&str; 23] = [
     "BlkioDeviceWriteBps",
     "BlkioDeviceReadIOps",
     "BlkioDeviceWriteIOps",
-    "MemoryReservation",
     "OomKillDisable",
-    "OomScoreAdj",
     "CgroupParent",
     "UsernsMode",
     "StorageOpt",
@@ -287,6 +287,11 @@ impl CreateBody {
             dns_search: hc.dns_search.unwrap_or_default(),
             dns_options: hc.dns_options.unwrap_or_default(),
             group_add: hc.group_add.unwrap_or_default(),
+            cpu_quota: (hc.cpu_quota != 0).then_some(hc.cpu_quota),
+            cpu_period: (hc.cpu_period != 0).then_some(hc.cpu_period),
+            memory_reservation: (hc.memory_reservation > 0)
+                .then(|| hc.memory_reservation.to_string()),
+            oom_score_adj: (hc.oom_score_adj != 0).then_some(hc.oom_score_adj),
             pid_mode: non_empty(hc.pid_mode),
             ipc_mode: non_empty(hc.ipc_mode),
             uts_mode: non_empty(hc.uts_mode),
@@ -493,12 +498,12 @@ mod tests {
         let body = |hc: &str| -> CreateBody {
             serde_json::from_str(&format!(r#"{{"Image":"b","HostConfig":{{{hc}}}}}"#)).unwrap()
         };
-        let defaults = r#""CpuQuota":0,"OomKillDisable":false,"VolumesFrom":null,
+        let defaults = r#""BlkioWeight":0,"OomKillDisable":false,"VolumesFrom":null,
             "CgroupnsMode":"","Isolation":"","MemorySwappiness":null,"ConsoleSize":[24,80]"#;
         assert!(body(defaults).into_request(None).is_ok());
         for (hc, named) in [
             (r#""VolumesFrom":["db"]"#, "HostConfig.VolumesFrom"),
-            (r#""OomScoreAdj":500"#, "HostConfig.OomScoreAdj"),
+            (r#""OomKillDisable":true"#, "HostConfig.OomKillDisable"),
             (
                 r#""CgroupnsMode":"host""#,
                 "HostConfig.CgroupnsMode \"host\"",

@@ -36,6 +36,8 @@ pub enum OptionError {
     FlagValue(&'static str, String, String),
     #[error("Conflicting options: hostname and the UTS mode")]
     HostnameWithHostUts,
+    #[error("{0}")]
+    Conflict(&'static str),
     #[error("invalid {flag} size {value:?}")]
     Size { flag: &'static str, value: String },
     #[error("invalid --memory {0:?}: Minimum memory limit allowed is 6MB")]
@@ -140,6 +142,12 @@ pub struct CreateOptions {
     pub dns_search: Vec<String>,
     pub dns_options: Vec<String>,
     pub group_add: Vec<String>,
+    /// `--cpu-quota`, `--cpu-period` (microseconds), `--memory-reservation`,
+    /// `--oom-score-adj`.
+    pub cpu_quota: Option<i64>,
+    pub cpu_period: Option<i64>,
+    pub memory_reservation: Option<String>,
+    pub oom_score_adj: Option<i64>,
     /// `--pid`, `--ipc`, `--uts`: `host`, or the container's own.
     pub pid_mode: Option<String>,
     pub ipc_mode: Option<String>,
@@ -245,7 +253,9 @@ pub fn build_for(
     if let Some(name) = &opts.name {
         limits::container_name(name)?;
     }
-    Ok((config(image, opts)?, host_config(opts, host_cpus)?))
+    let hc = host_config(opts, host_cpus)?;
+    check_cpu_and_memory(&hc)?;
+    Ok((config(image, opts)?, hc))
 }
 
 fn config(image: &RunConfig, opts: &CreateOptions) -> Result<Config, OptionError> {
@@ -517,6 +527,15 @@ fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, Opt
             .map(|s| parse::size("shm-size", s))
             .transpose()?
             .unwrap_or(64 << 20),
+        cpu_quota: opts.cpu_quota.unwrap_or(0),
+        cpu_period: opts.cpu_period.unwrap_or(0),
+        memory_reservation: opts
+            .memory_reservation
+            .as_deref()
+            .map(|s| parse::size("memory-reservation", s))
+            .transpose()?
+            .unwrap_or(0),
+        oom_score_adj: opts.oom_score_adj.unwrap_or(0),
         dns_search: resolv_words("dns-search", &opts.dns_search)?,
         dns_options: resolv_words("dns-option", &opts.dns_options)?,
         group_add: opts.group_add.clone(),
@@ -528,6 +547,42 @@ fn host_config(opts: &CreateOptions, host_cpus: usize) -> Result<HostConfig, Opt
         )?,
         uts_mode: namespace_mode("uts", opts.uts_mode.as_deref(), &["host"])?,
     })
+}
+
+/// Docker's checks of the CFS flags, the memory reservation and the OOM
+/// score adjustment.
+fn check_cpu_and_memory(hc: &HostConfig) -> Result<(), OptionError> {
+    let bad = |flag: &'static str, v: i64, why: &str| {
+        Err(OptionError::FlagValue(flag, v.to_string(), why.to_string()))
+    };
+    if hc.cpu_period != 0 && !(1000..=1_000_000).contains(&hc.cpu_period) {
+        return bad("cpu-period", hc.cpu_period, "CPU cfs period can not be less than 1ms (i.e. 1000) or larger than 1 second (i.e. 1000000)");
+    }
+    if hc.cpu_quota > 0 && hc.cpu_quota < 1000 {
+        return bad(
+            "cpu-quota",
+            hc.cpu_quota,
+            "CPU cfs quota can not be less than 1ms (i.e. 1000)",
+        );
+    }
+    if hc.nano_cpus > 0 && (hc.cpu_quota > 0 || hc.cpu_period > 0) {
+        return Err(OptionError::Conflict(
+            "Conflicting options: Nano CPUs and CPU Period or Quota cannot both be set",
+        ));
+    }
+    if !(-1000..=1000).contains(&hc.oom_score_adj) {
+        return bad(
+            "oom-score-adj",
+            hc.oom_score_adj,
+            "range for oom score adj is [-1000, 1000]",
+        );
+    }
+    if hc.memory > 0 && hc.memory_reservation > hc.memory {
+        return Err(OptionError::Conflict(
+            "Minimum memory limit can not be less than memory reservation limit, see usage",
+        ));
+    }
+    Ok(())
 }
 
 /// `--dns-search`/`--dns-option` values: one word each (they become

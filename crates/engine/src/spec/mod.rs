@@ -150,6 +150,9 @@ pub fn generate(input: &SpecInput) -> Result<Value, SpecError> {
         "capabilities": {"bounding": caps, "effective": caps, "permitted": caps},
         "noNewPrivileges": no_new_privs,
     });
+    if hc.oom_score_adj != 0 {
+        process["oomScoreAdj"] = json!(hc.oom_score_adj);
+    }
     if let Some(ulimits) = &hc.ulimits {
         let limit = |v: i64| if v < 0 { u64::MAX } else { v as u64 };
         process["rlimits"] = ulimits
@@ -284,12 +287,18 @@ fn resources(r: &ContainerRecord, input: &SpecInput) -> Value {
         rules
     };
     res.insert("devices".into(), Value::Array(device_rules));
+    let mut mem = Map::new();
     if hc.memory > 0 {
-        let mut mem = json!({"limit": hc.memory});
+        mem.insert("limit".into(), json!(hc.memory));
         if hc.memory_swap != 0 {
-            mem["swap"] = json!(hc.memory_swap);
+            mem.insert("swap".into(), json!(hc.memory_swap));
         }
-        res.insert("memory".into(), mem);
+    }
+    if hc.memory_reservation > 0 {
+        mem.insert("reservation".into(), json!(hc.memory_reservation));
+    }
+    if !mem.is_empty() {
+        res.insert("memory".into(), Value::Object(mem));
     }
     let mut cpu = Map::new();
     if hc.cpu_shares > 0 {
@@ -299,6 +308,12 @@ fn resources(r: &ContainerRecord, input: &SpecInput) -> Value {
         const PERIOD: i64 = 100_000;
         cpu.insert("quota".into(), json!(hc.nano_cpus * PERIOD / 1_000_000_000));
         cpu.insert("period".into(), json!(PERIOD));
+    }
+    if hc.cpu_quota != 0 {
+        cpu.insert("quota".into(), json!(hc.cpu_quota));
+    }
+    if hc.cpu_period != 0 {
+        cpu.insert("period".into(), json!(hc.cpu_period));
     }
     if !hc.cpuset_cpus.is_empty() {
         cpu.insert("cpus".into(), json!(hc.cpuset_cpus));
