@@ -295,3 +295,32 @@ fn a_killed_supervisor_takes_its_monitor_along() {
     );
     w.run(&["rm", "-f", "orph"]).ok();
 }
+
+/// A check that leaves a process in the background holding its output
+/// still ends when its shell does: the monitor does not wait for the pipe.
+#[test]
+fn a_check_that_leaves_a_background_process_still_counts() {
+    let Some(w) = World::new() else { return };
+    w.run(&[
+        "run",
+        "-d",
+        "--name",
+        "bg",
+        "--health-cmd",
+        "sleep 60 & echo started",
+        "--health-interval",
+        "200ms",
+        "img",
+        "sleep",
+        "600",
+    ])
+    .ok();
+    assert!(
+        eventually(|| status(&w, "bg") == "healthy"),
+        "{}",
+        health(&w, "bg")
+    );
+    let first = health(&w, "bg")["Log"][0].clone();
+    assert_eq!(first["Output"].as_str(), Some("started\n"), "{first}");
+    w.run(&["rm", "-f", "bg"]).ok();
+}

@@ -159,11 +159,11 @@ fn run_probe(
     let (exit_code, output) = match c.spawn() {
         Ok(child) => {
             drop(c);
-            let reader = std::thread::spawn(move || read_some(std::fs::File::from(read)));
-            let code = wait_for(child, timeout, &pid_file);
-            let output = reader.join().unwrap_or_default();
+            let mut output = Output::new(read);
+            let code = wait_for(child, timeout, &pid_file, &mut output);
+            let text = output.text();
             match code {
-                Some(code) => (code, output),
+                Some(code) => (code, text),
                 None => (-1, format!("Health check exceeded timeout ({timeout:?})")),
             }
         }
@@ -179,11 +179,21 @@ fn run_probe(
 }
 
 /// The child's exit code, or None after killing it (and the process in
-/// the container, whose pid the runtime wrote) at the deadline.
-fn wait_for(mut child: Child, timeout: Duration, pid_file: &std::path::Path) -> Option<i32> {
+/// the container, whose pid the runtime wrote) at the deadline; its
+/// output is read meanwhile, so a talkative check never blocks.
+fn wait_for(
+    mut child: Child,
+    timeout: Duration,
+    pid_file: &std::path::Path,
+    output: &mut Output,
+) -> Option<i32> {
     let deadline = Instant::now() + timeout;
     loop {
+        output.read_for(Duration::from_millis(10));
         if let Ok(Some(status)) = child.try_wait() {
+            // What it wrote before it ended; a process it left in the
+            // background may hold the pipe, so no waiting for its end.
+            output.read_for(Duration::ZERO);
             return Some(status.code().unwrap_or(-1));
         }
         if Instant::now() >= deadline {
@@ -200,23 +210,51 @@ fn wait_for(mut child: Child, timeout: Duration, pid_file: &std::path::Path) -> 
             let _ = child.wait();
             return None;
         }
-        std::thread::sleep(Duration::from_millis(10));
     }
 }
 
-/// The first 4 KiB of what the check wrote; the rest is read and dropped
-/// so that a talkative check never blocks on a full pipe.
-fn read_some(mut f: std::fs::File) -> String {
-    let mut kept = Vec::new();
-    let mut buf = [0u8; 4096];
-    while let Ok(n) = f.read(&mut buf) {
-        if n == 0 {
-            break;
+/// The check's output: the first 4 KiB kept, the rest read and dropped.
+struct Output {
+    pipe: std::fs::File,
+    kept: Vec<u8>,
+}
+
+impl Output {
+    fn new(read: std::os::fd::OwnedFd) -> Output {
+        let _ = nix::fcntl::fcntl(
+            read.as_raw_fd(),
+            nix::fcntl::FcntlArg::F_SETFL(nix::fcntl::OFlag::O_NONBLOCK),
+        );
+        Output {
+            pipe: std::fs::File::from(read),
+            kept: Vec::new(),
         }
-        let room = OUTPUT_MAX.saturating_sub(kept.len());
-        kept.extend_from_slice(&buf[..n.min(room)]);
     }
-    String::from_utf8_lossy(&kept).into_owned()
+
+    /// Reads what is there, waiting at most `wait` for more to come.
+    fn read_for(&mut self, wait: Duration) {
+        let mut p = libc::pollfd {
+            fd: self.pipe.as_raw_fd(),
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd for the duration of the call.
+        if unsafe { libc::poll(&mut p, 1, wait.as_millis() as i32) } <= 0 {
+            return;
+        }
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.pipe.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            let room = OUTPUT_MAX.saturating_sub(self.kept.len());
+            self.kept.extend_from_slice(&buf[..n.min(room)]);
+        }
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.kept).into_owned()
+    }
 }
 
 /// The container's init, watched through a pidfd (woken when it exits),
