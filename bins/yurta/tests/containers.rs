@@ -729,12 +729,7 @@ fn host_pid_uts_and_ipc_namespaces() {
         (vec!["--ipc", "none"], "yurta: invalid --ipc \"none\": expected host, private, shareable"),
         (vec!["--uts", "host", "--hostname", "h"], "yurta: Conflicting options: hostname and the UTS mode"),
     ] {
-        let mut all = vec!["run", "--rm"];
-        all.extend(args.iter().copied());
-        all.extend(["img", "true"]);
-        let o = w.run(&all);
-        assert_eq!(o.code, 125, "{args:?}");
-        assert!(o.stderr.starts_with(want), "{}", o.stderr);
+        w.assert_run_refused(&args, want);
     }
     assert!(w.ids().is_empty());
 }

@@ -249,17 +249,7 @@ fn bad_health_flags_are_one_line_and_create_nothing() {
             "Retries in Healthcheck cannot be negative",
         ),
     ] {
-        let mut all = vec!["run", "-d"];
-        all.extend(args.iter().copied());
-        all.extend(["img", "true"]);
-        let o = w.run(&all);
-        assert_eq!(o.code, 125, "{args:?}");
-        assert!(
-            o.stderr.starts_with(&format!("yurta: {want}")),
-            "{args:?}: {}",
-            o.stderr
-        );
-        assert_eq!(o.stderr.lines().count(), 1, "{}", o.stderr);
+        w.assert_run_refused(&args, &format!("yurta: {want}"));
     }
     assert_eq!(w.run(&["ps", "-aq"]).ok().stdout, "");
 }

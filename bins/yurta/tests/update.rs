@@ -394,12 +394,7 @@ fn cfs_quota_period_memory_reservation_and_oom_score_adj() {
             "yurta: Minimum memory limit can not be less than memory reservation limit",
         ),
     ] {
-        let mut all = vec!["run", "--rm"];
-        all.extend(args.iter().copied());
-        all.extend(["img", "true"]);
-        let o = w.run(&all);
-        assert_eq!(o.code, 125, "{args:?}");
-        assert!(o.stderr.starts_with(want), "{}", o.stderr);
+        w.assert_run_refused(&args, want);
     }
     assert!(w.ids().is_empty());
 }

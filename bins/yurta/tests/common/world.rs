@@ -139,6 +139,18 @@ impl World {
             .collect()
     }
 
+    /// `run --rm ARGS img true` must be refused: exit 125 and one line of
+    /// stderr that starts with `want`.
+    pub fn assert_run_refused(&self, args: &[&str], want: &str) {
+        let mut all = vec!["run", "--rm"];
+        all.extend_from_slice(args);
+        all.extend(["img", "true"]);
+        let o = self.run(&all);
+        assert_eq!(o.code, 125, "{args:?}: {}", o.stderr);
+        assert!(o.stderr.starts_with(want), "{args:?}: {}", o.stderr);
+        assert_eq!(o.stderr.lines().count(), 1, "{args:?}: {}", o.stderr);
+    }
+
     pub fn inspect(&self, name: &str, field: &str) -> String {
         self.run(&["inspect", "-f", &format!("{{{{{field}}}}}"), name])
             .ok()
