@@ -210,6 +210,28 @@ fn loading_an_image_already_here_keeps_one_image() {
         id.trim(),
         "{pruned}"
     );
+    // Another image in two records, untagged: it goes, every record of it.
+    let other = y
+        .run(&["import", tarball.to_str().unwrap(), "app:2"])
+        .ok()
+        .stdout;
+    y.run(&[
+        "save",
+        "--format",
+        "docker-archive",
+        "-o",
+        archive_s,
+        "app:2",
+    ])
+    .ok();
+    y.run(&["load", "-q", "-i", archive_s]).ok();
+    let removed = y.run(&["rmi", "app:2"]).ok().stdout;
+    assert_eq!(
+        removed,
+        format!("Untagged: app:2\nDeleted: {}\n", other.trim())
+    );
+    let left = y.run(&["images", "-aq", "--no-trunc"]).ok().stdout;
+    assert_eq!(left.trim(), id.trim());
 }
 
 #[test]

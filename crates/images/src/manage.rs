@@ -63,6 +63,15 @@ pub fn remove(store: &Store, query: &str, force: bool) -> Result<Vec<Removed>, M
             events.push(Removed::Untagged(t));
         }
         c.images.remove(&image.manifest.digest);
+        // Other records of the same ID (see `inspect::rows`) go with the
+        // image once no tag is left on any of them.
+        let tagged_elsewhere = c
+            .images
+            .iter()
+            .any(|(d, i)| i.id == image.id && !c.tags_of(d).is_empty());
+        if !tagged_elsewhere {
+            c.images.retain(|_, i| i.id != image.id || i.build_cache);
+        }
         if !c.images.values().any(|i| i.id == image.id) {
             events.push(Removed::Deleted(image.id.clone()));
         }
