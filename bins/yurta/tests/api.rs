@@ -11,18 +11,7 @@ use common::world::World;
 
 /// The scenario every client runs; `sfx` keeps names apart.
 fn drive(w: &World, s: &Service, bin: &str, sfx: &str) {
-    let d = |args: &[&str]| {
-        let o = s.client(bin, args);
-        assert_eq!(
-            o.code,
-            0,
-            "docker {args:?}: {}{}\n{}",
-            o.stdout,
-            o.stderr,
-            s.stderr()
-        );
-        o.stdout
-    };
+    let d = |args: &[&str]| s.client_ok(bin, args);
     let v = d(&["version"]);
     assert!(v.contains("Server: yurta Engine"), "{v}");
     assert!(v.contains("1.41"), "{v}");

@@ -27,16 +27,7 @@ fn fingerprint(w: &World, ids: &BTreeSet<String>) -> Fingerprint {
 
 /// `docker ARGS` that must succeed; its stdout.
 fn ok(s: &Service, bin: &str, args: &[&str]) -> String {
-    let o = s.client(bin, args);
-    assert_eq!(
-        o.code,
-        0,
-        "docker {args:?}: {}{}\n{}",
-        o.stdout,
-        o.stderr,
-        s.stderr()
-    );
-    o.stdout
+    s.client_ok(bin, args)
 }
 
 /// `docker ARGS` that must fail with `code` and say `message`.

@@ -153,18 +153,7 @@ fn docker_through_the_service_pushes_and_pulls() {
     let srv = Server::start(&[]);
     let s = Service::start(&w, &[]);
     let name = format!("{}/d/img:1", srv.addr());
-    let ok = |args: &[&str]| {
-        let o = s.docker(args);
-        assert_eq!(
-            o.code,
-            0,
-            "docker {args:?}: {}{}\n{}",
-            o.stdout,
-            o.stderr,
-            s.stderr()
-        );
-        o.stdout
-    };
+    let ok = |args: &[&str]| s.docker_ok(args);
     ok(&["tag", "img", &name]);
     let out = ok(&["push", &name]);
     assert!(out.contains("1: digest: sha256:"), "{out}");

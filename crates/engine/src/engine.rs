@@ -136,13 +136,13 @@ impl Engine {
         let (config, host_config) = options::build(&run, opts)?;
         let requests = mount_requests(&config, &host_config)?;
         let platform = image.platform.os.clone();
-        let host_network = host_config.network_mode == "host" || host_config.uts_mode == "host";
+        let host_hostname = host_config.network_mode == "host" || host_config.uts_mode == "host";
         let record = self.containers.create(opts.name.as_deref(), |id, _| {
             let mut config = config;
             if config.hostname.is_empty() {
                 // Docker: with --network host or --uts host, the host's
                 // hostname.
-                let host = host_network.then(etcfiles::host_hostname).flatten();
+                let host = host_hostname.then(etcfiles::host_hostname).flatten();
                 config.hostname = host.unwrap_or_else(|| id[..12].to_string());
             }
             let args: Vec<String> = config

@@ -118,11 +118,16 @@ impl Service {
 
     /// `docker ARGS`, which must succeed: its standard output.
     pub fn docker_ok(&self, args: &[&str]) -> String {
-        let o = self.docker(args);
+        self.client_ok(DOCKER, args)
+    }
+
+    /// `ARGS` with the client at `bin`, which must succeed: its output.
+    pub fn client_ok(&self, bin: &str, args: &[&str]) -> String {
+        let o = self.client(bin, args);
         assert_eq!(
             o.code,
             0,
-            "docker {args:?}\nstdout:\n{}\nstderr:\n{}\nservice:\n{}",
+            "{bin} {args:?}\nstdout:\n{}\nstderr:\n{}\nservice:\n{}",
             o.stdout,
             o.stderr,
             self.stderr()
